@@ -1,0 +1,151 @@
+/**
+ * The facts Hermod keeps about Kubernetes objects: small, plain, serialisable shapes trimmed
+ * from the watch caches in src/io/kube. Only the fields Hermod's decisions and messages read
+ * are kept, so memory follows what Hermod needs rather than the size of a Pod spec.
+ *
+ * Nothing here imports a Kubernetes client type: src/machines stays pure.
+ */
+
+/** A status condition (Deployment, ReplicaSet or Pod), trimmed. */
+export interface ConditionFacts {
+  type: string;
+  /** "True" | "False" | "Unknown" as the API reports it. */
+  status: string;
+  reason?: string;
+  message?: string;
+  /** RFC 3339 timestamp as the API reports it (lastUpdateTime, else lastTransitionTime). */
+  lastUpdateTime?: string;
+}
+
+/** The git annotations of a Deployment, read with the configurable annotation names. */
+export interface GitFacts {
+  sha?: string;
+  repo?: string;
+}
+
+export interface DeploymentFacts {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** metadata.generation (0 when absent). */
+  generation: number;
+  /** `deployment.kubernetes.io/revision`, null before the controller has set it. */
+  revision: number | null;
+  /** `hermod.uswitch.com/alert` on the Deployment, if present (wins over the namespace's). */
+  alert?: string;
+  git: GitFacts;
+  spec: {
+    /** spec.replicas; the API defaults it to 1 when absent. */
+    replicas: number;
+    paused: boolean;
+    /** spec.progressDeadlineSeconds; the API defaults it to 600. */
+    progressDeadlineSeconds: number;
+  };
+  status: {
+    observedGeneration: number;
+    replicas: number;
+    updatedReplicas: number;
+    readyReplicas: number;
+    availableReplicas: number;
+    unavailableReplicas: number;
+    conditions: ConditionFacts[];
+  };
+}
+
+export interface ReplicaSetFacts {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** uid of the controlling Deployment (ownerReferences with controller=true). */
+  ownerUid?: string;
+  /** `deployment.kubernetes.io/revision`. */
+  revision: number | null;
+  /** `deployment.kubernetes.io/revision-history`: earlier revisions this template had (set by a rollback). */
+  revisionHistory: number[];
+  /** spec.replicas */
+  replicas: number;
+  status: {
+    replicas: number;
+    readyReplicas: number;
+    availableReplicas: number;
+    conditions: ConditionFacts[];
+  };
+}
+
+export interface ContainerStateFacts {
+  reason?: string;
+  message?: string;
+  exitCode?: number;
+}
+
+export interface ContainerFacts {
+  name: string;
+  /** An init container. */
+  init: boolean;
+  ready: boolean;
+  restartCount: number;
+  image?: string;
+  waiting?: ContainerStateFacts;
+  terminated?: ContainerStateFacts;
+  /** lastState.terminated: why the previous run ended (exit code, OOMKilled). */
+  lastTerminated?: ContainerStateFacts;
+}
+
+export interface PodFacts {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** uid of the controlling ReplicaSet. */
+  ownerUid?: string;
+  phase: string;
+  /** metadata.deletionTimestamp is set. */
+  deleting: boolean;
+  containers: ContainerFacts[];
+  conditions: ConditionFacts[];
+}
+
+/** A Warning Event about a Pod or ReplicaSet, trimmed. */
+export interface EventFacts {
+  namespace: string;
+  involvedKind: string;
+  involvedName: string;
+  involvedUid?: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** Last time seen, ms since the epoch. */
+  lastSeen: number;
+}
+
+/** Where a Deployment's notifications go, resolved from its namespace and its own annotations. */
+export interface NotifyTarget {
+  /** The namespace's `hermod.uswitch.com/slack` value: a channel name or ID. */
+  channel: string;
+  /** `failure`: post only failures. The Deployment's annotation wins over the namespace's. */
+  alert: AlertLevel;
+}
+
+export type AlertLevel = 'all' | 'failure';
+
+/**
+ * Everything one Deployment actor needs to decide, assembled by the watch layer from its
+ * caches each time the Deployment, its new ReplicaSet, that ReplicaSet's Pods or their
+ * Warning events change.
+ */
+export interface RolloutObservation {
+  /** When the watch layer assembled this observation, ms since the epoch. */
+  at: number;
+  deployment: DeploymentFacts;
+  /** The ReplicaSet whose revision equals the Deployment's, once the controller made it. */
+  newReplicaSet: ReplicaSetFacts | null;
+  /** Pods of the new ReplicaSet only. */
+  pods: PodFacts[];
+  /** Recent Warning events about those Pods and the new ReplicaSet. */
+  warnings: EventFacts[];
+  target: NotifyTarget;
+}
+
+/** `namespace/name`: the key of a Deployment actor. */
+export function deploymentKey(d: { namespace: string; name: string }): string {
+  return `${d.namespace}/${d.name}`;
+}

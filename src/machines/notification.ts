@@ -1,0 +1,114 @@
+/**
+ * What a Deployment actor tells the delivery layer: a small, serialisable view of one
+ * rollout. Message text is rendered from it by pure functions (./message.ts); the delivery
+ * layer decides whether and how to send it (alert level, message mode, coalescing).
+ */
+import type { AlertLevel, GitFacts } from './facts.js';
+
+/**
+ * The phase of one rollout as Hermod reports it.
+ * - progressing: started (or adopted at start-up) and moving.
+ * - failing: early warning; every new Pod is stuck in a state that will not heal by itself.
+ * - paused: `spec.paused` was set mid-rollout.
+ * - succeeded / failed: the verdict (complete as `kubectl rollout status` says / deadline exceeded).
+ * - superseded: a newer revision started before this one finished.
+ * - deleted: the Deployment was deleted mid-rollout.
+ * - untracked: the namespace lost its `hermod.uswitch.com/slack` annotation mid-rollout.
+ */
+export type RolloutPhase =
+  | 'progressing'
+  | 'failing'
+  | 'paused'
+  | 'succeeded'
+  | 'failed'
+  | 'superseded'
+  | 'deleted'
+  | 'untracked';
+
+/** Phases after which the rollout's message never changes again. */
+export const FINAL_PHASES: ReadonlySet<RolloutPhase> = new Set([
+  'succeeded',
+  'failed',
+  'superseded',
+  'deleted',
+  'untracked',
+]);
+
+export function isFinalPhase(phase: RolloutPhase): boolean {
+  return FINAL_PHASES.has(phase);
+}
+
+/** Where a problem was seen. */
+export type ProblemSource = 'container' | 'initContainer' | 'podCondition' | 'replicaSet' | 'event';
+
+/** Identical problems across the new ReplicaSet's Pods, grouped with a count. */
+export interface ProblemGroup {
+  source: ProblemSource;
+  /** e.g. CrashLoopBackOff, ImagePullBackOff, OOMKilled, FailedCreate, Unschedulable. */
+  reason: string;
+  message?: string;
+  /** Container name, for container problems. */
+  container?: string;
+  /** Exit code of the last terminated run, when known. */
+  exitCode?: number;
+  /** How many Pods (or events, for source `event`) show it. */
+  count: number;
+}
+
+/** What the pods of the new ReplicaSet say, reduced to what a message needs. */
+export interface Diagnosis {
+  /** Pods of the new ReplicaSet that are not being deleted. */
+  pods: number;
+  /** Of those, Pods stuck in a state that will not heal by itself. */
+  stuckPods: number;
+  /** The new ReplicaSet cannot create Pods (ReplicaFailure / FailedCreate), with its message. */
+  replicaFailure?: string;
+  problems: ProblemGroup[];
+}
+
+export interface RolloutProgress {
+  desired: number;
+  updated: number;
+  ready: number;
+  available: number;
+  /** Old replicas still running (status.replicas - updatedReplicas, never negative). */
+  old: number;
+}
+
+/** The view model of one rollout's Slack message. */
+export interface RolloutView {
+  /** `${deployment uid}/${revision}`: stable across restarts, unique per rollout. */
+  rolloutId: string;
+  namespace: string;
+  deployment: string;
+  revision: number;
+  /** The revision that was live before this rollout, when Hermod saw it. */
+  previousRevision: number | null;
+  /** Set when this revision re-uses an earlier template (`kubectl rollout undo`): the revisions it returned to. */
+  rolledBackTo: number[];
+  replicaSet: string | null;
+  phase: RolloutPhase;
+  /** ms since the epoch. */
+  startedAt: number;
+  /** ms since the epoch, for final phases. */
+  endedAt: number | null;
+  /** Hermod saw the rollout already under way when it started watching. */
+  adopted: boolean;
+  progressDeadlineSeconds: number;
+  progress: RolloutProgress;
+  diagnosis: Diagnosis;
+  git: GitFacts;
+  /** For `superseded`: the revision that replaced this one. */
+  supersededBy: number | null;
+  /** A one-line reason in kubectl's words, e.g. "deployment exceeded its progress deadline". */
+  detail: string | null;
+}
+
+/** One message to deliver: the latest view of a rollout and where it goes. */
+export interface Notification {
+  rolloutId: string;
+  /** Channel name or ID, as annotated on the namespace when the rollout started. */
+  channel: string;
+  alert: AlertLevel;
+  view: RolloutView;
+}

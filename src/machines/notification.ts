@@ -51,6 +51,8 @@ export interface ProblemGroup {
   container?: string;
   /** Exit code of the last terminated run, when known. */
   exitCode?: number;
+  /** Why the last run ended (lastState.terminated.reason, e.g. OOMKilled, Error), when known. */
+  lastTerminationReason?: string;
   /** How many Pods (or events, for source `event`) show it. */
   count: number;
 }

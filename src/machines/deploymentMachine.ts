@@ -1,0 +1,346 @@
+/**
+ * The statechart of one Deployment: it watches the Deployment's observations go by and
+ * decides when a rollout starts, how it is going and how it ends. Every decision is a pure
+ * function of the observation (./rollout.ts, ./diagnosis.ts); the only outputs are emitted
+ * `rollout.changed` events that carry the rollout's view model. Nothing here does I/O: the
+ * supervisor (src/actors) forwards emitted events to Slack delivery and metrics.
+ *
+ *   unknown ──(complete / no revision)──► idle ──(new revision)──► active ──► succeeded | failed
+ *      └────────(mid-rollout at first sight: adopt)──────────────────┘
+ *   active = progressing ⇄ stalled ─(grace)─► failing, and paused; a new revision supersedes.
+ *
+ * Context stays small while idle (key, uid, revision): the rollout's view exists only while a
+ * rollout is active, so tens of thousands of idle Deployments cost little.
+ */
+import { assign, emit, enqueueActions, raise, setup } from 'xstate';
+import type { AlertLevel, RolloutObservation } from './facts.js';
+import { diagnose, isFailing } from './diagnosis.js';
+import type { Diagnosis, Notification, RolloutPhase, RolloutView } from './notification.js';
+import { isNewRollout, isPaused, progressDeadlineExceeded, rolledBackTo, rolloutStatus } from './rollout.js';
+
+export interface DeploymentInput {
+  /** `namespace/name`. */
+  key: string;
+  /** How long every new Pod must be stuck before the rollout is reported as failing. */
+  failingGraceMs: number;
+}
+
+/** The rollout in flight: where its message goes and what it says now. */
+export interface ActiveRollout {
+  channel: string;
+  alert: AlertLevel;
+  /** When every new Pod was first seen stuck (ms), or null while they are not. */
+  stuckSince: number | null;
+  view: RolloutView;
+}
+
+export interface DeploymentContext {
+  key: string;
+  /** The incarnation of the Deployment (a deleted and re-created Deployment has a new uid). */
+  uid: string | null;
+  /** The last revision seen, live or finished. */
+  revision: number | null;
+  failingGraceMs: number;
+  rollout: ActiveRollout | null;
+}
+
+export type DeploymentEvent =
+  | { type: 'deployment.observed'; observation: RolloutObservation }
+  | { type: 'deployment.deleted'; uid: string; at: number }
+  | { type: 'tracking.stopped'; at: number };
+
+/** How a change relates to the rollout's life: the supervisor counts starts and verdicts. */
+export type RolloutChange = 'started' | 'updated' | 'ended';
+
+export interface RolloutChangedEvent {
+  type: 'rollout.changed';
+  change: RolloutChange;
+  notification: Notification;
+}
+
+type ObservedEvent = Extract<DeploymentEvent, { type: 'deployment.observed' }>;
+
+function observationOf(event: DeploymentEvent): RolloutObservation | null {
+  return event.type === 'deployment.observed' ? event.observation : null;
+}
+
+/** When the event happened, from the watch layer's clock: the machine never reads a clock itself. */
+function timeOf(event: DeploymentEvent): number {
+  return event.type === 'deployment.observed' ? event.observation.at : event.at;
+}
+
+// diagnose() walks the Pods; several guards of one transition ask about the same observation.
+const diagnoses = new WeakMap<RolloutObservation, Diagnosis>();
+function diagnosisOf(observation: RolloutObservation, since: number | undefined): Diagnosis {
+  let diagnosis = diagnoses.get(observation);
+  if (diagnosis === undefined) {
+    diagnosis = diagnose(observation, since === undefined ? undefined : { since });
+    diagnoses.set(observation, diagnosis);
+  }
+  return diagnosis;
+}
+
+function failingNow(context: DeploymentContext, observation: RolloutObservation): boolean {
+  const diagnosis = diagnosisOf(observation, context.rollout?.view.startedAt);
+  return isFailing(diagnosis, observation.deployment.spec.replicas);
+}
+
+/** The view of a rollout from its latest observation; `base` carries what only the start knows. */
+export function viewFrom(
+  observation: RolloutObservation,
+  phase: RolloutPhase,
+  base: Pick<RolloutView, 'startedAt' | 'previousRevision' | 'adopted'>,
+): RolloutView {
+  const d = observation.deployment;
+  const status = rolloutStatus(d);
+  const revision = d.revision ?? 0;
+  return {
+    rolloutId: `${d.uid}/${revision}`,
+    namespace: d.namespace,
+    deployment: d.name,
+    revision,
+    previousRevision: base.previousRevision,
+    rolledBackTo: rolledBackTo(observation.newReplicaSet),
+    replicaSet: observation.newReplicaSet?.name ?? null,
+    phase,
+    startedAt: base.startedAt,
+    endedAt: null,
+    adopted: base.adopted,
+    progressDeadlineSeconds: d.spec.progressDeadlineSeconds,
+    progress: status.progress,
+    diagnosis: diagnosisOf(observation, base.startedAt),
+    git: d.git,
+    supersededBy: null,
+    detail: status.message,
+  };
+}
+
+/** What a message shows, so unchanged observations (a resync, an unrelated Pod) stay silent. */
+function visibleState(view: RolloutView): string {
+  return JSON.stringify([view.phase, view.progress, view.diagnosis, view.replicaSet, view.rolledBackTo, view.git]);
+}
+
+function notification(rollout: ActiveRollout): Notification {
+  return { rolloutId: rollout.view.rolloutId, channel: rollout.channel, alert: rollout.alert, view: rollout.view };
+}
+
+/** Observation transitions that end or replace the rollout in flight; every active state checks them first. */
+const endings = [
+  {
+    guard: 'isOtherIncarnation',
+    target: '#deployment.unknown',
+    actions: [{ type: 'endRollout', params: { phase: 'deleted' } }, 'forgetIncarnation', 'reobserve'],
+  },
+  {
+    guard: 'hasNewRevision',
+    target: '#deployment.active',
+    reenter: true,
+    actions: [{ type: 'endRollout', params: { phase: 'superseded' } }, { type: 'startRollout', params: { adopted: false } }, 'reobserve'],
+  },
+  { guard: 'isComplete', target: '#deployment.succeeded', actions: { type: 'endRollout', params: { phase: 'succeeded' } } },
+  { guard: 'isDeadlineExceeded', target: '#deployment.failed', actions: { type: 'endRollout', params: { phase: 'failed' } } },
+] as const;
+
+/** In idle, succeeded and failed: the next rollout, or a new incarnation of the Deployment. */
+const nextRollout = [
+  { guard: 'isOtherIncarnation', target: '#deployment.unknown', actions: ['forgetIncarnation', 'reobserve'] },
+  { guard: 'hasNewRevision', target: '#deployment.active', actions: [{ type: 'startRollout', params: { adopted: false } }, 'reobserve'] },
+] as const;
+
+export const deploymentMachine = setup({
+  types: {
+    context: {} as DeploymentContext,
+    events: {} as DeploymentEvent,
+    input: {} as DeploymentInput,
+    emitted: {} as RolloutChangedEvent,
+  },
+  guards: {
+    hasNoRevision: ({ event }) => observationOf(event)?.deployment.revision === null,
+    isOtherIncarnation: ({ context, event }) => {
+      const observation = observationOf(event);
+      return observation !== null && context.uid !== null && observation.deployment.uid !== context.uid;
+    },
+    hasNewRevision: ({ context, event }) => {
+      const observation = observationOf(event);
+      return observation !== null && isNewRollout(context.revision, observation.deployment);
+    },
+    isComplete: ({ event }) => {
+      const observation = observationOf(event);
+      return observation !== null && rolloutStatus(observation.deployment).state === 'complete';
+    },
+    isDeadlineExceeded: ({ event }) => {
+      const observation = observationOf(event);
+      return observation !== null && progressDeadlineExceeded(observation.deployment);
+    },
+    isPaused: ({ event }) => {
+      const observation = observationOf(event);
+      return observation !== null && isPaused(observation.deployment);
+    },
+    isFailing: ({ context, event }) => {
+      const observation = observationOf(event);
+      return observation !== null && failingNow(context, observation);
+    },
+    isStuckPastGrace: ({ context, event }) => {
+      const observation = observationOf(event);
+      const since = context.rollout?.stuckSince;
+      return (
+        observation !== null &&
+        since !== null &&
+        since !== undefined &&
+        observation.at - since >= context.failingGraceMs &&
+        failingNow(context, observation)
+      );
+    },
+    isCurrentIncarnation: ({ context, event }) =>
+      event.type !== 'deployment.deleted' || context.uid === null || event.uid === context.uid,
+  },
+  actions: {
+    recordRevision: assign(({ event }) => {
+      const observation = (event as ObservedEvent).observation;
+      return { uid: observation.deployment.uid, revision: observation.deployment.revision };
+    }),
+    forgetIncarnation: assign({ uid: null, revision: null, rollout: null }),
+    /** Re-examine the same observation from the state just entered. */
+    reobserve: raise(({ event }) => event),
+    startRollout: assign(({ context, event }, params: { adopted: boolean }) => {
+      const observation = (event as ObservedEvent).observation;
+      const d = observation.deployment;
+      const view = viewFrom(observation, 'progressing', {
+        startedAt: observation.at,
+        previousRevision: context.revision,
+        adopted: params.adopted,
+      });
+      const rollout: ActiveRollout = { channel: observation.target.channel, alert: observation.target.alert, stuckSince: null, view };
+      return { uid: d.uid, revision: d.revision, rollout };
+    }),
+    announceStart: emit(({ context }) => ({
+      type: 'rollout.changed' as const,
+      change: 'started' as const,
+      notification: notification(context.rollout!),
+    })),
+    /** Bring the view up to date with the observation; emit only if what a message shows changed. */
+    refresh: enqueueActions(({ context, event, enqueue }, params: { phase: RolloutPhase }) => {
+      const rollout = context.rollout;
+      if (rollout === null) return;
+      const observation = observationOf(event);
+      const view = observation === null ? { ...rollout.view, phase: params.phase } : viewFrom(observation, params.phase, rollout.view);
+      const next: ActiveRollout = { ...rollout, alert: observation?.target.alert ?? rollout.alert, view };
+      enqueue.assign({ rollout: next });
+      if (visibleState(view) !== visibleState(rollout.view)) {
+        enqueue.emit({ type: 'rollout.changed', change: 'updated', notification: notification(next) });
+      }
+    }),
+    markStuck: assign(({ context, event }) => {
+      if (context.rollout === null || context.rollout.stuckSince !== null) return {};
+      return { rollout: { ...context.rollout, stuckSince: timeOf(event) } };
+    }),
+    clearStuck: assign(({ context }) => (context.rollout === null ? {} : { rollout: { ...context.rollout, stuckSince: null } })),
+    /**
+     * Give the rollout in flight its last word. A verdict (succeeded, failed) is read from the
+     * observation; superseded, deleted and untracked keep the last view and say why it ended.
+     */
+    endRollout: enqueueActions(({ context, event, enqueue }, params: { phase: RolloutPhase }) => {
+      const rollout = context.rollout;
+      if (rollout === null) return;
+      const observation = observationOf(event);
+      const verdict = params.phase === 'succeeded' || params.phase === 'failed';
+      const latest = verdict && observation !== null ? viewFrom(observation, params.phase, rollout.view) : { ...rollout.view, phase: params.phase };
+      const view: RolloutView = {
+        ...latest,
+        endedAt: timeOf(event),
+        supersededBy: params.phase === 'superseded' ? (observation?.deployment.revision ?? null) : null,
+      };
+      const alert = observation?.target.alert ?? rollout.alert;
+      enqueue.emit({ type: 'rollout.changed', change: 'ended', notification: notification({ ...rollout, alert, view }) });
+      enqueue.assign({ rollout: null });
+    }),
+  },
+  delays: {
+    failingGrace: ({ context }) => context.failingGraceMs,
+  },
+}).createMachine({
+  id: 'deployment',
+  context: ({ input }) => ({ key: input.key, uid: null, revision: null, failingGraceMs: input.failingGraceMs, rollout: null }),
+  initial: 'unknown',
+  states: {
+    /** Nothing seen yet: decide whether the Deployment is at rest or mid-rollout (adopt it). */
+    unknown: {
+      on: {
+        'deployment.observed': [
+          { guard: 'hasNoRevision', target: 'idle', actions: 'recordRevision' },
+          { guard: 'isComplete', target: 'idle', actions: 'recordRevision' },
+          { target: 'active', actions: [{ type: 'startRollout', params: { adopted: true } }, 'reobserve'] },
+        ],
+      },
+    },
+    idle: {
+      on: { 'deployment.observed': [...nextRollout] },
+    },
+    active: {
+      entry: 'announceStart',
+      initial: 'progressing',
+      on: {
+        'deployment.deleted': { guard: 'isCurrentIncarnation', target: 'gone', actions: { type: 'endRollout', params: { phase: 'deleted' } } },
+        'tracking.stopped': { target: 'gone', actions: { type: 'endRollout', params: { phase: 'untracked' } } },
+      },
+      states: {
+        progressing: {
+          on: {
+            'deployment.observed': [
+              ...endings,
+              { guard: 'isPaused', target: 'paused', actions: { type: 'refresh', params: { phase: 'paused' } } },
+              { guard: 'isFailing', target: 'stalled', actions: ['markStuck', { type: 'refresh', params: { phase: 'progressing' } }] },
+              { actions: { type: 'refresh', params: { phase: 'progressing' } } },
+            ],
+          },
+        },
+        /** Every new Pod is stuck, but not yet for the grace period: still orange. */
+        stalled: {
+          after: { failingGrace: 'failing' },
+          on: {
+            'deployment.observed': [
+              ...endings,
+              { guard: 'isPaused', target: 'paused', actions: ['clearStuck', { type: 'refresh', params: { phase: 'paused' } }] },
+              { guard: 'isStuckPastGrace', target: 'failing' },
+              { guard: 'isFailing', actions: { type: 'refresh', params: { phase: 'progressing' } } },
+              { target: 'progressing', actions: ['clearStuck', { type: 'refresh', params: { phase: 'progressing' } }] },
+            ],
+          },
+        },
+        /** Early warning: red before the deadline; the rollout can still recover or fail at the deadline. */
+        failing: {
+          entry: { type: 'refresh', params: { phase: 'failing' } },
+          on: {
+            'deployment.observed': [
+              ...endings,
+              { guard: 'isPaused', target: 'paused', actions: ['clearStuck', { type: 'refresh', params: { phase: 'paused' } }] },
+              { guard: 'isFailing', actions: { type: 'refresh', params: { phase: 'failing' } } },
+              { target: 'progressing', actions: ['clearStuck', { type: 'refresh', params: { phase: 'progressing' } }] },
+            ],
+          },
+        },
+        paused: {
+          on: {
+            'deployment.observed': [
+              ...endings,
+              { guard: 'isPaused', actions: { type: 'refresh', params: { phase: 'paused' } } },
+              { target: 'progressing', actions: { type: 'refresh', params: { phase: 'progressing' } } },
+            ],
+          },
+        },
+      },
+    },
+    succeeded: {
+      on: { 'deployment.observed': [...nextRollout] },
+    },
+    failed: {
+      on: { 'deployment.observed': [...nextRollout] },
+    },
+    /** Deleted, or its namespace is no longer tracked: the supervisor stops the actor. */
+    gone: { type: 'final' },
+  },
+  on: {
+    'deployment.deleted': { guard: 'isCurrentIncarnation', target: '.gone' },
+    'tracking.stopped': { target: '.gone' },
+  },
+});

@@ -126,3 +126,23 @@ export function link(url: string, label: string): string {
   if (!isLinkableUrl(url)) return safeLabel;
   return `<${url.replace(/&/g, '&amp;')}|${safeLabel}>`;
 }
+
+/**
+ * Last line of defence for a limit: cuts already-rendered mrkdwn to `max` chars with a marker.
+ * Never cuts inside an entity (`&lt;`), and closes a code block left open. Callers budget
+ * raw values first (clipRaw, code's maxLength), so real messages rarely reach it.
+ */
+export function fitMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // Room for the widest possible marker, its line break and a closing code fence.
+  const reserve = truncationMarker(text.length).length + 1 + 3;
+  let cut = text.slice(0, Math.max(0, max - reserve));
+  const amp = cut.lastIndexOf('&');
+  if (amp !== -1 && !cut.slice(amp).includes(';')) cut = cut.slice(0, amp);
+  const open = cut.lastIndexOf('<');
+  if (open !== -1 && open > cut.lastIndexOf('>')) cut = cut.slice(0, open);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  const omitted = [...text.slice(cut.length)].length;
+  if ((cut.match(/```/g)?.length ?? 0) % 2 === 1) cut += '```';
+  return `${cut}\n${truncationMarker(omitted)}`;
+}

@@ -8,6 +8,7 @@ import {
   escapeClipped,
   escapedLength,
   escapeMrkdwn,
+  fitMrkdwn,
   isLinkableUrl,
   link,
   truncationMarker,
@@ -152,5 +153,39 @@ describe('link', () => {
 
   it('keeps | and line breaks out of the label', () => {
     assert.equal(link('https://x.example', 'a|b\nc'), '<https://x.example|a b c>');
+  });
+});
+
+describe('fitMrkdwn', () => {
+  it('leaves text within the limit alone', () => {
+    assert.equal(fitMrkdwn('abc', 3), 'abc');
+  });
+
+  it('cuts to the limit with a marker that counts what is left out', () => {
+    const out = fitMrkdwn('x'.repeat(5000), 3000);
+    assert.ok(out.length <= 3000, `${out.length}`);
+    const kept = out.indexOf('\n');
+    assert.equal(out.slice(kept + 1), truncationMarker(5000 - kept));
+  });
+
+  it('never leaves half an entity or half a link, and closes an open code block', () => {
+    const texts = [
+      '```' + escapeMrkdwn('<!channel> & '.repeat(40)) + '``` tail',
+      ('see ' + link('https://x.example/a?b=1&c=2', 'a <label>') + ' ').repeat(20),
+    ];
+    for (let max = 60; max < 200; max++) for (const text of texts) {
+      const out = fitMrkdwn(text, max);
+      assert.ok(out.length <= max, `${max}: ${out.length}`);
+      const kept = out.slice(0, out.lastIndexOf('\n'));
+      assert.doesNotMatch(kept, /&(?!amp;|lt;|gt;)/, kept);
+      assert.equal((kept.match(/```/g)?.length ?? 0) % 2, 0, kept);
+      assert.ok(kept.lastIndexOf('<') <= kept.lastIndexOf('>'), kept);
+    }
+  });
+
+  it('never splits a surrogate pair', () => {
+    for (let max = 60; max < 70; max++) {
+      assert.doesNotMatch(fitMrkdwn('🚀'.repeat(100), max), LONE_SURROGATE);
+    }
   });
 });

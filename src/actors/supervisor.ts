@@ -1,0 +1,194 @@
+/**
+ * The running supervisor: the root actor of Hermod's actor system and one Deployment actor
+ * per Deployment in a tracked namespace, all in one system (so the Stately inspector sees
+ * them all). It implements the WatchSink the Kubernetes watch layer feeds, and forwards what
+ * the Deployment actors emit to the Slack delivery and to metrics, both injected.
+ */
+import { createActor, enqueueActions, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { deploymentMachine, type RolloutChangedEvent } from '../machines/deploymentMachine.js';
+import { deploymentKey, type RolloutObservation } from '../machines/facts.js';
+import type { Notification } from '../machines/notification.js';
+import { supervisorMachine } from '../machines/supervisorMachine.js';
+import type { WatchSink } from './watchSink.js';
+
+/** A pino-compatible logger. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What the supervisor counts; the io layer backs it with prom-client. */
+export interface RolloutMetrics {
+  rolloutStarted(): void;
+  rolloutEnded(phase: Notification['view']['phase'], durationSeconds: number): void;
+  deploymentsTracked(count: number): void;
+}
+
+export interface SupervisorOptions {
+  /** How long every new Pod must be stuck before a rollout is reported as failing. */
+  failingGraceMs: number;
+  /** Receives every rollout change, in order per rollout (normally Slack delivery's notify). */
+  onNotification: (notification: Notification, change: RolloutChangedEvent['change']) => void;
+  metrics?: RolloutMetrics;
+  logger: Logger;
+  /** Reports an unexpected error (Sentry in production). */
+  reportError?: (error: unknown, context: Record<string, unknown>) => void;
+  /** Inspection observer for the whole actor system (Stately inspector); off by default. */
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+}
+
+type DeploymentActor = Actor<typeof deploymentMachine>;
+
+const DONE_PREFIX = 'xstate.done.actor.';
+const ERROR_PREFIX = 'xstate.error.actor.';
+
+export class Supervisor implements WatchSink {
+  readonly #options: SupervisorOptions;
+  /** namespace -> name -> actor: a namespace's actors are found without scanning them all. */
+  readonly #deployments = new Map<string, Map<string, DeploymentActor>>();
+  #count = 0;
+  readonly #root;
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+    const machine = supervisorMachine.provide({
+      actions: {
+        routeObservation: ({ event }) => {
+          if (event.type === 'deployment.observed') this.#deploymentFor(event.observation).send(event);
+        },
+        routeDeletion: ({ event }) => {
+          if (event.type !== 'deployment.deleted') return;
+          this.#deployments.get(event.namespace)?.get(event.name)?.send({ type: 'deployment.deleted', uid: event.uid, at: event.at });
+        },
+        untrackNamespace: ({ event }) => {
+          if (event.type !== 'namespace.untracked') return;
+          for (const actor of this.#deployments.get(event.namespace)?.values() ?? []) {
+            actor.send({ type: 'tracking.stopped', at: event.at });
+          }
+        },
+        // Deployment actors belong to this actor (their parent): only it may stop them.
+        reapDeployment: enqueueActions(({ event, enqueue }) => {
+          const actor = this.#forget(event.type.slice(DONE_PREFIX.length));
+          if (actor !== undefined) enqueue.stopChild(actor);
+        }),
+        restartDeployment: enqueueActions(({ event, enqueue }) => {
+          const key = event.type.slice(ERROR_PREFIX.length);
+          const error = (event as { error?: unknown }).error;
+          this.#options.logger.error({ deployment: key, err: error }, 'deployment actor failed; it starts afresh on the next observation');
+          this.#options.reportError?.(error, { deployment: key });
+          const actor = this.#forget(key);
+          if (actor !== undefined) enqueue.stopChild(actor);
+        }),
+        stopDeployments: enqueueActions(({ enqueue }) => {
+          for (const byName of this.#deployments.values()) for (const actor of byName.values()) enqueue.stopChild(actor);
+          this.#deployments.clear();
+          this.#setCount(0);
+        }),
+      },
+    });
+    this.#root = createActor(machine, { inspect: options.inspect });
+  }
+
+  start(): this {
+    this.#root.start();
+    return this;
+  }
+
+  /** The root actor: its system holds every Deployment actor. */
+  get root() {
+    return this.#root;
+  }
+
+  /** The initial lists have been routed and Hermod is not stopping: ready. */
+  get ready(): boolean {
+    return this.#root.getSnapshot().matches('running');
+  }
+
+  get deploymentCount(): number {
+    return this.#count;
+  }
+
+  /** The Deployment actor for `namespace/name`, if one exists (tests, inspection). */
+  deployment(namespace: string, name: string): DeploymentActor | undefined {
+    return this.#deployments.get(namespace)?.get(name);
+  }
+
+  // WatchSink: translate and enqueue, nothing else.
+  observe(observation: RolloutObservation): void {
+    this.#root.send({ type: 'deployment.observed', observation });
+  }
+
+  deploymentDeleted(ref: { namespace: string; name: string; uid: string }, at: number): void {
+    this.#root.send({ type: 'deployment.deleted', ...ref, at });
+  }
+
+  namespaceUntracked(namespace: string, at: number): void {
+    this.#root.send({ type: 'namespace.untracked', namespace, at });
+  }
+
+  synced(): void {
+    this.#root.send({ type: 'watch.synced' });
+  }
+
+  /** Stop routing and stop every Deployment actor. Pending Slack work is the delivery's to drain. */
+  stop(): void {
+    this.#root.send({ type: 'supervisor.stop' });
+  }
+
+  #deploymentFor(observation: RolloutObservation): DeploymentActor {
+    const { namespace, name } = observation.deployment;
+    let byName = this.#deployments.get(namespace);
+    if (byName === undefined) {
+      byName = new Map();
+      this.#deployments.set(namespace, byName);
+    }
+    let actor = byName.get(name);
+    if (actor === undefined) {
+      const key = deploymentKey(observation.deployment);
+      actor = createActor(deploymentMachine, {
+        id: key,
+        parent: this.#root,
+        input: { key, failingGraceMs: this.#options.failingGraceMs },
+      });
+      actor.on('rollout.changed', (event) => this.#rolloutChanged(event));
+      byName.set(name, actor);
+      this.#setCount(this.#count + 1);
+      actor.start();
+    }
+    return actor;
+  }
+
+  #rolloutChanged(event: RolloutChangedEvent): void {
+    const { notification, change } = event;
+    const view = notification.view;
+    this.#options.logger.info(
+      { deployment: `${view.namespace}/${view.deployment}`, revision: view.revision, state: view.phase, change },
+      `rollout ${change}: ${view.phase}`,
+    );
+    const metrics = this.#options.metrics;
+    if (change === 'started') metrics?.rolloutStarted();
+    if (change === 'ended') metrics?.rolloutEnded(view.phase, Math.max(0, ((view.endedAt ?? view.startedAt) - view.startedAt) / 1000));
+    this.#options.onNotification(notification, change);
+  }
+
+  /** Drop the actor of `namespace/name` from the registry and return it for stopping. */
+  #forget(key: string): DeploymentActor | undefined {
+    const slash = key.indexOf('/');
+    const namespace = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const byName = this.#deployments.get(namespace);
+    const actor = byName?.get(name);
+    if (byName === undefined || actor === undefined) return undefined;
+    byName.delete(name);
+    if (byName.size === 0) this.#deployments.delete(namespace);
+    this.#setCount(this.#count - 1);
+    return actor;
+  }
+
+  #setCount(count: number): void {
+    this.#count = count;
+    this.#options.metrics?.deploymentsTracked(count);
+  }
+}

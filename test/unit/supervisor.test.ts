@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Supervisor, type Logger } from '../../src/actors/supervisor.js';
+import type { Notification } from '../../src/machines/notification.js';
+import { observation } from '../support/observations.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+function start() {
+  const sent: { change: string; notification: Notification }[] = [];
+  const counts = { started: 0, ended: [] as string[], tracked: 0 };
+  const supervisor = new Supervisor({
+    failingGraceMs: 60_000,
+    logger: quiet,
+    onNotification: (notification, change) => sent.push({ change, notification }),
+    metrics: {
+      rolloutStarted: () => void counts.started++,
+      rolloutEnded: (phase) => void counts.ended.push(phase),
+      deploymentsTracked: (n) => void (counts.tracked = n),
+    },
+  }).start();
+  return { supervisor, sent, counts };
+}
+
+describe('Supervisor', () => {
+  it('creates one actor per Deployment and routes observations to it', () => {
+    const { supervisor, sent, counts } = start();
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 1, updated: 2, available: 2, at: 1 }));
+    supervisor.observe(observation({ namespace: 'b', name: 'web', uid: 'u2', revision: 1, updated: 2, available: 2, at: 1 }));
+    supervisor.synced();
+    assert.equal(supervisor.ready, true);
+    assert.equal(supervisor.deploymentCount, 2);
+    assert.equal(counts.tracked, 2);
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 1, available: 2, old: 2, at: 5 }));
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 2, available: 2, at: 9 }));
+    assert.deepEqual(
+      sent.map((s) => `${s.notification.view.namespace}/${s.change}/${s.notification.view.phase}`),
+      ['a/started/progressing', 'a/ended/succeeded'],
+    );
+    assert.equal(counts.started, 1);
+    assert.deepEqual(counts.ended, ['succeeded']);
+    supervisor.stop();
+    assert.equal(supervisor.ready, false);
+    assert.equal(supervisor.deploymentCount, 0);
+  });
+
+  it('reaps the actor of a deleted Deployment, and reports a rollout it interrupted', () => {
+    const { supervisor, sent } = start();
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 3, updated: 1, available: 2, old: 2, at: 1 }));
+    supervisor.deploymentDeleted({ namespace: 'a', name: 'web', uid: 'u1' }, 7);
+    assert.equal(supervisor.deploymentCount, 0);
+    assert.equal(supervisor.deployment('a', 'web'), undefined);
+    assert.deepEqual(sent.map((s) => s.notification.view.phase), ['progressing', 'deleted']);
+    // A Deployment of the same name created later gets a fresh actor.
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u9', revision: 1, updated: 2, available: 2, at: 9 }));
+    assert.equal(supervisor.deploymentCount, 1);
+  });
+
+  it('ignores a deletion of an older incarnation', () => {
+    const { supervisor } = start();
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'new', revision: 1, updated: 2, available: 2, at: 1 }));
+    supervisor.deploymentDeleted({ namespace: 'a', name: 'web', uid: 'old' }, 2);
+    assert.equal(supervisor.deploymentCount, 1);
+  });
+
+  it('stops tracking every Deployment of an untracked namespace, and only those', () => {
+    const { supervisor, sent } = start();
+    supervisor.observe(observation({ namespace: 'a', name: 'one', uid: 'u1', revision: 2, updated: 1, available: 2, old: 2, at: 1 }));
+    supervisor.observe(observation({ namespace: 'a', name: 'two', uid: 'u2', revision: 1, updated: 2, available: 2, at: 1 }));
+    supervisor.observe(observation({ namespace: 'b', name: 'three', uid: 'u3', revision: 1, updated: 2, available: 2, at: 1 }));
+    supervisor.namespaceUntracked('a', 3);
+    assert.equal(supervisor.deploymentCount, 1);
+    assert.ok(supervisor.deployment('b', 'three'));
+    assert.deepEqual(sent.map((s) => `${s.notification.view.deployment}:${s.notification.view.phase}`), ['one:progressing', 'one:untracked']);
+  });
+});

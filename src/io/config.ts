@@ -1,0 +1,215 @@
+/**
+ * Hermod's configuration, in one place: every option with its flag, environment variable,
+ * default and validation. Precedence is flag > environment > default. Secrets (the Slack
+ * token, the Sentry DSN) come only from the environment, never from flags, so they do not
+ * show up in `ps` or in a Pod spec's args.
+ */
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const MESSAGE_MODES = ['update', 'post'] as const;
+export type MessageMode = (typeof MESSAGE_MODES)[number];
+
+export interface Config {
+  kubeconfig: string | null;
+  level: LogLevel;
+  repoUrlAnnotation: string;
+  commitShaAnnotation: string;
+  gitAnnotationWarning: boolean;
+  messageMode: MessageMode;
+  failingGraceSeconds: number;
+  metricsPort: number;
+  dryRun: boolean;
+  /** WebSocket URL of a Stately inspector server, or null (inspection off). */
+  inspect: string | null;
+  slackToken: string | null;
+  /** Base URL of the Slack Web API (tests and the demo point it at a local server). */
+  slackApiUrl: string;
+  sentryDsn: string | null;
+  clusterName: string | null;
+}
+
+/** A bad flag or environment value: the message names the option and what is allowed. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+type Kind = 'string' | 'boolean' | 'integer' | 'enum';
+
+interface OptionSpec<K extends keyof Config = keyof Config> {
+  key: K;
+  /** Long flag name without dashes, or null for environment-only settings (secrets). */
+  flag: string | null;
+  env: string | null;
+  kind: Kind;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+  default: Config[K];
+  description: string;
+}
+
+/** The single table behind the CLI flags, the environment and the README's configuration table. */
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'kubeconfig',
+    flag: 'kubeconfig',
+    env: 'KUBECONFIG',
+    kind: 'string',
+    default: null,
+    description: 'Path to a kubeconfig file. Empty: in-cluster config when running in a Pod, else ~/.kube/config.',
+  },
+  { key: 'level', flag: 'level', env: 'HERMOD_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', description: 'Log level.' },
+  {
+    key: 'repoUrlAnnotation',
+    flag: 'repo-url-annotation',
+    env: 'HERMOD_REPO_URL_ANNOTATION',
+    kind: 'string',
+    default: 'hermod.uswitch.com/gitrepo',
+    description: 'Deployment annotation holding the git repository URL, used for commit and pull-request links.',
+  },
+  {
+    key: 'commitShaAnnotation',
+    flag: 'commit-sha-annotation',
+    env: 'HERMOD_COMMIT_SHA_ANNOTATION',
+    kind: 'string',
+    default: 'hermod.uswitch.com/gitsha',
+    description: 'Deployment annotation holding the deployed commit SHA.',
+  },
+  {
+    key: 'gitAnnotationWarning',
+    flag: 'git-annotation-warning',
+    env: 'HERMOD_GIT_ANNOTATION_WARNING',
+    kind: 'boolean',
+    default: false,
+    description: 'Add a warning to failure messages when the git annotations are missing.',
+  },
+  {
+    key: 'messageMode',
+    flag: 'message-mode',
+    env: 'HERMOD_MESSAGE_MODE',
+    kind: 'enum',
+    values: MESSAGE_MODES,
+    default: 'update',
+    description: '`update`: one message per rollout, edited in place. `post`: a new message for start, success and failure (the original style).',
+  },
+  {
+    key: 'failingGraceSeconds',
+    flag: 'failing-grace-seconds',
+    env: 'HERMOD_FAILING_GRACE_SECONDS',
+    kind: 'integer',
+    min: 0,
+    max: 86_400,
+    default: 60,
+    description: 'How long every new Pod must be stuck (CrashLoopBackOff, image pull errors, ...) before the rollout is reported as failing, ahead of its progress deadline.',
+  },
+  {
+    key: 'metricsPort',
+    flag: 'metrics-port',
+    env: 'HERMOD_METRICS_PORT',
+    kind: 'integer',
+    min: 0,
+    max: 65_535,
+    default: 2112,
+    description: 'Port of the HTTP server for /metrics, /livez and /readyz.',
+  },
+  {
+    key: 'dryRun',
+    flag: 'dry-run',
+    env: 'HERMOD_DRY_RUN',
+    kind: 'boolean',
+    default: false,
+    description: 'Log the Slack messages Hermod would send instead of sending them (no token needed).',
+  },
+  {
+    key: 'inspect',
+    flag: 'inspect',
+    env: 'HERMOD_INSPECT',
+    kind: 'string',
+    default: null,
+    description: 'WebSocket URL of a Stately inspector server (e.g. ws://127.0.0.1:8080) to visualise the actor system. Off when empty.',
+  },
+  { key: 'slackToken', flag: null, env: 'SLACK_TOKEN', kind: 'string', default: null, description: 'Slack bot token (xoxb-...). Required unless --dry-run.' },
+  {
+    key: 'slackApiUrl',
+    flag: null,
+    env: 'SLACK_API_URL',
+    kind: 'string',
+    default: 'https://slack.com/api/',
+    description: 'Slack Web API base URL. Only for tests and the demo, which point it at a local server.',
+  },
+  { key: 'sentryDsn', flag: null, env: 'SENTRY_ENDPOINT', kind: 'string', default: null, description: 'Sentry DSN. Hermod reports its own errors there when set.' },
+  { key: 'clusterName', flag: null, env: 'CLUSTER_NAME', kind: 'string', default: null, description: 'Name of the cluster, shown in Slack messages.' },
+];
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off', '']);
+
+function describeSource(spec: OptionSpec, from: 'flag' | 'env'): string {
+  return from === 'flag' ? `--${spec.flag}` : `environment variable ${spec.env}`;
+}
+
+function parseValue(spec: OptionSpec, raw: unknown, from: 'flag' | 'env'): Config[keyof Config] {
+  const where = describeSource(spec, from);
+  // cac turns numeric-looking values into numbers and repeated flags into arrays.
+  if (Array.isArray(raw)) throw new ConfigError(`${where} was given more than once`);
+  const text = typeof raw === 'string' ? raw.trim() : String(raw);
+  switch (spec.kind) {
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      const lower = text.toLowerCase();
+      if (TRUE.has(lower)) return true;
+      if (FALSE.has(lower)) return false;
+      throw new ConfigError(`${where} must be true or false, got "${text}"`);
+    }
+    case 'integer': {
+      const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
+      if (!Number.isInteger(n) || n < (spec.min ?? -Infinity) || n > (spec.max ?? Infinity)) {
+        throw new ConfigError(`${where} must be a whole number from ${spec.min} to ${spec.max}, got "${text}"`);
+      }
+      return n;
+    }
+    case 'enum': {
+      const lower = text.toLowerCase();
+      if (!spec.values?.includes(lower)) {
+        throw new ConfigError(`${where} must be one of ${spec.values?.join(', ')}, got "${text}"`);
+      }
+      return lower as Config[keyof Config];
+    }
+    case 'string':
+      return text === '' ? spec.default : text;
+  }
+}
+
+/**
+ * Resolve the configuration from parsed CLI flags (cac's camelCased options object) and the
+ * environment. Throws ConfigError naming the flag or variable on the first bad value.
+ */
+export function resolveConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): Config {
+  const config: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const flagValue = spec.flag === null ? undefined : flags[camelCase(spec.flag)];
+    const envValue = spec.env === null ? undefined : env[spec.env];
+    if (flagValue !== undefined) config[spec.key] = parseValue(spec, flagValue, 'flag');
+    else if (envValue !== undefined && envValue !== '') config[spec.key] = parseValue(spec, envValue, 'env');
+    else config[spec.key] = spec.default;
+  }
+  const resolved = config as unknown as Config;
+  if (resolved.inspect !== null && !/^wss?:\/\//.test(resolved.inspect)) {
+    throw new ConfigError(`--inspect must be a ws:// or wss:// URL, got "${resolved.inspect}"`);
+  }
+  if (!/^https?:\/\//.test(resolved.slackApiUrl)) {
+    throw new ConfigError(`environment variable SLACK_API_URL must be an http(s) URL, got "${resolved.slackApiUrl}"`);
+  }
+  return resolved;
+}
+
+/** `repo-url-annotation` -> `repoUrlAnnotation`, as cac names parsed options. */
+export function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The configuration with secrets replaced, fit for a log line. */
+export function redacted(config: Config): Record<string, unknown> {
+  return { ...config, slackToken: config.slackToken === null ? null : '[redacted]', sentryDsn: config.sentryDsn === null ? null : '[redacted]' };
+}

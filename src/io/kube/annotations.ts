@@ -1,0 +1,26 @@
+/** The annotation names Hermod reads. Hermod never writes any annotation. */
+
+/** On a Namespace: the Slack channel; a non-empty value turns Hermod on for the namespace. */
+export const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';
+/** On a Namespace or a Deployment (the Deployment's wins): `failure` = post only failures. */
+export const ALERT_ANNOTATION = 'hermod.uswitch.com/alert';
+/** Set by the deployment controller on Deployments and their ReplicaSets. */
+export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+/** Set by the deployment controller on a ReplicaSet whose template was rolled back to. */
+export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
+
+/** Default of `--commit-sha-annotation`. */
+export const DEFAULT_COMMIT_SHA_ANNOTATION = 'hermod.uswitch.com/gitsha';
+/** Default of `--repo-url-annotation`. */
+export const DEFAULT_REPO_URL_ANNOTATION = 'hermod.uswitch.com/gitrepo';
+
+/** The configurable annotation names (flags `--commit-sha-annotation`, `--repo-url-annotation`). */
+export interface AnnotationNames {
+  commitSha: string;
+  repoUrl: string;
+}
+
+export const DEFAULT_ANNOTATIONS: Readonly<AnnotationNames> = Object.freeze({
+  commitSha: DEFAULT_COMMIT_SHA_ANNOTATION,
+  repoUrl: DEFAULT_REPO_URL_ANNOTATION,
+});

@@ -1,0 +1,276 @@
+/**
+ * The indexes over the reflectors' trimmed facts, and the assembly of a RolloutObservation
+ * from them. No I/O: the watcher feeds reflector events in and asks for observations, so
+ * a failure's details come from memory, never from a LIST per failure.
+ *
+ *   Deployment --(uid = RS owner)--> ReplicaSets --(uid = Pod owner)--> Pods
+ *   Warning Events are indexed by the uid of the Pod or ReplicaSet they are about.
+ */
+import type {
+  AlertLevel,
+  DeploymentFacts,
+  EventFacts,
+  NotifyTarget,
+  PodFacts,
+  ReplicaSetFacts,
+  RolloutObservation,
+} from '../../machines/facts.js';
+import type { ReflectorEvent } from './reflector.js';
+import type { NamespaceFacts } from './trim.js';
+
+/** How many Warning events per Pod or ReplicaSet an observation carries (newest first). */
+export const DEFAULT_WARNINGS_PER_OBJECT = 3;
+/** Warning events older than this are left out of observations and pruned from the cache. */
+export const DEFAULT_WARNING_MAX_AGE_MS = 60 * 60 * 1000;
+/** Upper bound on the warnings of one observation, whatever the number of Pods. */
+export const MAX_WARNINGS_PER_OBSERVATION = 50;
+
+export interface WarningPolicy {
+  perObject: number;
+  maxAgeMs: number;
+}
+
+/** The target of a Deployment: the namespace's channel; the Deployment's alert annotation wins. */
+export function resolveTarget(ns: NamespaceFacts, deployment: DeploymentFacts): NotifyTarget | null {
+  if (ns.channel === undefined) return null;
+  return { channel: ns.channel, alert: alertLevel(deployment.alert ?? ns.alert) };
+}
+
+/** `failure` (any case, surrounding blanks ignored) = post only failures; anything else = all. */
+export function alertLevel(value: string | undefined): AlertLevel {
+  return value?.trim().toLowerCase() === 'failure' ? 'failure' : 'all';
+}
+
+export class RolloutIndex {
+  /** Every namespace by name (tracked or not: it is how tracking changes are seen). */
+  readonly namespaces = new Map<string, NamespaceFacts>();
+  readonly deployments = new Map<string, DeploymentFacts>();
+  readonly replicaSets = new Map<string, ReplicaSetFacts>();
+  readonly pods = new Map<string, PodFacts>();
+  /** Keyed by the Event's own uid. */
+  readonly events = new Map<string, EventFacts>();
+  private readonly deploymentsByNamespace = new Map<string, Set<string>>();
+  private readonly replicaSetsByOwner = new Map<string, Set<string>>();
+  private readonly podsByOwner = new Map<string, Set<string>>();
+  private readonly eventsByInvolved = new Map<string, Set<string>>();
+
+  constructor(private readonly warnings: WarningPolicy = {
+    perObject: DEFAULT_WARNINGS_PER_OBJECT,
+    maxAgeMs: DEFAULT_WARNING_MAX_AGE_MS,
+  }) {}
+
+  /** True when the namespace carries a non-blank slack annotation. */
+  isTracked(namespace: string): boolean {
+    return this.namespaces.get(namespace)?.channel !== undefined;
+  }
+
+  /** Records a namespace (add/update); returns the previous facts. */
+  setNamespace(ns: NamespaceFacts): NamespaceFacts | undefined {
+    const prev = this.namespaces.get(ns.name);
+    this.namespaces.set(ns.name, ns);
+    return prev;
+  }
+
+  deleteNamespace(name: string): NamespaceFacts | undefined {
+    const prev = this.namespaces.get(name);
+    this.namespaces.delete(name);
+    return prev;
+  }
+
+  /** uids of the Deployments in a namespace. */
+  deploymentUidsIn(namespace: string): string[] {
+    return [...(this.deploymentsByNamespace.get(namespace) ?? [])];
+  }
+
+  /**
+   * Forgets everything cached for a namespace's workloads (it is no longer tracked). The
+   * namespace's own facts stay: they are how it can become tracked again.
+   */
+  dropNamespaceObjects(namespace: string): void {
+    for (const uid of this.deploymentUidsIn(namespace)) {
+      const d = this.deployments.get(uid);
+      if (d) this.applyDeployment({ type: 'delete', key: uid, old: d });
+    }
+    for (const [uid, rs] of this.replicaSets) {
+      if (rs.namespace === namespace) this.applyReplicaSet({ type: 'delete', key: uid, old: rs });
+    }
+    for (const [uid, pod] of this.pods) {
+      if (pod.namespace === namespace) this.applyPod({ type: 'delete', key: uid, old: pod });
+    }
+    for (const [key, ev] of this.events) {
+      if (ev.namespace === namespace) this.applyEvent({ type: 'delete', key, old: ev });
+    }
+  }
+
+  /** Applies a Deployment change; returns the uids of Deployments to observe again. */
+  applyDeployment(e: ReflectorEvent<DeploymentFacts>): string[] {
+    if (e.type === 'delete') {
+      this.deployments.delete(e.key);
+      unindex(this.deploymentsByNamespace, e.old.namespace, e.key);
+      return [];
+    }
+    if (e.type === 'update' && e.old.namespace !== e.facts.namespace) {
+      unindex(this.deploymentsByNamespace, e.old.namespace, e.key);
+    }
+    this.deployments.set(e.key, e.facts);
+    index(this.deploymentsByNamespace, e.facts.namespace, e.key);
+    return [e.key];
+  }
+
+  /** Applies a ReplicaSet change; returns the owning Deployment if this is (or was) its new ReplicaSet. */
+  applyReplicaSet(e: ReflectorEvent<ReplicaSetFacts>): string[] {
+    const old = e.type === 'add' ? undefined : e.old;
+    const now = e.type === 'delete' ? undefined : e.facts;
+    if (old?.ownerUid !== undefined && old.ownerUid !== now?.ownerUid) unindex(this.replicaSetsByOwner, old.ownerUid, e.key);
+    if (now) {
+      this.replicaSets.set(e.key, now);
+      if (now.ownerUid !== undefined) index(this.replicaSetsByOwner, now.ownerUid, e.key);
+    } else {
+      this.replicaSets.delete(e.key);
+    }
+    const affected = new Set<string>();
+    for (const rs of [old, now]) {
+      if (rs?.ownerUid === undefined) continue;
+      const d = this.deployments.get(rs.ownerUid);
+      if (d && d.revision !== null && rs.revision === d.revision) affected.add(d.uid);
+    }
+    return [...affected];
+  }
+
+  /** Applies a Pod change; returns the Deployment whose new ReplicaSet owns (or owned) the Pod. */
+  applyPod(e: ReflectorEvent<PodFacts>): string[] {
+    const old = e.type === 'add' ? undefined : e.old;
+    const now = e.type === 'delete' ? undefined : e.facts;
+    if (old?.ownerUid !== undefined && old.ownerUid !== now?.ownerUid) unindex(this.podsByOwner, old.ownerUid, e.key);
+    if (now) {
+      this.pods.set(e.key, now);
+      if (now.ownerUid !== undefined) index(this.podsByOwner, now.ownerUid, e.key);
+    } else {
+      this.pods.delete(e.key);
+    }
+    const affected = new Set<string>();
+    for (const p of [old, now]) {
+      const d = p?.ownerUid === undefined ? undefined : this.deploymentOfNewReplicaSet(p.ownerUid);
+      if (d) affected.add(d);
+    }
+    return [...affected];
+  }
+
+  /** Applies a Warning Event change; returns the Deployment it concerns, if any. */
+  applyEvent(e: ReflectorEvent<EventFacts>): string[] {
+    const old = e.type === 'add' ? undefined : e.old;
+    const now = e.type === 'delete' ? undefined : e.facts;
+    if (old?.involvedUid !== undefined && old.involvedUid !== now?.involvedUid) {
+      unindex(this.eventsByInvolved, old.involvedUid, e.key);
+    }
+    if (now) {
+      this.events.set(e.key, now);
+      if (now.involvedUid !== undefined) index(this.eventsByInvolved, now.involvedUid, e.key);
+    } else {
+      this.events.delete(e.key);
+    }
+    // A removed event changes nothing worth a message; a new or repeated one may.
+    if (!now?.involvedUid) return [];
+    const d = this.deploymentOfInvolved(now.involvedKind, now.involvedUid);
+    return d === undefined ? [] : [d];
+  }
+
+  /** The ReplicaSet whose revision equals the Deployment's, if the controller made it. */
+  newReplicaSet(deployment: DeploymentFacts): ReplicaSetFacts | null {
+    if (deployment.revision === null) return null;
+    let found: ReplicaSetFacts | null = null;
+    for (const uid of this.replicaSetsByOwner.get(deployment.uid) ?? []) {
+      const rs = this.replicaSets.get(uid);
+      if (rs?.revision !== deployment.revision) continue;
+      // Two ReplicaSets with one revision should not exist; prefer a stable choice if they do.
+      if (found === null || rs.name < found.name) found = rs;
+    }
+    return found;
+  }
+
+  /** Pods owned by a ReplicaSet, by name. */
+  podsOf(replicaSetUid: string): PodFacts[] {
+    const out: PodFacts[] = [];
+    for (const uid of this.podsByOwner.get(replicaSetUid) ?? []) {
+      const p = this.pods.get(uid);
+      if (p) out.push(p);
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * Recent warnings about the given objects: at most `perObject` per object, none older
+   * than `maxAgeMs` before `at`, newest first, at most MAX_WARNINGS_PER_OBSERVATION.
+   */
+  warningsAbout(uids: readonly string[], at: number): EventFacts[] {
+    const out: EventFacts[] = [];
+    const oldest = at - this.warnings.maxAgeMs;
+    for (const uid of uids) {
+      const recent: EventFacts[] = [];
+      for (const key of this.eventsByInvolved.get(uid) ?? []) {
+        const ev = this.events.get(key);
+        if (ev && ev.lastSeen >= oldest) recent.push(ev);
+      }
+      recent.sort((a, b) => b.lastSeen - a.lastSeen);
+      out.push(...recent.slice(0, this.warnings.perObject));
+    }
+    out.sort((a, b) => b.lastSeen - a.lastSeen);
+    return out.slice(0, MAX_WARNINGS_PER_OBSERVATION);
+  }
+
+  /**
+   * Everything the Deployment's actor needs, from the caches; null when the Deployment is
+   * unknown or its namespace is not tracked.
+   */
+  observation(deploymentUid: string, at: number): RolloutObservation | null {
+    const deployment = this.deployments.get(deploymentUid);
+    if (!deployment) return null;
+    const ns = this.namespaces.get(deployment.namespace);
+    const target = ns ? resolveTarget(ns, deployment) : null;
+    if (!target) return null;
+    const newReplicaSet = this.newReplicaSet(deployment);
+    const pods = newReplicaSet ? this.podsOf(newReplicaSet.uid) : [];
+    const warnings = newReplicaSet ? this.warningsAbout([newReplicaSet.uid, ...pods.map((p) => p.uid)], at) : [];
+    return { at, deployment, newReplicaSet, pods, warnings, target };
+  }
+
+  /** Object counts per kind (for metrics). */
+  counts(): { namespaces: number; deployments: number; replicasets: number; pods: number; events: number } {
+    return {
+      namespaces: this.namespaces.size,
+      deployments: this.deployments.size,
+      replicasets: this.replicaSets.size,
+      pods: this.pods.size,
+      events: this.events.size,
+    };
+  }
+
+  private deploymentOfNewReplicaSet(replicaSetUid: string): string | undefined {
+    const rs = this.replicaSets.get(replicaSetUid);
+    if (rs?.ownerUid === undefined) return undefined;
+    const d = this.deployments.get(rs.ownerUid);
+    return d && d.revision !== null && rs.revision === d.revision ? d.uid : undefined;
+  }
+
+  private deploymentOfInvolved(kind: string, uid: string): string | undefined {
+    if (kind === 'ReplicaSet') return this.deploymentOfNewReplicaSet(uid);
+    if (kind === 'Pod') {
+      const owner = this.pods.get(uid)?.ownerUid;
+      return owner === undefined ? undefined : this.deploymentOfNewReplicaSet(owner);
+    }
+    return undefined;
+  }
+}
+
+function index(map: Map<string, Set<string>>, key: string, value: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function unindex(map: Map<string, Set<string>>, key: string, value: string): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}

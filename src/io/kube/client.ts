@@ -1,0 +1,163 @@
+/**
+ * The two Kubernetes API calls a reflector makes, LIST (one page) and WATCH (a stream of
+ * events), sent through @kubernetes/client-node's own HTTP stack: its KubeConfig applies
+ * authentication and TLS (`applySecurityAuthentication`) and its undici-based
+ * `IsomorphicFetchHttpLibrary` sends the request. Bodies are parsed as plain JSON: no
+ * model deserialisation, so LIST and WATCH hand the same shapes to the trim functions.
+ *
+ * Why not client-node's `Watch`: it aborts any watch that is quiet for 30 s (a private,
+ * fixed inactivity timeout), which on a quiet cluster turns every watch into a reconnect
+ * loop; Hermod's reflector has its own, configurable watchdog instead (see ADR 0002).
+ */
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  RequestContext,
+  type HttpLibrary,
+  type KubeConfig,
+  type ResponseContext,
+} from '@kubernetes/client-node';
+import { KubeApiError, KubeError, ResourceExpiredError } from './errors.js';
+
+/** One line of a watch stream. */
+export interface WatchEvent {
+  /** ADDED | MODIFIED | DELETED | BOOKMARK | ERROR */
+  type: string;
+  object: unknown;
+}
+
+/** One page of a LIST. */
+export interface ListPage {
+  items: unknown[];
+  /** metadata.resourceVersion of the list: the snapshot every page belongs to. */
+  resourceVersion: string;
+  /** metadata.continue; absent or empty on the last page. */
+  continue?: string;
+}
+
+export type QueryParams = Record<string, string | number | boolean | undefined>;
+
+/** What a reflector needs from the API server. */
+export interface ListWatchClient {
+  /** GET one page of a collection. Rejects with KubeApiError (ResourceExpiredError for 410). */
+  list(path: string, params: QueryParams, signal: AbortSignal): Promise<ListPage>;
+  /**
+   * GET a collection with watch=true and call onEvent for each line. Resolves when the
+   * server ends the stream; rejects on HTTP errors, transport errors, abort, or whatever
+   * onEvent throws (the stream is then cancelled).
+   */
+  watch(path: string, params: QueryParams, signal: AbortSignal, onEvent: (event: WatchEvent) => void): Promise<void>;
+}
+
+/** ListWatchClient over a client-node KubeConfig. Read-only: it only ever sends GET. */
+export class KubeListWatchClient implements ListWatchClient {
+  constructor(
+    private readonly kubeConfig: KubeConfig,
+    private readonly http: HttpLibrary = new IsomorphicFetchHttpLibrary(),
+  ) {}
+
+  async list(path: string, params: QueryParams, signal: AbortSignal): Promise<ListPage> {
+    const res = await this.send(path, params, signal);
+    if (res.httpStatusCode !== 200) throw await apiError(res, `LIST ${path}`);
+    const text = await res.body.text();
+    let body: { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new KubeError(`LIST ${path}: response is not JSON`);
+    }
+    const page: ListPage = {
+      items: Array.isArray(body.items) ? body.items : [],
+      resourceVersion: typeof body.metadata?.resourceVersion === 'string' ? body.metadata.resourceVersion : '',
+    };
+    if (typeof body.metadata?.continue === 'string' && body.metadata.continue !== '') page.continue = body.metadata.continue;
+    return page;
+  }
+
+  async watch(
+    path: string,
+    params: QueryParams,
+    signal: AbortSignal,
+    onEvent: (event: WatchEvent) => void,
+  ): Promise<void> {
+    const res = await this.send(path, { ...params, watch: true }, signal);
+    if (res.httpStatusCode !== 200) throw await apiError(res, `WATCH ${path}`);
+    const stream = res.body.stream();
+    if (!stream) throw new KubeError(`WATCH ${path}: response has no body`);
+    const reader = stream.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let start = 0;
+        for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n', start)) {
+          const line = buffer.slice(start, nl);
+          start = nl + 1;
+          if (line.trim() !== '') onEvent(parseWatchLine(line, path));
+        }
+        buffer = buffer.slice(start);
+      }
+      buffer += decoder.decode();
+      if (buffer.trim() !== '') onEvent(parseWatchLine(buffer, path));
+    } finally {
+      // Cancelling closes the connection whether we finished, failed or were aborted.
+      reader.cancel().catch(() => {});
+    }
+  }
+
+  private async send(path: string, params: QueryParams, signal: AbortSignal): Promise<ResponseContext> {
+    const cluster = this.kubeConfig.getCurrentCluster();
+    if (!cluster) throw new KubeError('kubeconfig has no current cluster');
+    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(params)) {
+      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+    }
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    ctx.setSignal(signal);
+    return this.http.send(ctx).toPromise();
+  }
+}
+
+function parseWatchLine(line: string, path: string): WatchEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    throw new KubeError(`WATCH ${path}: malformed event line`);
+  }
+  const ev = parsed as { type?: unknown; object?: unknown } | null;
+  if (ev === null || typeof ev !== 'object' || typeof ev.type !== 'string') {
+    throw new KubeError(`WATCH ${path}: event without a type`);
+  }
+  return { type: ev.type, object: ev.object };
+}
+
+/** The error for a non-200 answer, read from the `Status` body when there is one. */
+async function apiError(res: ResponseContext, what: string): Promise<KubeApiError> {
+  let reason: string | undefined;
+  let message = '';
+  try {
+    const status = JSON.parse(await res.body.text()) as { reason?: unknown; message?: unknown };
+    if (typeof status.reason === 'string') reason = status.reason;
+    if (typeof status.message === 'string') message = status.message;
+  } catch {
+    // Not a Status object (a proxy's HTML page, an empty body): the status code says enough.
+  }
+  const text = `${what}: HTTP ${res.httpStatusCode}${reason ? ` ${reason}` : ''}${message ? `: ${message}` : ''}`;
+  return res.httpStatusCode === 410 ? new ResourceExpiredError(text, reason) : new KubeApiError(text, res.httpStatusCode, reason);
+}
+
+/** The error a watch ERROR event stands for (its object is a `Status`). */
+export function watchStatusError(object: unknown, path: string): KubeApiError {
+  const status = (object ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
+  const code = typeof status.code === 'number' ? status.code : 500;
+  const reason = typeof status.reason === 'string' ? status.reason : undefined;
+  const message = typeof status.message === 'string' ? status.message : 'watch ERROR event';
+  const text = `WATCH ${path}: ERROR event ${code}${reason ? ` ${reason}` : ''}: ${message}`;
+  return code === 410 ? new ResourceExpiredError(text, reason) : new KubeApiError(text, code, reason);
+}

@@ -1,0 +1,130 @@
+/**
+ * Where Hermod's cluster credentials come from, in this order:
+ *   1. `--kubeconfig PATH` (explicit);
+ *   2. `KUBECONFIG`, a list of files separated by ':' (';' on Windows) merged like kubectl
+ *      does: missing files are skipped, the first file to define a name wins, the first
+ *      current-context wins;
+ *   3. in-cluster (service account token) when `KUBERNETES_SERVICE_HOST` is set;
+ *   4. `~/.kube/config`.
+ * When none applies the error names every place that was tried.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfigError } from './errors.js';
+
+/** The service account mount kubelet provides to every Pod. */
+export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface LoadKubeConfigOptions {
+  /** Environment to read KUBECONFIG and KUBERNETES_SERVICE_HOST from. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Home directory for ~/.kube/config. Default os.homedir(). */
+  homeDir?: string;
+  /** Prefix of the service account mount (tests). Default '' (the real mount). */
+  inClusterPrefix?: string;
+}
+
+/**
+ * Loads the kubeconfig Hermod uses.
+ * @param path the `--kubeconfig` flag; empty or undefined = look elsewhere.
+ * @throws KubeConfigError naming what was tried, or why the file found is unusable.
+ */
+export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {}): KubeConfig {
+  const env = options.env ?? process.env;
+  const tried: string[] = [];
+
+  if (path !== undefined && path.trim() !== '') {
+    if (!existsSync(path)) throw new KubeConfigError(`--kubeconfig ${path}: file does not exist`);
+    return validated(loadFiles([path]), `--kubeconfig ${path}`);
+  }
+  tried.push('--kubeconfig (not given)');
+
+  const list = env.KUBECONFIG;
+  if (list !== undefined && list.trim() !== '') {
+    const files = list.split(delimiter).filter((f) => f.trim() !== '');
+    const present = files.filter((f) => existsSync(f) && statSync(f).isFile() && statSync(f).size > 0);
+    if (present.length === 0) {
+      throw new KubeConfigError(`KUBECONFIG=${list}: none of these files exists or has content`);
+    }
+    return validated(loadFiles(present), `KUBECONFIG=${list}`);
+  }
+  tried.push('KUBECONFIG (not set)');
+
+  const host = env.KUBERNETES_SERVICE_HOST;
+  if (host !== undefined && host !== '') {
+    const prefix = options.inClusterPrefix ?? '';
+    const token = `${prefix}${SERVICE_ACCOUNT_DIR}/token`;
+    if (!existsSync(token)) {
+      throw new KubeConfigError(
+        `in-cluster config: KUBERNETES_SERVICE_HOST is set but the service account token ${token} does not exist ` +
+          '(is automountServiceAccountToken disabled?)',
+      );
+    }
+    const kc = new KubeConfig();
+    // client-node reads the token file on every request, so rotated (bound) tokens are picked up.
+    kc.loadFromCluster(prefix);
+    return validated(kc, 'in-cluster config');
+  }
+  tried.push('in-cluster (KUBERNETES_SERVICE_HOST not set)');
+
+  const home = options.homeDir ?? safeHomedir();
+  if (home) {
+    const file = join(home, '.kube', 'config');
+    if (existsSync(file)) return validated(loadFiles([file]), file);
+    tried.push(`${file} (does not exist)`);
+  } else {
+    tried.push('~/.kube/config (no home directory)');
+  }
+
+  throw new KubeConfigError(`no Kubernetes configuration found; tried: ${tried.join('; ')}`);
+}
+
+/** Loads and merges kubeconfig files with kubectl's rules (first definition of a name wins). */
+function loadFiles(files: readonly string[]): KubeConfig {
+  const merged = new KubeConfig();
+  let first = true;
+  for (const file of files) {
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromFile(file);
+    } catch (err) {
+      throw new KubeConfigError(`${file}: cannot be read as a kubeconfig: ${(err as Error).message}`);
+    }
+    if (first) {
+      merged.loadFromOptions({
+        clusters: kc.clusters,
+        users: kc.users,
+        contexts: kc.contexts,
+        currentContext: kc.currentContext,
+      });
+      first = false;
+      continue;
+    }
+    if (!merged.currentContext && kc.currentContext) merged.setCurrentContext(kc.currentContext);
+    for (const c of kc.clusters) if (!merged.getCluster(c.name)) merged.addCluster(c);
+    for (const u of kc.users) if (!merged.getUser(u.name)) merged.addUser(u);
+    for (const x of kc.contexts) if (!merged.getContextObject(x.name)) merged.addContext(x);
+  }
+  return merged;
+}
+
+function validated(kc: KubeConfig, source: string): KubeConfig {
+  if (!kc.currentContext) throw new KubeConfigError(`${source}: no current-context is set`);
+  if (!kc.getContextObject(kc.currentContext)) {
+    throw new KubeConfigError(`${source}: current-context "${kc.currentContext}" is not defined`);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeConfigError(`${source}: context "${kc.currentContext}" names no known cluster`);
+  if (!cluster.server) throw new KubeConfigError(`${source}: cluster "${cluster.name}" has no server`);
+  return kc;
+}
+
+function safeHomedir(): string | undefined {
+  try {
+    return homedir() || undefined;
+  } catch {
+    return undefined;
+  }
+}

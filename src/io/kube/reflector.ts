@@ -1,0 +1,448 @@
+/**
+ * A small list+watch cache for one kind of Kubernetes object that keeps only trimmed facts.
+ *
+ * LIST (paginated) -> emit the differences against the cache -> WATCH from the list's
+ * resourceVersion with bookmarks -> emit add/update/delete as events arrive. On 410 Gone
+ * it lists again and emits only the differences, so replays are idempotent. Other errors
+ * restart the watch with capped exponential backoff and jitter. A watchdog restarts a
+ * watch that has delivered nothing for too long. One loop per reflector: never two
+ * requests at once.
+ *
+ * Why not client-node's informer: its ObjectCache keeps every whole object (a Pod is
+ * kilobytes; Hermod needs a few fields of it), and it stops on the first non-410 error.
+ */
+import { setTimeout as sleepPromise } from 'node:timers/promises';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import { watchStatusError, type ListWatchClient, type WatchEvent } from './client.js';
+import { WatchIdleError, isResourceExpired } from './errors.js';
+import { silentLogger, type KubeLogger } from './logger.js';
+
+/** The metadata a reflector reads from every raw object. */
+export interface RawObject {
+  metadata?: {
+    uid?: string;
+    name?: string;
+    namespace?: string;
+    resourceVersion?: string;
+  } | null;
+}
+
+/** A change to the cache, emitted to the handler. Facts are never mutated after emission. */
+export type ReflectorEvent<F> =
+  | { type: 'add'; key: string; facts: F }
+  | { type: 'update'; key: string; facts: F; old: F }
+  | { type: 'delete'; key: string; old: F };
+
+export interface ReflectorOptions<R extends RawObject, F> {
+  /** For logs and statistics, e.g. `pods`. */
+  name: string;
+  client: ListWatchClient;
+  /** Collection path, e.g. `/api/v1/pods` or `/apis/apps/v1/deployments`. */
+  path: string;
+  fieldSelector?: string;
+  labelSelector?: string;
+  /**
+   * Objects to keep. Evaluated on every list item and watch event; an object that stops
+   * passing is removed from the cache (and a delete emitted).
+   */
+  filter?: (raw: R) => boolean;
+  /** Raw object -> the facts kept in memory. Must be pure. */
+  transform: (raw: R) => F;
+  /** Receives every change. Must only translate and enqueue; exceptions are logged and absorbed. */
+  onEvent: (event: ReflectorEvent<F>) => void;
+  /** Called after each completed LIST (the first one makes the reflector synced). */
+  onListed?: () => void;
+  logger?: KubeLogger;
+  /** LIST page size (`limit`). Default 500. */
+  pageSize?: number;
+  /** Watchdog: restart a watch that delivered no event or bookmark for this long (ms). Default 300,000. */
+  idleTimeoutMs?: number;
+  /**
+   * Server-side watch timeout range (s). The server ends the watch cleanly after a random
+   * duration in this range and the reflector resumes from its resourceVersion, which spreads
+   * reconnects over time (client-go does the same). Default [300, 600].
+   */
+  watchTimeoutSeconds?: readonly [number, number];
+  backoff?: BackoffOptions;
+  /** Injectable delay; must reject (or resolve) promptly when the signal aborts. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Injectable randomness in [0, 1) (jitter, watch timeouts). */
+  random?: () => number;
+}
+
+/** Counters for metrics and tests. */
+export interface ReflectorStats {
+  /** Objects held in the cache. */
+  objects: number;
+  /** Completed LISTs (initial, after 410, on request). */
+  lists: number;
+  /** Watch requests started. */
+  watches: number;
+  /** 410 Gone answers (HTTP status or ERROR event). */
+  expired: number;
+  /** Watches restarted by the watchdog. */
+  idleRestarts: number;
+  /** Failures that were retried with backoff. */
+  errors: number;
+}
+
+/** The kind-independent controls of a reflector. */
+export interface ReflectorControl {
+  readonly name: string;
+  readonly hasSynced: boolean;
+  start(): void;
+  stop(): Promise<void>;
+  relist(): void;
+  stats(): ReflectorStats;
+}
+
+interface Entry<F> {
+  rv: string;
+  facts: F;
+}
+
+// Why a request was aborted from inside the reflector (so the loop can tell them apart).
+const STOP = Symbol('stop');
+const RELIST = Symbol('relist');
+
+const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleepPromise(ms, undefined, { signal }).then(() => undefined);
+
+export class Reflector<R extends RawObject, F> implements ReflectorControl {
+  readonly name: string;
+  private readonly store = new Map<string, Entry<F>>();
+  private readonly log: KubeLogger;
+  private readonly opts: ReflectorOptions<R, F>;
+  private rv = '';
+  private needList = true;
+  private synced = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private lifetime: AbortController | undefined;
+  private request: AbortController | undefined;
+  private watching = false;
+  private failures = 0;
+  private syncWaiters: (() => void)[] = [];
+  private readonly counters = { lists: 0, watches: 0, expired: 0, idleRestarts: 0, errors: 0 };
+
+  constructor(options: ReflectorOptions<R, F>) {
+    this.opts = options;
+    this.name = options.name;
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** True once the first LIST has completed and its objects were emitted. */
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Number of cached objects. */
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** The resourceVersion the next watch resumes from ('' before the first list). */
+  get resourceVersion(): string {
+    return this.rv;
+  }
+
+  /** Resolves when the first LIST has completed (immediately if it has). */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Starts listing and watching in the background. Idempotent while running. */
+  start(): void {
+    if (this.loop && !this.stopping) return;
+    const previous = this.loop ?? Promise.resolve();
+    this.stopping = false;
+    const lifetime = new AbortController();
+    this.lifetime = lifetime;
+    const loop = previous.then(() => this.run(lifetime.signal));
+    this.loop = loop;
+    void loop.finally(() => {
+      if (this.loop === loop) this.loop = undefined;
+    });
+  }
+
+  /** Stops the loop and closes any open request. Resolves when the loop has ended. The cache is kept. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.lifetime?.abort(STOP);
+    this.request?.abort(STOP);
+    await this.loop;
+  }
+
+  /**
+   * Lists again (after the current request) and emits the differences: used when the filter
+   * widened (a namespace became tracked), so objects it used to drop appear. Cheap to call
+   * repeatedly: requests made while a list is pending are merged into the next one.
+   */
+  relist(): void {
+    this.needList = true;
+    // A watch in flight is ended now; a list in flight completes, then the loop lists again.
+    if (this.watching) this.request?.abort(RELIST);
+  }
+
+  /** The cached facts for a key (an object's uid). */
+  get(key: string): F | undefined {
+    return this.store.get(key)?.facts;
+  }
+
+  /** All cached facts. */
+  *values(): IterableIterator<F> {
+    for (const e of this.store.values()) yield e.facts;
+  }
+
+  /**
+   * Drops cached objects silently (no delete events), e.g. those of a namespace that is no
+   * longer tracked. Returns how many were dropped.
+   */
+  prune(predicate: (facts: F, key: string) => boolean): number {
+    let n = 0;
+    for (const [key, e] of this.store) {
+      if (predicate(e.facts, key)) {
+        this.store.delete(key);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  stats(): ReflectorStats {
+    return { objects: this.store.size, ...this.counters };
+  }
+
+  private async run(lifetime: AbortSignal): Promise<void> {
+    while (!lifetime.aborted) {
+      try {
+        if (this.needList) {
+          await this.listOnce();
+          this.failures = 0;
+        } else {
+          const events = await this.watchOnce();
+          // A watch the server ended cleanly resumes at once, unless it was empty: that
+          // would be a tight loop against a misbehaving server or proxy, so back off.
+          if (events > 0) {
+            this.failures = 0;
+            continue;
+          }
+          this.failures++;
+          await this.backoff(lifetime, undefined, 'watch ended without events');
+        }
+      } catch (err) {
+        if (lifetime.aborted) break;
+        if (err === RELIST) continue;
+        if (err instanceof WatchIdleError) {
+          // The idle time itself throttles this: restart at once from the last resourceVersion.
+          this.counters.idleRestarts++;
+          this.log.warn({ reflector: this.name, idleMs: err.idleMs }, 'watch idle too long; restarting it');
+          continue;
+        }
+        if (isResourceExpired(err)) {
+          this.counters.expired++;
+          this.needList = true;
+          this.log.info({ reflector: this.name, err }, 'resourceVersion expired (410); relisting');
+          // The first 410 in a row relists at once, like client-go; repeated ones back off.
+          if (this.failures++ === 0) continue;
+          await this.backoff(lifetime, err, 'relist after repeated 410');
+          continue;
+        }
+        this.failures++;
+        this.counters.errors++;
+        await this.backoff(lifetime, err, this.needList ? 'list failed' : 'watch failed');
+      }
+    }
+  }
+
+  /** Sleeps for the backoff delay of the current failure count (callers count the failure). */
+  private async backoff(lifetime: AbortSignal, err: unknown, what: string): Promise<void> {
+    const delayMs = backoffDelay(Math.max(1, this.failures), this.opts.backoff, this.opts.random);
+    this.log.warn({ reflector: this.name, err, delayMs, failures: this.failures }, `${what}; retrying after backoff`);
+    try {
+      await (this.opts.sleep ?? defaultSleep)(delayMs, lifetime);
+    } catch {
+      // Aborted by stop(): the loop condition ends the loop.
+    }
+  }
+
+  /** One complete paginated LIST; emits the differences against the cache. */
+  private async listOnce(): Promise<void> {
+    // Cleared first, so that a relist() requested while this list runs causes another one.
+    this.needList = false;
+    const request = new AbortController();
+    this.request = request;
+    const seen = new Set<string>();
+    let resourceVersion = '';
+    let cont: string | undefined;
+    let pages = 0;
+    try {
+      do {
+        const page = await this.opts.client.list(
+          this.opts.path,
+          {
+            limit: this.opts.pageSize ?? 500,
+            continue: cont,
+            fieldSelector: this.opts.fieldSelector,
+            labelSelector: this.opts.labelSelector,
+          },
+          request.signal,
+        );
+        pages++;
+        for (const raw of page.items as R[]) {
+          const key = this.upsert(raw);
+          if (key !== undefined) seen.add(key);
+        }
+        // Every page of one paginated list belongs to the first page's snapshot.
+        if (resourceVersion === '') resourceVersion = page.resourceVersion;
+        cont = page.continue;
+      } while (cont);
+    } catch (err) {
+      // Nothing was deleted yet and adds/updates are idempotent: the next list starts afresh.
+      this.needList = true;
+      throw request.signal.aborted ? (request.signal.reason as unknown) : err;
+    } finally {
+      if (this.request === request) this.request = undefined;
+    }
+    const vanished: [string, Entry<F>][] = [];
+    for (const entry of this.store) if (!seen.has(entry[0])) vanished.push(entry);
+    for (const [key, e] of vanished) {
+      this.store.delete(key);
+      this.emit({ type: 'delete', key, old: e.facts });
+    }
+    this.rv = resourceVersion;
+    this.counters.lists++;
+    this.log.debug(
+      { reflector: this.name, objects: this.store.size, pages, resourceVersion, removed: vanished.length },
+      'listed',
+    );
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+    try {
+      this.opts.onListed?.();
+    } catch (err) {
+      this.log.error({ reflector: this.name, err }, 'onListed handler threw');
+    }
+  }
+
+  /** One WATCH from the current resourceVersion until it ends; returns the number of events seen. */
+  private async watchOnce(): Promise<number> {
+    const request = new AbortController();
+    this.request = request;
+    this.watching = true;
+    this.counters.watches++;
+    const idleMs = this.opts.idleTimeoutMs ?? 300_000;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => request.abort(new WatchIdleError(idleMs)), idleMs);
+      timer.unref();
+    };
+    const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
+    const timeoutSeconds = Math.round(lo + (hi - lo) * (this.opts.random ?? Math.random)());
+    let events = 0;
+    arm();
+    try {
+      await this.opts.client.watch(
+        this.opts.path,
+        {
+          resourceVersion: this.rv,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+          fieldSelector: this.opts.fieldSelector,
+          labelSelector: this.opts.labelSelector,
+        },
+        request.signal,
+        (event) => {
+          arm();
+          events++;
+          this.onWatchEvent(event);
+        },
+      );
+    } catch (err) {
+      // An abort surfaces as a generic AbortError; the signal's reason says who aborted.
+      throw request.signal.aborted ? (request.signal.reason as unknown) : err;
+    } finally {
+      clearTimeout(timer);
+      this.watching = false;
+      if (this.request === request) this.request = undefined;
+    }
+    return events;
+  }
+
+  private onWatchEvent(event: WatchEvent): void {
+    const raw = event.object as R | null | undefined;
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED':
+        if (raw) this.upsert(raw);
+        break;
+      case 'DELETED':
+        if (raw) this.remove(raw);
+        break;
+      case 'BOOKMARK':
+        break;
+      case 'ERROR':
+        // The server ends the stream after an ERROR; throwing cancels it and the loop decides.
+        throw watchStatusError(raw, this.opts.path);
+      default:
+        this.log.warn({ reflector: this.name, type: event.type }, 'unknown watch event type ignored');
+        return;
+    }
+    const rv = raw?.metadata?.resourceVersion;
+    if (typeof rv === 'string' && rv !== '') this.rv = rv;
+  }
+
+  /** Adds or updates an object that passes the filter; returns its key if it is cached now. */
+  private upsert(raw: R): string | undefined {
+    const key = keyOf(raw);
+    if (key === undefined) return undefined;
+    const prev = this.store.get(key);
+    if (this.opts.filter && !this.opts.filter(raw)) {
+      if (prev) {
+        this.store.delete(key);
+        this.emit({ type: 'delete', key, old: prev.facts });
+      }
+      return undefined;
+    }
+    const rv = raw.metadata?.resourceVersion ?? '';
+    // Unchanged resourceVersion = unchanged object (relist replays, duplicate deliveries).
+    if (prev && rv !== '' && prev.rv === rv) return key;
+    const facts = this.opts.transform(raw);
+    this.store.set(key, { rv, facts });
+    this.emit(prev ? { type: 'update', key, facts, old: prev.facts } : { type: 'add', key, facts });
+    return key;
+  }
+
+  private remove(raw: R): void {
+    const key = keyOf(raw);
+    if (key === undefined) return;
+    const prev = this.store.get(key);
+    if (!prev) return;
+    this.store.delete(key);
+    this.emit({ type: 'delete', key, old: prev.facts });
+  }
+
+  private emit(event: ReflectorEvent<F>): void {
+    try {
+      this.opts.onEvent(event);
+    } catch (err) {
+      this.log.error({ reflector: this.name, err, key: event.key }, 'reflector handler threw');
+    }
+  }
+}
+
+/**
+ * The cache key: metadata.uid, so a deleted and re-created object of the same name is a
+ * delete and an add, never an update. Falls back to namespace/name.
+ */
+export function keyOf(raw: RawObject | null | undefined): string | undefined {
+  const meta = raw?.metadata;
+  if (!meta) return undefined;
+  if (typeof meta.uid === 'string' && meta.uid !== '') return meta.uid;
+  if (typeof meta.name === 'string' && meta.name !== '') return `${meta.namespace ?? ''}/${meta.name}`;
+  return undefined;
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Everything the test suite needs beyond npm packages, installed or built only when missing:
+#   - the test control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+#     KWOK), built from Go modules and cached by content (test/cluster/build.sh);
+#   - promtool (Debian package prometheus), to lint Hermod's metrics;
+#   - Chromium (Debian package chromium), to test the demo page in a real browser.
+# Run by `npm test` (pretest). Skips the control plane when HERMOD_TEST_KUBECONFIG names an
+# existing cluster. Never fails for a missing optional tool: the tests that need it say why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "setup: $1 is missing and cannot be installed here (not root, or no apt-get); tests that need it will fail with a clear message" >&2
+    return 0
+  fi
+  echo "setup: installing Debian package(s): $*" >&2
+  if [ ! -f /tmp/.hermod-apt-updated ]; then
+    apt-get update -qq >&2 && touch /tmp/.hermod-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+command -v promtool >/dev/null 2>&1 || apt_install prometheus
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+
+if [ -z "${HERMOD_TEST_KUBECONFIG:-}" ] && [ -z "${HERMOD_CLUSTER_BIN:-}" ]; then
+  bash test/cluster/build.sh >/dev/null
+fi

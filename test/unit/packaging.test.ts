@@ -500,16 +500,35 @@ const METHOD_VERBS: Record<string, string[]> = {
   deleteCollection: ['deletecollection'],
 };
 
-/** The permissions implied by client-node calls and API paths written in src/io. */
-function permissionsUsedBySource(): Set<string> {
-  const text = sourceText('src/io');
+/**
+ * The names that hold a client-node typed API client in a file: `x = kc.makeApiClient(...)`,
+ * `x = new CoreV1Api(...)`, or a field or parameter typed `x: CoreV1Api` (any `*V1Api`).
+ */
+function apiClientNames(code: string): string[] {
+  const names = new Set<string>();
+  for (const m of code.matchAll(/\b(\w+)\s*=\s*[\w.]*(?:makeApiClient\s*\(|new\s+(?:\w+\.)?\w+V\d\w*Api\s*\()/g)) names.add(m[1]!);
+  for (const m of code.matchAll(/\b(\w+)\??\s*:\s*(?:\w+\.)?\w+V\d\w*Api\b/g)) names.add(m[1]!);
+  return [...names];
+}
+
+/** The permissions implied by client-node calls and API paths in some files' code (comments stripped). */
+function permissionsUsedBy(files: string[]): Set<string> {
   const used = new Set<string>();
   const kinds = Object.keys(KIND_RESOURCES).join('|');
-  const call = new RegExp(`\\.(list|read|create|patch|replace|deleteCollection|delete)(Namespaced)?(${kinds})(ForAllNamespaces)?\\(`, 'g');
-  for (const m of text.matchAll(call)) for (const verb of METHOD_VERBS[m[1]!]!) used.add(`${KIND_RESOURCES[m[3]!]!}:${verb}`);
+  // Only calls on a client-node API client count: Hermod's own indexes have methods such as
+  // deleteNamespace() too.
+  for (const code of files) {
+    const names = apiClientNames(code);
+    if (names.length === 0) continue;
+    const call = new RegExp(
+      `\\b(?:${names.join('|')})\\s*\\.\\s*(list|read|create|patch|replace|deleteCollection|delete)(Namespaced)?(${kinds})(ForAllNamespaces)?\\s*\\(`,
+      'g',
+    );
+    for (const m of code.matchAll(call)) for (const verb of METHOD_VERBS[m[1]!]!) used.add(`${KIND_RESOURCES[m[3]!]!}:${verb}`);
+  }
   // Informer and watch paths: /api/v1/pods, /api/v1/namespaces/${ns}/events, /apis/apps/v1/deployments
   const path = /['"`](\/apis?\/[^'"`\s]+)['"`]/g;
-  for (const m of text.matchAll(path)) {
+  for (const m of files.join('\n').matchAll(path)) {
     const parts = m[1]!.split('/').filter(Boolean);
     const group = parts[0] === 'api' ? '' : parts[1]!;
     let rest = parts.slice(parts[0] === 'api' ? 2 : 3);
@@ -523,9 +542,28 @@ function permissionsUsedBySource(): Set<string> {
 }
 
 describe('packaging against the code in src/', () => {
+  it('the source scanner sees client-node calls and API paths, and ignores look-alikes', () => {
+    const code = stripComments([
+      "const core = kc.makeApiClient(k8s.CoreV1Api);",
+      "class W { constructor(private readonly apps: AppsV1Api) {} }",
+      "await core.createNamespacedEvent({ namespace, body });",
+      "await core.listPodForAllNamespaces();",
+      "await this.apps.patchNamespacedDeployment({ name, namespace, body });",
+      "index.deleteNamespace(name); // core.deleteNamespace(name) in a comment",
+      "const path = '/apis/apps/v1/replicasets';",
+      "const events = `/api/v1/namespaces/${ns}/events`;",
+      "const review = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';",
+    ].join('\n'));
+    assert.deepEqual(sorted(permissionsUsedBy([code])), [
+      '/events:list', '/events:watch', '/pods:list', '/events:create', 'apps/deployments:patch',
+      'apps/replicasets:list', 'apps/replicasets:watch',
+    ].sort());
+  });
+
   it('every Kubernetes call in src/io is granted by the ClusterRole', () => {
     const granted = permissionsOf(one(exampleDocs('clusterrole.yaml'), 'ClusterRole')['rules']);
-    const missing = sorted(permissionsUsedBySource()).filter((p) => !granted.has(p));
+    const code = sources.filter((f) => f.startsWith('src/io')).map((f) => stripComments(read(f)));
+    const missing = sorted(permissionsUsedBy(code)).filter((p) => !granted.has(p));
     assert.deepEqual(missing, [], 'src/io uses these without a grant: add them to example/ and the chart, or stop using them');
     const eventsV1 = /EventsV1Api|['"`/]events\.k8s\.io\b/.exec(sourceText('src/io'));
     assert.equal(eventsV1, null, `src/io uses the events.k8s.io API (${eventsV1?.[0]}), which is not granted`);
@@ -550,6 +588,15 @@ const SLACK_METHOD_SCOPES: Record<string, string | null> = {
   'reactions.add': 'reactions:write', 'reactions.remove': 'reactions:write',
 };
 
+/** Slack methods called in some code: `client.chat.postMessage(` or `apiCall('chat.postMessage'`. */
+function slackMethodsIn(code: string): Set<string> {
+  const called = new Set<string>();
+  const families = 'chat|conversations|auth|users|reactions';
+  const pattern = new RegExp(`\\.(${families})\\.([a-z][A-Za-z]+)\\s*\\(|['"\`](${families})\\.([a-z][A-Za-z]+)['"\`]`, 'g');
+  for (const m of code.matchAll(pattern)) called.add(`${m[1] ?? m[3]}.${m[2] ?? m[4]}`);
+  return called;
+}
+
 describe('slack-app-manifest.yaml', () => {
   const manifest = obj(parse(read('slack-app-manifest.yaml')), 'manifest');
   const scopes = list(at(manifest, 'oauth_config.scopes.bot'), 'bot scopes').map(String);
@@ -567,12 +614,18 @@ describe('slack-app-manifest.yaml', () => {
     assert.equal(new Set(scopes).size, scopes.length, 'no duplicates');
   });
 
+  it('the Slack method scanner sees calls and method names, not comments', () => {
+    const code = stripComments([
+      'await this.client.chat.postMessage({ channel, text });',
+      "await client.apiCall('conversations.join', { channel });",
+      'const r = await web.auth.test();',
+      '// client.reactions.add() in a comment',
+    ].join('\n'));
+    assert.deepEqual(sorted(slackMethodsIn(code)), ['auth.test', 'chat.postMessage', 'conversations.join']);
+  });
+
   it('covers every Slack method src/ calls', () => {
-    const called = new Set<string>();
-    // `client.chat.postMessage(` or `apiCall('chat.postMessage'`, outside comments.
-    for (const m of sourceText('src').matchAll(/\.(chat|conversations|auth|users|reactions)\.([a-z][A-Za-z]+)\s*\(|['"`](chat|conversations|auth|users|reactions)\.([a-z][A-Za-z]+)['"`]/g))
-      called.add(`${m[1] ?? m[3]}.${m[2] ?? m[4]}`);
-    for (const method of called) {
+    for (const method of slackMethodsIn(sourceText('src'))) {
       assert.ok(method in SLACK_METHOD_SCOPES, `src/ calls ${method}: add its scope to SLACK_METHOD_SCOPES and the manifest`);
       const scope = SLACK_METHOD_SCOPES[method];
       if (scope) assert.ok(scopes.includes(scope), `${method} needs ${scope}`);

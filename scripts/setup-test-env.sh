@@ -3,7 +3,8 @@
 #   - the test control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
 #     KWOK), built from Go modules and cached by content (test/cluster/build.sh);
 #   - promtool (Debian package prometheus), to lint Hermod's metrics;
-#   - Chromium (Debian package chromium), to test the demo page in a real browser.
+#   - Chromium (Debian package chromium), to test the demo page in a real browser;
+#   - helm, built from Go modules, to render the chart in tests.
 # Run by `npm test` (pretest). Skips the control plane when HERMOD_TEST_KUBECONFIG names an
 # existing cluster. Never fails for a missing optional tool: the tests that need it say why.
 set -euo pipefail
@@ -23,6 +24,16 @@ apt_install() {
 
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 command -v chromium >/dev/null 2>&1 || apt_install chromium
+
+# helm is in no registry here but Go modules: build it once (about 1.5 min) into ~/go/bin.
+HELM_VERSION=v3.22.0
+if ! command -v helm >/dev/null 2>&1 && [ ! -x "${HOME}/go/bin/helm" ]; then
+  if command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; then
+    echo "setup: building helm $HELM_VERSION from the Go module proxy" >&2
+    PATH="$PATH:/usr/local/go/bin" GOTOOLCHAIN=local CGO_ENABLED=0 go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2 ||
+      echo "setup: helm could not be built; the chart rendering tests will be skipped" >&2
+  fi
+fi
 
 if [ -z "${HERMOD_TEST_KUBECONFIG:-}" ] && [ -z "${HERMOD_CLUSTER_BIN:-}" ]; then
   bash test/cluster/build.sh >/dev/null

@@ -77,7 +77,7 @@ k8s_version=$(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes 2>/de
 	die "cannot read the k8s.io/kubernetes version from $here/go.mod"
 log "building the control plane (k8s.io/kubernetes $k8s_version, kwok $KWOK_VERSION) with $go_version"
 log "cache dir: $dir"
-log "a cold build takes tens of minutes on 2 cores; later runs reuse the cache"
+log "a cold build takes about 7 minutes and 3 GB of memory on 2 cores; later runs reuse the cache"
 
 # --- modules ------------------------------------------------------------------
 log "downloading Go modules (GOPROXY=$(go env GOPROXY))"
@@ -128,4 +128,9 @@ rm -rf "$dir"
 mv "$tmp" "$dir"
 trap - EXIT
 log "done in ${SECONDS}s: $bin"
+
+# Builds for other inputs (older checkouts) are ~200 MB each: drop those
+# unused for a week. Running clusters keep working (their files stay open).
+find "$cache_root" -mindepth 1 -maxdepth 1 -type d -regextype egrep -regex '.*/[0-9a-f]{64}' \
+	! -name "$key" -mtime +7 -exec rm -rf {} + 2>/dev/null || true
 echo "$bin"

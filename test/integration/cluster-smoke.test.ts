@@ -170,6 +170,47 @@ describe('test control plane', () => {
     console.log(`deployment crasher: Progressing=False/${cond.reason} after ${Date.now() - t0} ms`);
   });
 
+  it('simulates ImagePullBackOff, OOMKilled and never-ready containers', async () => {
+    const cases = {
+      imagepull: (p: Pod) => {
+        const cs = p.status?.containerStatuses?.[0];
+        if (cs?.state?.waiting?.reason !== 'ImagePullBackOff') return false;
+        assert.equal(p.status?.phase, 'Pending');
+        assert.equal(cs.state.waiting.message, 'Back-off pulling image "nginx:1.27"');
+        return true;
+      },
+      oomkilled: (p: Pod) => {
+        const cs = p.status?.containerStatuses?.[0];
+        if (cs?.state?.waiting?.reason !== 'CrashLoopBackOff') return false;
+        assert.equal(cs.lastState?.terminated?.reason, 'OOMKilled');
+        assert.equal(cs.lastState?.terminated?.exitCode, 137);
+        assert.ok(cs.restartCount > 0);
+        return true;
+      },
+      neverready: (p: Pod) => {
+        const cs = p.status?.containerStatuses?.[0];
+        if (!cs?.state?.running) return false;
+        assert.equal(cs.ready, false);
+        assert.equal(p.status?.phase, 'Running');
+        assert.equal(p.status?.conditions?.find((c) => c.type === 'Ready')?.status, 'False');
+        return true;
+      },
+    } satisfies Record<string, (p: Pod) => boolean>;
+
+    for (const failure of Object.keys(cases)) {
+      const r = await cluster.request('POST', `/apis/apps/v1/namespaces/${ns}/deployments`, deployment(failure, { [FAILURE_LABEL]: failure }, { replicas: 1 }));
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+    }
+    for (const [failure, check] of Object.entries(cases)) {
+      await eventually(`a pod simulating ${failure}`, 30_000, async () => {
+        const r = await cluster.request<{ items: Pod[] }>('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=app%3D${failure}`);
+        return r.body.items.find(check);
+      });
+      const d = await cluster.request<Deployment>('GET', `/apis/apps/v1/namespaces/${ns}/deployments/${failure}`);
+      assert.equal(d.body.status?.availableReplicas ?? 0, 0, `${failure}: no replica may become available`);
+    }
+  });
+
   it('restarts the apiserver and compacts etcd so that an old watch gets 410 Gone', { skip: process.env.HERMOD_TEST_KUBECONFIG ? 'needs a local cluster' : false }, async () => {
     const before = await cluster.request<{ metadata: { resourceVersion: string } }>('GET', `/api/v1/namespaces/${ns}/configmaps`);
     const oldRv = before.body.metadata.resourceVersion;

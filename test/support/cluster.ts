@@ -656,9 +656,9 @@ class LocalCluster implements TestCluster {
       'parent=$1; pidfile=$2; dir=$3; keep=$4',
       'while kill -0 "$parent" 2>/dev/null; do sleep 1; done',
       'pgids=$(cat "$pidfile" 2>/dev/null)',
-      'for g in $pgids; do kill -TERM -- "-$g" 2>/dev/null; done',
+      'for g in $pgids; do kill -TERM -"$g" 2>/dev/null; done',
       'sleep 3',
-      'for g in $pgids; do kill -KILL -- "-$g" 2>/dev/null; done',
+      'for g in $pgids; do kill -KILL -"$g" 2>/dev/null; done',
       '[ -z "$keep" ] && rm -rf "$dir"',
       'exit 0',
     ].join('\n');
@@ -673,10 +673,14 @@ class LocalCluster implements TestCluster {
     return [...this.procs.values()].some((p) => !p.done);
   }
 
-  killAllSync(signal: NodeJS.Signals): void {
+  /**
+   * Signal every component. The reaper is left running (it removes the temp
+   * dir once this process is gone) unless killReaper is set.
+   */
+  killAllSync(signal: NodeJS.Signals, killReaper = false): void {
     this.stopped = true;
     for (const p of this.procs.values()) if (!p.done) killGroup(p.child.pid, signal);
-    if (signal === 'SIGKILL') killGroup(this.reaper?.pid, 'SIGKILL');
+    if (killReaper) killGroup(this.reaper?.pid, 'SIGKILL');
   }
 
   private async stopProc(p: Proc, graceMs = 5000): Promise<void> {
@@ -874,7 +878,8 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Test
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     const logs = readdirSafe(cluster.logsDir);
-    cluster.killAllSync('SIGKILL');
+    // Keep the dir (logs) for the post-mortem: the reaper would remove it.
+    cluster.killAllSync('SIGKILL', true);
     liveClusters.delete(cluster);
     throw new Error(`starting the test cluster failed: ${message}\ncomponent logs kept in ${cluster.logsDir} (${logs})`);
   }

@@ -1,0 +1,504 @@
+/**
+ * One Slack channel's delivery queue as a statechart. One actor per channel, created lazily
+ * by src/actors/delivery.ts, all in one actor system whose root is the workspace's
+ * chat.update budget (src/actors/delivery/updateBudgetMachine.ts).
+ *
+ * Two parallel regions:
+ * - `pacing`: the channel's chat.postMessage tokens (about 1/s with a small burst), refilled
+ *   by a timer, so pacing runs on the actor system's clock (SimulatedClock in tests).
+ * - `delivery`: idle -> sending -> ... with `waiting` (no token / no update budget yet),
+ *   `backingOff` (429 for THIS channel, or transient errors with capped exponential backoff
+ *   and jitter, forever) and `blocked` (a permanent error: work dropped, one report).
+ *
+ * The Slack call is the invoked promise actor `callSlack` (provided by the delivery layer
+ * with the injected SlackApi); it resolves with a classified SlackOutcome and never rejects
+ * on Slack errors. Observability leaves through `emit` (see ChannelEmitted), so the machine
+ * stays pure. Decisions live in ./channelPolicy.ts.
+ */
+import { assign, emit, enqueueActions, raise, setup, fromPromise, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import {
+  DEFAULT_CHANNEL_CONFIG,
+  acceptNotification,
+  backoffDelay,
+  dropAll,
+  laneOf,
+  nextCall,
+  recordAmbiguous,
+  recordGone,
+  recordLookup,
+  recordRejected,
+  recordSent,
+  settle,
+  wantsUpdate,
+  type ChannelConfig,
+  type ChannelNotification,
+  type ChannelQueue,
+  type PendingDelivery,
+  type RolloutRecord,
+  type SlackCall,
+} from './channelPolicy.js';
+
+/** How a Slack call ended, classified by the edge (src/io/slack.ts) and the delivery layer. */
+export type SlackOutcome =
+  | { kind: 'ok'; channelId?: string; ts?: string; at: number }
+  | { kind: 'found'; ts: string; version: number; at: number }
+  | { kind: 'notFound'; at: number }
+  /** conversations.history refused (scope, membership): re-post, maybe a duplicate. */
+  | { kind: 'lookupFailed'; error: string; at: number }
+  | { kind: 'rateLimited'; retryAfterSec: number; at: number }
+  /** HTTP 5xx, connection refused, Slack's internal_error: retry with backoff. */
+  | { kind: 'transient'; error: string; at: number }
+  /** Timeout or reset after the request left: it may have been applied. */
+  | { kind: 'ambiguous'; error: string; at: number }
+  /** chat.update on a deleted message, or a thread whose parent is gone. */
+  | { kind: 'messageGone'; error: string; at: number }
+  /** msg_too_long, invalid_blocks and other content errors. */
+  | { kind: 'rejected'; error: string; at: number }
+  /** channel_not_found, not_in_channel, is_archived, missing_scope (channel); invalid_auth, token_revoked (workspace). */
+  | { kind: 'permanent'; error: string; scope: 'channel' | 'workspace'; at: number };
+
+export type SlackMethod = 'chat.postMessage' | 'chat.update' | 'conversations.history';
+
+export function methodOf(call: SlackCall): SlackMethod {
+  if (call.op === 'update') return 'chat.update';
+  if (call.op === 'find') return 'conversations.history';
+  return 'chat.postMessage';
+}
+
+/** Restart-safe state of one channel (see delivery.snapshot()). */
+export interface ChannelRestore {
+  channelId: string | null;
+  rollouts: RolloutRecord[];
+  finished: string[];
+  pending: PendingDelivery[];
+}
+
+export interface ChannelInput {
+  /** The channel as annotated (`#deploys`, `deploys` or an ID). */
+  channel: string;
+  /** This actor's systemId, so the budget actor can answer. */
+  systemId: string;
+  config?: Partial<ChannelConfig>;
+  /** Seed of the jitter generator (differs per channel so retries spread out). */
+  seed?: number;
+  restore?: ChannelRestore;
+}
+
+export interface ChannelContext extends ChannelQueue {
+  channel: string;
+  channelId: string | null;
+  systemId: string;
+  config: ChannelConfig;
+  /** chat.postMessage tokens available now. */
+  tokens: number;
+  /** The workspace chat.update budget: asked for, or granted and not used yet. */
+  updateGrant: 'none' | 'requested' | 'granted';
+  inFlight: SlackCall | null;
+  /** Consecutive failed attempts (reset by any success). */
+  attempt: number;
+  retryDelayMs: number;
+  seed: number;
+  /** The permanent error that blocked the channel. */
+  blockedError: string | null;
+  /** Last queue depth reported, so depth is emitted only when it changes. */
+  reportedDepth: number;
+}
+
+export type ChannelEvent =
+  | { type: 'rollout.notified'; notification: ChannelNotification }
+  | { type: 'budget.granted' }
+  | { type: 'workspace.blocked'; error: string }
+  | { type: 'token.added' }
+  | { type: 'token.taken' }
+  | DoneActorEvent<SlackOutcome, string>
+  | ErrorActorEvent;
+
+/** Events to the parent (the workspace budget). */
+export type BudgetEvent = { type: 'budget.request'; systemId: string } | { type: 'budget.penalty'; retryAfterMs: number };
+
+type DroppedRollout = { rolloutId: string; namespace: string; final: boolean };
+
+/** What the machine reports; the delivery layer turns these into logs, metrics and hooks. */
+export type ChannelEmitted =
+  | { type: 'delivered'; channel: string; rolloutId: string; op: 'post' | 'update' | 'reply'; notifiedAt: number; at: number; final: boolean }
+  | { type: 'skipped'; channel: string; rolloutId: string; reason: 'late' | 'alert' | 'milestone' | 'unchanged' }
+  | { type: 'dropped'; channel: string; reason: 'queue_full' | 'permanent_error' | 'channel_blocked' | 'rejected'; rollouts: DroppedRollout[] }
+  | { type: 'rateLimited'; channel: string; method: SlackMethod; retryAfterSec: number }
+  | { type: 'retrying'; channel: string; method: SlackMethod; attempt: number; delayMs: number; error: string; ambiguous: boolean }
+  | { type: 'recovered'; channel: string; attempts: number }
+  | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: 'channel' | 'workspace'; rolloutId: string | null; namespaces: string[] }
+  | { type: 'messageRejected'; channel: string; error: string; rolloutId: string; namespace: string; part: 'main' | 'thread'; fallback: 'plain' | 'gave_up' }
+  | { type: 'possibleDuplicate'; channel: string; rolloutId: string; part: 'main' | 'thread' }
+  | { type: 'lookup'; channel: string; rolloutId: string; result: 'found' | 'notFound' | 'failed' }
+  | { type: 'queueDepth'; channel: string; depth: number };
+
+function initialContext(input: ChannelInput): ChannelContext {
+  const config = { ...DEFAULT_CHANNEL_CONFIG, ...input.config };
+  const r = input.restore;
+  return {
+    channel: input.channel,
+    channelId: r?.channelId ?? null,
+    systemId: input.systemId,
+    config,
+    queue: r?.pending ?? [],
+    rollouts: Object.fromEntries((r?.rollouts ?? []).map((x) => [x.rolloutId, x])),
+    finished: r?.finished ?? [],
+    tokens: config.postBurst,
+    updateGrant: 'none',
+    inFlight: null,
+    attempt: 0,
+    retryDelayMs: 0,
+    seed: input.seed ?? 0x2545f491,
+    blockedError: null,
+    reportedDepth: -1,
+  };
+}
+
+function open(context: ChannelContext): { post: boolean; update: boolean } {
+  return { post: context.tokens > 0, update: context.updateGrant === 'granted' };
+}
+
+function outcomeOf(event: ChannelEvent): SlackOutcome | null {
+  return 'output' in event ? (event.output as SlackOutcome) : null;
+}
+
+function isOutcome(kind: SlackOutcome['kind']) {
+  return ({ event }: { event: ChannelEvent }) => outcomeOf(event)?.kind === kind;
+}
+
+function dropped(items: PendingDelivery[]): DroppedRollout[] {
+  return items.map((p) => ({ rolloutId: p.rolloutId, namespace: p.namespace, final: p.final }));
+}
+
+/** Emits the queue depth when it changed (for the per-channel gauge). */
+function depthUpdate(context: ChannelContext, depth: number): { assign: Partial<ChannelContext>; emit: ChannelEmitted } | null {
+  if (depth === context.reportedDepth) return null;
+  return { assign: { reportedDepth: depth }, emit: { type: 'queueDepth', channel: context.channel, depth } };
+}
+
+export const channelMachine = setup({
+  types: {
+    context: {} as ChannelContext,
+    input: {} as ChannelInput,
+    events: {} as ChannelEvent,
+    emitted: {} as ChannelEmitted,
+  },
+  actors: {
+    // Provided by the delivery layer (src/actors/delivery.ts) with the injected SlackApi.
+    callSlack: fromPromise<SlackOutcome, SlackCall>(async () => {
+      throw new Error('channelMachine: provide the callSlack actor');
+    }),
+  },
+  delays: {
+    postInterval: ({ context }) => context.config.postIntervalMs,
+    retryDelay: ({ context }) => context.retryDelayMs,
+    blockedFor: ({ context }) => context.config.blockedForMs,
+  },
+  guards: {
+    isBucketFull: ({ context }) => context.tokens >= context.config.postBurst,
+    isQueueEmpty: ({ context }) => context.queue.length === 0,
+    canSendNow: ({ context }) => nextCall(context, context.config, open(context)) !== null,
+    isOk: isOutcome('ok'),
+    isLookup: ({ event }) => {
+      const k = outcomeOf(event)?.kind;
+      return k === 'found' || k === 'notFound' || k === 'lookupFailed';
+    },
+    isUpdateRateLimited: ({ context, event }) => outcomeOf(event)?.kind === 'rateLimited' && context.inFlight?.op === 'update',
+    isRateLimited: isOutcome('rateLimited'),
+    isTransient: isOutcome('transient'),
+    isAmbiguous: isOutcome('ambiguous'),
+    isGone: isOutcome('messageGone'),
+    isRejected: isOutcome('rejected'),
+    isPermanent: isOutcome('permanent'),
+  },
+  actions: {
+    addToken: assign({ tokens: ({ context }) => Math.min(context.config.postBurst, context.tokens + 1) }),
+
+    accept: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'rollout.notified') return;
+      const n = event.notification;
+      const result = acceptNotification(context, n, context.config, context.inFlight?.rolloutId ?? null);
+      enqueue.assign({ queue: result.state.queue, rollouts: result.state.rollouts, finished: result.state.finished });
+      if (result.kind === 'skipped') {
+        if (result.reason === 'queue_full') {
+          enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'queue_full', rollouts: [{ rolloutId: n.rolloutId, namespace: n.namespace, final: false }] });
+        } else {
+          enqueue.emit({ type: 'skipped', channel: context.channel, rolloutId: n.rolloutId, reason: result.reason });
+        }
+      } else if (result.kind === 'queued' && result.dropped.length > 0) {
+        enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'queue_full', rollouts: dropped(result.dropped) });
+      }
+      const depth = depthUpdate(context, result.state.queue.length);
+      if (depth) {
+        enqueue.assign(depth.assign);
+        enqueue.emit(depth.emit);
+      }
+    }),
+
+    dropNotification: emit(({ context, event }) => {
+      const n = event.type === 'rollout.notified' ? event.notification : null;
+      return {
+        type: 'dropped' as const,
+        channel: context.channel,
+        reason: 'channel_blocked' as const,
+        rollouts: n === null ? [] : [{ rolloutId: n.rolloutId, namespace: n.namespace, final: false }],
+      };
+    }),
+
+    grantUpdate: assign({ updateGrant: 'granted' as const }),
+
+    requestBudget: enqueueActions(({ context, enqueue }) => {
+      if (context.updateGrant !== 'none' || !wantsUpdate(context, context.config)) return;
+      enqueue.assign({ updateGrant: 'requested' });
+      enqueue.sendParent({ type: 'budget.request', systemId: context.systemId } satisfies BudgetEvent);
+    }),
+
+    startCall: enqueueActions(({ context, enqueue }) => {
+      const call = nextCall(context, context.config, open(context));
+      if (call === null) return;
+      enqueue.assign({ inFlight: call });
+      if (laneOf(call) === 'update') {
+        enqueue.assign({ updateGrant: 'none' });
+      } else {
+        enqueue.assign({ tokens: context.tokens - 1 });
+        enqueue.raise({ type: 'token.taken' });
+      }
+    }),
+
+    clearInFlight: assign({ inFlight: null }),
+
+    applySent: enqueueActions(({ context, event, enqueue }) => {
+      const out = outcomeOf(event);
+      const call = context.inFlight;
+      if (out?.kind !== 'ok' || call === null) return;
+      const sent = recordSent(context, call, out);
+      const { state } = settle(sent, context.config);
+      enqueue.assign({
+        queue: state.queue,
+        rollouts: state.rollouts,
+        finished: state.finished,
+        channelId: out.channelId ?? context.channelId,
+        attempt: 0,
+      });
+      if (context.attempt > 0) enqueue.emit({ type: 'recovered', channel: context.channel, attempts: context.attempt });
+      if (call.op !== 'find') {
+        if ((call.op === 'post' || call.op === 'reply') && call.possibleDuplicate) {
+          enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: call.op === 'post' ? 'main' : 'thread' });
+        }
+        enqueue.emit({
+          type: 'delivered',
+          channel: context.channel,
+          rolloutId: call.rolloutId,
+          op: call.op,
+          notifiedAt: call.op === 'reply' ? out.at : call.notifiedAt,
+          at: out.at,
+          final: call.op === 'reply' ? false : call.final,
+        });
+      }
+      const depth = depthUpdate(context, state.queue.length);
+      if (depth) {
+        enqueue.assign(depth.assign);
+        enqueue.emit(depth.emit);
+      }
+    }),
+
+    applyLookup: enqueueActions(({ context, event, enqueue }) => {
+      const out = outcomeOf(event);
+      const call = context.inFlight;
+      if (out === null || call?.op !== 'find') return;
+      const found = out.kind === 'found' ? { ts: out.ts, version: out.version } : null;
+      const next = recordLookup(context, call, found, out.kind === 'lookupFailed');
+      const { state } = settle(next, context.config);
+      enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
+      const result = out.kind === 'found' ? 'found' : out.kind === 'notFound' ? 'notFound' : 'failed';
+      enqueue.emit({ type: 'lookup', channel: context.channel, rolloutId: call.rolloutId, result });
+      const depth = depthUpdate(context, state.queue.length);
+      if (depth) {
+        enqueue.assign(depth.assign);
+        enqueue.emit(depth.emit);
+      }
+    }),
+
+    applyUpdatePenalty: enqueueActions(({ context, event, enqueue }) => {
+      const out = outcomeOf(event);
+      if (out?.kind !== 'rateLimited') return;
+      // chat.update is limited per workspace: slow the shared budget, keep posting meanwhile.
+      enqueue.sendParent({ type: 'budget.penalty', retryAfterMs: out.retryAfterSec * 1000 } satisfies BudgetEvent);
+      enqueue.assign({ updateGrant: 'none' });
+      enqueue.emit({ type: 'rateLimited', channel: context.channel, method: 'chat.update', retryAfterSec: out.retryAfterSec });
+    }),
+
+    applyRateLimit: enqueueActions(({ context, event, enqueue }) => {
+      const out = outcomeOf(event);
+      if (out?.kind !== 'rateLimited' || context.inFlight === null) return;
+      // Retry-After applies to this channel only; other channels keep going.
+      enqueue.assign({ retryDelayMs: Math.max(1, out.retryAfterSec) * 1000, tokens: 0 });
+      enqueue.emit({ type: 'rateLimited', channel: context.channel, method: methodOf(context.inFlight), retryAfterSec: out.retryAfterSec });
+    }),
+
+    applyBackoff: enqueueActions(({ context, event, enqueue }) => {
+      const out = outcomeOf(event);
+      const call = context.inFlight;
+      if (call === null) return;
+      const ambiguous = out?.kind === 'ambiguous';
+      if (ambiguous) {
+        const canCheck = context.config.lookupAfterTimeout && context.channelId !== null;
+        const next = recordAmbiguous(context, call, canCheck);
+        enqueue.assign({ queue: next.queue });
+      }
+      const { delayMs, seed } = backoffDelay(context.attempt, context.seed, context.config);
+      const error = out === null ? (event.type.startsWith('xstate.error') ? String((event as ErrorActorEvent).error) : 'unknown') : 'error' in out ? out.error : out.kind;
+      enqueue.assign({ retryDelayMs: delayMs, seed, attempt: context.attempt + 1 });
+      if (call.op === 'update') enqueue.assign({ updateGrant: 'none' });
+      enqueue.emit({ type: 'retrying', channel: context.channel, method: methodOf(call), attempt: context.attempt + 1, delayMs, error, ambiguous });
+    }),
+
+    applyGone: enqueueActions(({ context, enqueue }) => {
+      const call = context.inFlight;
+      if (call === null) return;
+      const { state } = settle(recordGone(context, call), context.config);
+      enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
+      const depth = depthUpdate(context, state.queue.length);
+      if (depth) {
+        enqueue.assign(depth.assign);
+        enqueue.emit(depth.emit);
+      }
+    }),
+
+    applyRejected: enqueueActions(({ context, event, enqueue }) => {
+      const out = outcomeOf(event);
+      const call = context.inFlight;
+      if (out?.kind !== 'rejected' || call === null) return;
+      const item = context.queue.find((p) => p.rolloutId === call.rolloutId);
+      const { state, gaveUp } = recordRejected(context, call, context.config);
+      const settled = settle(state, context.config).state;
+      enqueue.assign({ queue: settled.queue, rollouts: settled.rollouts, finished: settled.finished, attempt: 0 });
+      enqueue.emit({
+        type: 'messageRejected',
+        channel: context.channel,
+        error: out.error,
+        rolloutId: call.rolloutId,
+        namespace: item?.namespace ?? '',
+        part: call.op === 'reply' ? 'thread' : 'main',
+        fallback: gaveUp === null ? 'plain' : 'gave_up',
+      });
+      if (gaveUp !== null && call.op !== 'reply') enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'rejected', rollouts: dropped([gaveUp]) });
+      const depth = depthUpdate(context, settled.queue.length);
+      if (depth) {
+        enqueue.assign(depth.assign);
+        enqueue.emit(depth.emit);
+      }
+    }),
+
+    reportPermanent: enqueueActions(({ context, event, enqueue }) => {
+      const out = outcomeOf(event);
+      const call = context.inFlight;
+      if (out?.kind !== 'permanent' || call === null) return;
+      const first = context.queue.find((p) => p.rolloutId === call.rolloutId);
+      const namespaces = [...new Set([first?.namespace, ...context.queue.map((p) => p.namespace)].filter((n): n is string => n !== undefined))];
+      enqueue.assign({ blockedError: out.error, attempt: 0 });
+      enqueue.emit({ type: 'permanentFailure', channel: context.channel, method: methodOf(call), error: out.error, scope: out.scope, rolloutId: call.rolloutId, namespaces });
+    }),
+
+    noteWorkspaceBlock: assign({ blockedError: ({ event }) => (event.type === 'workspace.blocked' ? event.error : null) }),
+
+    dropEverything: enqueueActions(({ context, enqueue }) => {
+      const { state, dropped: items } = dropAll(context);
+      enqueue.assign({ queue: state.queue, rollouts: state.rollouts, inFlight: null });
+      if (items.length > 0) enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'permanent_error', rollouts: dropped(items) });
+      const depth = depthUpdate(context, 0);
+      if (depth) {
+        enqueue.assign(depth.assign);
+        enqueue.emit(depth.emit);
+      }
+    }),
+
+    unblock: assign({ blockedError: null }),
+
+    reportDepth: enqueueActions(({ context, enqueue }) => {
+      const depth = depthUpdate(context, context.queue.length);
+      if (depth) {
+        enqueue.assign(depth.assign);
+        enqueue.emit(depth.emit);
+      }
+    }),
+  },
+}).createMachine({
+  id: 'slackChannel',
+  type: 'parallel',
+  context: ({ input }) => initialContext(input),
+  states: {
+    pacing: {
+      initial: 'checking',
+      states: {
+        checking: { always: [{ guard: 'isBucketFull', target: 'full' }, { target: 'refilling' }] },
+        full: { on: { 'token.taken': 'refilling' } },
+        refilling: {
+          after: { postInterval: { target: 'checking', actions: ['addToken', raise({ type: 'token.added' })] } },
+        },
+      },
+    },
+    delivery: {
+      initial: 'ready',
+      on: {
+        'rollout.notified': { actions: 'accept' },
+        'budget.granted': { actions: 'grantUpdate' },
+        'workspace.blocked': { target: '.blocked', actions: 'noteWorkspaceBlock' },
+      },
+      states: {
+        ready: {
+          // inFlight stays set through backingOff so the retried item is never evicted.
+          entry: ['clearInFlight', 'reportDepth'],
+          always: [
+            { guard: 'isQueueEmpty', target: 'idle' },
+            { guard: 'canSendNow', target: 'sending' },
+            { target: 'waiting' },
+          ],
+        },
+        idle: {
+          on: { 'rollout.notified': { actions: 'accept', target: 'ready' } },
+        },
+        waiting: {
+          entry: 'requestBudget',
+          on: {
+            'rollout.notified': { actions: 'accept', target: 'ready' },
+            'token.added': 'ready',
+            'budget.granted': { actions: 'grantUpdate', target: 'ready' },
+          },
+        },
+        sending: {
+          entry: 'startCall',
+          invoke: {
+            src: 'callSlack',
+            input: ({ context }) => context.inFlight as SlackCall,
+            onDone: [
+              { guard: 'isOk', actions: 'applySent', target: 'ready' },
+              { guard: 'isLookup', actions: 'applyLookup', target: 'ready' },
+              { guard: 'isUpdateRateLimited', actions: 'applyUpdatePenalty', target: 'ready' },
+              { guard: 'isRateLimited', actions: 'applyRateLimit', target: 'backingOff' },
+              { guard: 'isGone', actions: 'applyGone', target: 'ready' },
+              { guard: 'isRejected', actions: 'applyRejected', target: 'ready' },
+              { guard: 'isPermanent', actions: 'reportPermanent', target: 'blocked' },
+              // transient, ambiguous
+              { actions: 'applyBackoff', target: 'backingOff' },
+            ],
+            onError: { actions: 'applyBackoff', target: 'backingOff' },
+          },
+        },
+        backingOff: {
+          after: { retryDelay: 'ready' },
+        },
+        blocked: {
+          entry: 'dropEverything',
+          exit: 'unblock',
+          on: {
+            'rollout.notified': { actions: 'dropNotification' },
+          },
+          after: { blockedFor: 'ready' },
+        },
+      },
+    },
+  },
+});
+
+export type ChannelMachine = typeof channelMachine;

@@ -1,0 +1,509 @@
+/**
+ * WHEN and HOW a rollout reaches one Slack channel: pure decisions behind ./channelMachine.ts.
+ *
+ * - Alert level and message mode decide whether a notification is queued at all.
+ * - One pending item per rollout: a newer notification replaces the waiting one
+ *   (coalescing), so a channel never sends stale states and never reorders a rollout.
+ * - The next Slack call is derived from the item and what Slack already shows (level-based):
+ *   postMessage when the rollout has no message yet, chat.update when it has, a thread reply
+ *   when the render has one that was not posted yet.
+ * - The queue is bounded: the oldest progress update goes first, a final verdict never.
+ *
+ * Everything here is plain data in, plain data out (the machine's context is serialisable).
+ */
+import type { AlertLevel } from './facts.js';
+import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
+import { isFinalPhase, type RolloutPhase } from './notification.js';
+
+export type { MessageMode } from './message.js';
+
+/** The message body the machine sends (a SlackMessage without its thread). */
+export type MessageContent = Pick<SlackMessage, 'text' | 'attachments'>;
+
+/** Tunables of one channel's queue (numbers only: part of the serialisable context). */
+export interface ChannelConfig {
+  mode: MessageMode;
+  /** chat.postMessage pacing per channel: one token per interval... */
+  postIntervalMs: number;
+  /** ...up to this many saved up (a short burst). */
+  postBurst: number;
+  /** Transient-error backoff: first delay, doubled per attempt up to the cap, with jitter. */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** After a permanent error the channel drops its work and rests this long before trying again. */
+  blockedForMs: number;
+  /** Pending rollouts per channel before the oldest progress update is dropped. */
+  queueCap: number;
+  /** Rollouts with a visible message remembered per channel (least recently used evicted first). */
+  recordCap: number;
+  /** Recently finished rolloutIds remembered, so a late duplicate verdict does not re-post. */
+  finishedCap: number;
+  /** After a postMessage timeout, look for the message (conversations.history) before re-posting. */
+  lookupAfterTimeout: boolean;
+}
+
+export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
+  mode: 'update',
+  // Why 1,050 ms: Slack allows about one message per second per channel; 5% under it keeps
+  // network jitter from turning into 429s.
+  postIntervalMs: 1050,
+  postBurst: 3,
+  backoffBaseMs: 1000,
+  backoffCapMs: 60_000,
+  blockedForMs: 5 * 60_000,
+  queueCap: 1000,
+  recordCap: 5000,
+  finishedCap: 1000,
+  lookupAfterTimeout: true,
+};
+
+/** What the delivery layer hands a channel: a rendered notification. */
+export interface ChannelNotification {
+  rolloutId: string;
+  namespace: string;
+  phase: RolloutPhase;
+  alert: AlertLevel;
+  message: MessageContent;
+  thread: SlackThreadReply | null;
+  /** Hash of `message`: an unchanged render needs no request. */
+  contentKey: string;
+  /** Hash of `thread`: a thread reply is posted once per distinct content. */
+  threadKey: string | null;
+  /** ms, when notify() was called (for the delivery latency metric). */
+  notifiedAt: number;
+}
+
+/**
+ * After a postMessage timed out the message may exist:
+ * - `check`: look for it before re-posting;
+ * - `unchecked`: could not look; the re-post may duplicate it (counted).
+ */
+export type Ambiguity = 'none' | 'check' | 'unchecked';
+
+/** One rollout's waiting work: the latest content to show. */
+export interface PendingDelivery {
+  rolloutId: string;
+  namespace: string;
+  phase: RolloutPhase;
+  final: boolean;
+  /** Per-rollout counter of accepted notifications; carried in the message metadata. */
+  version: number;
+  message: MessageContent;
+  contentKey: string;
+  thread: SlackThreadReply | null;
+  threadKey: string | null;
+  notifiedAt: number;
+  /** Slack rejected the rich message: send plain text instead. */
+  plain: boolean;
+  ambiguous: Ambiguity;
+  /** A thread reply timed out; a re-post may duplicate it. */
+  replyAmbiguous: boolean;
+}
+
+/** What Slack shows for one rollout in this channel (the restart-safe part). */
+export interface RolloutRecord {
+  rolloutId: string;
+  namespace: string;
+  channelId: string | null;
+  /** The message's ts (the latest one in `post` mode); null until posted. */
+  ts: string | null;
+  sentPhase: RolloutPhase | null;
+  /** Version of the content Slack shows (0: nothing yet). */
+  sentVersion: number;
+  /** Hash of the content Slack shows. */
+  sentKey: string | null;
+  /** Last version accepted (queued). */
+  version: number;
+  /** Hash of the thread reply already posted. */
+  threadKey: string | null;
+  /** `post` mode: the milestone last accepted (start, succeeded, failed). */
+  milestone: Milestone | null;
+}
+
+/** `post` mode posts once per milestone, like the original. */
+export type Milestone = 'started' | 'succeeded' | 'failed' | 'ended';
+
+export function milestoneOf(phase: RolloutPhase): Milestone {
+  switch (phase) {
+    case 'succeeded':
+      return 'succeeded';
+    case 'failed':
+      return 'failed';
+    case 'superseded':
+    case 'deleted':
+    case 'untracked':
+      return 'ended';
+    default:
+      return 'started';
+  }
+}
+
+export function isFailurePhase(phase: RolloutPhase): boolean {
+  return phase === 'failing' || phase === 'failed';
+}
+
+/** The queue-and-records part of a channel's context. */
+export interface ChannelQueue {
+  queue: PendingDelivery[];
+  rollouts: Record<string, RolloutRecord>;
+  finished: string[];
+}
+
+export type AcceptResult =
+  | { kind: 'queued'; state: ChannelQueue; dropped: PendingDelivery[] }
+  | { kind: 'coalesced'; state: ChannelQueue }
+  | { kind: 'skipped'; state: ChannelQueue; reason: 'late' | 'alert' | 'milestone' | 'unchanged' | 'queue_full' };
+
+/**
+ * Applies one notification to the channel's queue.
+ * `active` is the rolloutId of the item being sent (never evicted), if any.
+ */
+export function acceptNotification(s: ChannelQueue, n: ChannelNotification, config: ChannelConfig, active: string | null): AcceptResult {
+  // A verdict already delivered: a late duplicate must not re-post.
+  if (s.finished.includes(n.rolloutId)) return { kind: 'skipped', state: s, reason: 'late' };
+  const record = s.rollouts[n.rolloutId];
+  const index = s.queue.findIndex((p) => p.rolloutId === n.rolloutId);
+  const pending = index === -1 ? undefined : s.queue[index];
+  const final = isFinalPhase(n.phase);
+  const known = (record?.ts ?? null) !== null || pending !== undefined;
+
+  if (config.mode === 'post') {
+    const m = milestoneOf(n.phase);
+    if (n.alert === 'failure' && m !== 'failed' && !(m === 'ended' && known)) return { kind: 'skipped', state: s, reason: 'alert' };
+    if (record?.milestone === m) return { kind: 'skipped', state: s, reason: 'milestone' };
+    if (m === 'ended') {
+      // Nothing to post for superseded/deleted/untracked: close the rollout once its last post is out.
+      if (pending === undefined) return { kind: 'skipped', state: forget(s, n.rolloutId, config), reason: 'milestone' };
+      const queue = s.queue.slice();
+      queue[index] = { ...pending, final: true };
+      return { kind: 'coalesced', state: { ...s, queue } };
+    }
+  } else if (n.alert === 'failure' && !known && !isFailurePhase(n.phase)) {
+    // Failures only: nothing until the rollout fails; a clean success posts nothing at all.
+    return { kind: 'skipped', state: s, reason: 'alert' };
+  }
+
+  const version = (record?.version ?? 0) + 1;
+  const nextRecord: RolloutRecord = record
+    ? { ...record, version }
+    : { rolloutId: n.rolloutId, namespace: n.namespace, channelId: null, ts: null, sentPhase: null, sentVersion: 0, sentKey: null, version, threadKey: null, milestone: null };
+  if (config.mode === 'post') nextRecord.milestone = milestoneOf(n.phase);
+  const item: PendingDelivery = {
+    rolloutId: n.rolloutId,
+    namespace: n.namespace,
+    phase: n.phase,
+    final,
+    version,
+    message: n.message,
+    contentKey: n.contentKey,
+    thread: n.thread,
+    threadKey: n.threadKey,
+    notifiedAt: n.notifiedAt,
+    plain: false,
+    ambiguous: pending?.ambiguous ?? 'none',
+    replyAmbiguous: pending?.replyAmbiguous ?? false,
+  };
+  const rollouts = touch(s.rollouts, nextRecord);
+
+  if (pending !== undefined) {
+    const queue = s.queue.slice();
+    queue[index] = item;
+    return { kind: 'coalesced', state: settle({ ...s, queue, rollouts }, config).state };
+  }
+  if (config.mode === 'update' && record !== undefined && record.ts !== null && record.sentKey === n.contentKey && !needsThread(item, nextRecord)) {
+    return { kind: 'skipped', state: { ...s, rollouts }, reason: 'unchanged' };
+  }
+
+  let queue = [...s.queue, item];
+  const dropped: PendingDelivery[] = [];
+  if (queue.length > config.queueCap) {
+    // Bounded memory: drop the oldest progress update, never a verdict nor the item in flight.
+    const victim = queue.findIndex((p) => !p.final && p.rolloutId !== active);
+    if (victim === -1 || victim === queue.length - 1) {
+      if (!final) return { kind: 'skipped', state: s, reason: 'queue_full' };
+    } else {
+      dropped.push(queue[victim] as PendingDelivery);
+      queue = queue.filter((_, i) => i !== victim);
+    }
+  }
+  return { kind: 'queued', state: capRecords({ ...s, queue, rollouts }, config), dropped };
+}
+
+/** Re-inserts a record so the object's key order is least-recently-used first. */
+function touch(rollouts: Record<string, RolloutRecord>, record: RolloutRecord): Record<string, RolloutRecord> {
+  const next = { ...rollouts };
+  delete next[record.rolloutId];
+  next[record.rolloutId] = record;
+  return next;
+}
+
+/** Evicts the least recently used records that have no pending work. */
+function capRecords(s: ChannelQueue, config: ChannelConfig): ChannelQueue {
+  const ids = Object.keys(s.rollouts);
+  if (ids.length <= config.recordCap) return s;
+  const pending = new Set(s.queue.map((p) => p.rolloutId));
+  const rollouts = { ...s.rollouts };
+  let excess = ids.length - config.recordCap;
+  for (const id of ids) {
+    if (excess === 0) break;
+    if (pending.has(id)) continue;
+    delete rollouts[id];
+    excess -= 1;
+  }
+  return { ...s, rollouts };
+}
+
+/** Forgets a finished rollout and remembers its id for a while. */
+export function forget(s: ChannelQueue, rolloutId: string, config: ChannelConfig): ChannelQueue {
+  const rollouts = { ...s.rollouts };
+  delete rollouts[rolloutId];
+  const finished = [...s.finished.filter((id) => id !== rolloutId), rolloutId];
+  while (finished.length > config.finishedCap) finished.shift();
+  return { ...s, rollouts, finished, queue: s.queue.filter((p) => p.rolloutId !== rolloutId) };
+}
+
+function needsMain(item: PendingDelivery, record: RolloutRecord | undefined, mode: MessageMode): boolean {
+  if (record === undefined || record.ts === null) return true;
+  if (mode === 'post') return item.version > record.sentVersion;
+  return item.contentKey !== record.sentKey;
+}
+
+function needsThread(item: PendingDelivery, record: RolloutRecord | undefined): boolean {
+  return item.thread !== null && item.threadKey !== null && record?.ts != null && record.threadKey !== item.threadKey;
+}
+
+/** The Slack calls the machine makes. */
+export type SlackCall =
+  | {
+      op: 'post';
+      rolloutId: string;
+      /** Channel as annotated until Slack told us its ID. */
+      channel: string;
+      message: MessageContent;
+      contentKey: string;
+      phase: RolloutPhase;
+      version: number;
+      notifiedAt: number;
+      final: boolean;
+      /** Re-post after a timeout that could not be checked: may duplicate. */
+      possibleDuplicate: boolean;
+    }
+  | {
+      op: 'update';
+      rolloutId: string;
+      channelId: string;
+      ts: string;
+      message: MessageContent;
+      contentKey: string;
+      phase: RolloutPhase;
+      version: number;
+      notifiedAt: number;
+      final: boolean;
+    }
+  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string; possibleDuplicate: boolean }
+  | { op: 'find'; rolloutId: string; channelId: string; afterVersion: number };
+
+/** Which pacing a call needs: the channel's postMessage tokens or the workspace's update budget. */
+export function laneOf(call: SlackCall): 'post' | 'update' {
+  return call.op === 'update' ? 'update' : 'post';
+}
+
+/** Plain text instead of a message Slack rejected (too long, invalid blocks): the verdict still arrives. */
+export function plainContent(message: { text: string }): MessageContent {
+  const limit = 3000;
+  const text = message.text.length > limit ? `${message.text.slice(0, limit - 1)}…` : message.text;
+  return { text: text === '' ? 'Rollout update (details could not be shown)' : text, attachments: [] };
+}
+
+/** The call that moves one pending item forward, or null when Slack already shows it all. */
+export function callFor(item: PendingDelivery, record: RolloutRecord | undefined, channel: string, channelId: string | null, config: ChannelConfig): SlackCall | null {
+  if (needsMain(item, record, config.mode)) {
+    const message = item.plain ? plainContent(item.message) : item.message;
+    if (config.mode === 'update' && record?.ts != null && record.channelId !== null) {
+      return {
+        op: 'update',
+        rolloutId: item.rolloutId,
+        channelId: record.channelId,
+        ts: record.ts,
+        message,
+        contentKey: item.contentKey,
+        phase: item.phase,
+        version: item.version,
+        notifiedAt: item.notifiedAt,
+        final: item.final,
+      };
+    }
+    if (item.ambiguous === 'check' && channelId !== null) {
+      return { op: 'find', rolloutId: item.rolloutId, channelId, afterVersion: record?.sentVersion ?? 0 };
+    }
+    return {
+      op: 'post',
+      rolloutId: item.rolloutId,
+      channel: channelId ?? channel,
+      message,
+      contentKey: item.contentKey,
+      phase: item.phase,
+      version: item.version,
+      notifiedAt: item.notifiedAt,
+      final: item.final,
+      possibleDuplicate: item.ambiguous !== 'none',
+    };
+  }
+  if (needsThread(item, record) && record?.ts != null && item.thread !== null && item.threadKey !== null) {
+    const message = item.plain ? { text: plainContent(item.thread).text } : item.thread;
+    return { op: 'reply', rolloutId: item.rolloutId, channelId: record.channelId ?? channelId ?? channel, threadTs: record.ts, message, threadKey: item.threadKey, possibleDuplicate: item.replyAmbiguous };
+  }
+  return null;
+}
+
+/** The first pending item whose next call can go now, given which lanes are open. */
+export function nextCall(
+  s: ChannelQueue & { channel: string; channelId: string | null },
+  config: ChannelConfig,
+  open: { post: boolean; update: boolean },
+): SlackCall | null {
+  for (const item of s.queue) {
+    const call = callFor(item, s.rollouts[item.rolloutId], s.channel, s.channelId, config);
+    if (call !== null && open[laneOf(call)]) return call;
+  }
+  return null;
+}
+
+/** Whether some pending item waits for the workspace's chat.update budget. */
+export function wantsUpdate(s: ChannelQueue & { channel: string; channelId: string | null }, config: ChannelConfig): boolean {
+  return s.queue.some((item) => callFor(item, s.rollouts[item.rolloutId], s.channel, s.channelId, config)?.op === 'update');
+}
+
+/** Removes items with nothing left to send; finished rollouts are forgotten. */
+export function settle(s: ChannelQueue, config: ChannelConfig): { state: ChannelQueue; completed: PendingDelivery[] } {
+  const completed: PendingDelivery[] = [];
+  let state: ChannelQueue = s;
+  for (const item of s.queue) {
+    const record = state.rollouts[item.rolloutId];
+    if (needsMain(item, record, config.mode) || needsThread(item, record)) continue;
+    completed.push(item);
+    state = item.final ? forget(state, item.rolloutId, config) : { ...state, queue: state.queue.filter((p) => p.rolloutId !== item.rolloutId) };
+  }
+  return { state, completed };
+}
+
+/** Records a successful post/update/reply. */
+export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId?: string; ts?: string }): ChannelQueue {
+  const record = s.rollouts[call.rolloutId];
+  if (record === undefined || call.op === 'find') return s;
+  const queue = s.queue.map((p) => (p.rolloutId === call.rolloutId ? clearAmbiguity(p, call) : p));
+  let next: RolloutRecord;
+  if (call.op === 'reply') {
+    next = { ...record, threadKey: call.threadKey };
+  } else {
+    next = {
+      ...record,
+      channelId: answer.channelId ?? record.channelId,
+      ts: call.op === 'post' ? (answer.ts ?? record.ts) : record.ts,
+      sentVersion: call.version,
+      sentKey: call.contentKey,
+      sentPhase: call.phase,
+    };
+    // A new message in `post` mode has no thread yet.
+    if (call.op === 'post') next.threadKey = null;
+  }
+  return { ...s, queue, rollouts: { ...s.rollouts, [call.rolloutId]: next } };
+}
+
+function clearAmbiguity(p: PendingDelivery, call: SlackCall): PendingDelivery {
+  if (call.op === 'post') return { ...p, ambiguous: 'none' };
+  if (call.op === 'reply') return { ...p, replyAmbiguous: false };
+  return p;
+}
+
+/** Applies a conversations.history lookup after an ambiguous post. */
+export function recordLookup(s: ChannelQueue, call: Extract<SlackCall, { op: 'find' }>, found: { ts: string; version: number } | null, lookupFailed: boolean): ChannelQueue {
+  const record = s.rollouts[call.rolloutId];
+  const queue = s.queue.map((p) => (p.rolloutId === call.rolloutId ? { ...p, ambiguous: (lookupFailed ? 'unchecked' : 'none') as Ambiguity } : p));
+  if (record === undefined || found === null) return { ...s, queue };
+  const item = s.queue.find((p) => p.rolloutId === call.rolloutId);
+  const next: RolloutRecord = {
+    ...record,
+    channelId: call.channelId,
+    ts: found.ts,
+    sentVersion: found.version,
+    // Content of another version is unknown: null makes the next step an update.
+    sentKey: item !== undefined && item.version === found.version ? item.contentKey : null,
+    threadKey: null,
+  };
+  return { ...s, queue, rollouts: { ...s.rollouts, [call.rolloutId]: next } };
+}
+
+/** Marks the item of a call that timed out (the message may exist). */
+export function recordAmbiguous(s: ChannelQueue, call: SlackCall, canCheck: boolean): ChannelQueue {
+  const queue = s.queue.map((p) => {
+    if (p.rolloutId !== call.rolloutId) return p;
+    if (call.op === 'post') return { ...p, ambiguous: (canCheck ? 'check' : 'unchecked') as Ambiguity };
+    if (call.op === 'reply') return { ...p, replyAmbiguous: true };
+    return p;
+  });
+  return { ...s, queue };
+}
+
+/** chat.update found no message (deleted in Slack): post a new one. A thread's parent gone: skip the thread. */
+export function recordGone(s: ChannelQueue, call: SlackCall): ChannelQueue {
+  const record = s.rollouts[call.rolloutId];
+  if (record === undefined) return s;
+  if (call.op === 'reply') return { ...s, rollouts: { ...s.rollouts, [call.rolloutId]: { ...record, threadKey: call.threadKey } } };
+  return { ...s, rollouts: { ...s.rollouts, [call.rolloutId]: { ...record, ts: null, sentKey: null, threadKey: null } } };
+}
+
+/**
+ * Slack rejected the content (too long, invalid blocks). First fall back to plain text;
+ * if that is rejected too, give up this part (the verdict's text is all we had).
+ */
+export function recordRejected(s: ChannelQueue, call: SlackCall, config: ChannelConfig): { state: ChannelQueue; gaveUp: PendingDelivery | null } {
+  const item = s.queue.find((p) => p.rolloutId === call.rolloutId);
+  if (item === undefined) return { state: s, gaveUp: null };
+  if (!item.plain) {
+    return { state: { ...s, queue: s.queue.map((p) => (p === item ? { ...p, plain: true } : p)) }, gaveUp: null };
+  }
+  const record = s.rollouts[call.rolloutId];
+  if (call.op === 'reply' && record !== undefined) {
+    return { state: { ...s, rollouts: { ...s.rollouts, [call.rolloutId]: { ...record, threadKey: call.threadKey } } }, gaveUp: item };
+  }
+  const without = { ...s, queue: s.queue.filter((p) => p !== item) };
+  return { state: item.final ? forget(without, item.rolloutId, config) : without, gaveUp: item };
+}
+
+/** Drops all pending work and what Slack showed (after a permanent channel error). */
+export function dropAll(s: ChannelQueue): { state: ChannelQueue; dropped: PendingDelivery[] } {
+  return { state: { ...s, queue: [], rollouts: {} }, dropped: s.queue };
+}
+
+// --- pacing helpers --------------------------------------------------------------------
+
+/** xorshift32: a tiny deterministic generator, so jitter lives in serialisable context. */
+export function nextRandom(seed: number): { value: number; seed: number } {
+  let x = seed | 0 || 0x9e3779b9;
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return { value: (x >>> 0) / 0x100000000, seed: x >>> 0 };
+}
+
+/**
+ * Capped exponential backoff with "equal jitter": half the step fixed, half random, so
+ * channels recovering together do not retry in lock step, and no retry comes at once.
+ */
+export function backoffDelay(attempt: number, seed: number, config: Pick<ChannelConfig, 'backoffBaseMs' | 'backoffCapMs'>): { delayMs: number; seed: number } {
+  const step = Math.min(config.backoffCapMs, config.backoffBaseMs * 2 ** Math.min(attempt, 30));
+  const r = nextRandom(seed);
+  return { delayMs: Math.round(step / 2 + (r.value * step) / 2), seed: r.seed };
+}
+
+/** FNV-1a over a JSON rendering: a short stable key for "did this content change". */
+export function contentHash(value: unknown): string {
+  const text = JSON.stringify(value) ?? '';
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return `${(h >>> 0).toString(16)}:${text.length}`;
+}

@@ -12,7 +12,9 @@ import { contentHash, type ChannelConfig, type ChannelNotification, type SlackCa
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import { updateBudgetMachine } from '../../src/actors/delivery/updateBudgetMachine.js';
 
-type Script = (call: SlackCall) => Omit<SlackOutcome, 'at'> | null;
+/** An outcome before the fake stamps its time (Omit distributed over the union). */
+type Answer = SlackOutcome extends infer O ? (O extends SlackOutcome ? Omit<O, 'at'> : never) : never;
+type Script = (call: SlackCall) => Answer | null;
 
 interface FakeMessage {
   channelId: string;
@@ -36,7 +38,7 @@ class ScriptedSlack {
 
   readonly actor = fromPromise<SlackOutcome, SlackCall>(async ({ input }) => this.handle(input));
 
-  private apply(call: SlackCall): Omit<SlackOutcome, 'at'> {
+  private apply(call: SlackCall): Answer {
     switch (call.op) {
       case 'post': {
         const channelId = call.channel.startsWith('C') ? call.channel : `C_${call.channel.replace(/^#/, '')}`;

@@ -215,12 +215,16 @@ function rawRequest(url: string, req: RawRequest = {}): Promise<{ status: number
   });
 }
 
+/** Raised by a wait's check when waiting longer is pointless (the process died). */
+class FatalStartError extends Error {}
+
 async function waitFor(what: string, deadline: number, check: () => Promise<boolean>, onTimeout?: () => string): Promise<void> {
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
       if (await check()) return;
     } catch (err) {
+      if (err instanceof FatalStartError) throw err;
       lastError = err;
     }
     await delay(100);
@@ -770,7 +774,6 @@ class LocalCluster implements TestCluster {
   }
 }
 
-class FatalStartError extends Error {}
 
 function fsAppend(file: string, text: string): void {
   try {
@@ -870,20 +873,29 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<Test
 
   const bin = await resolveBinDir(opts, log);
   installExitHooks();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'hermod-cluster-'));
-  const cluster = new LocalCluster(dir, bin, log, opts);
-  liveClusters.add(cluster);
-  try {
-    await cluster.start();
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    const logs = readdirSafe(cluster.logsDir);
-    // Keep the dir (logs) for the post-mortem: the reaper would remove it.
-    cluster.killAllSync('SIGKILL', true);
-    liveClusters.delete(cluster);
-    throw new Error(`starting the test cluster failed: ${message}\ncomponent logs kept in ${cluster.logsDir} (${logs})`);
+  for (let attempt = 1; ; attempt++) {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hermod-cluster-'));
+    const cluster = new LocalCluster(dir, bin, log, opts);
+    liveClusters.add(cluster);
+    try {
+      await cluster.start();
+      return cluster;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      const logs = readdirSafe(cluster.logsDir);
+      liveClusters.delete(cluster);
+      // Ports are picked free, then bound by the components a moment later:
+      // another process may take one in between. Try once more with new ports.
+      if (attempt === 1 && /address already in use/i.test(message)) {
+        log(`a port was taken during start-up; retrying (${message.split('\n')[0]})`);
+        await cluster.stop();
+        continue;
+      }
+      // Keep the dir (logs) for the post-mortem: the reaper would remove it.
+      cluster.killAllSync('SIGKILL', true);
+      throw new Error(`starting the test cluster failed: ${message}\ncomponent logs kept in ${cluster.logsDir} (${logs})`);
+    }
   }
-  return cluster;
 }
 
 function readdirSafe(dir: string): string {

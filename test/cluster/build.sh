@@ -73,8 +73,8 @@ if cached; then
 	exit 0
 fi
 
-k8s_version=$(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes 2>/dev/null) ||
-	die "cannot read the k8s.io/kubernetes version from $here/go.mod"
+k8s_version=$(awk '$1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2; exit }' "$here/go.mod")
+[ -n "$k8s_version" ] || die "cannot read the k8s.io/kubernetes version from $here/go.mod"
 log "building the control plane (k8s.io/kubernetes $k8s_version, kwok $KWOK_VERSION) with $go_version"
 log "cache dir: $dir"
 log "a cold build takes about 7 minutes and 3 GB of memory on 2 cores; later runs reuse the cache"

@@ -296,7 +296,16 @@ describe('watch layer on a real control plane', () => {
     assert.deepEqual(obs.target, { channel: '#psa', alert: 'all' });
   });
 
-  it('observes the Deployments of a namespace annotated at run time', async () => {
+  it('observes the Deployments of a namespace annotated at run time, one observation per burst', async () => {
+    // A quiet Deployment of 20 Pods in the untracked namespace.
+    await createDeployment(QUIET, 'burst', { replicas: 20 });
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const d = await api<{ status?: { availableReplicas?: number; updatedReplicas?: number; replicas?: number } }>('GET', depPath(QUIET, 'burst'));
+      if (d.status?.availableReplicas === 20 && d.status.replicas === 20) break;
+      assert.ok(Date.now() < deadline, 'burst did not become available');
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const from = sink.mark();
     await mergePatch(`/api/v1/namespaces/${QUIET}`, { metadata: { annotations: { 'hermod.uswitch.com/slack': '#late' } } });
     const obs = await sink.waitFor('noise observed with its ReplicaSet and Pod', from, () =>
@@ -304,6 +313,16 @@ describe('watch layer on a real control plane', () => {
     );
     assert.deepEqual(obs.target, { channel: '#late', alert: 'all' });
     assert.equal(obs.deployment.uid, uids.get(`${QUIET}/noise`));
+    await sink.waitFor('burst with its 20 Pods', from, () => sink.observations(QUIET, 'burst', from).find((o) => o.pods.length === 20));
+    // Let anything still in flight arrive: a change on the same Deployment watch, seen after.
+    const settle = sink.mark();
+    await mergePatch(depPath(TRACKED, 'pre'), { metadata: { labels: { poke: 'b' } } });
+    await sink.waitFor('pre poke b', settle, () => sink.observations(TRACKED, 'pre', settle)[0]);
+    // 20 Pods arrive in one relisted page: coalesced, they are one observation, not 20. The
+    // Deployment, ReplicaSet, Pod and Event lists complete in separate ticks, so a few at most.
+    const burst = sink.observations(QUIET, 'burst', from);
+    assert.ok(burst.length <= 4, `burst was observed ${burst.length} times`);
+    console.log(`namespace tracked at run time: burst (20 Pods) observed ${burst.length} time(s)`);
   });
 
   it('re-observes with the new target when channel or alert change', async () => {
@@ -325,7 +344,7 @@ describe('watch layer on a real control plane', () => {
     await mergePatch(`/api/v1/namespaces/${QUIET}`, { metadata: { annotations: { 'hermod.uswitch.com/slack': null } } });
     await sink.waitFor('namespaceUntracked', from, (recs) => recs.find((r) => r.kind === 'untracked' && r.namespace === QUIET));
     const afterStats = watcher!.stats().objects;
-    assert.equal(afterStats.deployments, before.deployments - 1);
+    assert.equal(afterStats.deployments, before.deployments - 2, 'noise and burst are dropped');
     assert.ok(afterStats.pods < before.pods);
     // A change there, then one in a tracked namespace on the same watch: once the second is
     // seen, the first has been processed too.

@@ -55,19 +55,22 @@ export class Supervisor implements WatchSink {
     this.#options = options;
     const machine = supervisorMachine.provide({
       actions: {
-        routeObservation: ({ event }) => {
-          if (event.type === 'deployment.observed') this.#deploymentFor(event.observation).send(event);
-        },
-        routeDeletion: ({ event }) => {
+        // Routing goes through sendTo, so each Deployment actor handles its event after the
+        // supervisor's step rather than inside it.
+        routeObservation: enqueueActions(({ event, enqueue }) => {
+          if (event.type === 'deployment.observed') enqueue.sendTo(this.#deploymentFor(event.observation), event);
+        }),
+        routeDeletion: enqueueActions(({ event, enqueue }) => {
           if (event.type !== 'deployment.deleted') return;
-          this.#deployments.get(event.namespace)?.get(event.name)?.send({ type: 'deployment.deleted', uid: event.uid, at: event.at });
-        },
-        untrackNamespace: ({ event }) => {
+          const actor = this.#deployments.get(event.namespace)?.get(event.name);
+          if (actor !== undefined) enqueue.sendTo(actor, { type: 'deployment.deleted', uid: event.uid, at: event.at });
+        }),
+        untrackNamespace: enqueueActions(({ event, enqueue }) => {
           if (event.type !== 'namespace.untracked') return;
           for (const actor of this.#deployments.get(event.namespace)?.values() ?? []) {
-            actor.send({ type: 'tracking.stopped', at: event.at });
+            enqueue.sendTo(actor, { type: 'tracking.stopped', at: event.at });
           }
-        },
+        }),
         // Deployment actors belong to this actor (their parent): only it may stop them.
         reapDeployment: enqueueActions(({ event, enqueue }) => {
           const actor = this.#forget(event.type.slice(DONE_PREFIX.length));

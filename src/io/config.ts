@@ -54,10 +54,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     key: 'kubeconfig',
     flag: 'kubeconfig',
-    env: 'KUBECONFIG',
+    // KUBECONFIG (a list of files, merged like kubectl does) is read by the kubeconfig loader.
+    env: null,
     kind: 'string',
     default: null,
-    description: 'Path to a kubeconfig file. Empty: in-cluster config when running in a Pod, else ~/.kube/config.',
+    description: 'Path to a kubeconfig file. Empty: KUBECONFIG, then in-cluster config when running in a Pod, then ~/.kube/config.',
   },
   { key: 'level', flag: 'level', env: 'HERMOD_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', description: 'Log level.' },
   {

@@ -3,11 +3,15 @@
  * (hermod_deployment_processed_total counts rollouts started); the rest are new.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DeliveryMetrics } from '../actors/delivery.js';
 import type { RolloutMetrics } from '../actors/supervisor.js';
 import type { RolloutPhase } from '../machines/notification.js';
 
 export interface HermodMetrics extends RolloutMetrics {
   registry: Registry;
+  delivery: DeliveryMetrics;
+  /** Report the watch caches' sizes (objects per kind) at scrape time. */
+  watchCaches(read: () => Record<string, number>): void;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): HermodMetrics {
@@ -51,8 +55,24 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
     help: 'Deployments in annotated namespaces that Hermod tracks.',
     registers: [registry],
   });
+  let readCaches: (() => Record<string, number>) | null = null;
+  new Gauge({
+    name: 'hermod_watch_cache_objects',
+    help: 'Objects held in the watch caches, by kind (namespaced kinds: tracked namespaces only).',
+    labelNames: ['kind'],
+    registers: [registry],
+    // Read at scrape time: the caches change far more often than Prometheus looks.
+    collect() {
+      if (readCaches === null) return;
+      for (const [kind, count] of Object.entries(readCaches())) this.set({ kind }, count);
+    },
+  });
   return {
     registry,
+    delivery: deliveryMetrics(registry),
+    watchCaches(read) {
+      readCaches = read;
+    },
     rolloutStarted() {
       processed.inc();
       inProgress.inc();
@@ -67,5 +87,65 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
     deploymentsTracked(count: number) {
       tracked.set(count);
     },
+  };
+}
+
+function deliveryMetrics(registry: Registry): DeliveryMetrics {
+  const requests = new Counter({
+    name: 'hermod_slack_requests_total',
+    help: 'Slack Web API requests by method and outcome (ok, or the error code).',
+    labelNames: ['method', 'outcome'],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'hermod_slack_rate_limited_total',
+    help: 'Slack answers of 429 (rate limited), by channel.',
+    labelNames: ['channel'],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'hermod_slack_retries_total',
+    help: 'Slack requests retried after a transient error or a rate limit, by method.',
+    labelNames: ['method'],
+    registers: [registry],
+  });
+  const queueDepth = new Gauge({
+    name: 'hermod_slack_queue_depth',
+    help: 'Rollout messages waiting to be delivered, by channel.',
+    labelNames: ['channel'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'hermod_slack_delivery_seconds',
+    help: 'Seconds from a rollout change to Slack accepting its message.',
+    buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  const permanent = new Counter({
+    name: 'hermod_slack_permanent_failures_total',
+    help: 'Slack errors that retrying cannot fix (channel_not_found, not_in_channel, invalid_auth, ...), by error.',
+    labelNames: ['error'],
+    registers: [registry],
+  });
+  const dropped = new Counter({
+    name: 'hermod_slack_dropped_total',
+    help: 'Rollout messages given up, by reason (queue_full drops progress updates only, never a verdict).',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const duplicates = new Counter({
+    name: 'hermod_slack_possible_duplicates_total',
+    help: 'Messages re-posted after an ambiguous timeout that may already have been posted.',
+    registers: [registry],
+  });
+  return {
+    slackRequest: (method, outcome) => requests.inc({ method, outcome }),
+    rateLimited: (channel) => rateLimited.inc({ channel }),
+    retry: (method) => retries.inc({ method }),
+    queueDepth: (channel, depth) => queueDepth.set({ channel }, depth),
+    deliverySeconds: (seconds) => latency.observe(seconds),
+    permanentFailure: (error) => permanent.inc({ error }),
+    dropped: (reason, count) => dropped.inc({ reason }, count),
+    possibleDuplicate: () => duplicates.inc(),
   };
 }

@@ -21,7 +21,7 @@ describe('resolveConfig', () => {
   });
 
   it('reads the original environment variables', () => {
-    const c = resolveConfig({}, { SLACK_TOKEN: 'xoxb-1', SENTRY_ENDPOINT: 'http://k@127.0.0.1:9/1', CLUSTER_NAME: 'prod', KUBECONFIG: '/tmp/kc' });
+    const c = resolveConfig({ kubeconfig: '/tmp/kc' }, { SLACK_TOKEN: 'xoxb-1', SENTRY_ENDPOINT: 'http://k@127.0.0.1:9/1', CLUSTER_NAME: 'prod' });
     assert.equal(c.slackToken, 'xoxb-1');
     assert.equal(c.sentryDsn, 'http://k@127.0.0.1:9/1');
     assert.equal(c.clusterName, 'prod');

@@ -1,0 +1,17 @@
+/**
+ * `hermod demo`: the demo needs the test control plane and the local Slack server, which
+ * live in a source checkout (test/), not in the container image.
+ */
+import { existsSync } from 'node:fs';
+import type { Config } from './config.js';
+import { EXIT } from './exitCodes.js';
+
+export async function demo(config: Config, flags: Record<string, unknown>): Promise<number> {
+  const script = new URL('../../test/demo/demo.ts', import.meta.url);
+  if (!existsSync(script)) {
+    console.error('hermod demo: run it from a source checkout with `npm start` (the demo needs test/ and Go to build a local control plane)');
+    return EXIT.usage;
+  }
+  const module = (await import(script.href)) as { runDemo(config: Config, flags: Record<string, unknown>): Promise<number> };
+  return module.runDemo(config, flags);
+}

@@ -1,0 +1,206 @@
+/**
+ * `hermod run`: wiring only. Configuration in, then: logger, Sentry, metrics, Slack delivery,
+ * the supervisor and its Deployment actors, the ops HTTP server, the Kubernetes watches,
+ * and signal handling. Nothing here decides anything about rollouts.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createDelivery, type Delivery, type PermanentFailure, type SlackApi } from '../actors/delivery.js';
+import { Supervisor } from '../actors/supervisor.js';
+import { renderRollout } from '../machines/message.js';
+import { redacted, type Config } from './config.js';
+import { dryRunSlackApi } from './dryRun.js';
+import { EXIT } from './exitCodes.js';
+import { startOpsServer, type OpsServer } from './http.js';
+import { startInspector, type InspectorHandle } from './inspect.js';
+import { namespaceEventRecorder } from './kube/events.js';
+import { loadKubeConfig } from './kube/kubeconfig.js';
+import { startWatcher, type Watcher } from './kube/watcher.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type HermodMetrics } from './metrics.js';
+import { startSentry, type ErrorReporter } from './sentry.js';
+import { createSlackApi, createSlackClient } from './slack.js';
+import { VERSION } from './version.js';
+
+/** Replace parts of the wiring (tests, the demo). Everything else comes from the configuration. */
+export interface HermodOverrides {
+  logger?: Logger;
+  kubeConfig?: KubeConfig;
+  slack?: SlackApi;
+  /** Bind the ops server to this host (default all interfaces, as in a Pod). */
+  host?: string;
+}
+
+export interface Hermod {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: HermodMetrics;
+  readonly supervisor: Supervisor;
+  readonly delivery: Delivery;
+  readonly watcher: Watcher;
+  /** Port of /metrics, /livez, /readyz. */
+  readonly port: number;
+  /** Caches synced and not shutting down. */
+  ready(): boolean;
+  /**
+   * Graceful stop: readiness off, watches stopped, actors stopped, pending Slack messages
+   * given up to `drainMs` to go out, Sentry flushed, the HTTP server closed.
+   */
+  stop(options?: { drainMs?: number }): Promise<{ drained: boolean }>;
+}
+
+/** Starts Hermod and returns once its HTTP server listens; the watches sync in the background. */
+export async function startHermod(config: Config, overrides: HermodOverrides = {}): Promise<Hermod> {
+  const logger = overrides.logger ?? createLogger(config.level);
+  logger.info({ version: VERSION, config: redacted(config) }, 'hermod starting');
+  const secrets = [config.slackToken, config.sentryDsn].filter((s): s is string => s !== null);
+  const reporter: ErrorReporter = startSentry({ dsn: config.sentryDsn, release: VERSION, clusterName: config.clusterName, secrets });
+  const metrics = createMetrics();
+  const kubeConfig = overrides.kubeConfig ?? loadKubeConfig(config.kubeconfig ?? undefined);
+  const events = namespaceEventRecorder(kubeConfig, { logger });
+  const inspector: InspectorHandle | null = config.inspect === null ? null : await startInspector(config.inspect);
+
+  const slack = overrides.slack ?? (config.dryRun ? dryRunSlackApi(logger) : slackApiFor(config, logger));
+  const renderOptions = {
+    cluster: config.clusterName,
+    gitAnnotationWarning: config.gitAnnotationWarning,
+    annotationNames: { commitSha: config.commitShaAnnotation, repoUrl: config.repoUrlAnnotation },
+    mode: config.messageMode,
+  };
+  const delivery = createDelivery({
+    slack,
+    render: (view) => renderRollout(view, renderOptions),
+    mode: config.messageMode,
+    logger: logger.child({ component: 'delivery' }),
+    metrics: metrics.delivery,
+    onPermanentFailure: (failure) => onPermanentFailure(failure, { logger, reporter, events }),
+    onMessageRejected: (rejection) => reporter.report(new Error(`Slack rejected a message: ${rejection.error}`), { ...rejection }),
+    ...(inspector !== null ? { inspect: inspector.inspect } : {}),
+  });
+
+  const supervisor = new Supervisor({
+    failingGraceMs: config.failingGraceSeconds * 1000,
+    onNotification: (notification) => delivery.notify(notification),
+    metrics,
+    logger: logger.child({ component: 'supervisor' }),
+    reportError: (error, context) => reporter.report(error, context),
+    ...(inspector !== null ? { inspect: inspector.inspect } : {}),
+  }).start();
+
+  let stopping = false;
+  const ready = () => !stopping && watcher.ready() && supervisor.ready;
+  let ops: OpsServer;
+  try {
+    ops = await startOpsServer({ port: config.metricsPort, host: overrides.host, registry: metrics.registry, ready });
+  } catch (err) {
+    supervisor.stop();
+    delivery.stop();
+    throw err;
+  }
+  const watcher: Watcher = startWatcher({
+    kubeConfig,
+    sink: supervisor,
+    annotations: { commitSha: config.commitShaAnnotation, repoUrl: config.repoUrlAnnotation },
+    logger: logger.child({ component: 'watch' }),
+  });
+  metrics.watchCaches(() => watcher.stats().objects);
+  watcher.whenSynced().then(
+    () => logger.info({ objects: watcher.stats().objects, deployments: supervisor.deploymentCount }, 'caches synced: watching'),
+    () => {},
+  );
+  logger.info({ port: ops.port }, 'serving /metrics, /livez and /readyz');
+
+  let stopped: Promise<{ drained: boolean }> | null = null;
+  return {
+    config,
+    logger,
+    metrics,
+    supervisor,
+    delivery,
+    watcher,
+    port: ops.port,
+    ready,
+    stop(options = {}) {
+      stopped ??= (async () => {
+        stopping = true;
+        await watcher.stop();
+        supervisor.stop();
+        const result = await delivery.drain(options.drainMs ?? 20_000);
+        if (!result.drained) logger.warn({ left: result.left }, 'stopping with Slack messages still pending');
+        delivery.stop();
+        inspector?.stop();
+        await reporter.close(2_000);
+        await ops.close();
+        logger.info({}, 'hermod stopped');
+        return { drained: result.drained };
+      })();
+      return stopped;
+    },
+  };
+}
+
+function slackApiFor(config: Config, logger: Logger): SlackApi {
+  if (config.slackToken === null) throw new Error('SLACK_TOKEN is not set');
+  return createSlackApi(createSlackClient({ token: config.slackToken, slackApiUrl: config.slackApiUrl, logger: logger.child({ component: 'slack' }) }));
+}
+
+/** A channel cannot take messages: say so once where the namespace's owners look, and to Sentry. */
+function onPermanentFailure(
+  failure: PermanentFailure,
+  deps: { logger: Logger; reporter: ErrorReporter; events: ReturnType<typeof namespaceEventRecorder> },
+): void {
+  const advice =
+    failure.scope === 'workspace'
+      ? 'the Slack token was refused: check SLACK_TOKEN'
+      : failure.error === 'not_in_channel'
+        ? `invite the Hermod app to ${failure.channel}`
+        : failure.error === 'channel_not_found'
+          ? `check the channel in the hermod.uswitch.com/slack annotation ("${failure.channel}")`
+          : `Slack refused channel "${failure.channel}"`;
+  deps.logger.error({ channel: failure.channel, error: failure.error, namespaces: failure.namespaces }, `Slack delivery failed permanently: ${advice}`);
+  deps.reporter.report(new Error(`Slack ${failure.error} for channel ${failure.channel}`), {
+    channel: failure.channel,
+    error: failure.error,
+    scope: failure.scope,
+  });
+  for (const namespace of failure.namespaces) {
+    void deps.events.warn(namespace, 'SlackDeliveryFailed', `Hermod cannot post to Slack channel "${failure.channel}": ${failure.error} (${advice}).`);
+  }
+}
+
+/** The CLI command: start, then wait for SIGTERM/SIGINT and stop gracefully. */
+export async function run(config: Config): Promise<number> {
+  if (config.slackToken === null && !config.dryRun) {
+    console.error(
+      [
+        'hermod: SLACK_TOKEN is not set.',
+        '  Create a Slack app from slack-app-manifest.yaml, install it to your workspace, and export its bot token:',
+        '    export SLACK_TOKEN=xoxb-...',
+        '  Or try Hermod without Slack: --dry-run logs the messages it would send,',
+        '  and `npm start` without SLACK_TOKEN runs the embedded demo (local cluster and local Slack).',
+      ].join('\n'),
+    );
+    return EXIT.usage;
+  }
+  let hermod: Hermod;
+  try {
+    hermod = await startHermod(config);
+  } catch (err) {
+    console.error(`hermod: cannot start: ${(err as Error).message}`);
+    return EXIT.failure;
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: NodeJS.Signals) => {
+      hermod.logger.info({ signal }, 'shutting down');
+      // Stay inside the 30 s termination grace period: 20 s of draining, then the rest.
+      hermod.stop({ drainMs: 20_000 }).then(
+        () => resolve(EXIT.ok),
+        (err: unknown) => {
+          hermod.logger.error({ err }, 'error while stopping');
+          resolve(EXIT.failure);
+        },
+      );
+    };
+    process.once('SIGTERM', shutdown);
+    process.once('SIGINT', shutdown);
+  });
+}

@@ -381,8 +381,8 @@ describe('watch layer on a real control plane', () => {
     await sink.waitFor('PSA untracked', from, (recs) => recs.find((r) => r.kind === 'untracked' && r.namespace === PSA), 120_000);
   });
 
-  it('recovers after the API server restarts and observes later changes', async () => {
-    if (cluster.kind !== 'local') return;
+  it('recovers after the API server restarts and observes later changes', async (t) => {
+    if (cluster.kind !== 'local') return t.skip('needs the local control plane (restartApiServer)');
     const before = watcher!.stats().reflectors;
     await cluster.restartApiServer();
     const from = sink.mark();
@@ -398,8 +398,8 @@ describe('watch layer on a real control plane', () => {
     assert.ok(!sink.records.slice(from).some((r) => r.kind === 'synced'), 'synced() is called once only');
   });
 
-  it('relists after etcd compaction (410 Gone) without replaying what did not change', async () => {
-    if (cluster.kind !== 'local') return;
+  it('relists after etcd compaction (410 Gone) without replaying what did not change', async (t) => {
+    if (cluster.kind !== 'local') return t.skip('needs the local control plane (compactEtcd, restartApiServer)');
     const expired = () => Object.values(watcher!.stats().reflectors).reduce((n, r) => n + r.expired, 0);
     const lists = () => Object.values(watcher!.stats().reflectors).reduce((n, r) => n + r.lists, 0);
     const [expiredBefore, listsBefore] = [expired(), lists()];

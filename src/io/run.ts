@@ -122,16 +122,19 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     stop(options = {}) {
       stopped ??= (async () => {
         stopping = true;
-        await watcher.stop();
-        supervisor.stop();
-        const result = await delivery.drain(options.drainMs ?? 20_000);
-        if (!result.drained) logger.warn({ left: result.left }, 'stopping with Slack messages still pending');
-        delivery.stop();
-        inspector?.stop();
-        await reporter.close(2_000);
-        await ops.close();
-        logger.info({}, 'hermod stopped');
-        return { drained: result.drained };
+        try {
+          await watcher.stop();
+          supervisor.stop();
+          const result = await delivery.drain(options.drainMs ?? 20_000);
+          if (!result.drained) logger.warn({ left: result.left }, 'stopping with Slack messages still pending');
+          delivery.stop();
+          logger.info({}, 'hermod stopped');
+          return { drained: result.drained };
+        } finally {
+          inspector?.stop();
+          await reporter.close(2_000);
+          await ops.close();
+        }
       })();
       return stopped;
     },

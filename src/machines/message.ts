@@ -401,6 +401,10 @@ export function problemSummary(p: ProblemGroup): string {
   if (p.container !== undefined) parts.push(`${p.source === 'initContainer' ? 'init container' : 'container'} ${code(p.container, INLINE_MAX)}`);
   else if (p.source === 'podCondition') parts.push('pod condition');
   if (p.exitCode !== undefined) parts.push(`exit code ${p.exitCode}`);
+  // OOMKilled says more than its exit code 137; "Error" says nothing the exit code does not.
+  if (p.lastTerminationReason !== undefined && p.lastTerminationReason !== 'Error' && p.lastTerminationReason !== p.reason) {
+    parts.push(`last run: ${code(p.lastTerminationReason, 120)}`);
+  }
   return parts.join(' · ');
 }
 

@@ -554,3 +554,11 @@ describe('renderTestMessage', () => {
     assert.equal(renderTestMessage({ cluster: null }).text, ':wave: Hermod can post in this channel.');
   });
 });
+
+describe('last termination reason', () => {
+  it('shows OOMKilled next to the exit code, and not a plain Error', () => {
+    const base = { source: 'container' as const, reason: 'CrashLoopBackOff', container: 'app', count: 2, exitCode: 137 };
+    assert.match(problemSummary({ ...base, lastTerminationReason: 'OOMKilled' }), /exit code 137 · last run: `OOMKilled`/);
+    assert.doesNotMatch(problemSummary({ ...base, exitCode: 1, lastTerminationReason: 'Error' }), /last run/);
+  });
+});

@@ -12,8 +12,9 @@ import {
   normaliseMessage,
   summariseProblem,
 } from '../../src/machines/diagnosis.js';
-import type { RawDeployment, RawEvent, RawPod, RawReplicaSet } from '../support/trim-fixtures.js';
-import { loadFixture, trimDeployment, trimEvent, trimPod, trimReplicaSet } from '../support/trim-fixtures.js';
+import type { CoreV1Event as RawEvent, V1Deployment as RawDeployment, V1Pod as RawPod, V1ReplicaSet as RawReplicaSet } from '@kubernetes/client-node';
+import { loadFixture } from '../support/fixtures.js';
+import { trimDeployment, trimEvent, trimPod, trimReplicaSet } from '../../src/io/kube/trim.js';
 
 const observation = (name: string): DiagnosisInput => loadFixture<DiagnosisInput>(`observations/${name}.json`);
 /** 2026-11-25T10:00:00Z: when the fixtures' rollouts start. */

@@ -11,8 +11,9 @@ import {
   rolloutProgress,
   rolloutStatus,
 } from '../../src/machines/rollout.js';
-import type { RawDeployment, RawReplicaSet } from '../support/trim-fixtures.js';
-import { loadFixture, trimDeployment, trimReplicaSet } from '../support/trim-fixtures.js';
+import type { V1Deployment as RawDeployment, V1ReplicaSet as RawReplicaSet } from '@kubernetes/client-node';
+import { loadFixture } from '../support/fixtures.js';
+import { trimDeployment, trimReplicaSet } from '../../src/io/kube/trim.js';
 
 const deployment = (name: string): DeploymentFacts => loadFixture<DeploymentFacts>(`deployments/${name}.json`);
 const replicaSet = (name: string): ReplicaSetFacts => loadFixture<ReplicaSetFacts>(`replicasets/${name}.json`);

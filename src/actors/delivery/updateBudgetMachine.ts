@@ -12,6 +12,9 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import type { BudgetEvent } from '../../machines/channelMachine.js';
 
+/** The root also owns the channel actors (their parent): only it may stop them. */
+export type UpdateBudgetEvent = BudgetEvent | { type: 'channels.stop'; systemIds: string[] };
+
 export interface UpdateBudgetInput {
   /** One token per interval (default 1,250 ms: 48 per minute, under Tier 3's 50). */
   intervalMs?: number;
@@ -35,7 +38,7 @@ export const updateBudgetMachine = setup({
   types: {
     context: {} as UpdateBudgetContext,
     input: {} as UpdateBudgetInput,
-    events: {} as BudgetEvent,
+    events: {} as UpdateBudgetEvent,
   },
   delays: {
     interval: ({ context }) => context.intervalMs,
@@ -70,6 +73,13 @@ export const updateBudgetMachine = setup({
       }
       enqueue.assign({ waiters, tokens: Math.min(context.burst, context.tokens + 1) });
     }),
+    stopChannels: enqueueActions(({ event, system, enqueue }) => {
+      if (event.type !== 'channels.stop') return;
+      for (const id of event.systemIds) {
+        const ref = system.get(id);
+        if (ref !== undefined) enqueue.stopChild(ref);
+      }
+    }),
     penalise: assign({
       tokens: 0,
       penaltyMs: ({ event }) => (event.type === 'budget.penalty' ? Math.max(1000, event.retryAfterMs) : 1000),
@@ -84,6 +94,7 @@ export const updateBudgetMachine = setup({
   initial: 'full',
   on: {
     'budget.penalty': { target: '.penalised', reenter: true, actions: 'penalise' },
+    'channels.stop': { actions: 'stopChannels' },
   },
   states: {
     full: {

@@ -1,0 +1,83 @@
+/**
+ * The small Slack surface the delivery actors use, implemented at the edge by
+ * src/io/slack.ts over @slack/web-api (and injectable, so the actors never import I/O).
+ */
+import type { SlackMethod } from '../../machines/channelMachine.js';
+
+/** Hermod's marker on its messages, used to find a message after an ambiguous timeout. */
+export const ROLLOUT_EVENT_TYPE = 'hermod_rollout';
+
+export interface RolloutMetadata {
+  event_type: typeof ROLLOUT_EVENT_TYPE;
+  event_payload: { rolloutId: string; version: number };
+}
+
+export interface PostMessageRequest {
+  /** Channel ID, `#name` or `name`. */
+  channel: string;
+  text: string;
+  attachments?: unknown[];
+  blocks?: unknown[];
+  /** Reply in this message's thread. */
+  threadTs?: string;
+  metadata?: RolloutMetadata;
+}
+
+export interface UpdateMessageRequest {
+  /** The channel ID that postMessage answered (chat.update does not accept names). */
+  channelId: string;
+  ts: string;
+  text: string;
+  /** Sent even when empty, so a plain-text fallback clears the old attachments. */
+  attachments: unknown[];
+  metadata?: RolloutMetadata;
+}
+
+export interface FindRolloutMessageRequest {
+  channelId: string;
+  rolloutId: string;
+  /** Only messages carrying a newer version count. */
+  afterVersion: number;
+  /** How many recent messages to look through (default 20). */
+  limit?: number;
+}
+
+export interface SlackApi {
+  /** chat.postMessage; answers the channel's ID and the message's ts. */
+  postMessage(req: PostMessageRequest): Promise<{ channelId: string; ts: string }>;
+  /** chat.update. */
+  updateMessage(req: UpdateMessageRequest): Promise<void>;
+  /** conversations.history: Hermod's newest message for this rollout, or null. */
+  findRolloutMessage(req: FindRolloutMessageRequest): Promise<{ ts: string; version: number } | null>;
+}
+
+/**
+ * How a failed call should be treated:
+ * - `rate_limited`: 429, wait `retryAfterSec`;
+ * - `transient`: 5xx, refused connection, Slack's internal errors: retry with backoff;
+ * - `ambiguous`: timeout or reset after sending: it may have been applied;
+ * - `message_gone`: the message (or thread parent) no longer exists;
+ * - `rejected`: the content was refused (msg_too_long, invalid_blocks, ...);
+ * - `permanent_channel`: this channel cannot be used (channel_not_found, not_in_channel, ...);
+ * - `permanent_workspace`: the token cannot be used at all (invalid_auth, token_revoked, ...).
+ */
+export type SlackErrorKind = 'rate_limited' | 'transient' | 'ambiguous' | 'message_gone' | 'rejected' | 'permanent_channel' | 'permanent_workspace';
+
+/** A classified Slack failure. Its message never contains the token. */
+export class SlackCallError extends Error {
+  override readonly name = 'SlackCallError';
+  constructor(
+    readonly method: SlackMethod | 'auth.test',
+    readonly kind: SlackErrorKind,
+    /** Slack's error code (`channel_not_found`), `http_503`, `timeout`, `ECONNRESET`, ... */
+    readonly code: string,
+    readonly retryAfterSec?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Slack ${method} failed: ${code}`, options);
+  }
+}
+
+export function isSlackCallError(err: unknown): err is SlackCallError {
+  return err instanceof SlackCallError;
+}

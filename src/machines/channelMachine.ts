@@ -28,7 +28,7 @@ import {
   recordLookup,
   recordRejected,
   recordSent,
-  settle,
+  settleRollout,
   wantsUpdate,
   type ChannelConfig,
   type ChannelNotification,
@@ -114,7 +114,11 @@ export type ChannelEvent =
   | ErrorActorEvent;
 
 /** Events to the parent (the workspace budget). */
-export type BudgetEvent = { type: 'budget.request'; systemId: string } | { type: 'budget.penalty'; retryAfterMs: number };
+export type BudgetEvent =
+  | { type: 'budget.request'; systemId: string }
+  /** An update call finished: the budget's refill clock may start. */
+  | { type: 'budget.spent' }
+  | { type: 'budget.penalty'; retryAfterMs: number };
 
 type DroppedRollout = { rolloutId: string; namespace: string; final: boolean };
 
@@ -257,12 +261,16 @@ export const channelMachine = setup({
       const call = nextCall(context, context.config, open(context));
       if (call === null) return;
       enqueue.assign({ inFlight: call });
-      if (laneOf(call) === 'update') {
-        enqueue.assign({ updateGrant: 'none' });
-      } else {
-        enqueue.assign({ tokens: context.tokens - 1 });
-        enqueue.raise({ type: 'token.taken' });
-      }
+      if (laneOf(call) === 'update') enqueue.assign({ updateGrant: 'none' });
+      else enqueue.assign({ tokens: context.tokens - 1 });
+    }),
+
+    // Why on completion: Slack counts a request when it arrives; a refill clock started
+    // when the request left runs ahead of Slack's whenever the request was delayed.
+    startRefill: enqueueActions(({ context, enqueue }) => {
+      if (context.inFlight === null) return;
+      if (laneOf(context.inFlight) === 'update') enqueue.sendParent({ type: 'budget.spent' } satisfies BudgetEvent);
+      else enqueue.raise({ type: 'token.taken' });
     }),
 
     clearInFlight: assign({ inFlight: null }),
@@ -271,8 +279,7 @@ export const channelMachine = setup({
       const out = outcomeOf(event);
       const call = context.inFlight;
       if (out?.kind !== 'ok' || call === null) return;
-      const sent = recordSent(context, call, out);
-      const { state } = settle(sent, context.config);
+      const state = recordSent(context, call, out, context.config);
       enqueue.assign({
         queue: state.queue,
         rollouts: state.rollouts,
@@ -307,8 +314,7 @@ export const channelMachine = setup({
       const call = context.inFlight;
       if (out === null || call?.op !== 'find') return;
       const found = out.kind === 'found' ? { ts: out.ts, version: out.version } : null;
-      const next = recordLookup(context, call, found, out.kind === 'lookupFailed');
-      const { state } = settle(next, context.config);
+      const state = recordLookup(context, call, found, out.kind === 'lookupFailed', context.config);
       enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
       const result = out.kind === 'found' ? 'found' : out.kind === 'notFound' ? 'notFound' : 'failed';
       enqueue.emit({ type: 'lookup', channel: context.channel, rolloutId: call.rolloutId, result });
@@ -356,7 +362,7 @@ export const channelMachine = setup({
     applyGone: enqueueActions(({ context, enqueue }) => {
       const call = context.inFlight;
       if (call === null) return;
-      const { state } = settle(recordGone(context, call), context.config);
+      const state = settleRollout(recordGone(context, call), call.rolloutId, context.config);
       enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
       const depth = depthUpdate(context, state.queue.length);
       if (depth) {
@@ -371,7 +377,7 @@ export const channelMachine = setup({
       if (out?.kind !== 'rejected' || call === null) return;
       const item = context.queue.find((p) => p.rolloutId === call.rolloutId);
       const { state, gaveUp } = recordRejected(context, call, context.config);
-      const settled = settle(state, context.config).state;
+      const settled = settleRollout(state, call.rolloutId, context.config);
       enqueue.assign({ queue: settled.queue, rollouts: settled.rollouts, finished: settled.finished, attempt: 0 });
       enqueue.emit({
         type: 'messageRejected',
@@ -431,8 +437,9 @@ export const channelMachine = setup({
     pacing: {
       initial: 'checking',
       states: {
-        checking: { always: [{ guard: 'isBucketFull', target: 'full' }, { target: 'refilling' }] },
-        full: { on: { 'token.taken': 'refilling' } },
+        checking: { always: [{ guard: 'isBucketFull', target: 'idle' }, { target: 'refilling' }] },
+        // The refill clock is stopped; the first call to finish starts it (see startRefill).
+        idle: { on: { 'token.taken': 'refilling' } },
         refilling: {
           after: { postInterval: { target: 'checking', actions: ['addToken', raise({ type: 'token.added' })] } },
         },
@@ -468,6 +475,7 @@ export const channelMachine = setup({
         },
         sending: {
           entry: 'startCall',
+          exit: 'startRefill',
           invoke: {
             src: 'callSlack',
             input: ({ context }) => context.inFlight as SlackCall,

@@ -112,11 +112,9 @@ export interface RolloutRecord {
   sentVersion: number;
   /** Hash of the content Slack shows. */
   sentKey: string | null;
-  /** Last version accepted (queued). */
-  version: number;
   /** Hash of the thread reply already posted. */
   threadKey: string | null;
-  /** `post` mode: the milestone last accepted (start, succeeded, failed). */
+  /** `post` mode: the milestone last posted (started, succeeded, failed). */
   milestone: Milestone | null;
 }
 
@@ -170,7 +168,8 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
   if (config.mode === 'post') {
     const m = milestoneOf(n.phase);
     if (n.alert === 'failure' && m !== 'failed' && !(m === 'ended' && known)) return { kind: 'skipped', state: s, reason: 'alert' };
-    if (record?.milestone === m) return { kind: 'skipped', state: s, reason: 'milestone' };
+    const last = pending !== undefined ? milestoneOf(pending.phase) : (record?.milestone ?? null);
+    if (last === m) return { kind: 'skipped', state: s, reason: 'milestone' };
     if (m === 'ended') {
       // Nothing to post for superseded/deleted/untracked: close the rollout once its last post is out.
       if (pending === undefined) return { kind: 'skipped', state: forget(s, n.rolloutId, config), reason: 'milestone' };
@@ -183,11 +182,9 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
     return { kind: 'skipped', state: s, reason: 'alert' };
   }
 
-  const version = (record?.version ?? 0) + 1;
-  const nextRecord: RolloutRecord = record
-    ? { ...record, version }
-    : { rolloutId: n.rolloutId, namespace: n.namespace, channelId: null, ts: null, sentPhase: null, sentVersion: 0, sentKey: null, version, threadKey: null, milestone: null };
-  if (config.mode === 'post') nextRecord.milestone = milestoneOf(n.phase);
+  // Records change only when Slack answers: accepting touches the queue alone (records
+  // can number thousands; copying them per notification would cost milliseconds).
+  const version = Math.max(pending?.version ?? 0, record?.sentVersion ?? 0) + 1;
   const item: PendingDelivery = {
     rolloutId: n.rolloutId,
     namespace: n.namespace,
@@ -203,15 +200,14 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
     ambiguous: pending?.ambiguous ?? 'none',
     replyAmbiguous: pending?.replyAmbiguous ?? false,
   };
-  const rollouts = touch(s.rollouts, nextRecord);
 
   if (pending !== undefined) {
     const queue = s.queue.slice();
     queue[index] = item;
-    return { kind: 'coalesced', state: settle({ ...s, queue, rollouts }, config).state };
+    return { kind: 'coalesced', state: settleRollout({ ...s, queue }, n.rolloutId, config) };
   }
-  if (config.mode === 'update' && record !== undefined && record.ts !== null && record.sentKey === n.contentKey && !needsThread(item, nextRecord)) {
-    return { kind: 'skipped', state: { ...s, rollouts }, reason: 'unchanged' };
+  if (config.mode === 'update' && record !== undefined && record.ts !== null && record.sentKey === n.contentKey && !needsThread(item, record)) {
+    return { kind: 'skipped', state: s, reason: 'unchanged' };
   }
 
   let queue = [...s.queue, item];
@@ -226,15 +222,19 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
       queue = queue.filter((_, i) => i !== victim);
     }
   }
-  return { kind: 'queued', state: capRecords({ ...s, queue, rollouts }, config), dropped };
+  return { kind: 'queued', state: { ...s, queue }, dropped };
 }
 
-/** Re-inserts a record so the object's key order is least-recently-used first. */
+/** Sets a record, re-inserted so the key order is least-recently-sent first. */
 function touch(rollouts: Record<string, RolloutRecord>, record: RolloutRecord): Record<string, RolloutRecord> {
   const next = { ...rollouts };
   delete next[record.rolloutId];
   next[record.rolloutId] = record;
   return next;
+}
+
+function newRecord(item: { rolloutId: string; namespace: string }): RolloutRecord {
+  return { rolloutId: item.rolloutId, namespace: item.namespace, channelId: null, ts: null, sentPhase: null, sentVersion: 0, sentKey: null, threadKey: null, milestone: null };
 }
 
 /** Evicts the least recently used records that have no pending work. */
@@ -374,24 +374,22 @@ export function wantsUpdate(s: ChannelQueue & { channel: string; channelId: stri
   return s.queue.some((item) => callFor(item, s.rollouts[item.rolloutId], s.channel, s.channelId, config)?.op === 'update');
 }
 
-/** Removes items with nothing left to send; finished rollouts are forgotten. */
-export function settle(s: ChannelQueue, config: ChannelConfig): { state: ChannelQueue; completed: PendingDelivery[] } {
-  const completed: PendingDelivery[] = [];
-  let state: ChannelQueue = s;
-  for (const item of s.queue) {
-    const record = state.rollouts[item.rolloutId];
-    if (needsMain(item, record, config.mode) || needsThread(item, record)) continue;
-    completed.push(item);
-    state = item.final ? forget(state, item.rolloutId, config) : { ...state, queue: state.queue.filter((p) => p.rolloutId !== item.rolloutId) };
-  }
-  return { state, completed };
+/** Removes the rollout's item when Slack shows it all; a finished rollout is forgotten. */
+export function settleRollout(s: ChannelQueue, rolloutId: string, config: ChannelConfig): ChannelQueue {
+  const item = s.queue.find((p) => p.rolloutId === rolloutId);
+  if (item === undefined) return s;
+  const record = s.rollouts[rolloutId];
+  if (needsMain(item, record, config.mode) || needsThread(item, record)) return s;
+  return item.final ? forget(s, rolloutId, config) : { ...s, queue: s.queue.filter((p) => p !== item) };
 }
 
-/** Records a successful post/update/reply. */
-export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId?: string; ts?: string }): ChannelQueue {
-  const record = s.rollouts[call.rolloutId];
-  if (record === undefined || call.op === 'find') return s;
-  const queue = s.queue.map((p) => (p.rolloutId === call.rolloutId ? clearAmbiguity(p, call) : p));
+/** Records a successful post/update/reply, then settles that rollout. */
+export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId?: string; ts?: string }, config: ChannelConfig): ChannelQueue {
+  if (call.op === 'find') return s;
+  const item = s.queue.find((p) => p.rolloutId === call.rolloutId);
+  const record = s.rollouts[call.rolloutId] ?? (item !== undefined ? newRecord(item) : undefined);
+  if (record === undefined) return s;
+  const queue = s.queue.map((p) => (p === item ? clearAmbiguity(p, call) : p));
   let next: RolloutRecord;
   if (call.op === 'reply') {
     next = { ...record, threadKey: call.threadKey };
@@ -404,10 +402,12 @@ export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId
       sentKey: call.contentKey,
       sentPhase: call.phase,
     };
+    if (config.mode === 'post') next.milestone = milestoneOf(call.phase);
     // A new message in `post` mode has no thread yet.
     if (call.op === 'post') next.threadKey = null;
   }
-  return { ...s, queue, rollouts: { ...s.rollouts, [call.rolloutId]: next } };
+  const state = capRecords({ ...s, queue, rollouts: touch(s.rollouts, next) }, config);
+  return settleRollout(state, call.rolloutId, config);
 }
 
 function clearAmbiguity(p: PendingDelivery, call: SlackCall): PendingDelivery {
@@ -417,11 +417,17 @@ function clearAmbiguity(p: PendingDelivery, call: SlackCall): PendingDelivery {
 }
 
 /** Applies a conversations.history lookup after an ambiguous post. */
-export function recordLookup(s: ChannelQueue, call: Extract<SlackCall, { op: 'find' }>, found: { ts: string; version: number } | null, lookupFailed: boolean): ChannelQueue {
-  const record = s.rollouts[call.rolloutId];
+export function recordLookup(
+  s: ChannelQueue,
+  call: Extract<SlackCall, { op: 'find' }>,
+  found: { ts: string; version: number } | null,
+  lookupFailed: boolean,
+  config: ChannelConfig,
+): ChannelQueue {
   const queue = s.queue.map((p) => (p.rolloutId === call.rolloutId ? { ...p, ambiguous: (lookupFailed ? 'unchecked' : 'none') as Ambiguity } : p));
-  if (record === undefined || found === null) return { ...s, queue };
   const item = s.queue.find((p) => p.rolloutId === call.rolloutId);
+  const record = s.rollouts[call.rolloutId] ?? (item !== undefined ? newRecord(item) : undefined);
+  if (record === undefined || found === null) return { ...s, queue };
   const next: RolloutRecord = {
     ...record,
     channelId: call.channelId,
@@ -429,9 +435,11 @@ export function recordLookup(s: ChannelQueue, call: Extract<SlackCall, { op: 'fi
     sentVersion: found.version,
     // Content of another version is unknown: null makes the next step an update.
     sentKey: item !== undefined && item.version === found.version ? item.contentKey : null,
+    sentPhase: item !== undefined && item.version === found.version ? item.phase : null,
     threadKey: null,
   };
-  return { ...s, queue, rollouts: { ...s.rollouts, [call.rolloutId]: next } };
+  if (config.mode === 'post' && item !== undefined && item.version === found.version) next.milestone = milestoneOf(item.phase);
+  return settleRollout({ ...s, queue, rollouts: touch(s.rollouts, next) }, call.rolloutId, config);
 }
 
 /** Marks the item of a call that timed out (the message may exist). */

@@ -470,3 +470,27 @@ describe('channelMachine: ambiguous timeouts', () => {
     assert.equal(h.of('possibleDuplicate').length, 1);
   });
 });
+
+describe('channelMachine: bounded state', () => {
+  it('forgets finished rollouts: 3,000 rollouts leave no records and a capped id ring', async () => {
+    const h = harness({ postBurst: 1000, finishedCap: 500 });
+    for (let i = 0; i < 3000; i++) {
+      h.channel('c').send({ type: 'rollout.notified', notification: note(`r${i}`, 'progressing') });
+      h.channel('c').send({ type: 'rollout.notified', notification: note(`r${i}`, 'succeeded') });
+    }
+    await h.advance(60 * 60_000, 1000);
+    const ctx = h.channel('c').getSnapshot().context;
+    assert.equal(h.slack.messages.length, 3000);
+    assert.equal(ctx.queue.length, 0);
+    assert.equal(Object.keys(ctx.rollouts).length, 0);
+    assert.equal(ctx.finished.length, 500);
+    assert.ok(JSON.stringify(ctx).length < 40_000, 'small, serialisable context');
+  });
+
+  it('caps remembered records of rollouts that never finish', async () => {
+    const h = harness({ postBurst: 1000, recordCap: 100 });
+    for (let i = 0; i < 300; i++) h.channel('c').send({ type: 'rollout.notified', notification: note(`r${i}`, 'progressing') });
+    await h.advance(10 * 60_000, 1000);
+    assert.equal(Object.keys(h.channel('c').getSnapshot().context.rollouts).length, 100);
+  });
+});

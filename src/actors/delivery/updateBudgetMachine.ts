@@ -91,17 +91,21 @@ export const updateBudgetMachine = setup({
     const burst = Math.max(1, input.burst ?? DEFAULT_UPDATE_BURST);
     return { tokens: burst, burst, intervalMs: input.intervalMs ?? DEFAULT_UPDATE_INTERVAL_MS, waiters: [], penaltyMs: 0 };
   },
-  initial: 'full',
+  initial: 'idle',
   on: {
     'budget.penalty': { target: '.penalised', reenter: true, actions: 'penalise' },
     'channels.stop': { actions: 'stopChannels' },
   },
   states: {
-    full: {
-      on: { 'budget.request': { guard: 'hasToken', actions: 'grant', target: 'refilling' } },
+    idle: {
+      // The refill clock is stopped; it starts when a granted update finished (see channelMachine startRefill).
+      on: {
+        'budget.request': [{ guard: 'hasToken', actions: 'grant' }, { actions: 'wait', target: 'refilling' }],
+        'budget.spent': 'refilling',
+      },
     },
     refilling: {
-      always: { guard: 'isIdle', target: 'full' },
+      always: { guard: 'isIdle', target: 'idle' },
       on: {
         'budget.request': [{ guard: 'hasToken', actions: 'grant' }, { actions: 'wait' }],
       },

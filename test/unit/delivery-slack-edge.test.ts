@@ -1,0 +1,102 @@
+/**
+ * src/io/slack.ts with the REAL WebClient against the local Slack: how the client is
+ * configured (no retries of its own, 429s rejected instead of pausing every call, a
+ * timeout) and how each failure is classified for the delivery queues.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SlackCallError } from '../../src/actors/delivery.js';
+import { createSlackApi, createSlackClient, kindOfSlackError } from '../../src/io/slack.js';
+import { startSlackServer, type SlackServer } from '../support/slack-server.js';
+
+async function failure(p: Promise<unknown>): Promise<SlackCallError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof SlackCallError, `expected a SlackCallError, got ${String(err)}`);
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('Slack edge (src/io/slack.ts)', () => {
+  let slack: SlackServer;
+  before(async () => {
+    slack = await startSlackServer({
+      limits: false,
+      channels: [{ name: 'a', id: 'C0AAAA' }, { name: 'b' }, { name: 'outside', member: false }, { name: 'old', archived: true }],
+    });
+  });
+  after(() => slack.close());
+  const api = (timeoutMs = 2000, token?: string) => createSlackApi(createSlackClient({ token: token ?? slack.token, slackApiUrl: slack.url, timeoutMs }));
+
+  it('posts, updates by channel ID, and finds a message by its rollout metadata', async () => {
+    const p = await api().postMessage({ channel: '#a', text: 'v1', attachments: [], metadata: { event_type: 'hermod_rollout', event_payload: { rolloutId: 'x/1', version: 1 } } });
+    assert.equal(p.channelId, 'C0AAAA');
+    await api().updateMessage({ channelId: p.channelId, ts: p.ts, text: 'v2', attachments: [] });
+    assert.deepEqual(slack.messages('a').at(-1)?.history.map((h) => h.text), ['v1', 'v2']);
+    assert.deepEqual(await api().findRolloutMessage({ channelId: 'C0AAAA', rolloutId: 'x/1', afterVersion: 0 }), { ts: p.ts, version: 1 });
+    assert.equal(await api().findRolloutMessage({ channelId: 'C0AAAA', rolloutId: 'x/1', afterVersion: 1 }), null);
+    assert.equal(await api().findRolloutMessage({ channelId: 'C0AAAA', rolloutId: 'y/1', afterVersion: 0 }), null);
+  });
+
+  it('classifies permanent, gone and rejected errors from Slack', async () => {
+    const cases: Array<[Promise<unknown>, string, string]> = [
+      [api().postMessage({ channel: 'nope', text: 'x' }), 'permanent_channel', 'channel_not_found'],
+      [api().postMessage({ channel: 'outside', text: 'x' }), 'permanent_channel', 'not_in_channel'],
+      [api().postMessage({ channel: 'old', text: 'x' }), 'permanent_channel', 'is_archived'],
+      [api().updateMessage({ channelId: 'C0AAAA', ts: '1.000000', text: 'x', attachments: [] }), 'message_gone', 'message_not_found'],
+      [api().postMessage({ channel: 'a', text: 'x', blocks: Array.from({ length: 51 }, () => ({ type: 'divider' })) }), 'rejected', 'invalid_blocks'],
+      [api(2000, 'xoxb-unknown').postMessage({ channel: 'a', text: 'x' }), 'permanent_workspace', 'invalid_auth'],
+    ];
+    for (const [p, kind, code] of cases) {
+      const e = await failure(p);
+      assert.deepEqual([e.kind, e.code], [kind, code]);
+    }
+    assert.equal(kindOfSlackError('token_revoked'), 'permanent_workspace');
+    assert.equal(kindOfSlackError('internal_error'), 'transient');
+    assert.equal(kindOfSlackError('msg_too_long'), 'rejected');
+  });
+
+  it('does not retry by itself: one request per call on HTTP 503 (transient)', async () => {
+    const before = slack.requests().length;
+    const outage = slack.faults.outage({ mode: 'status', status: 503 });
+    const e = await failure(api().postMessage({ channel: 'a', text: 'x' }));
+    outage.clear();
+    assert.deepEqual([e.kind, e.code], ['transient', 'http_503']);
+    assert.equal(slack.requests().length - before, 1);
+  });
+
+  it('a timeout or a reset is ambiguous (the request may have been applied)', async () => {
+    slack.faults.outage({ mode: 'hang', count: 1 });
+    assert.deepEqual([(await failure(api(100).postMessage({ channel: 'a', text: 'x' }))).kind], ['ambiguous']);
+    slack.faults.outage({ mode: 'reset', count: 1 });
+    assert.equal((await failure(api().postMessage({ channel: 'a', text: 'x' }))).kind, 'ambiguous');
+  });
+
+  it('a connection refused is transient (nothing was sent)', async () => {
+    const closed = await startSlackServer();
+    const url = closed.url;
+    await closed.close();
+    const e = await failure(createSlackApi(createSlackClient({ token: 't', slackApiUrl: url })).postMessage({ channel: 'a', text: 'x' }));
+    assert.deepEqual([e.kind, e.code], ['transient', 'ECONNREFUSED']);
+  });
+
+  it('rejects a 429 with its Retry-After at once, without pausing calls to other channels', async () => {
+    const shared = api();
+    const storm = slack.faults.rateLimit({ channels: ['a'], retryAfter: 30 });
+    const t0 = Date.now();
+    const e = await failure(shared.postMessage({ channel: 'a', text: 'x' }));
+    const other = await shared.postMessage({ channel: 'b', text: 'y' });
+    storm.clear();
+    assert.deepEqual([e.kind, e.retryAfterSec], ['rate_limited', 30]);
+    assert.ok(other.ts !== '');
+    assert.ok(Date.now() - t0 < 5000, 'the same client kept working for channel b');
+  });
+
+  it('never puts the token in an error message', async () => {
+    const e = await failure(api(2000, 'xoxb-secret-token-value').postMessage({ channel: 'a', text: 'x' }));
+    assert.ok(!e.message.includes('xoxb-secret-token-value'));
+    assert.ok(!JSON.stringify({ message: e.message, code: e.code, kind: e.kind }).includes('xoxb'));
+  });
+});

@@ -5,7 +5,7 @@
  * `rollout.changed` events that carry the rollout's view model. Nothing here does I/O: the
  * supervisor (src/actors) forwards emitted events to Slack delivery and metrics.
  *
- *   unknown ──(complete / no revision)──► idle ──(new revision)──► active ──► succeeded | failed
+ *   unknown ──(complete / deadline exceeded / no revision)──► idle ──(new revision)──► active ──► succeeded | failed
  *      └────────(mid-rollout at first sight: adopt)──────────────────┘
  *   active = progressing ⇄ stalled ─(grace)─► failing, and paused; a new revision supersedes.
  *
@@ -269,6 +269,8 @@ export const deploymentMachine = setup({
         'deployment.observed': [
           { guard: 'hasNoRevision', target: 'idle', actions: 'recordRevision' },
           { guard: 'isComplete', target: 'idle', actions: 'recordRevision' },
+          // A rollout the controller already gave up on is over, like a complete one: a restart must not announce it again.
+          { guard: 'isDeadlineExceeded', target: 'idle', actions: 'recordRevision' },
           { target: 'active', actions: [{ type: 'startRollout', params: { adopted: true } }, 'reobserve'] },
         ],
       },

@@ -58,6 +58,20 @@ describe('deploymentMachine', () => {
     assert.deepEqual(t.phases(), ['started:2:progressing']);
   });
 
+  it('stays silent for a Deployment whose rollout already exceeded its deadline when first seen', () => {
+    // Regression: a restarted Hermod re-announced every long-failed rollout in the cluster as a new failure.
+    const t = start();
+    t.observe({ revision: 4, updated: 1, available: 2, old: 2, crashing: 1, deadlineExceeded: true, at: 1 });
+    assert.equal(t.actor.getSnapshot().value, 'idle');
+    assert.deepEqual(t.phases(), []);
+    assert.equal(t.actor.getSnapshot().context.revision, 4);
+    // The next revision (the fix) is a rollout as usual.
+    t.observe({ revision: 5, updated: 0, available: 2, old: 3, at: 2 });
+    t.observe({ revision: 5, updated: 2, available: 2, at: 3 });
+    assert.deepEqual(t.phases(), ['started:5:progressing', 'ended:5:succeeded']);
+    assert.equal(t.changes[0]!.notification.view.previousRevision, 4);
+  });
+
   it('adopts a rollout already under way when first seen', () => {
     const t = start();
     t.observe({ revision: 7, updated: 1, available: 1, old: 1, at: 1 });

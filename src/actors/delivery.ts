@@ -190,7 +190,13 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const now = options.now ?? (clock.now ? () => (clock.now as () => number).call(clock) : Date.now);
   const slack = options.slack;
   const { updateIntervalMs, updateBurst, ...channelPacing } = options.pacing ?? {};
-  const config: ChannelConfig = { ...DEFAULT_CHANNEL_CONFIG, ...channelPacing, mode: options.mode ?? 'update' };
+  const config: ChannelConfig = {
+    ...DEFAULT_CHANNEL_CONFIG,
+    ...channelPacing,
+    mode: options.mode ?? 'update',
+    // Look for a timed-out post only when the SlackApi can (it needs a history scope).
+    lookupAfterTimeout: (channelPacing.lookupAfterTimeout ?? true) && slack.findRolloutMessage !== undefined,
+  };
 
   const root = createActor(updateBudgetMachine, {
     input: { intervalMs: updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS, burst: updateBurst ?? DEFAULT_UPDATE_BURST },
@@ -244,6 +250,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
           break;
         }
         case 'find': {
+          if (slack.findRolloutMessage === undefined) return { kind: 'lookupFailed', error: 'not_supported', at: now() };
           const found = await slack.findRolloutMessage({ channelId: call.channelId, rolloutId: call.rolloutId, afterVersion: call.afterVersion });
           outcome = found === null ? { kind: 'notFound', at: now() } : { kind: 'found', ts: found.ts, version: found.version, at: now() };
           break;
@@ -342,7 +349,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         break;
       case 'possibleDuplicate':
         safely('metrics.possibleDuplicate', () => metrics.possibleDuplicate?.());
-        log.warn({ channel: e.channel, rolloutId: e.rolloutId, part: e.part }, 're-posted after a timeout: the message may appear twice');
+        log.warn({ channel: e.channel, rolloutId: e.rolloutId, part: e.part }, 'a post timed out and is sent again: the message may appear twice');
         break;
       case 'lookup':
         log.info({ channel: e.channel, rolloutId: e.rolloutId, result: e.result }, 'looked for a message after a timeout');
@@ -462,10 +469,9 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         const ctx = actor.getSnapshot().context;
         const inFlight = stateOf(actor) === 'sending' ? ctx.inFlight : null;
         const pendingItems = ctx.queue.map((p) => {
-          // A post in flight may land: after a restart, look before re-posting.
+          // A post in flight may land: after a restart, look before re-posting (when lookups are available).
           if (inFlight?.rolloutId !== p.rolloutId) return p;
-          if (inFlight.op === 'post') return { ...p, ambiguous: ctx.channelId !== null && ctx.config.lookupAfterTimeout ? ('check' as const) : ('unchecked' as const) };
-          if (inFlight.op === 'reply') return { ...p, replyAmbiguous: true };
+          if (inFlight.op === 'post' && ctx.channelId !== null && ctx.config.lookupAfterTimeout) return { ...p, ambiguous: 'check' as const };
           return p;
         });
         out.channels.push({ channel: ctx.channel, channelId: ctx.channelId, rollouts: Object.values(ctx.rollouts), finished: [...ctx.finished], pending: pendingItems });

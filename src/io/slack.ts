@@ -7,13 +7,14 @@
  * - `rejectRateLimitedCalls: true`: otherwise a 429 pauses ALL requests of the client for
  *   Retry-After, so one busy channel would delay every channel. The channel queue waits instead.
  * - `timeout`: a hung request must end; the delivery layer treats a timed-out post as
- *   ambiguous (it may have been posted) and looks for it before re-posting.
+ *   ambiguous (it may have been posted), re-posts it and counts a possible duplicate.
+ *
+ * Methods called: chat.postMessage and chat.update only (scope `chat:write`). The adapter does
+ * not implement SlackApi.findRolloutMessage: that would need `channels:history`.
  */
 import { ErrorCode, WebClient, type Logger as SlackLogger, LogLevel } from '@slack/web-api';
 import {
-  ROLLOUT_EVENT_TYPE,
   SlackCallError,
-  type FindRolloutMessageRequest,
   type PostMessageRequest,
   type SlackApi,
   type SlackErrorKind,
@@ -144,11 +145,6 @@ export function createSlackClient(opts: SlackClientOptions): WebClient {
   });
 }
 
-interface HistoryMessage {
-  ts?: string;
-  metadata?: { event_type?: string; event_payload?: { rolloutId?: unknown; version?: unknown } };
-}
-
 /** Adapts a WebClient to SlackApi; every failure becomes a classified SlackCallError. */
 export function createSlackApi(client: WebClient): SlackApi {
   return {
@@ -182,21 +178,5 @@ export function createSlackApi(client: WebClient): SlackApi {
       }
     },
 
-    async findRolloutMessage(req: FindRolloutMessageRequest) {
-      try {
-        const r = await client.conversations.history({ channel: req.channelId, limit: req.limit ?? 20, include_all_metadata: true });
-        let best: { ts: string; version: number } | null = null;
-        for (const m of (r.messages ?? []) as HistoryMessage[]) {
-          const p = m.metadata?.event_payload;
-          if (m.metadata?.event_type !== ROLLOUT_EVENT_TYPE || p?.rolloutId !== req.rolloutId || typeof m.ts !== 'string') continue;
-          const version = Number(p.version);
-          if (!Number.isFinite(version) || version <= req.afterVersion) continue;
-          if (best === null || version > best.version) best = { ts: m.ts, version };
-        }
-        return best;
-      } catch (err) {
-        throw classifySlackError('conversations.history', err);
-      }
-    },
   };
 }

@@ -43,7 +43,7 @@ export type SlackOutcome =
   | { kind: 'ok'; channelId?: string; ts?: string; at: number }
   | { kind: 'found'; ts: string; version: number; at: number }
   | { kind: 'notFound'; at: number }
-  /** conversations.history refused (scope, membership): re-post, maybe a duplicate. */
+  /** The lookup was refused (scope, membership) or is not supported: re-post, maybe a duplicate. */
   | { kind: 'lookupFailed'; error: string; at: number }
   | { kind: 'rateLimited'; retryAfterSec: number; at: number }
   /** HTTP 5xx, connection refused, Slack's internal_error: retry with backoff. */
@@ -57,11 +57,12 @@ export type SlackOutcome =
   /** channel_not_found, not_in_channel, is_archived, missing_scope (channel); invalid_auth, token_revoked (workspace). */
   | { kind: 'permanent'; error: string; scope: 'channel' | 'workspace'; at: number };
 
-export type SlackMethod = 'chat.postMessage' | 'chat.update' | 'conversations.history';
+/** Metric label of a call: the Slack method, or `lookup` for the optional SlackApi.findRolloutMessage. */
+export type SlackMethod = 'chat.postMessage' | 'chat.update' | 'lookup';
 
 export function methodOf(call: SlackCall): SlackMethod {
   if (call.op === 'update') return 'chat.update';
-  if (call.op === 'find') return 'conversations.history';
+  if (call.op === 'find') return 'lookup';
   return 'chat.postMessage';
 }
 
@@ -289,9 +290,6 @@ export const channelMachine = setup({
       });
       if (context.attempt > 0) enqueue.emit({ type: 'recovered', channel: context.channel, attempts: context.attempt });
       if (call.op !== 'find') {
-        if ((call.op === 'post' || call.op === 'reply') && call.possibleDuplicate) {
-          enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: call.op === 'post' ? 'main' : 'thread' });
-        }
         enqueue.emit({
           type: 'delivered',
           channel: context.channel,
@@ -318,6 +316,7 @@ export const channelMachine = setup({
       enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
       const result = out.kind === 'found' ? 'found' : out.kind === 'notFound' ? 'notFound' : 'failed';
       enqueue.emit({ type: 'lookup', channel: context.channel, rolloutId: call.rolloutId, result });
+      if (out.kind === 'lookupFailed') enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: 'main' });
       const depth = depthUpdate(context, state.queue.length);
       if (depth) {
         enqueue.assign(depth.assign);
@@ -348,9 +347,12 @@ export const channelMachine = setup({
       if (call === null) return;
       const ambiguous = out?.kind === 'ambiguous';
       if (ambiguous) {
-        const canCheck = context.config.lookupAfterTimeout && context.channelId !== null;
-        const next = recordAmbiguous(context, call, canCheck);
-        enqueue.assign({ queue: next.queue });
+        const canCheck = call.op === 'post' && context.config.lookupAfterTimeout && context.channelId !== null;
+        enqueue.assign({ queue: recordAmbiguous(context, call, canCheck).queue });
+        // Each timed-out post or reply that is re-sent unchecked may leave one duplicate.
+        if ((call.op === 'post' || call.op === 'reply') && !canCheck) {
+          enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: call.op === 'post' ? 'main' : 'thread' });
+        }
       }
       const { delayMs, seed } = backoffDelay(context.attempt, context.seed, context.config);
       const error = out === null ? (event.type.startsWith('xstate.error') ? String((event as ErrorActorEvent).error) : 'unknown') : 'error' in out ? out.error : out.kind;

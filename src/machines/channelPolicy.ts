@@ -38,7 +38,7 @@ export interface ChannelConfig {
   recordCap: number;
   /** Recently finished rolloutIds remembered, so a late duplicate verdict does not re-post. */
   finishedCap: number;
-  /** After a postMessage timeout, look for the message (conversations.history) before re-posting. */
+  /** After a postMessage timeout, look for the message before re-posting (needs SlackApi.findRolloutMessage). */
   lookupAfterTimeout: boolean;
 }
 
@@ -73,12 +73,8 @@ export interface ChannelNotification {
   notifiedAt: number;
 }
 
-/**
- * After a postMessage timed out the message may exist:
- * - `check`: look for it before re-posting;
- * - `unchecked`: could not look; the re-post may duplicate it (counted).
- */
-export type Ambiguity = 'none' | 'check' | 'unchecked';
+/** `check`: a postMessage timed out and may have landed; look for it before re-posting. */
+export type Ambiguity = 'none' | 'check';
 
 /** One rollout's waiting work: the latest content to show. */
 export interface PendingDelivery {
@@ -96,8 +92,6 @@ export interface PendingDelivery {
   /** Slack rejected the rich message: send plain text instead. */
   plain: boolean;
   ambiguous: Ambiguity;
-  /** A thread reply timed out; a re-post may duplicate it. */
-  replyAmbiguous: boolean;
 }
 
 /** What Slack shows for one rollout in this channel (the restart-safe part). */
@@ -198,7 +192,6 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
     notifiedAt: n.notifiedAt,
     plain: false,
     ambiguous: pending?.ambiguous ?? 'none',
-    replyAmbiguous: pending?.replyAmbiguous ?? false,
   };
 
   if (pending !== undefined) {
@@ -285,8 +278,6 @@ export type SlackCall =
       version: number;
       notifiedAt: number;
       final: boolean;
-      /** Re-post after a timeout that could not be checked: may duplicate. */
-      possibleDuplicate: boolean;
     }
   | {
       op: 'update';
@@ -300,7 +291,7 @@ export type SlackCall =
       notifiedAt: number;
       final: boolean;
     }
-  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string; possibleDuplicate: boolean }
+  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string }
   | { op: 'find'; rolloutId: string; channelId: string; afterVersion: number };
 
 /** Which pacing a call needs: the channel's postMessage tokens or the workspace's update budget. */
@@ -346,12 +337,11 @@ export function callFor(item: PendingDelivery, record: RolloutRecord | undefined
       version: item.version,
       notifiedAt: item.notifiedAt,
       final: item.final,
-      possibleDuplicate: item.ambiguous !== 'none',
     };
   }
   if (needsThread(item, record) && record?.ts != null && item.thread !== null && item.threadKey !== null) {
     const message = item.plain ? { text: plainContent(item.thread).text } : item.thread;
-    return { op: 'reply', rolloutId: item.rolloutId, channelId: record.channelId ?? channelId ?? channel, threadTs: record.ts, message, threadKey: item.threadKey, possibleDuplicate: item.replyAmbiguous };
+    return { op: 'reply', rolloutId: item.rolloutId, channelId: record.channelId ?? channelId ?? channel, threadTs: record.ts, message, threadKey: item.threadKey };
   }
   return null;
 }
@@ -411,12 +401,10 @@ export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId
 }
 
 function clearAmbiguity(p: PendingDelivery, call: SlackCall): PendingDelivery {
-  if (call.op === 'post') return { ...p, ambiguous: 'none' };
-  if (call.op === 'reply') return { ...p, replyAmbiguous: false };
-  return p;
+  return call.op === 'post' ? { ...p, ambiguous: 'none' } : p;
 }
 
-/** Applies a conversations.history lookup after an ambiguous post. */
+/** Applies a lookup after an ambiguous post (a failed lookup means: re-post). */
 export function recordLookup(
   s: ChannelQueue,
   call: Extract<SlackCall, { op: 'find' }>,
@@ -424,7 +412,7 @@ export function recordLookup(
   lookupFailed: boolean,
   config: ChannelConfig,
 ): ChannelQueue {
-  const queue = s.queue.map((p) => (p.rolloutId === call.rolloutId ? { ...p, ambiguous: (lookupFailed ? 'unchecked' : 'none') as Ambiguity } : p));
+  const queue = s.queue.map((p) => (p.rolloutId === call.rolloutId ? { ...p, ambiguous: 'none' as Ambiguity } : p));
   const item = s.queue.find((p) => p.rolloutId === call.rolloutId);
   const record = s.rollouts[call.rolloutId] ?? (item !== undefined ? newRecord(item) : undefined);
   if (record === undefined || found === null) return { ...s, queue };
@@ -442,15 +430,13 @@ export function recordLookup(
   return settleRollout({ ...s, queue, rollouts: touch(s.rollouts, next) }, call.rolloutId, config);
 }
 
-/** Marks the item of a call that timed out (the message may exist). */
+/**
+ * A post timed out (the message may exist). With a lookup it is checked before re-posting;
+ * without, the caller counts a possible duplicate: each such timeout may leave one.
+ */
 export function recordAmbiguous(s: ChannelQueue, call: SlackCall, canCheck: boolean): ChannelQueue {
-  const queue = s.queue.map((p) => {
-    if (p.rolloutId !== call.rolloutId) return p;
-    if (call.op === 'post') return { ...p, ambiguous: (canCheck ? 'check' : 'unchecked') as Ambiguity };
-    if (call.op === 'reply') return { ...p, replyAmbiguous: true };
-    return p;
-  });
-  return { ...s, queue };
+  if (call.op !== 'post' || !canCheck) return s;
+  return { ...s, queue: s.queue.map((p) => (p.rolloutId === call.rolloutId ? { ...p, ambiguous: 'check' as Ambiguity } : p)) };
 }
 
 /** chat.update found no message (deleted in Slack): post a new one. A thread's parent gone: skip the thread. */

@@ -47,8 +47,14 @@ export interface SlackApi {
   postMessage(req: PostMessageRequest): Promise<{ channelId: string; ts: string }>;
   /** chat.update. */
   updateMessage(req: UpdateMessageRequest): Promise<void>;
-  /** conversations.history: Hermod's newest message for this rollout, or null. */
-  findRolloutMessage(req: FindRolloutMessageRequest): Promise<{ ts: string; version: number } | null>;
+  /**
+   * OPTIONAL: Hermod's newest message for this rollout (conversations.history, by metadata).
+   * When present, a timed-out postMessage is looked for before it is re-posted. Hermod's own
+   * adapter (src/io/slack.ts) leaves it out: it needs `channels:history`/`groups:history`,
+   * read access to every message of the channel, and Hermod asks for `chat:write` only.
+   * Without it a timed-out post is re-posted and counted as a possible duplicate.
+   */
+  findRolloutMessage?(req: FindRolloutMessageRequest): Promise<{ ts: string; version: number } | null>;
 }
 
 /**

@@ -9,14 +9,14 @@
  * The last line is one JSON object: { createSeconds, eventsPerSecond, heapBytesPerActor, ... }.
  */
 import { performance } from 'node:perf_hooks';
-import { Supervisor, type Logger } from '../src/actors/supervisor.js';
+import { silentLogger } from '../src/actors/logger.js';
+import { Supervisor } from '../src/actors/supervisor.js';
 import { observation } from '../test/support/observations.js';
 
 const NAMESPACES = 500;
 const DEPLOYMENTS = 10_000;
 const UPDATES = 200_000;
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -33,7 +33,7 @@ function heapUsed(): number {
 let notifications = 0;
 const supervisor = new Supervisor({
   failingGraceMs: 60_000,
-  logger: quiet,
+  logger: silentLogger,
   onNotification: () => {
     notifications += 1;
   },

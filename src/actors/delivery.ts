@@ -13,6 +13,7 @@
  * hooks, the clock. Decisions are in src/machines/channelPolicy.ts; see
  * docs/adr/0003-slack-delivery.md for why.
  */
+import { silentLogger, type Logger } from './logger.js';
 import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { channelMachine, methodOf, type ChannelEmitted, type ChannelRestore, type SlackMethod, type SlackOutcome } from '../machines/channelMachine.js';
 import { DEFAULT_CHANNEL_CONFIG, contentHash, type ChannelConfig, type ChannelNotification, type MessageMode, type PendingDelivery, type RolloutRecord, type SlackCall } from '../machines/channelPolicy.js';
@@ -25,13 +26,8 @@ export { ROLLOUT_EVENT_TYPE, SlackCallError, isSlackCallError, type SlackApi, ty
 export type { PostMessageRequest, UpdateMessageRequest, FindRolloutMessageRequest, RolloutMetadata } from './delivery/slackApi.js';
 export type { SlackMethod } from '../machines/channelMachine.js';
 
-/** A pino-compatible logger (only what delivery uses). */
-export interface DeliveryLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** Delivery logs through Hermod's one logger shape. */
+export type DeliveryLogger = Logger;
 
 /**
  * Metric callbacks; the wiring registers them with prom-client. Suggested names are on each.
@@ -158,7 +154,6 @@ export interface Delivery {
   stop(): void;
 }
 
-const noopLogger: DeliveryLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 const realClock: DeliveryClock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -184,7 +179,7 @@ type ChannelActor = Actor<typeof channelMachine>;
 
 /** Creates the delivery layer and its actor system. */
 export function createDelivery(options: DeliveryOptions): Delivery {
-  const log = options.logger ?? noopLogger;
+  const log = options.logger ?? silentLogger;
   const metrics = options.metrics ?? {};
   const clock = options.clock ?? realClock;
   const now = options.now ?? (clock.now ? () => (clock.now as () => number).call(clock) : Date.now);

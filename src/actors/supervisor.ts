@@ -9,15 +9,11 @@ import { deploymentMachine, type RolloutChangedEvent } from '../machines/deploym
 import { deploymentKey, type RolloutObservation } from '../machines/facts.js';
 import type { Notification } from '../machines/notification.js';
 import { supervisorMachine } from '../machines/supervisorMachine.js';
+import type { Logger } from './logger.js';
 import type { WatchSink } from './watchSink.js';
 
-/** A pino-compatible logger. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { Logger } from './logger.js';
+
 
 /** What the supervisor counts; the io layer backs it with prom-client. */
 export interface RolloutMetrics {

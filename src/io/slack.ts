@@ -12,6 +12,7 @@
  * Methods called: chat.postMessage and chat.update only (scope `chat:write`). The adapter does
  * not implement SlackApi.findRolloutMessage: that would need `channels:history`.
  */
+import type { Logger } from '../actors/logger.js';
 import { ErrorCode, WebClient, type Logger as SlackLogger, LogLevel } from '@slack/web-api';
 import {
   SlackCallError,
@@ -22,11 +23,8 @@ import {
 } from '../actors/delivery.js';
 import type { SlackMethod } from '../machines/channelMachine.js';
 
-/** A pino-compatible logger. */
-export interface SlackEdgeLogger {
-  debug(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+/** The part of Hermod's logger the Slack edge uses. */
+export type SlackEdgeLogger = Pick<Logger, 'debug' | 'warn'>;
 
 export interface SlackClientOptions {
   token: string;

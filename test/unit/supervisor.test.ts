@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Supervisor, type Logger } from '../../src/actors/supervisor.js';
+import { silentLogger } from '../../src/actors/logger.js';
+import { Supervisor } from '../../src/actors/supervisor.js';
 import type { Notification } from '../../src/machines/notification.js';
 import { observation } from '../support/observations.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function start() {
   const sent: { change: string; notification: Notification }[] = [];
   const counts = { started: 0, ended: [] as string[], tracked: 0 };
   const supervisor = new Supervisor({
     failingGraceMs: 60_000,
-    logger: quiet,
+    logger: silentLogger,
     onNotification: (notification, change) => sent.push({ change, notification }),
     metrics: {
       rolloutStarted: () => void counts.started++,

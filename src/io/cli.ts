@@ -21,7 +21,8 @@ function withConfigFlags<T extends { option(raw: string, description: string): T
     const raw = spec.kind === 'boolean' ? `--${spec.flag}` : `--${spec.flag} <value>`;
     const values = spec.values ? ` (${spec.values.join('|')})` : '';
     const fallback = spec.default === null || spec.default === false ? '' : ` [default: ${String(spec.default)}]`;
-    command.option(raw, `${spec.description}${values} Env: ${spec.env}.${fallback}`);
+    const env = spec.env === null ? '' : ` Env: ${spec.env}.`;
+    command.option(raw, `${spec.description}${values}${env}${fallback}`);
   }
   return command;
 }
@@ -58,11 +59,12 @@ export async function main(argv: string[]): Promise<number> {
       pending = runCommand(async () => (await import('./notifyTest.js')).notifyTest, flags);
     },
   );
-  withConfigFlags(cli.command('demo', 'Run Hermod against a local control plane and a local Slack, with a scripted show (source checkout only)')).action(
-    (flags: Record<string, unknown>) => {
+  withConfigFlags(cli.command('demo', 'Run Hermod against a local control plane and a local Slack, with a scripted show (source checkout only)'))
+    .option('--demo-port <port>', 'Port of the demo web page on 127.0.0.1 (default: any free port)')
+    .option('--keep', 'Keep running after the show, so the page stays up (Ctrl-C stops)')
+    .action((flags: Record<string, unknown>) => {
       pending = runCommand(async () => (await import('./demoEntry.js')).demo, flags);
-    },
-  );
+    });
   cli.help();
   cli.version(VERSION);
 

@@ -65,9 +65,13 @@ export async function runDemo(config: Config, flags: Record<string, unknown>): P
   let page: PageServer | null = null;
   let watch: SlackWatch | null = null;
   let stopping: Promise<void> | null = null;
+  const abort = new AbortController();
   let interrupted: (() => void) | null = null;
   const interruptedPromise = new Promise<void>((resolve) => {
-    interrupted = resolve;
+    interrupted = () => {
+      abort.abort(new Error('the demo was interrupted'));
+      resolve();
+    };
   });
 
   const stopAll = (): Promise<void> =>
@@ -115,7 +119,7 @@ export async function runDemo(config: Config, flags: Record<string, unknown>): P
     const go = await Promise.race([new Promise((r) => setTimeout(() => r(true), SHOW_DELAY_MS)), interruptedPromise.then(() => false)]);
     if (go === false) return EXIT.ok;
 
-    const show = runShow(harness, { narrate: say });
+    const show = runShow(harness, { narrate: say, signal: abort.signal });
     const outcome = await Promise.race([show, interruptedPromise.then(() => null)]);
     if (outcome === null) return EXIT.ok;
     watch.flush();
@@ -138,9 +142,10 @@ export async function runDemo(config: Config, flags: Record<string, unknown>): P
     console.error(`hermod demo: ${(err as Error).message}`);
     return EXIT.failure;
   } finally {
+    abort.abort(new Error('the demo is over'));
     await stopAll().catch((err: unknown) => console.error(`hermod demo: while stopping: ${(err as Error).message}`));
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    // The signal listeners stay until the process ends: the cluster's own signal hook
+    // re-raises the signal (killing the process) when no other listener is left.
     console.log('Demo stopped.');
   }
 }

@@ -38,6 +38,8 @@ export interface ShowOptions {
   staggerMs?: number;
   /** One line per step of the story (default: nowhere). */
   narrate?: (line: string) => void;
+  /** Stops the show: waiting scenes give up at once (Ctrl-C in the demo). */
+  signal?: AbortSignal;
 }
 
 export interface ShowResult {
@@ -205,6 +207,22 @@ const SCENE_RUNNERS: Record<SceneName, (c: SceneContext) => Promise<void>> = {
   },
 };
 
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Runs the show's scenes side by side and reports which did not go as scripted. */
 export async function runShow(h: Harness, options: ShowOptions = {}): Promise<ShowResult> {
   const started = Date.now();
@@ -213,22 +231,27 @@ export async function runShow(h: Harness, options: ShowOptions = {}): Promise<Sh
   const narrate = options.narrate ?? (() => {});
   const scenes = options.scenes ?? SCENES;
   const waitMs = (deadline + 60) * 1000;
+  const signal = options.signal;
   const context = (scene: SceneName): SceneContext => ({
     h,
     deadline,
-    say: (line) => narrate(line),
-    until: (channel, name, revision, phase) =>
-      h.waitFor(
-        `#${channel}: ${name} revision ${revision} ${phase} (scene: ${SCENE_TITLES[scene]})`,
-        () => {
-          const m = rolloutMessage(h, channel, name, revision);
-          return inPhase(m, phase) ? m : undefined;
-        },
-        waitMs,
-      ),
+    say: (line) => {
+      if (signal?.aborted !== true) narrate(line);
+    },
+    async until(channel, name, revision, phase) {
+      const what = `#${channel}: ${name} revision ${revision} ${phase} (scene: ${SCENE_TITLES[scene]})`;
+      const giveUp = Date.now() + waitMs;
+      for (;;) {
+        signal?.throwIfAborted();
+        const m = rolloutMessage(h, channel, name, revision);
+        if (inPhase(m, phase)) return m as StoredMessage;
+        if (Date.now() > giveUp) throw new Error(`timed out after ${waitMs} ms waiting for ${what}`);
+        await sleep(200, signal);
+      }
+    },
   });
   const runs = scenes.map(async (scene, i) => {
-    await new Promise((r) => setTimeout(r, i * stagger));
+    await sleep(i * stagger, signal);
     narrate(`Scene: ${SCENE_TITLES[scene]}`);
     await SCENE_RUNNERS[scene](context(scene));
   });

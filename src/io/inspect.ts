@@ -28,6 +28,8 @@ export function sanitizeEvent<T extends { type: string }>(event: T): T {
 
 /** A Deployment actor's context as the inspector shows it: the rollout's phase, not its view model. */
 export function sanitizeContext(context: Sanitisable): Sanitisable {
+  // Actors without a context (callbacks, promises) have none: leave it as it is.
+  if (context === null || typeof context !== 'object') return context;
   const rollout = context['rollout'] as { view?: { phase?: string; revision?: number }; channel?: string } | null | undefined;
   if (rollout === undefined || rollout === null) return context;
   return { ...context, rollout: { channel: rollout.channel, phase: rollout.view?.phase, revision: rollout.view?.revision } };

@@ -35,7 +35,9 @@ export function namespaceEventRecorder(
           namespace,
           body: {
             metadata: { generateName: 'hermod-', namespace },
-            involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace },
+            // The API accepts an Event in namespace X only if its involvedObject names X as its
+            // namespace (an empty one is allowed in `default` only), even for a Namespace.
+            involvedObject: { apiVersion: 'v1', kind: 'Namespace', name: namespace, namespace },
             type: 'Warning',
             reason,
             message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,

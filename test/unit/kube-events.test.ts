@@ -1,0 +1,148 @@
+/**
+ * The namespace Warning Events Hermod records when a namespace's Slack channel refuses its
+ * messages, through the real client-node HTTP stack against a tiny local server that applies
+ * kube-apiserver's own rule for core/v1 Events (pkg/apis/core/validation/events.go,
+ * legacyValidateEvent): an Event in namespace X must name X as its involvedObject's
+ * namespace; an empty involvedObject namespace is accepted only in `default`. The real API
+ * server is exercised by test/integration/scenarios-resilience.test.ts.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import { namespaceEventRecorder } from '../../src/io/kube/events.js';
+import type { KubeLogger } from '../../src/io/kube/logger.js';
+
+interface PostedEvent {
+  metadata: { namespace?: string; generateName?: string };
+  involvedObject: { apiVersion?: string; kind?: string; name?: string; namespace?: string };
+  type?: string;
+  reason?: string;
+  message?: string;
+  count?: number;
+  source?: { component?: string };
+}
+
+/** Answers POST /api/v1/namespaces/:ns/events as kube-apiserver does for core/v1 Events. */
+class EventsApi {
+  accepted: Array<{ namespace: string; event: PostedEvent }> = [];
+  refused: Array<{ namespace: string; reason: string }> = [];
+  /** Answer the next requests with this HTTP status instead (e.g. 503). */
+  failNext: number[] = [];
+  url = '';
+  private server = http.createServer((req, res) => void this.handle(req, res));
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const send = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(req.url ?? '');
+    if (req.method !== 'POST' || m?.[1] === undefined) return send(404, { kind: 'Status', status: 'Failure', code: 404 });
+    const namespace = decodeURIComponent(m[1]);
+    const failure = this.failNext.shift();
+    if (failure !== undefined) return send(failure, { kind: 'Status', status: 'Failure', code: failure });
+    const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as PostedEvent;
+    const problem = legacyEventProblem(namespace, event);
+    if (problem !== null) {
+      this.refused.push({ namespace, reason: problem });
+      return send(422, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Invalid', code: 422, message: `Event is invalid: ${problem}` });
+    }
+    this.accepted.push({ namespace, event });
+    send(201, { ...event, metadata: { ...event.metadata, name: `${event.metadata.generateName ?? ''}x1`, namespace } });
+  }
+}
+
+/** kube-apiserver's namespace rule for core/v1 Events without eventTime; null when the Event passes. */
+function legacyEventProblem(namespace: string, event: PostedEvent): string | null {
+  if ((event.metadata.namespace ?? namespace) !== namespace) return 'metadata.namespace: does not match the request';
+  const involved = event.involvedObject.namespace ?? '';
+  if (involved === '') return namespace === '' || namespace === 'default' ? null : 'involvedObject.namespace: Invalid value: "": does not match event.namespace';
+  return involved === namespace ? null : `involvedObject.namespace: Invalid value: "${involved}": does not match event.namespace`;
+}
+
+function kubeConfigFor(server: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'tiny', server, skipTLSVerify: true }],
+    users: [{ name: 'hermod', token: 'hermod-token' }],
+    contexts: [{ name: 'tiny', cluster: 'tiny', user: 'hermod' }],
+    currentContext: 'tiny',
+  });
+  return kc;
+}
+
+function recordingLogger(): KubeLogger & { warnings: Array<{ obj: object; msg?: string }> } {
+  const warnings: Array<{ obj: object; msg?: string }> = [];
+  return { warnings, debug() {}, info() {}, error() {}, warn: (obj, msg) => void warnings.push({ obj, msg }) };
+}
+
+describe('namespace Warning Events', () => {
+  const api = new EventsApi();
+  before(() => api.start());
+  after(() => api.close());
+  beforeEach(() => {
+    api.accepted = [];
+    api.refused = [];
+    api.failNext = [];
+  });
+
+  it('regression: an Event about a namespace passes the API server\'s core/v1 validation (it was refused with 422: empty involvedObject.namespace)', async () => {
+    const logger = recordingLogger();
+    const recorder = namespaceEventRecorder(kubeConfigFor(api.url), { logger, now: () => Date.parse('2030-01-02T03:04:05Z') });
+    await recorder.warn('team-a', 'SlackDeliveryFailed', 'Hermod cannot post to Slack channel "nope": channel_not_found');
+
+    assert.deepEqual(api.refused, []);
+    assert.deepEqual(logger.warnings, []);
+    assert.equal(api.accepted.length, 1);
+    const { namespace, event } = api.accepted[0]!;
+    assert.equal(namespace, 'team-a');
+    assert.deepEqual(event.involvedObject, { apiVersion: 'v1', kind: 'Namespace', name: 'team-a', namespace: 'team-a' });
+    assert.equal(event.type, 'Warning');
+    assert.equal(event.reason, 'SlackDeliveryFailed');
+    assert.equal(event.message, 'Hermod cannot post to Slack channel "nope": channel_not_found');
+    assert.equal(event.source?.component, 'hermod');
+  });
+
+  it('records one Event per namespace, reason and message per period, and cuts long messages to 1 KiB', async () => {
+    let now = 1_000_000;
+    const recorder = namespaceEventRecorder(kubeConfigFor(api.url), { logger: recordingLogger(), now: () => now, repeatAfterMs: 60_000 });
+    await recorder.warn('team-a', 'SlackDeliveryFailed', 'same');
+    await recorder.warn('team-a', 'SlackDeliveryFailed', 'same');
+    await recorder.warn('team-b', 'SlackDeliveryFailed', 'same');
+    now += 60_000;
+    await recorder.warn('team-a', 'SlackDeliveryFailed', 'same');
+    await recorder.warn('team-a', 'SlackDeliveryFailed', 'x'.repeat(5000));
+    assert.deepEqual(
+      api.accepted.map((a) => a.namespace),
+      ['team-a', 'team-b', 'team-a', 'team-a'],
+    );
+    const long = api.accepted.at(-1)!.event.message ?? '';
+    assert.equal(long.length, 1024);
+    assert.ok(long.endsWith('…'));
+  });
+
+  it('logs an Event the API refuses and records it on the next call instead of deduplicating it', async () => {
+    const logger = recordingLogger();
+    const recorder = namespaceEventRecorder(kubeConfigFor(api.url), { logger });
+    api.failNext = [503];
+    await recorder.warn('team-c', 'SlackDeliveryFailed', 'refused once');
+    assert.equal(api.accepted.length, 0);
+    assert.equal(logger.warnings.length, 1);
+    assert.match(logger.warnings[0]?.msg ?? '', /could not record a Warning Event/);
+    await recorder.warn('team-c', 'SlackDeliveryFailed', 'refused once');
+    assert.equal(api.accepted.length, 1);
+  });
+});

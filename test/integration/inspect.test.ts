@@ -14,8 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { WebSocketServer } from 'ws';
-import { sanitizeContext } from '../../src/io/inspect.js';
+import { createActor, createMachine } from 'xstate';
+import { WebSocket, WebSocketServer } from 'ws';
+import { sanitizeContext, startInspector } from '../../src/io/inspect.js';
+import { startInspectorServer, STATELY_INSPECTOR_URL } from '../demo/inspector-server.js';
 import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 
 interface Record_ {
@@ -173,6 +175,34 @@ describe('the Stately inspector', () => {
       assert.ok(on.some(isInspectorLibrary), 'the control: with --inspect the inspector library is loaded');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the loopback inspector bridge (test/demo/inspector-server.ts) relays records to the browser page', async () => {
+    const bridge = await startInspectorServer({ port: 0 });
+    const browser = new WebSocket(bridge.wsUrl);
+    const heard: Record_[] = [];
+    browser.on('message', (data: Buffer) => heard.push(JSON.parse(data.toString()) as Record_));
+    const opened = new Promise((resolve, reject) => browser.once('open', resolve).once('error', reject));
+    try {
+      const page = await (await fetch(bridge.pageUrl)).text();
+      assert.ok(page.includes(`<iframe id="inspector" src="${STATELY_INSPECTOR_URL}">`), page);
+      assert.ok(page.includes(JSON.stringify(bridge.wsUrl)), 'the page connects back to the bridge');
+      await opened;
+
+      // Hermod's own inspector adapter, as --inspect uses it, on a small machine.
+      const hermodSide = await startInspector(bridge.wsUrl);
+      const toggle = createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { flip: 'on' } }, on: {} } });
+      const actor = createActor(toggle, { inspect: hermodSide.inspect }).start();
+      actor.send({ type: 'flip' });
+      await h.waitFor('the browser side to get the records', () =>
+        heard.some((r) => r.type === '@xstate.snapshot' && r.snapshot?.value === 'on') && heard.some((r) => r.type === '@xstate.actor' && r.name === 'toggle'),
+      );
+      actor.stop();
+      hermodSide.stop();
+    } finally {
+      browser.terminate();
+      await bridge.close();
     }
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Opt-in live view of the actor system in the Stately inspector (`--inspect ws://HOST:PORT`).
  * Events go to a WebSocket inspector server on a machine you control (for example
- * `npx @statelyai/inspect` or `createInspectorServer()` from `@statelyai/inspect/server`);
- * the page it opens embeds Stately's hosted inspector UI.
+ * test/demo/inspector-server.ts, or `createInspectorServer()` from `@statelyai/inspect/server`;
+ * the package has no command to run); the page it serves embeds Stately's hosted inspector UI.
  *
  * A cluster produces many observations, so what is sent is trimmed: observations become
  * `{ type, deployment, revision }` and contexts drop the rollout's view model (the inspector

@@ -53,8 +53,10 @@ export class Supervisor implements WatchSink {
       actions: {
         // Routing goes through sendTo, so each Deployment actor handles its event after the
         // supervisor's step rather than inside it.
-        routeObservation: enqueueActions(({ event, enqueue }) => {
-          if (event.type === 'deployment.observed') enqueue.sendTo(this.#deploymentFor(event.observation), event);
+        routeObservation: enqueueActions(({ event, enqueue, self }) => {
+          if (event.type !== 'deployment.observed') return;
+          const initial = self.getSnapshot().matches('syncing');
+          enqueue.sendTo(this.#deploymentFor(event.observation), { type: 'deployment.observed', observation: event.observation, initial });
         }),
         routeDeletion: enqueueActions(({ event, enqueue }) => {
           if (event.type !== 'deployment.deleted') return;

@@ -45,7 +45,12 @@ export interface DeploymentContext {
 }
 
 export type DeploymentEvent =
-  | { type: 'deployment.observed'; observation: RolloutObservation }
+  | {
+      type: 'deployment.observed';
+      observation: RolloutObservation;
+      /** Part of the initial list Hermod saw when it started watching (the supervisor sets it). */
+      initial?: boolean;
+    }
   | { type: 'deployment.deleted'; uid: string; at: number }
   | { type: 'tracking.stopped'; at: number };
 
@@ -271,7 +276,20 @@ export const deploymentMachine = setup({
           { guard: 'isComplete', target: 'idle', actions: 'recordRevision' },
           // A rollout the controller already gave up on is over, like a complete one: a restart must not announce it again.
           { guard: 'isDeadlineExceeded', target: 'idle', actions: 'recordRevision' },
-          { target: 'active', actions: [{ type: 'startRollout', params: { adopted: true } }, 'reobserve'] },
+          // Mid-rollout at first sight: adopted, unless it is a Deployment created while Hermod
+          // watches (revision 1 seen live), whose rollout Hermod sees from its start.
+          {
+            target: 'active',
+            actions: [
+              {
+                type: 'startRollout',
+                params: ({ event }) => ({
+                  adopted: event.type !== 'deployment.observed' || event.initial === true || event.observation.deployment.revision !== 1,
+                }),
+              },
+              'reobserve',
+            ],
+          },
         ],
       },
     },

@@ -81,6 +81,19 @@ describe('deploymentMachine', () => {
     assert.deepEqual(t.phases(), ['started:7:progressing', 'ended:7:succeeded']);
   });
 
+  it('does not call a Deployment created while watching "adopted" (regression: the demo labelled every new Deployment adopted)', () => {
+    const t = start();
+    t.observe({ revision: 1, updated: 0, available: 0, at: 5 });
+    assert.equal(t.changes[0]!.notification.view.adopted, false);
+    assert.equal(t.changes[0]!.notification.view.startedAt, 5);
+  });
+
+  it('adopts a first rollout that was under way in the initial list', () => {
+    const t = start();
+    t.actor.send({ type: 'deployment.observed', observation: observation({ revision: 1, updated: 1, available: 1, at: 5 }), initial: true });
+    assert.equal(t.changes[0]!.notification.view.adopted, true);
+  });
+
   it('reports failed when the progress deadline is exceeded', () => {
     const t = start();
     t.observe({ revision: 1, updated: 2, available: 2, at: 1 });

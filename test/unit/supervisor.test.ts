@@ -73,4 +73,15 @@ describe('Supervisor', () => {
     assert.ok(supervisor.deployment('b', 'three'));
     assert.deepEqual(sent.map((s) => `${s.notification.view.deployment}:${s.notification.view.phase}`), ['one:progressing', 'one:untracked']);
   });
+
+  it('marks rollouts seen in the initial list as adopted, and new Deployments seen live as not', () => {
+    const { supervisor, sent } = start();
+    supervisor.observe(observation({ namespace: 'a', name: 'old', uid: 'u1', revision: 1, updated: 1, available: 1, at: 1 }));
+    supervisor.synced();
+    supervisor.observe(observation({ namespace: 'a', name: 'new', uid: 'u2', revision: 1, updated: 0, available: 0, at: 2 }));
+    assert.deepEqual(
+      sent.map((s) => `${s.notification.view.deployment}:${s.notification.view.adopted}`),
+      ['old:true', 'new:false'],
+    );
+  });
 });

@@ -24,6 +24,8 @@ apt_install() {
 
 command -v promtool >/dev/null 2>&1 || apt_install prometheus
 command -v chromium >/dev/null 2>&1 || apt_install chromium
+# Emoji in Slack messages render as boxes in the demo page screenshot without a colour emoji font.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_install fonts-noto-color-emoji
 
 # helm is in no registry here but Go modules: build it once (about 1.5 min) into ~/go/bin.
 HELM_VERSION=v3.22.0

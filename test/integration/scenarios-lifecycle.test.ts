@@ -215,7 +215,9 @@ describe('the life of rollouts on the real control plane', () => {
       const ns = 'gone';
       await h.createNamespace(ns, { [SLACK_ANNOTATION]: 'gone' });
       await createGated(h, { namespace: ns, name: 'web' }, ns);
-      await waitForMessage(h, ns, 'web', 1, 'in progress', isColour(ORANGE));
+      const started = await waitForMessage(h, ns, 'web', 1, 'in progress', isColour(ORANGE));
+      // Created while Hermod watches (a moment after its namespace): seen from its start, not adopted.
+      assert.ok(!messageText(started).includes('adopted'), messageText(started));
       assert.equal(await controllerState(h, ns, 'web'), 'progressing');
       await h.deleteDeployment(ns, 'web');
 

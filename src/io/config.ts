@@ -22,6 +22,8 @@ export interface Config {
   dryRun: boolean;
   /** WebSocket URL of a Stately inspector server, or null (inspection off). */
   inspect: string | null;
+  /** Namespace of the ConfigMap holding delivery state; null: POD_NAMESPACE, then the service account's. */
+  stateNamespace: string | null;
   slackToken: string | null;
   /** Base URL of the Slack Web API (tests and the demo point it at a local server). */
   slackApiUrl: string;
@@ -129,6 +131,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'string',
     default: null,
     description: 'WebSocket URL of a Stately inspector server (e.g. ws://127.0.0.1:8080) to visualise the actor system. Off when empty.',
+  },
+  {
+    key: 'stateNamespace',
+    flag: 'state-namespace',
+    env: 'HERMOD_STATE_NAMESPACE',
+    kind: 'string',
+    default: null,
+    description:
+      "Hermod's own namespace, where it keeps which Slack message shows which rollout (ConfigMap `hermod-state`), so a restart edits the same message. Empty: `POD_NAMESPACE`, then the Pod's service account namespace; with none, nothing is persisted.",
   },
   { key: 'slackToken', flag: null, env: 'SLACK_TOKEN', kind: 'string', default: null, description: 'Slack bot token (xoxb-...). Required unless --dry-run.' },
   {

@@ -1,0 +1,161 @@
+/**
+ * Restart-safe Slack delivery: the delivery snapshot (which Slack message shows which rollout)
+ * kept in one ConfigMap in Hermod's OWN namespace, so a restarted Hermod edits the message of
+ * an in-flight rollout instead of posting a second one. Never written anywhere else: users'
+ * workloads stay untouched (see docs/adr/0005-restart-safe-delivery.md).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { DeliverySnapshot } from '../../actors/delivery.js';
+import { FINAL_PHASES } from '../../machines/notification.js';
+import type { KubeLogger } from './logger.js';
+
+/** The ConfigMap's name; example/role.yaml and the chart grant get/update on this name only. */
+export const DEFAULT_STATE_NAME = 'hermod-state';
+/** The ConfigMap key holding the snapshot's JSON. */
+export const STATE_KEY = 'delivery.json';
+/** Well under the 1 MiB ConfigMap limit (which counts every key, and metadata besides). */
+export const MAX_STATE_BYTES = 512 * 1024;
+/** Where a Pod finds its own namespace. */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export interface StateStore {
+  readonly namespace: string;
+  readonly name: string;
+  /** The saved snapshot; undefined when there is none or it cannot be used (logged, never thrown). */
+  load(): Promise<DeliverySnapshot | undefined>;
+  /** Create or replace the ConfigMap. Rejects on API errors: the caller retries later. */
+  save(snapshot: DeliverySnapshot): Promise<void>;
+}
+
+export interface StateStoreOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  name?: string;
+  logger: KubeLogger;
+  /** Size cap of the stored JSON in bytes (default MAX_STATE_BYTES). */
+  maxBytes?: number;
+}
+
+/**
+ * The namespace to keep state in: the configured one, else POD_NAMESPACE (the downward API),
+ * else the in-cluster service account's namespace file; null when none (persistence off).
+ */
+export function stateNamespace(
+  configured: string | null,
+  env: NodeJS.ProcessEnv = process.env,
+  namespaceFile: string = SERVICE_ACCOUNT_NAMESPACE_FILE,
+): string | null {
+  if (configured !== null && configured !== '') return configured;
+  const fromEnv = env['POD_NAMESPACE']?.trim();
+  if (fromEnv) return fromEnv;
+  if (!existsSync(namespaceFile)) return null;
+  const fromFile = readFileSync(namespaceFile, 'utf8').trim();
+  return fromFile === '' ? null : fromFile;
+}
+
+/** A usable snapshot from stored JSON, or the reason it is not usable. */
+export function parseSnapshot(text: string): { snapshot: DeliverySnapshot } | { problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { problem: `not JSON: ${(err as Error).message}` };
+  }
+  if (typeof value !== 'object' || value === null) return { problem: 'not an object' };
+  const record = value as { version?: unknown; channels?: unknown };
+  if (record.version !== 1) return { problem: `unknown version ${JSON.stringify(record.version)}` };
+  if (!Array.isArray(record.channels)) return { problem: 'channels is not a list' };
+  for (const c of record.channels as unknown[]) {
+    const ch = c as Record<string, unknown> | null;
+    const ok =
+      typeof ch === 'object' && ch !== null && typeof ch['channel'] === 'string' &&
+      Array.isArray(ch['rollouts']) && Array.isArray(ch['finished']) && Array.isArray(ch['pending']);
+    if (!ok) return { problem: 'a channel entry lacks channel, rollouts, finished or pending' };
+  }
+  return { snapshot: value as DeliverySnapshot };
+}
+
+/**
+ * The snapshot's JSON within `maxBytes`. What Slack shows (channel IDs, message ts) matters
+ * most; if too large, drop first the finished lists, then pending progress updates, then all
+ * pending work, then records of rollouts that already ended, then the oldest records.
+ */
+export function fitSnapshot(snapshot: DeliverySnapshot, maxBytes: number = MAX_STATE_BYTES): { json: string; dropped: string[] } {
+  const work = JSON.parse(JSON.stringify(snapshot)) as DeliverySnapshot;
+  const dropped: string[] = [];
+  const size = () => Buffer.byteLength(JSON.stringify(work), 'utf8');
+  const steps: Array<[string, () => void]> = [
+    ['finished', () => work.channels.forEach((c) => (c.finished = []))],
+    ['pending progress', () => work.channels.forEach((c) => (c.pending = c.pending.filter((p) => p.final)))],
+    ['pending', () => work.channels.forEach((c) => (c.pending = []))],
+    ['ended rollouts', () => work.channels.forEach((c) => (c.rollouts = c.rollouts.filter((r) => r.sentPhase === null || !FINAL_PHASES.has(r.sentPhase))))],
+  ];
+  for (const [what, drop] of steps) {
+    if (size() <= maxBytes) break;
+    drop();
+    dropped.push(what);
+  }
+  while (size() > maxBytes && work.channels.some((c) => c.rollouts.length > 0)) {
+    // Halve the records of every channel, keeping the latest (the delivery appends new ones).
+    work.channels.forEach((c) => (c.rollouts = c.rollouts.slice(Math.ceil(c.rollouts.length / 2))));
+    if (!dropped.includes('oldest rollouts')) dropped.push('oldest rollouts');
+  }
+  return { json: JSON.stringify(work), dropped };
+}
+
+const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
+
+/** A ConfigMap-backed StateStore; see the module comment. */
+export function createStateStore(options: StateStoreOptions): StateStore {
+  const { namespace, logger } = options;
+  const name = options.name ?? DEFAULT_STATE_NAME;
+  const maxBytes = options.maxBytes ?? MAX_STATE_BYTES;
+  const api = options.kubeConfig.makeApiClient(CoreV1Api);
+  const where = { namespace, configMap: name };
+
+  return {
+    namespace,
+    name,
+    async load() {
+      let configMap: V1ConfigMap;
+      try {
+        configMap = await api.readNamespacedConfigMap({ name, namespace });
+      } catch (err) {
+        if (statusOf(err) === 404) {
+          logger.info(where, 'no saved delivery state: starting afresh');
+          return undefined;
+        }
+        throw err;
+      }
+      const text = configMap.data?.[STATE_KEY];
+      if (text === undefined) {
+        logger.warn(where, `saved delivery state has no ${STATE_KEY}: ignored`);
+        return undefined;
+      }
+      const parsed = parseSnapshot(text);
+      if ('problem' in parsed) {
+        logger.warn({ ...where, problem: parsed.problem }, 'saved delivery state is unusable: ignored');
+        return undefined;
+      }
+      const rollouts = parsed.snapshot.channels.reduce((n, c) => n + c.rollouts.length, 0);
+      logger.info({ ...where, channels: parsed.snapshot.channels.length, rollouts }, 'restored delivery state');
+      return parsed.snapshot;
+    },
+    async save(snapshot) {
+      const { json, dropped } = fitSnapshot(snapshot, maxBytes);
+      if (dropped.length > 0) logger.warn({ ...where, dropped, bytes: json.length }, 'delivery state too large: dropped some of it');
+      const body: V1ConfigMap = {
+        metadata: { name, namespace, labels: { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/component': 'state' } },
+        data: { [STATE_KEY]: json },
+      };
+      try {
+        // No resourceVersion: one Hermod writes this, last write wins.
+        await api.replaceNamespacedConfigMap({ name, namespace, body });
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+        await api.createNamespacedConfigMap({ namespace, body });
+      }
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * The pure parts of src/io/kube/stateStore.ts: where state is kept, what stored JSON is
+ * accepted, and how an oversized snapshot is cut down. The ConfigMap round trip itself runs
+ * against the real control plane in test/integration/restart.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import type { DeliverySnapshot } from '../../src/actors/delivery.js';
+import { fitSnapshot, parseSnapshot, stateNamespace } from '../../src/io/kube/stateStore.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'hermod-state-'));
+const nsFile = join(dir, 'namespace');
+writeFileSync(nsFile, 'from-file\n');
+const missing = join(dir, 'missing');
+
+describe('stateNamespace', () => {
+  it('prefers the flag, then POD_NAMESPACE, then the service account file', () => {
+    assert.equal(stateNamespace('flagged', { POD_NAMESPACE: 'pod' }, nsFile), 'flagged');
+    assert.equal(stateNamespace(null, { POD_NAMESPACE: 'pod' }, nsFile), 'pod');
+    assert.equal(stateNamespace(null, { POD_NAMESPACE: ' ' }, nsFile), 'from-file');
+    assert.equal(stateNamespace(null, {}, nsFile), 'from-file');
+  });
+
+  it('is null (persistence off) when nothing names a namespace', () => {
+    assert.equal(stateNamespace(null, {}, missing), null);
+  });
+});
+
+function record(rolloutId: string, sentPhase: 'progressing' | 'succeeded') {
+  return { rolloutId, namespace: 'ns', channelId: 'C1', ts: '1.000100', sentPhase, sentVersion: 1, sentKey: 'k', threadKey: null, milestone: null };
+}
+
+function pendingItem(rolloutId: string, final: boolean, size: number) {
+  return {
+    rolloutId, namespace: 'ns', phase: final ? 'succeeded' : 'progressing', final, version: 2,
+    message: { text: 'x'.repeat(size) }, contentKey: 'c', thread: null, threadKey: null, notifiedAt: 0, plain: false, ambiguous: 'none',
+  };
+}
+
+function snapshotOf(channel: Partial<DeliverySnapshot['channels'][number]>): DeliverySnapshot {
+  return { version: 1, channels: [{ channel: 'deploys', channelId: 'C1', rollouts: [], finished: [], pending: [], ...channel }] } as DeliverySnapshot;
+}
+
+describe('parseSnapshot', () => {
+  it('accepts what a delivery snapshot looks like', () => {
+    const snapshot = snapshotOf({ rollouts: [record('uid/2', 'progressing')] as never });
+    const parsed = parseSnapshot(JSON.stringify(snapshot));
+    assert.ok('snapshot' in parsed);
+    assert.deepEqual(parsed.snapshot, snapshot);
+  });
+
+  it('refuses broken JSON, an unknown version and a malformed channel, saying why', () => {
+    const problem = (text: string) => ('problem' in parseSnapshot(text) ? (parseSnapshot(text) as { problem: string }).problem : 'accepted');
+    assert.match(problem('{"version":1,'), /not JSON/);
+    assert.match(problem('{"version":2,"channels":[]}'), /unknown version 2/);
+    assert.match(problem('null'), /not an object/);
+    assert.match(problem('{"version":1,"channels":[{"channel":"x"}]}'), /lacks/);
+  });
+});
+
+describe('fitSnapshot', () => {
+  it('leaves a small snapshot whole', () => {
+    const snapshot = snapshotOf({ rollouts: [record('uid/2', 'progressing')] as never, finished: ['uid/1'] });
+    assert.deepEqual(fitSnapshot(snapshot, 10_000), { json: JSON.stringify(snapshot), dropped: [] });
+  });
+
+  it('drops finished ids and pending progress before anything Slack shows', () => {
+    const snapshot = snapshotOf({
+      rollouts: [record('uid/2', 'progressing'), record('uid/3', 'succeeded')] as never,
+      finished: Array.from({ length: 200 }, (_, i) => `old/${i}`),
+      pending: [pendingItem('uid/2', false, 2_000), pendingItem('uid/3', true, 100)] as never,
+    });
+    const { json, dropped } = fitSnapshot(snapshot, 1_500);
+    assert.deepEqual(dropped, ['finished', 'pending progress']);
+    const kept = JSON.parse(json) as DeliverySnapshot;
+    assert.ok(Buffer.byteLength(json) <= 1_500, `${Buffer.byteLength(json)} bytes`);
+    assert.deepEqual(kept.channels[0]!.finished, []);
+    assert.deepEqual(kept.channels[0]!.pending.map((p) => p.rolloutId), ['uid/3']);
+    assert.deepEqual(kept.channels[0]!.rollouts.map((r) => r.rolloutId), ['uid/2', 'uid/3']);
+  });
+
+  it('keeps in-flight rollouts over ended ones, and the newest records last of all', () => {
+    const rollouts = [
+      ...Array.from({ length: 40 }, (_, i) => record(`ended/${i}`, 'succeeded')),
+      ...Array.from({ length: 4 }, (_, i) => record(`live/${i}`, 'progressing')),
+    ];
+    const { json, dropped } = fitSnapshot(snapshotOf({ rollouts: rollouts as never }), 1_500);
+    const kept = JSON.parse(json) as DeliverySnapshot;
+    assert.ok(dropped.includes('ended rollouts'), dropped.join());
+    assert.ok(Buffer.byteLength(json) <= 1_500);
+    const ids = kept.channels[0]!.rollouts.map((r) => r.rolloutId);
+    assert.ok(ids.length > 0 && ids.every((id) => id.startsWith('live/')), ids.join());
+    assert.equal(ids.at(-1), 'live/3');
+  });
+});

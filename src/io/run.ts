@@ -14,6 +14,7 @@ import { startOpsServer, type OpsServer } from './http.js';
 import { startInspector, type InspectorHandle } from './inspect.js';
 import { namespaceEventRecorder } from './kube/events.js';
 import { loadKubeConfig } from './kube/kubeconfig.js';
+import { createStateStore, stateNamespace, type StateStore } from './kube/stateStore.js';
 import { startWatcher, type Watcher } from './kube/watcher.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type HermodMetrics } from './metrics.js';
@@ -28,6 +29,8 @@ export interface HermodOverrides {
   slack?: SlackApi;
   /** Bind the ops server to this host (default all interfaces, as in a Pod). */
   host?: string;
+  /** How often changed delivery state is saved (default 5 s). */
+  stateSaveIntervalMs?: number;
 }
 
 export interface Hermod {
@@ -66,8 +69,14 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     annotationNames: { commitSha: config.commitShaAnnotation, repoUrl: config.repoUrlAnnotation },
     mode: config.messageMode,
   };
+  const stateNs = stateNamespace(config.stateNamespace);
+  const store: StateStore | null =
+    stateNs === null ? null : createStateStore({ kubeConfig, namespace: stateNs, logger: logger.child({ component: 'state' }) });
+  if (store === null) logger.info({}, 'delivery state is not persisted: set --state-namespace');
+  const snapshot = store === null ? undefined : await loadState(store, logger, reporter);
   const delivery = createDelivery({
     slack,
+    ...(snapshot !== undefined ? { snapshot } : {}),
     render: (view) => renderRollout(view, renderOptions),
     mode: config.messageMode,
     logger: logger.child({ component: 'delivery' }),
@@ -86,12 +95,15 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     ...(inspector !== null ? { inspect: inspector.inspect } : {}),
   }).start();
 
+  const saver = store === null ? null : startStateSaver(store, delivery, { logger, reporter, intervalMs: overrides.stateSaveIntervalMs ?? 5_000 });
+
   let stopping = false;
   const ready = () => !stopping && watcher.ready() && supervisor.ready;
   let ops: OpsServer;
   try {
     ops = await startOpsServer({ port: config.metricsPort, host: overrides.host, registry: metrics.registry, ready });
   } catch (err) {
+    saver?.stop();
     supervisor.stop();
     delivery.stop();
     throw err;
@@ -127,6 +139,8 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
           supervisor.stop();
           const result = await delivery.drain(options.drainMs ?? 20_000);
           if (!result.drained) logger.warn({ left: result.left }, 'stopping with Slack messages still pending');
+          saver?.stop();
+          await saver?.flush();
           delivery.stop();
           logger.info({}, 'hermod stopped');
           return { drained: result.drained };
@@ -138,6 +152,56 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
       })();
       return stopped;
     },
+  };
+}
+
+/** The saved delivery state, or none: a store that cannot be read must not stop Hermod. */
+async function loadState(store: StateStore, logger: Logger, reporter: ErrorReporter) {
+  try {
+    return await store.load();
+  } catch (err) {
+    logger.error({ err, namespace: store.namespace, configMap: store.name }, 'cannot read saved delivery state: starting afresh');
+    reporter.report(err as Error, { namespace: store.namespace, configMap: store.name });
+    return undefined;
+  }
+}
+
+/**
+ * Saves the delivery snapshot when it changed (a cheap JSON comparison), every `intervalMs`.
+ * A failed save is logged and reported, and retried on the next tick.
+ */
+function startStateSaver(
+  store: StateStore,
+  delivery: Delivery,
+  deps: { logger: Logger; reporter: ErrorReporter; intervalMs: number },
+): { stop(): void; flush(): Promise<void> } {
+  let lastSaved: string | null = null;
+  let saving: Promise<void> = Promise.resolve();
+  let failing = false;
+  const save = (): Promise<void> => {
+    saving = saving.then(async () => {
+      const snapshot = delivery.snapshot();
+      const json = JSON.stringify(snapshot);
+      if (json === lastSaved) return;
+      try {
+        await store.save(snapshot);
+        lastSaved = json;
+        if (failing) deps.logger.info({ namespace: store.namespace }, 'delivery state saved again');
+        failing = false;
+      } catch (err) {
+        // Report the first failure of a streak only: every tick retries.
+        if (!failing) deps.reporter.report(err as Error, { namespace: store.namespace, configMap: store.name });
+        failing = true;
+        deps.logger.error({ err, namespace: store.namespace, configMap: store.name }, 'cannot save delivery state: retrying');
+      }
+    });
+    return saving;
+  };
+  const timer = setInterval(() => void save(), deps.intervalMs);
+  timer.unref();
+  return {
+    stop: () => clearInterval(timer),
+    flush: save,
   };
 }
 

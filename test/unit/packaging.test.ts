@@ -8,6 +8,7 @@
  * skip and the static checks below still compare the templates with values.yaml.
  */
 import { OPTIONS } from '../../src/io/config.js';
+import { DEFAULT_STATE_NAME } from '../../src/io/kube/stateStore.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -29,6 +30,16 @@ const EXPECTED_PERMISSIONS = new Set([
   ...['deployments', 'replicasets'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `apps/${r}:${v}`)),
   '/events:create',
   '/events:patch',
+]);
+/**
+ * What Hermod needs in its OWN namespace only (a Role, never cluster-wide): its delivery
+ * state ConfigMap. "group/resource:verb@name", without @ when not limited by name (RBAC cannot
+ * limit create by name).
+ */
+const EXPECTED_NAMESPACED_PERMISSIONS = new Set([
+  `/configmaps:get@${DEFAULT_STATE_NAME}`,
+  `/configmaps:update@${DEFAULT_STATE_NAME}`,
+  '/configmaps:create',
 ]);
 const WORKLOADS = ['namespaces', 'pods', 'deployments', 'replicasets', 'statefulsets', 'daemonsets'];
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
@@ -105,6 +116,24 @@ function permissionsOf(rules: unknown): Set<string> {
   }
   return out;
 }
+
+/** Expands namespaced Role rules into "group/resource:verb" or "group/resource:verb@name" strings. */
+function roleRulesOf(rules: unknown): Set<string> {
+  const out = new Set<string>();
+  for (const rule of list(rules, 'rules')) {
+    const r = obj(rule, 'rule');
+    assert.equal(r['nonResourceURLs'], undefined, 'nonResourceURLs are not expected');
+    const names = r['resourceNames'] === undefined ? [null] : list(r['resourceNames'], 'resourceNames').map(String);
+    for (const group of list(r['apiGroups'], 'apiGroups'))
+      for (const resource of list(r['resources'], 'resources'))
+        for (const verb of list(r['verbs'], 'verbs'))
+          for (const name of names) out.add(`${String(group)}/${String(resource)}:${String(verb)}${name === null ? '' : `@${name}`}`);
+  }
+  return out;
+}
+
+/** The verbs a Role grants, whatever the names they are limited to. */
+const withoutNames = (permissions: Set<string>): Set<string> => new Set([...permissions].map((p) => p.replace(/@.*$/, '')));
 
 function sorted(set: Iterable<string>): string[] {
   return [...set].sort();
@@ -393,7 +422,7 @@ describe('example/ manifests', () => {
     const resources = list(at(exampleDocs('kustomization.yaml')[0], 'resources'), 'resources').map(String);
     for (const file of resources) assert.ok(existsSync(join(root, 'example', file)), `${file} exists`);
     const kinds = resources.flatMap((f) => exampleDocs(f).map((d) => String(d['kind']))).sort();
-    assert.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'ServiceAccount']);
+    assert.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
     assert.ok(!resources.some((f) => f.startsWith('sample') || f.startsWith('secret')));
   });
 
@@ -402,12 +431,12 @@ describe('example/ manifests', () => {
     if (kubectl.error) return t.skip('kubectl not found');
     assert.equal(kubectl.status, 0, kubectl.stderr);
     const docs = parseDocs(kubectl.stdout, 'kubectl kustomize example/');
-    assert.equal(docs.length, 5);
+    assert.equal(docs.length, 7);
   });
 
   it('everything Hermod runs with lives in hermod-system', () => {
     assert.equal(at(one(exampleDocs('namespace.yaml'), 'Namespace'), 'metadata.name'), 'hermod-system');
-    for (const file of ['serviceaccount.yaml', 'deployment.yaml', 'secret.example.yaml'])
+    for (const file of ['serviceaccount.yaml', 'deployment.yaml', 'secret.example.yaml', 'role.yaml', 'rolebinding.yaml'])
       for (const doc of exampleDocs(file)) assert.equal(at(doc, 'metadata.namespace'), 'hermod-system', file);
   });
 
@@ -433,6 +462,24 @@ describe('example/ manifests', () => {
       { kind: 'ServiceAccount', name: at(account, 'metadata.name'), namespace: at(account, 'metadata.namespace') },
     ]);
     assert.equal(at(podSpecOf(deployment), 'serviceAccountName'), at(account, 'metadata.name'));
+  });
+
+  it('the Role grants only the state ConfigMap, in hermod-system, bound to the same ServiceAccount', () => {
+    const role = one(exampleDocs('role.yaml'), 'Role');
+    assert.equal(at(role, 'metadata.namespace'), 'hermod-system');
+    assert.deepEqual(sorted(roleRulesOf(role['rules'])), sorted(EXPECTED_NAMESPACED_PERMISSIONS));
+    const binding = one(exampleDocs('rolebinding.yaml'), 'RoleBinding');
+    const account = one(exampleDocs('serviceaccount.yaml'), 'ServiceAccount');
+    assert.equal(at(binding, 'metadata.namespace'), 'hermod-system');
+    assert.deepEqual(binding['roleRef'], { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: at(role, 'metadata.name') });
+    assert.deepEqual(binding['subjects'], [
+      { kind: 'ServiceAccount', name: at(account, 'metadata.name'), namespace: at(account, 'metadata.namespace') },
+    ]);
+  });
+
+  it('the Deployment tells Hermod its namespace (POD_NAMESPACE from the downward API)', () => {
+    const env = list(at(hermodContainer(one(exampleDocs('deployment.yaml'), 'Deployment')), 'env'), 'env');
+    assert.deepEqual(at(env.find((e) => at(e, 'name') === 'POD_NAMESPACE'), 'valueFrom'), { fieldRef: { fieldPath: 'metadata.namespace' } });
   });
 
   it('the Deployment is hardened, probed on /livez and /readyz, and reads its token from the Secret', () => {
@@ -561,13 +608,17 @@ describe('packaging against the code in src/', () => {
     ].sort());
   });
 
-  it('every Kubernetes call in src/io is granted by the ClusterRole', () => {
-    const granted = permissionsOf(one(exampleDocs('clusterrole.yaml'), 'ClusterRole')['rules']);
+  it('every Kubernetes call in src/io is granted by the ClusterRole, or by the Role in Hermod\'s namespace', () => {
+    const clusterWide = permissionsOf(one(exampleDocs('clusterrole.yaml'), 'ClusterRole')['rules']);
+    const ownNamespace = withoutNames(roleRulesOf(one(exampleDocs('role.yaml'), 'Role')['rules']));
     const code = sources.filter((f) => f.startsWith('src/io')).map((f) => stripComments(read(f)));
-    const missing = sorted(permissionsUsedBy(code)).filter((p) => !granted.has(p));
+    const used = permissionsUsedBy(code);
+    const missing = sorted(used).filter((p) => !clusterWide.has(p) && !ownNamespace.has(p));
     assert.deepEqual(missing, [], 'src/io uses these without a grant: add them to example/ and the chart, or stop using them');
     const eventsV1 = /EventsV1Api|['"`/]events\.k8s\.io\b/.exec(sourceText('src/io'));
     assert.equal(eventsV1, null, `src/io uses the events.k8s.io API (${eventsV1?.[0]}), which is not granted`);
+    // The Role grants nothing src/io does not use.
+    assert.deepEqual(sorted([...ownNamespace].filter((p) => !used.has(p))), []);
   });
 
   it('the flags and variables the manifests pass exist in the CLI', () => {
@@ -655,7 +706,7 @@ describe('charts/hermod (static)', () => {
   });
 
   it('has the conventional templates', () => {
-    for (const t of ['_helpers.tpl', 'NOTES.txt', 'clusterrole.yaml', 'clusterrolebinding.yaml', 'deployment.yaml', 'service.yaml', 'serviceaccount.yaml'])
+    for (const t of ['_helpers.tpl', 'NOTES.txt', 'clusterrole.yaml', 'clusterrolebinding.yaml', 'role.yaml', 'rolebinding.yaml', 'deployment.yaml', 'service.yaml', 'serviceaccount.yaml'])
       assert.ok(templates.includes(t), `templates/${t}`);
   });
 
@@ -698,6 +749,13 @@ describe('charts/hermod (static)', () => {
     assert.ok(rules, 'a literal rules: block');
     assert.doesNotMatch(rules[1]!, /\{\{/, 'the rules are not templated');
     assert.deepEqual(sorted(permissionsOf(parse(rules[1]!))), sorted(EXPECTED_PERMISSIONS));
+  });
+
+  it('the chart Role has the same rules as example/', () => {
+    const rules = /^rules:\n((?: {2}.*\n?)+)/m.exec(templateText('role.yaml'));
+    assert.ok(rules, 'a literal rules: block');
+    assert.doesNotMatch(rules[1]!, /\{\{/, 'the rules are not templated');
+    assert.deepEqual(sorted(roleRulesOf(parse(rules[1]!))), sorted(EXPECTED_NAMESPACED_PERMISSIONS));
   });
 
   it('the default values harden the pod like example/deployment.yaml', () => {
@@ -757,7 +815,7 @@ describe('charts/hermod (rendered by helm)', { skip: helm ? false : 'helm not fo
 
   it('renders the ServiceAccount, least-privilege RBAC and a hardened Deployment by default', () => {
     const docs = render('existingSecret=hermod-slack');
-    assert.deepEqual(docs.map((d) => String(d['kind'])).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'ServiceAccount']);
+    assert.deepEqual(docs.map((d) => String(d['kind'])).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
     const role = one(docs, 'ClusterRole');
     assert.deepEqual(sorted(permissionsOf(role['rules'])), sorted(EXPECTED_PERMISSIONS));
     const account = one(docs, 'ServiceAccount');
@@ -766,8 +824,19 @@ describe('charts/hermod (rendered by helm)', { skip: helm ? false : 'helm not fo
       { kind: 'ServiceAccount', name: at(account, 'metadata.name'), namespace: 'hermod-system' },
     ]);
     assert.equal(at(one(docs, 'ClusterRoleBinding'), 'roleRef.name'), at(role, 'metadata.name'));
+    const stateRole = one(docs, 'Role');
+    assert.equal(at(stateRole, 'metadata.namespace'), 'hermod-system');
+    assert.deepEqual(sorted(roleRulesOf(stateRole['rules'])), sorted(EXPECTED_NAMESPACED_PERMISSIONS));
+    const stateBinding = one(docs, 'RoleBinding');
+    assert.equal(at(stateBinding, 'metadata.namespace'), 'hermod-system');
+    assert.deepEqual(at(stateBinding, 'roleRef'), { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: at(stateRole, 'metadata.name') });
+    assert.deepEqual(at(stateBinding, 'subjects'), [
+      { kind: 'ServiceAccount', name: at(account, 'metadata.name'), namespace: 'hermod-system' },
+    ]);
     const deployment = one(docs, 'Deployment');
     checkHermodDeployment(deployment, 'hermod-slack');
+    const env = list(at(hermodContainer(deployment), 'env'), 'env');
+    assert.deepEqual(at(env.find((e) => at(e, 'name') === 'POD_NAMESPACE'), 'valueFrom'), { fieldRef: { fieldPath: 'metadata.namespace' } });
     assert.equal(at(podSpecOf(deployment), 'serviceAccountName'), at(account, 'metadata.name'));
     assert.equal(at(hermodContainer(deployment), 'image'), 'hermod:0.1.0');
     assert.deepEqual(at(deployment, 'spec.selector.matchLabels'), {

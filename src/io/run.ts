@@ -140,7 +140,8 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
           const result = await delivery.drain(options.drainMs ?? 20_000);
           if (!result.drained) logger.warn({ left: result.left }, 'stopping with Slack messages still pending');
           saver?.stop();
-          await saver?.flush();
+          // A last save, but an unreachable API server must not hold up the shutdown.
+          if (saver !== null) await within(saver.flush(), 3_000);
           delivery.stop();
           logger.info({}, 'hermod stopped');
           return { drained: result.drained };
@@ -158,7 +159,9 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
 /** The saved delivery state, or none: a store that cannot be read must not stop Hermod. */
 async function loadState(store: StateStore, logger: Logger, reporter: ErrorReporter) {
   try {
-    return await store.load();
+    const loaded = await within(store.load(), 10_000);
+    if (loaded === 'timeout') throw new Error('reading the saved delivery state timed out after 10 s');
+    return loaded;
   } catch (err) {
     logger.error({ err, namespace: store.namespace, configMap: store.name }, 'cannot read saved delivery state: starting afresh');
     reporter.report(err as Error, { namespace: store.namespace, configMap: store.name });
@@ -203,6 +206,17 @@ function startStateSaver(
     stop: () => clearInterval(timer),
     flush: save,
   };
+}
+
+/** The promise's value, or 'timeout' after `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function slackApiFor(config: Config, logger: Logger): SlackApi {

@@ -22,6 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { silentLogger } from '../../src/actors/logger.js';
+import { createStateStore } from '../../src/io/kube/stateStore.js';
 import { startCluster, type ApiResponse, type TestCluster } from '../support/cluster.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,6 +86,8 @@ const PLURALS: Record<string, { plural: string; namespaced: boolean }> = {
   Deployment: { plural: 'deployments', namespaced: true },
   ClusterRole: { plural: 'clusterroles', namespaced: false },
   ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
+  Role: { plural: 'roles', namespaced: true },
+  RoleBinding: { plural: 'rolebindings', namespaced: true },
 };
 
 function objectPath(m: Manifest): string {
@@ -237,6 +241,34 @@ describe('example/ on a real cluster: manifests, Pod Security and least-privileg
     assert.deepEqual(allowed, [], 'allowed but not needed');
   });
 
+  it('SubjectAccessReview: its state ConfigMap, in hermod-system only (get/update by name, create)', async () => {
+    const authz = admin.makeApiClient(k8s.AuthorizationV1Api);
+    const allowed = async (verb: string, namespace: string, name?: string): Promise<boolean> => {
+      const review = await authz.createSubjectAccessReview({
+        body: { spec: { user: SA_USER, groups: SA_GROUPS, resourceAttributes: { group: '', resource: 'configmaps', verb, namespace, name } } },
+      });
+      return review.status?.allowed === true;
+    };
+    const answers = {
+      'get hermod-state': await allowed('get', SA_NAMESPACE, 'hermod-state'),
+      'update hermod-state': await allowed('update', SA_NAMESPACE, 'hermod-state'),
+      'create in hermod-system': await allowed('create', SA_NAMESPACE),
+      'get another ConfigMap': await allowed('get', SA_NAMESPACE, 'other'),
+      'update another ConfigMap': await allowed('update', SA_NAMESPACE, 'other'),
+      'list ConfigMaps': await allowed('list', SA_NAMESPACE),
+      'delete hermod-state': await allowed('delete', SA_NAMESPACE, 'hermod-state'),
+      'patch hermod-state': await allowed('patch', SA_NAMESPACE, 'hermod-state'),
+      'create in a watched namespace': await allowed('create', WATCHED_NS),
+      'update hermod-state in a watched namespace': await allowed('update', WATCHED_NS, 'hermod-state'),
+    };
+    assert.deepEqual(answers, {
+      'get hermod-state': true, 'update hermod-state': true, 'create in hermod-system': true,
+      'get another ConfigMap': false, 'update another ConfigMap': false, 'list ConfigMaps': false,
+      'delete hermod-state': false, 'patch hermod-state': false,
+      'create in a watched namespace': false, 'update hermod-state in a watched namespace': false,
+    });
+  });
+
   /** A KubeConfig holding a fresh TokenRequest token of a ServiceAccount in hermod-system. */
   async function kubeConfigAs(serviceAccount: string): Promise<k8s.KubeConfig> {
     const token = await admin.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
@@ -326,6 +358,20 @@ describe('example/ on a real cluster: manifests, Pod Security and least-privileg
     assert.equal(patched.count, 2);
   });
 
+  it('as the ServiceAccount itself: the state store creates, replaces and reads hermod-state in hermod-system, and nowhere else', async () => {
+    const store = createStateStore({ kubeConfig: asHermod, namespace: SA_NAMESPACE, logger: silentLogger });
+    assert.equal(await store.load(), undefined, 'nothing saved yet');
+    const first = { version: 1 as const, channels: [] };
+    await store.save(first);
+    assert.deepEqual(await store.load(), first);
+    const second = { version: 1 as const, channels: [{ channel: 'deploys', channelId: 'C1', rollouts: [], finished: ['uid/1'], pending: [] }] };
+    await store.save(second);
+    assert.deepEqual(await store.load(), second);
+    const elsewhere = createStateStore({ kubeConfig: asHermod, namespace: WATCHED_NS, logger: silentLogger });
+    assert.equal(await statusOf(() => elsewhere.save(first)), 403);
+    assert.equal(await statusOf(() => elsewhere.load()), 403);
+  });
+
   it('as the ServiceAccount itself: every write to workloads, and any Secret read, is refused with 403', async () => {
     const core = asHermod.makeApiClient(k8s.CoreV1Api);
     const apps = asHermod.makeApiClient(k8s.AppsV1Api);
@@ -356,7 +402,7 @@ describe('example/ on a real cluster: manifests, Pod Security and least-privileg
       '--kube-version', '1.34.0', '--set', 'existingSecret=hermod', '--set', 'metrics.service.enabled=true'], { encoding: 'utf8' });
     assert.equal(out.status, 0, out.stderr);
     const docs = parseAllDocuments(out.stdout).map((d) => d.toJS() as Manifest | null).filter((d): d is Manifest => d !== null);
-    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'ServiceAccount']);
+    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     for (const m of docs) {
       const res = await apply(m, true);
       assert.deepEqual(warnings(res), [], `chart ${m.kind}/${m.metadata.name}: the API server warned`);

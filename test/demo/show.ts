@@ -8,6 +8,7 @@
 import type { Harness } from '../support/hermod-harness.js';
 import { messageColour, REPO_ANNOTATION, SHA_ANNOTATION, SLACK_ANNOTATION, type DeploymentSpec } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
+import { GREEN, GREY, ORANGE, RED, rolloutUndo } from '../support/scenario.js';
 
 export const SCENES = ['success', 'crashloop', 'imagepull', 'rollback', 'podsecurity'] as const;
 export type SceneName = (typeof SCENES)[number];
@@ -15,18 +16,8 @@ export type SceneName = (typeof SCENES)[number];
 /** The local Slack channels the show posts to (the harness creates them). */
 export const SHOW_CHANNELS = ['deploys', 'payments', 'search', 'platform'] as const;
 
-export const COLOURS = { orange: '#e69500', green: '#36a64f', red: '#e60000', grey: '#9e9e9e' } as const;
+export const COLOURS = { orange: ORANGE, green: GREEN, red: RED, grey: GREY } as const;
 
-const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
-/** Deployment annotations that `kubectl rollout undo` keeps instead of copying them from the ReplicaSet. */
-const UNDO_KEEPS = new Set([
-  'kubectl.kubernetes.io/last-applied-configuration',
-  REVISION_ANNOTATION,
-  'deployment.kubernetes.io/revision-history',
-  'deployment.kubernetes.io/desired-replicas',
-  'deployment.kubernetes.io/max-replicas',
-  'deprecated.deployment.rollback.to',
-]);
 const REPO = 'https://github.com/example-org/shop';
 
 export interface ShowOptions {
@@ -81,40 +72,6 @@ function inPhase(m: StoredMessage | undefined, phase: Phase): boolean {
   }
 }
 
-/**
- * `kubectl rollout undo`, the way kubectl does it: put the previous revision's pod template
- * (without its pod-template-hash label) and annotations (its commit) back into the
- * Deployment. Returns that revision.
- */
-async function rolloutUndo(h: Harness, namespace: string, name: string): Promise<number> {
-  interface RawReplicaSet {
-    metadata: { annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string }> };
-    spec: { template: { metadata?: { labels?: Record<string, string> } } & Record<string, unknown> };
-  }
-  const deployment = await h.getDeployment(namespace, name);
-  const current = Number(deployment.metadata?.annotations?.[REVISION_ANNOTATION]);
-  const list = await h.api<{ items: RawReplicaSet[] }>('GET', `/apis/apps/v1/namespaces/${namespace}/replicasets`);
-  const revisionOf = (rs: RawReplicaSet): number => Number(rs.metadata.annotations?.[REVISION_ANNOTATION]);
-  const previous = list.items
-    .filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata?.uid) && revisionOf(rs) < current)
-    .sort((a, b) => revisionOf(b) - revisionOf(a))[0];
-  if (previous === undefined) throw new Error(`${namespace}/${name} has no revision before ${current} to roll back to`);
-  const template = structuredClone(previous.spec.template);
-  delete template.metadata?.labels?.['pod-template-hash'];
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(deployment.metadata?.annotations ?? {})) if (UNDO_KEEPS.has(k)) annotations[k] = v;
-  for (const [k, v] of Object.entries(previous.metadata.annotations ?? {})) if (!UNDO_KEEPS.has(k)) annotations[k] = v;
-  await h.api(
-    'PATCH',
-    `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
-    [
-      { op: 'replace', path: '/spec/template', value: template },
-      { op: 'replace', path: '/metadata/annotations', value: annotations },
-    ],
-    'application/json-patch+json',
-  );
-  return revisionOf(previous);
-}
 
 interface SceneContext {
   h: Harness;

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { trimDeployment } from '../../src/io/kube/trim.js';
-import { findCondition, PROGRESS_DEADLINE_EXCEEDED, rolloutStatus, type RolloutState } from '../../src/machines/rollout.js';
+import { findCondition, PROGRESS_DEADLINE_EXCEEDED, type RolloutState } from '../../src/machines/rollout.js';
 import {
   messageColour,
   messageText,
@@ -22,10 +22,8 @@ import {
   type Harness,
 } from '../support/hermod-harness.js';
 import type { MessageVersion, StoredMessage } from '../support/slack-server.js';
+import { GREEN, ORANGE, RED, controllerState, dump, metricWhere } from '../support/scenario.js';
 
-const ORANGE = '#e69500';
-const GREEN = '#36a64f';
-const RED = '#e60000';
 /** Short enough to keep the file quick, long enough that "failing" clearly comes first. */
 const DEADLINE = 14;
 const GRACE_SECONDS = 2;
@@ -49,9 +47,6 @@ function messageFor(h: Harness, channel: string, revision: number): StoredMessag
   return found[0];
 }
 
-async function controllerState(h: Harness, namespace: string, name: string): Promise<RolloutState> {
-  return rolloutStatus(trimDeployment(await h.getDeployment(namespace, name))).state;
-}
 
 /** When the controller set Progressing=False/ProgressDeadlineExceeded (its own timestamp, whole seconds). */
 async function deadlineExceededAt(h: Harness, namespace: string, name: string): Promise<number> {
@@ -102,22 +97,7 @@ async function waitForFailing(
   return { version, stateThen: await controllerState(h, namespace, name) };
 }
 
-/** Every version's text, for assertion messages. */
-function dump(m: StoredMessage | undefined): string {
-  return JSON.stringify(m?.history.map((v) => ({ colour: colourOf(v), text: v.text })) ?? null);
-}
 
-/** The sum of a metric's samples (`sample`: e.g. a histogram's `_count`) whose labels include `labels`. */
-async function labelled(h: Harness, name: string, labels: Record<string, string>, sample = name): Promise<number> {
-  const running = h.hermod;
-  if (running === null) throw new Error('Hermod is not running');
-  const text = await running.metrics.registry.getSingleMetricAsString(name);
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${sample}{`) && wanted.every((w) => line.includes(w)))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
 
 interface Counters {
   processed: number;
@@ -302,8 +282,8 @@ describe('failed rollouts on the real control plane', () => {
       { processed: now.processed - before.processed, success: now.success - before.success, failed: now.failed - before.failed },
       { processed: 11, success: 5, failed: 6 },
     );
-    assert.equal(await labelled(h, 'hermod_rollouts_ended_total', { phase: 'failed' }), 6);
-    assert.equal(await labelled(h, 'hermod_rollout_duration_seconds', { outcome: 'failed' }, 'hermod_rollout_duration_seconds_count'), 6);
+    assert.equal(await metricWhere(h, 'hermod_rollouts_ended_total', { phase: 'failed' }), 6);
+    assert.equal(await metricWhere(h, 'hermod_rollout_duration_seconds', { outcome: 'failed' }, 'hermod_rollout_duration_seconds_count'), 6);
     assert.equal(await h.metric('hermod_rollouts_in_progress'), 0);
   });
 

@@ -16,44 +16,18 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { trimDeployment } from '../../src/io/kube/trim.js';
-import { rolloutStatus, type RolloutState } from '../../src/machines/rollout.js';
+import type { RolloutState } from '../../src/machines/rollout.js';
 import { deploymentManifest, messageColour, messageText, SHA_ANNOTATION, SLACK_ANNOTATION, startHarness, type DeploymentSpec, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
+import { GATE_PREFIX, GREEN, GREY, ORANGE, controllerState, dump, metricWhere, openGate, messageFor, waitForMessage } from '../support/scenario.js';
 
-const ORANGE = '#e69500';
-const GREEN = '#36a64f';
-const GREY = '#9e9e9e';
 /** How long "nothing happened" is watched for, once the cluster has settled. */
 const QUIET_MS = 3_000;
-const GATE_PREFIX = 'gate.hermod.test/';
 
-/** The one top-level message about `name` at `revision` in `channel`; fails if there are several. */
-function messageFor(h: Harness, channel: string, name: string, revision: number): StoredMessage | undefined {
-  const found = h.messages(channel).filter((m) => m.text.includes(`\`${name}\` (revision ${revision})`));
-  assert.ok(found.length <= 1, `one message per rollout, got ${found.length} for ${name} revision ${revision} in #${channel}`);
-  return found[0];
-}
 
-function waitForMessage(
-  h: Harness,
-  channel: string,
-  name: string,
-  revision: number,
-  what: string,
-  accept: (m: StoredMessage) => boolean,
-): Promise<StoredMessage> {
-  return h.waitFor(`${name} revision ${revision} in #${channel}: ${what}`, () => {
-    const m = messageFor(h, channel, name, revision);
-    return m !== undefined && accept(m) ? m : undefined;
-  });
-}
 
 const isColour = (colour: string) => (m: StoredMessage) => messageColour(m) === colour;
 
-function dump(m: StoredMessage | undefined): string {
-  return JSON.stringify(m?.history.map((v) => ({ colour: messageColour(v), text: v.text })) ?? null);
-}
 
 /** Every Slack request about `channel` (by name or by its ID). */
 function requestsFor(h: Harness, channel: string): number {
@@ -61,9 +35,6 @@ function requestsFor(h: Harness, channel: string): number {
   return h.slack.requests().filter((r) => r.channel === channel || (id !== undefined && r.channelId === id)).length;
 }
 
-async function controllerState(h: Harness, namespace: string, name: string): Promise<RolloutState> {
-  return rolloutStatus(trimDeployment(await h.getDeployment(namespace, name))).state;
-}
 
 function waitForController(h: Harness, namespace: string, name: string, state: RolloutState): Promise<true> {
   return h.waitFor(`the controller to call ${namespace}/${name} ${state}`, async () => (await controllerState(h, namespace, name)) === state);
@@ -92,25 +63,7 @@ async function createGated(h: Harness, spec: DeploymentSpec, gate: string): Prom
   await h.api('POST', `/apis/apps/v1/namespaces/${spec.namespace}/deployments`, manifest);
 }
 
-/** Label every Node with the gate: the Pods held by it get scheduled. */
-async function openGate(h: Harness, gate: string): Promise<void> {
-  const nodes = await h.api<{ items: Array<{ metadata: { name: string } }> }>('GET', '/api/v1/nodes');
-  for (const node of nodes.items) {
-    await h.api('PATCH', `/api/v1/nodes/${node.metadata.name}`, { metadata: { labels: { [GATE_PREFIX + gate]: 'open' } } }, 'application/merge-patch+json');
-  }
-}
 
-/** The sum of a metric's samples whose labels include `labels`. */
-async function labelled(h: Harness, name: string, labels: Record<string, string>): Promise<number> {
-  const running = h.hermod;
-  if (running === null) throw new Error('Hermod is not running');
-  const text = await running.metrics.registry.getSingleMetricAsString(name);
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && wanted.every((w) => line.includes(w)))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
 
 describe('the life of rollouts on the real control plane', () => {
   let h: Harness;
@@ -286,8 +239,8 @@ describe('the life of rollouts on the real control plane', () => {
     assert.equal((await h.metric('hermod_deployment_processed_total')) - initial.processed, 11);
     assert.equal((await h.metric('hermod_deployment_success_total')) - initial.success, 9);
     assert.equal(await h.metric('hermod_deployment_failed_total'), 0);
-    assert.equal(await labelled(h, 'hermod_rollouts_ended_total', { phase: 'deleted' }), 1);
-    assert.equal(await labelled(h, 'hermod_rollouts_ended_total', { phase: 'untracked' }), 1);
+    assert.equal(await metricWhere(h, 'hermod_rollouts_ended_total', { phase: 'deleted' }), 1);
+    assert.equal(await metricWhere(h, 'hermod_rollouts_ended_total', { phase: 'untracked' }), 1);
     assert.equal(await h.metric('hermod_rollouts_in_progress'), 0);
     // quiet/web, quiet/barrier, paused/web, late/a, late/b: the deleted and the untracked ones are forgotten.
     assert.equal(await h.metric('hermod_deployments_tracked'), 5);

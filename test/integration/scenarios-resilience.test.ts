@@ -26,11 +26,8 @@ import { trimDeployment } from '../../src/io/kube/trim.js';
 import { rolloutStatus, type RolloutState } from '../../src/machines/rollout.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type DeploymentSpec, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
+import { GATE_PREFIX, GREEN, ORANGE, RED, controllerState, dump, metricWhere, openGate, messageFor, waitForMessage } from '../support/scenario.js';
 
-const ORANGE = '#e69500';
-const GREEN = '#36a64f';
-const RED = '#e60000';
-const GATE_PREFIX = 'gate.hermod.test/';
 const REVISION = 'deployment.kubernetes.io/revision';
 /** Progress deadline of the rollout that is adopted and then fails: Hermod starts a few seconds into it. */
 const DEADLINE = 12;
@@ -38,41 +35,11 @@ const DEADLINE = 12;
 const OUTAGE_MS = 8_000;
 const PROMTOOL = '/usr/bin/promtool';
 
-/** The one top-level message about `name` at `revision` in `channel`; fails if there are several. */
-function messageFor(h: Harness, channel: string, name: string, revision: number): StoredMessage | undefined {
-  const found = h.messages(channel).filter((m) => m.text.includes(`\`${name}\` (revision ${revision})`));
-  assert.ok(found.length <= 1, `one message per rollout, got ${found.length} for ${name} revision ${revision} in #${channel}`);
-  return found[0];
-}
 
-function waitForMessage(
-  h: Harness,
-  channel: string,
-  name: string,
-  revision: number,
-  what: string,
-  accept: (m: StoredMessage) => boolean,
-  timeoutMs = 60_000,
-): Promise<StoredMessage> {
-  return h.waitFor(
-    `${name} revision ${revision} in #${channel}: ${what}`,
-    () => {
-      const m = messageFor(h, channel, name, revision);
-      return m !== undefined && accept(m) ? m : undefined;
-    },
-    timeoutMs,
-  );
-}
 
 const isColour = (colour: string) => (m: StoredMessage) => messageColour(m) === colour;
 
-function dump(m: StoredMessage | undefined): string {
-  return JSON.stringify(m?.history.map((v) => ({ colour: messageColour(v), text: v.text })) ?? null);
-}
 
-async function controllerState(h: Harness, namespace: string, name: string): Promise<RolloutState> {
-  return rolloutStatus(trimDeployment(await h.getDeployment(namespace, name))).state;
-}
 
 function waitForController(h: Harness, namespace: string, name: string, revision: number, state: RolloutState, timeoutMs = 60_000): Promise<true> {
   return h.waitFor(
@@ -90,13 +57,6 @@ function gatedRollout(gate: string, image: string): Record<string, unknown> {
   return { spec: { template: { spec: { nodeSelector: { [GATE_PREFIX + gate]: 'open' }, containers: [{ name: 'app', image }] } } } };
 }
 
-/** Label every Node with the gate: the Pods held by it get scheduled. */
-async function openGate(h: Harness, gate: string): Promise<void> {
-  const nodes = await h.api<{ items: Array<{ metadata: { name: string } }> }>('GET', '/api/v1/nodes');
-  for (const node of nodes.items) {
-    await h.api('PATCH', `/api/v1/nodes/${node.metadata.name}`, { metadata: { labels: { [GATE_PREFIX + gate]: 'open' } } }, 'application/merge-patch+json');
-  }
-}
 
 /** Slack requests about `channel` (by name or ID). */
 function requestsFor(h: Harness, channel: string): ReturnType<Harness['slack']['requests']> {
@@ -104,17 +64,6 @@ function requestsFor(h: Harness, channel: string): ReturnType<Harness['slack']['
   return h.slack.requests().filter((r) => r.channel === channel || (id !== undefined && r.channelId === id));
 }
 
-/** The sum of a metric's samples whose labels include `labels`. */
-async function labelled(h: Harness, name: string, labels: Record<string, string>): Promise<number> {
-  const running = h.hermod;
-  if (running === null) throw new Error('Hermod is not running');
-  const text = await running.metrics.registry.getSingleMetricAsString(name);
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && wanted.every((w) => line.includes(w)))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
 
 /** GET one of Hermod's ops endpoints. */
 async function ops(h: Harness, path: string, init: RequestInit = {}): Promise<{ status: number; body: string }> {
@@ -296,7 +245,7 @@ describe('resilience on the real control plane', () => {
         assert.deepEqual({ kind: event?.involvedObject.kind, name: event?.involvedObject.name }, { kind: 'Namespace', name: c.namespace });
         assert.ok(event?.message?.includes(`"${c.channel}"`) && event.message.includes(c.error), event?.message);
         assert.match(event?.message ?? '', c.advice);
-        assert.ok((await labelled(h, 'hermod_slack_permanent_failures_total', { error: c.error })) >= 1, `hermod_slack_permanent_failures_total{error="${c.error}"}`);
+        assert.ok((await metricWhere(h, 'hermod_slack_permanent_failures_total', { error: c.error })) >= 1, `hermod_slack_permanent_failures_total{error="${c.error}"}`);
       }
 
       // The rollouts in the bad namespaces finished; Slack saw one attempt each, no retry storm.

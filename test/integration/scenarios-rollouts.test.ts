@@ -11,8 +11,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { trimDeployment } from '../../src/io/kube/trim.js';
-import { rolloutStatus, type RolloutState } from '../../src/machines/rollout.js';
 import {
   ALERT_ANNOTATION,
   messageColour,
@@ -25,20 +23,10 @@ import {
   type Harness,
 } from '../support/hermod-harness.js';
 import { FAILURE_LABEL } from '../support/cluster.js';
-import type { MessageVersion, StoredMessage } from '../support/slack-server.js';
+import type { StoredMessage } from '../support/slack-server.js';
+import { GREEN, GREY, ORANGE, RED, controllerState, dump, everyVersion, rolloutRestart, rolloutUndo, messageFor } from '../support/scenario.js';
 
-const ORANGE = '#e69500';
-const GREEN = '#36a64f';
-const RED = '#e60000';
-const GREY = '#9e9e9e';
-const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 
-/** The one top-level message about `name` at `revision` in `channel`; fails if there are several. */
-function messageFor(h: Harness, channel: string, name: string, revision: number): StoredMessage | undefined {
-  const found = h.messages(channel).filter((m) => m.text.includes(`\`${name}\` (revision ${revision})`));
-  assert.ok(found.length <= 1, `one message per rollout, got ${found.length} for ${name} revision ${revision} in #${channel}`);
-  return found[0];
-}
 
 function waitForColour(h: Harness, channel: string, name: string, revision: number, colour: string, timeoutMs = 60_000): Promise<StoredMessage> {
   return h.waitFor(
@@ -51,82 +39,12 @@ function waitForColour(h: Harness, channel: string, name: string, revision: numb
   );
 }
 
-async function controllerState(h: Harness, namespace: string, name: string): Promise<RolloutState> {
-  return rolloutStatus(trimDeployment(await h.getDeployment(namespace, name))).state;
-}
 
-function dump(m: StoredMessage | undefined): string {
-  return JSON.stringify(m?.history.map((v) => ({ colour: messageColour(v), text: v.text })) ?? null);
-}
 
-/** Fields of a ReplicaSet that `kubectl rollout undo` reads. */
-interface RawReplicaSet {
-  metadata: { annotations?: Record<string, string>; ownerReferences?: Array<{ uid: string }> };
-  spec: { template: { metadata?: { labels?: Record<string, string> } } & Record<string, unknown> };
-}
 
-/** Deployment annotations `kubectl rollout undo` keeps from the Deployment instead of copying from the ReplicaSet. */
-const UNDO_SKIPPED_ANNOTATIONS = new Set([
-  'kubectl.kubernetes.io/last-applied-configuration',
-  'deployment.kubernetes.io/revision',
-  'deployment.kubernetes.io/revision-history',
-  'deployment.kubernetes.io/desired-replicas',
-  'deployment.kubernetes.io/max-replicas',
-  'deprecated.deployment.rollback.to',
-]);
 
-/**
- * `kubectl rollout undo [--to-revision=N]` through the API, as kubectl does it
- * (k8s.io/kubectl pkg/polymorphichelpers/rollback.go): take the ReplicaSet of the wanted
- * revision (default: the one before the current), drop its pod-template-hash label, and
- * JSON-patch its template and its annotations back into the Deployment. Returns the revision
- * it went back to.
- */
-async function rolloutUndo(h: Harness, namespace: string, name: string, toRevision?: number): Promise<number> {
-  const deployment = await h.getDeployment(namespace, name);
-  const current = Number(deployment.metadata?.annotations?.[REVISION_ANNOTATION]);
-  const list = await h.api<{ items: RawReplicaSet[] }>('GET', `/apis/apps/v1/namespaces/${namespace}/replicasets`);
-  const revisionOf = (rs: RawReplicaSet): number => Number(rs.metadata.annotations?.[REVISION_ANNOTATION]);
-  const owned = list.items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === deployment.metadata?.uid));
-  const target =
-    toRevision === undefined
-      ? owned.filter((rs) => revisionOf(rs) < current).sort((a, b) => revisionOf(b) - revisionOf(a))[0]
-      : owned.find((rs) => revisionOf(rs) === toRevision);
-  assert.ok(target !== undefined, `a ReplicaSet for revision ${toRevision ?? 'previous'} of ${namespace}/${name}`);
-  const template = structuredClone(target.spec.template);
-  delete template.metadata?.labels?.['pod-template-hash'];
-  const annotations: Record<string, string> = {};
-  for (const [k, v] of Object.entries(deployment.metadata?.annotations ?? {})) if (UNDO_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
-  for (const [k, v] of Object.entries(target.metadata.annotations ?? {})) if (!UNDO_SKIPPED_ANNOTATIONS.has(k)) annotations[k] = v;
-  await h.api(
-    'PATCH',
-    `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`,
-    [
-      { op: 'replace', path: '/spec/template', value: template },
-      { op: 'replace', path: '/metadata/annotations', value: annotations },
-    ],
-    'application/json-patch+json',
-  );
-  return revisionOf(target);
-}
 
-/** `kubectl rollout restart`: a new template annotation, so a new template and a new revision. */
-async function rolloutRestart(h: Harness, namespace: string, name: string): Promise<void> {
-  await h.patchDeployment(namespace, name, {
-    spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } } } },
-  });
-}
 
-/** Every version of every message and thread reply in every channel, as Slack would parse it. */
-function everyVersion(h: Harness): Array<{ channel: string; version: MessageVersion }> {
-  const out: Array<{ channel: string; version: MessageVersion }> = [];
-  for (const channel of h.slack.channels.list()) {
-    for (const message of h.messages(channel.id)) {
-      for (const m of [message, ...message.replies]) for (const version of m.history) out.push({ channel: channel.name, version });
-    }
-  }
-  return out;
-}
 
 /**
  * Raw mrkdwn control sequences: a mention (`<!channel>`, `<!here>`, `<!everyone>`,

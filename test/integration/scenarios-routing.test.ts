@@ -22,14 +22,11 @@ import {
   type DeploymentSpec,
   type Harness,
 } from '../support/hermod-harness.js';
-import type { MessageVersion, StoredMessage } from '../support/slack-server.js';
+import type { StoredMessage } from '../support/slack-server.js';
+import { GATE_PREFIX, GREEN, ORANGE, RED, controllerState, dump, everyVersion, openGate } from '../support/scenario.js';
 
-const ORANGE = '#e69500';
-const GREEN = '#36a64f';
-const RED = '#e60000';
 /** Progress deadline of the failing Deployments: short, so the file stays quick. */
 const DEADLINE = 14;
-const GATE_PREFIX = 'gate.hermod.test/';
 /** Time for a namespace change to reach Hermod's cache before the next Deployment change. */
 const NAMESPACE_SETTLE_MS = 1_500;
 
@@ -67,13 +64,7 @@ function waitForFailed(h: Harness, channel: string, namespace: string, name: str
   );
 }
 
-function dump(m: StoredMessage | undefined): string {
-  return JSON.stringify(m?.history.map((v) => ({ colour: messageColour(v), text: v.text })) ?? null);
-}
 
-async function controllerState(h: Harness, namespace: string, name: string): Promise<RolloutState> {
-  return rolloutStatus(trimDeployment(await h.getDeployment(namespace, name))).state;
-}
 
 function waitForController(h: Harness, namespace: string, name: string, state: RolloutState, revision?: number): Promise<true> {
   return h.waitFor(
@@ -87,24 +78,7 @@ function waitForController(h: Harness, namespace: string, name: string, state: R
   );
 }
 
-/** Every version of every message and thread reply in every channel. */
-function everyVersion(h: Harness): Array<{ channel: string; version: MessageVersion }> {
-  const out: Array<{ channel: string; version: MessageVersion }> = [];
-  for (const channel of h.slack.channels.list()) {
-    for (const message of h.messages(channel.id)) {
-      for (const m of [message, ...message.replies]) for (const version of m.history) out.push({ channel: channel.name, version });
-    }
-  }
-  return out;
-}
 
-/** Label every Node with the gate: Pods whose template selects it get scheduled. */
-async function openGate(h: Harness, gate: string): Promise<void> {
-  const nodes = await h.api<{ items: Array<{ metadata: { name: string } }> }>('GET', '/api/v1/nodes');
-  for (const node of nodes.items) {
-    await h.api('PATCH', `/api/v1/nodes/${node.metadata.name}`, { metadata: { labels: { [GATE_PREFIX + gate]: 'open' } } }, 'application/merge-patch+json');
-  }
-}
 
 /** Namespaces that Hermod must never mention, and the Deployment names in them. */
 const DARK_NAMESPACES = ['dark', 'blank', 'alert-only'];

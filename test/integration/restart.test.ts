@@ -13,12 +13,10 @@ import type { DeliverySnapshot } from '../../src/actors/delivery.js';
 import { STATE_KEY } from '../../src/io/kube/stateStore.js';
 import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
+import { dump, gateSelector, GREEN, openGate, ORANGE } from '../support/scenario.js';
 
-const ORANGE = '#e69500';
-const GREEN = '#36a64f';
 const STATE_NS = 'hermod-system';
 const NS = 'restart';
-const GATE = 'gate.hermod.test/restart';
 
 interface ConfigMap {
   metadata: { name: string; namespace: string };
@@ -29,9 +27,6 @@ interface ConfigMap {
 const messagesFor = (h: Harness, revision: number): StoredMessage[] =>
   h.messages(NS).filter((m) => m.text.includes(`\`web\` (revision ${revision})`));
 
-function dump(m: StoredMessage | undefined): string {
-  return JSON.stringify(m?.history.map((v) => ({ colour: messageColour(v), text: v.text })) ?? null);
-}
 
 async function savedState(h: Harness): Promise<DeliverySnapshot | undefined> {
   const res = await h.cluster.request<ConfigMap>('GET', `/api/v1/namespaces/${STATE_NS}/configmaps/hermod-state`);
@@ -61,7 +56,7 @@ describe('Hermod restarted mid-rollout, with persisted delivery state', () => {
 
     // Revision 2, held in flight by the gate.
     await h.patchDeployment(NS, 'web', {
-      spec: { template: { spec: { nodeSelector: { [GATE]: 'open' }, containers: [{ name: 'app', image: 'registry.example/app:2' }] } } },
+      spec: { template: { spec: { nodeSelector: gateSelector('restart'), containers: [{ name: 'app', image: 'registry.example/app:2' }] } } },
     });
     const first = await h.waitFor('revision 2 orange', () => messagesFor(h, 2).find((m) => messageColour(m) === ORANGE));
     const uid = (await h.getDeployment(NS, 'web')).metadata?.uid;
@@ -76,7 +71,7 @@ describe('Hermod restarted mid-rollout, with persisted delivery state', () => {
     const postsBefore = h.slack.requests().filter((r) => r.method === 'chat.postMessage').length;
     await h.startHermod();
 
-    await h.api('PATCH', `/api/v1/nodes/${h.cluster.nodeName}`, { metadata: { labels: { [GATE]: 'open' } } }, 'application/merge-patch+json');
+    await openGate(h, 'restart');
     const done = await h.waitFor('revision 2 green', () => messagesFor(h, 2).find((m) => messageColour(m) === GREEN));
 
     assert.equal(messagesFor(h, 2).length, 1, `one message for the rollout: ${h.messages(NS).map((m) => m.text).join(' | ')}`);

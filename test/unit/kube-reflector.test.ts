@@ -38,6 +38,10 @@ class TinyApiServer {
   expireNextContinue = false;
   /** Don't send anything on new watches (to trigger the watchdog). */
   silent = false;
+  /** Accept new watches but never answer, not even the headers (a dead connection). */
+  hang = false;
+  /** Hung requests, closed on reset. */
+  private hung = new Set<http.ServerResponse>();
   requests: { kind: 'list' | 'watch'; query: URLSearchParams; auth: string | undefined }[] = [];
   openWatches = 0;
   maxOpenWatches = 0;
@@ -57,6 +61,8 @@ class TinyApiServer {
   }
 
   reset(): void {
+    for (const r of this.hung) r.destroy();
+    this.hung.clear();
     for (const s of this.streams) s.res.end();
     this.streams.clear();
     Object.assign(this, {
@@ -68,6 +74,7 @@ class TinyApiServer {
       failures: [],
       expireNextContinue: false,
       silent: false,
+      hang: false,
       requests: [],
       maxOpenWatches: 0,
     });
@@ -126,6 +133,10 @@ class TinyApiServer {
       if (this.goneAs === 'status') return this.status(res, 410);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ type: 'ERROR', object: goneStatus() }) + '\n');
+      return;
+    }
+    if (this.hang) {
+      this.hung.add(res);
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -391,6 +402,21 @@ describe('Reflector (tiny API server)', () => {
     assert.ok(watches.every((q) => q.query.get('resourceVersion') === '101'));
     assert.equal(api.maxOpenWatches, 1, 'the silent watch is closed before the next one opens');
     assert.deepEqual(delays, [], 'no backoff: the idle time is the throttle');
+  });
+
+  it('gives up on a watch whose response never starts, long before the idle watchdog', async () => {
+    api.put('a', 1);
+    api.hang = true;
+    const r = makeReflector({ openTimeoutMs: 150, idleTimeoutMs: 60_000 });
+    r.start();
+    await r.waitForSync();
+    await until('the hung watch is retried', () => api.requests.filter((q) => q.kind === 'watch').length >= 3);
+    assert.equal(r.stats().idleRestarts, 0, 'the watchdog did not have to step in');
+    assert.ok(r.stats().errors >= 2, 'each hung watch counts as a failed request');
+    assert.ok(delays.length >= 2, 'and is retried with backoff');
+    api.hang = false;
+    api.put('b', 2);
+    await until('the next watch delivers b', () => events.some((e) => e.includes('b')));
   });
 
   it('watchdog: bookmarks keep a quiet watch alive and move its resourceVersion', async () => {

@@ -46,7 +46,7 @@ export interface ListWatchClient {
    * server ends the stream; rejects on HTTP errors, transport errors, abort, or whatever
    * onEvent throws (the stream is then cancelled).
    */
-  watch(path: string, params: QueryParams, signal: AbortSignal, onEvent: (event: WatchEvent) => void): Promise<void>;
+  watch(path: string, params: QueryParams, signal: AbortSignal, onEvent: (event: WatchEvent) => void, onOpen?: () => void): Promise<void>;
 }
 
 /** ListWatchClient over a client-node KubeConfig. Read-only: it only ever sends GET. */
@@ -79,9 +79,11 @@ export class KubeListWatchClient implements ListWatchClient {
     params: QueryParams,
     signal: AbortSignal,
     onEvent: (event: WatchEvent) => void,
+    onOpen?: () => void,
   ): Promise<void> {
     const res = await this.send(path, { ...params, watch: true }, signal);
     if (res.httpStatusCode !== 200) throw await apiError(res, `WATCH ${path}`);
+    onOpen?.();
     const stream = res.body.stream();
     if (!stream) throw new KubeError(`WATCH ${path}: response has no body`);
     const reader = stream.getReader();

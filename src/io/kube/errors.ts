@@ -41,6 +41,17 @@ export class WatchIdleError extends KubeError {
   }
 }
 
+/** A LIST page, or a WATCH's response headers, did not arrive in time (a dead or stalled connection). */
+export class RequestTimeoutError extends KubeError {
+  override readonly name: string = 'RequestTimeoutError';
+  constructor(
+    readonly what: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${what}: no answer within ${timeoutMs} ms`);
+  }
+}
+
 /** No usable kubeconfig was found; the message names every place that was tried. */
 export class KubeConfigError extends KubeError {
   override readonly name: string = 'KubeConfigError';

@@ -14,7 +14,7 @@
 import { setTimeout as sleepPromise } from 'node:timers/promises';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { watchStatusError, type ListWatchClient, type WatchEvent } from './client.js';
-import { WatchIdleError, isResourceExpired } from './errors.js';
+import { RequestTimeoutError, WatchIdleError, isResourceExpired } from './errors.js';
 import { silentLogger, type KubeLogger } from './logger.js';
 
 /** The metadata a reflector reads from every raw object. */
@@ -57,6 +57,13 @@ export interface ReflectorOptions<R extends RawObject, F> {
   pageSize?: number;
   /** Watchdog: restart a watch that delivered no event or bookmark for this long (ms). Default 300,000. */
   idleTimeoutMs?: number;
+  /**
+   * A LIST page, or a WATCH's response headers, must arrive within this (ms), else the request
+   * is abandoned and retried with backoff. The API server answers both at once, so silence
+   * means a dead connection (a half-open socket after a network cut), which the idle
+   * watchdog alone would only notice after `idleTimeoutMs`. Default 30,000.
+   */
+  openTimeoutMs?: number;
   /**
    * Server-side watch timeout range (s). The server ends the watch cleanly after a random
    * duration in this range and the reflector resumes from its resourceVersion, which spreads
@@ -277,8 +284,12 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     let resourceVersion = '';
     let cont: string | undefined;
     let pages = 0;
+    const openMs = this.opts.openTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
     try {
       do {
+        timer = setTimeout(() => request.abort(new RequestTimeoutError(`LIST ${this.opts.path}`, openMs)), openMs);
+        timer.unref();
         const page = await this.opts.client.list(
           this.opts.path,
           {
@@ -289,6 +300,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
           },
           request.signal,
         );
+        clearTimeout(timer);
         pages++;
         for (const raw of page.items as R[]) {
           const key = this.upsert(raw);
@@ -303,6 +315,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
       this.needList = true;
       throw request.signal.aborted ? (request.signal.reason as unknown) : err;
     } finally {
+      clearTimeout(timer);
       if (this.request === request) this.request = undefined;
     }
     const vanished: [string, Entry<F>][] = [];
@@ -344,7 +357,10 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
     const timeoutSeconds = Math.round(lo + (hi - lo) * (this.opts.random ?? Math.random)());
     let events = 0;
-    arm();
+    // Until the response headers arrive, the shorter open timeout applies; then the watchdog.
+    const openMs = this.opts.openTimeoutMs ?? 30_000;
+    timer = setTimeout(() => request.abort(new RequestTimeoutError(`WATCH ${this.opts.path}`, openMs)), openMs);
+    timer.unref();
     try {
       await this.opts.client.watch(
         this.opts.path,
@@ -361,6 +377,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
           events++;
           this.onWatchEvent(event);
         },
+        arm,
       );
     } catch (err) {
       // An abort surfaces as a generic AbortError; the signal's reason says who aborted.

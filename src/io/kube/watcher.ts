@@ -53,6 +53,7 @@ export interface WatcherOptions {
   reflector?: {
     pageSize?: number;
     idleTimeoutMs?: number;
+    openTimeoutMs?: number;
     watchTimeoutSeconds?: readonly [number, number];
     backoff?: BackoffOptions;
     sleep?: (ms: number, signal: AbortSignal) => Promise<void>;

@@ -78,6 +78,12 @@ export interface ReflectorOptions<R extends RawObject, F> {
 }
 
 /** Counters for metrics and tests. */
+/** The tuning knobs a caller running several reflectors shares between them. */
+export type ReflectorTuning = Pick<
+  ReflectorOptions<RawObject, unknown>,
+  'pageSize' | 'idleTimeoutMs' | 'openTimeoutMs' | 'watchTimeoutSeconds' | 'backoff' | 'sleep' | 'random'
+>;
+
 export interface ReflectorStats {
   /** Objects held in the cache. */
   objects: number;

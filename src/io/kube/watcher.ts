@@ -16,7 +16,6 @@ import type { CoreV1Event, KubeConfig, V1Deployment, V1Namespace, V1Pod, V1Repli
 import type { WatchSink } from '../../actors/watchSink.js';
 import type { DeploymentFacts, EventFacts, PodFacts, ReplicaSetFacts } from '../../machines/facts.js';
 import { DEFAULT_ANNOTATIONS, type AnnotationNames } from './annotations.js';
-import type { BackoffOptions } from './backoff.js';
 import {
   DEFAULT_WARNING_MAX_AGE_MS,
   DEFAULT_WARNINGS_PER_OBJECT,
@@ -24,7 +23,7 @@ import {
 } from './caches.js';
 import { KubeListWatchClient, type ListWatchClient } from './client.js';
 import { silentLogger, type KubeLogger } from './logger.js';
-import { Reflector, type ReflectorControl, type ReflectorEvent, type ReflectorStats } from './reflector.js';
+import { Reflector, type ReflectorControl, type ReflectorEvent, type ReflectorStats, type ReflectorTuning } from './reflector.js';
 import {
   controllerUid,
   eventLastSeen,
@@ -50,15 +49,7 @@ export interface WatcherOptions {
   /** The API client; defaults to one over `kubeConfig`. */
   client?: ListWatchClient;
   /** Tuning shared by the five reflectors. */
-  reflector?: {
-    pageSize?: number;
-    idleTimeoutMs?: number;
-    openTimeoutMs?: number;
-    watchTimeoutSeconds?: readonly [number, number];
-    backoff?: BackoffOptions;
-    sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
-    random?: () => number;
-  };
+  reflector?: ReflectorTuning;
   /** Warning events: how many per Pod/ReplicaSet (default 3) and how old at most (default 1 h). */
   warnings?: { perObject?: number; maxAgeMs?: number };
 }

@@ -26,9 +26,8 @@ import { trimDeployment } from '../../src/io/kube/trim.js';
 import { rolloutStatus, type RolloutState } from '../../src/machines/rollout.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type DeploymentSpec, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
-import { GATE_PREFIX, GREEN, ORANGE, RED, controllerState, dump, metricWhere, openGate, messageFor, waitForMessage } from '../support/scenario.js';
+import { GATE_PREFIX, GREEN, ORANGE, RED, controllerState, dump, metricWhere, openGate, messageFor, waitForMessage, REVISION_ANNOTATION } from '../support/scenario.js';
 
-const REVISION = 'deployment.kubernetes.io/revision';
 /** Progress deadline of the rollout that is adopted and then fails: Hermod starts a few seconds into it. */
 const DEADLINE = 12;
 /** The shortest Slack outage of the outage scenario. */
@@ -46,7 +45,7 @@ function waitForController(h: Harness, namespace: string, name: string, revision
     `the controller to call ${namespace}/${name} revision ${revision} ${state}`,
     async () => {
       const d = await h.getDeployment(namespace, name);
-      return d.metadata?.annotations?.[REVISION] === String(revision) && rolloutStatus(trimDeployment(d)).state === state;
+      return d.metadata?.annotations?.[REVISION_ANNOTATION] === String(revision) && rolloutStatus(trimDeployment(d)).state === state;
     },
     timeoutMs,
   );

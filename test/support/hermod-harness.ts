@@ -14,10 +14,13 @@ import { startHermod, type Hermod } from '../../src/io/run.js';
 import { FAILURE_LABEL, startCluster, type SimulatedFailure, type TestCluster } from './cluster.js';
 import { startSlackServer, type SlackServer, type StoredMessage } from './slack-server.js';
 
-export const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';
-export const ALERT_ANNOTATION = 'hermod.uswitch.com/alert';
-export const SHA_ANNOTATION = 'hermod.uswitch.com/gitsha';
-export const REPO_ANNOTATION = 'hermod.uswitch.com/gitrepo';
+// The annotation names as Hermod itself knows them (the git ones at their default names).
+export {
+  ALERT_ANNOTATION,
+  DEFAULT_COMMIT_SHA_ANNOTATION as SHA_ANNOTATION,
+  DEFAULT_REPO_URL_ANNOTATION as REPO_ANNOTATION,
+  SLACK_ANNOTATION,
+} from '../../src/io/kube/annotations.js';
 
 export interface DeploymentSpec {
   namespace: string;

@@ -22,7 +22,7 @@ import {
   type Harness,
 } from '../support/hermod-harness.js';
 import type { MessageVersion, StoredMessage } from '../support/slack-server.js';
-import { GREEN, ORANGE, RED, controllerState, dump, metricWhere } from '../support/scenario.js';
+import { GREEN, ORANGE, RED, controllerState, dump } from '../support/scenario.js';
 
 /** Short enough to keep the file quick, long enough that "failing" clearly comes first. */
 const DEADLINE = 14;
@@ -282,8 +282,8 @@ describe('failed rollouts on the real control plane', () => {
       { processed: now.processed - before.processed, success: now.success - before.success, failed: now.failed - before.failed },
       { processed: 11, success: 5, failed: 6 },
     );
-    assert.equal(await metricWhere(h, 'hermod_rollouts_ended_total', { phase: 'failed' }), 6);
-    assert.equal(await metricWhere(h, 'hermod_rollout_duration_seconds', { outcome: 'failed' }, 'hermod_rollout_duration_seconds_count'), 6);
+    assert.equal(await h.metric('hermod_rollouts_ended_total', { phase: 'failed' }), 6);
+    assert.equal(await h.metric('hermod_rollout_duration_seconds', { outcome: 'failed' }, 'hermod_rollout_duration_seconds_count'), 6);
     assert.equal(await h.metric('hermod_rollouts_in_progress'), 0);
   });
 

@@ -26,7 +26,7 @@ import { trimDeployment } from '../../src/io/kube/trim.js';
 import { rolloutStatus, type RolloutState } from '../../src/machines/rollout.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type DeploymentSpec, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
-import { GATE_PREFIX, GREEN, ORANGE, RED, controllerState, dump, metricWhere, openGate, messageFor, waitForMessage, REVISION_ANNOTATION } from '../support/scenario.js';
+import { GATE_PREFIX, GREEN, ORANGE, RED, controllerState, dump, openGate, messageFor, waitForMessage, REVISION_ANNOTATION } from '../support/scenario.js';
 
 /** Progress deadline of the rollout that is adopted and then fails: Hermod starts a few seconds into it. */
 const DEADLINE = 12;
@@ -244,7 +244,7 @@ describe('resilience on the real control plane', () => {
         assert.deepEqual({ kind: event?.involvedObject.kind, name: event?.involvedObject.name }, { kind: 'Namespace', name: c.namespace });
         assert.ok(event?.message?.includes(`"${c.channel}"`) && event.message.includes(c.error), event?.message);
         assert.match(event?.message ?? '', c.advice);
-        assert.ok((await metricWhere(h, 'hermod_slack_permanent_failures_total', { error: c.error })) >= 1, `hermod_slack_permanent_failures_total{error="${c.error}"}`);
+        assert.ok((await h.metric('hermod_slack_permanent_failures_total', { error: c.error })) >= 1, `hermod_slack_permanent_failures_total{error="${c.error}"}`);
       }
 
       // The rollouts in the bad namespaces finished; Slack saw one attempt each, no retry storm.

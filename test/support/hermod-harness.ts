@@ -92,8 +92,11 @@ export interface Harness {
   messages(channel: string): StoredMessage[];
   /** Poll `probe` until it returns something other than undefined/false/null. */
   waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
-  /** The current value of one of Hermod's metrics (sum over labels). */
-  metric(name: string): Promise<number>;
+  /**
+   * The current value of one of Hermod's metrics: the sum of the samples named `sample`
+   * (default `name`; e.g. a histogram's `_count`) whose labels include `labels`.
+   */
+  metric(name: string, labels?: Record<string, string>, sample?: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -183,13 +186,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     getDeployment: (namespace, name) => api<V1Deployment>('GET', `/apis/apps/v1/namespaces/${namespace}/deployments/${name}`),
     messages: (channel) => slack.messages(channel),
     waitFor,
-    async metric(name) {
+    async metric(name, labels = {}, sample = name) {
       const running = hermod;
       if (running === null) throw new Error('Hermod is not running');
       const text = await running.metrics.registry.getSingleMetricAsString(name);
+      const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
       return text
         .split('\n')
-        .filter((line) => line.startsWith(name) && !line.startsWith('#'))
+        .filter((line) => line.split(/[{ ]/, 1)[0] === sample && wanted.every((w) => line.includes(w)))
         .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
     },
     async stop() {

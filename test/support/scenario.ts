@@ -23,18 +23,6 @@ export async function controllerState(h: Harness, namespace: string, name: strin
   return rolloutStatus(trimDeployment(await h.getDeployment(namespace, name))).state;
 }
 
-/** The sum of a metric's samples (`sample`: e.g. a histogram's `_count`) whose labels include `labels`. */
-export async function metricWhere(h: Harness, name: string, labels: Record<string, string>, sample = name): Promise<number> {
-  const running = h.hermod;
-  if (running === null) throw new Error('Hermod is not running');
-  const text = await running.metrics.registry.getSingleMetricAsString(name);
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${sample}{`) && wanted.every((w) => line.includes(w)))
-    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
-}
-
 /** Every version of a message, colour and text, for assertion messages. */
 export function dump(m: StoredMessage | undefined): string {
   return JSON.stringify(m?.history.map((v) => ({ colour: messageColour(v), text: v.text })) ?? null);

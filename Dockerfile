@@ -42,5 +42,5 @@ USER 65532:65532
 EXPOSE 2112
 # node itself is PID 1 (not npm, not a shell), so SIGTERM reaches Hermod's handler.
 # The absolute path: distroless does not put /nodejs/bin on PATH.
-ENTRYPOINT ["/nodejs/bin/node", "--enable-source-maps", "dist/src/io/cli.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--enable-source-maps", "dist/src/io/commands/cli.js"]
 CMD ["run"]

@@ -4,7 +4,7 @@
  * `npm ci && npm start` shows Hermod working instead of an error. An explicit command
  * (`npm start -- check`, `npm start -- --help`) is passed through as given.
  */
-import { main } from '../src/io/cli.js';
+import { main } from '../src/io/commands/cli.js';
 
 const COMMANDS = new Set(['run', 'check', 'notify-test', 'demo']);
 const PASS_THROUGH_FLAGS = new Set(['--help', '-h', '--version', '-v']);

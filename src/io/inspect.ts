@@ -1,7 +1,7 @@
 /**
  * Opt-in live view of the actor system in the Stately inspector (`--inspect ws://HOST:PORT`).
  * Events go to a WebSocket inspector server on a machine you control (for example
- * test/demo/inspector-server.ts, or `createInspectorServer()` from `@statelyai/inspect/server`;
+ * demo/inspector-server.ts, or `createInspectorServer()` from `@statelyai/inspect/server`;
  * the package has no command to run); the page it serves embeds Stately's hosted inspector UI.
  *
  * A cluster produces many observations, so what is sent is trimmed: observations become

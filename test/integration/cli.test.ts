@@ -1,6 +1,6 @@
 /**
  * The `hermod` command line as a user runs it: real processes (`node --import tsx
- * src/io/cli.ts ...`, and `scripts/start.ts` behind `npm start`), the real test control
+ * src/io/commands/cli.ts ...`, and `scripts/start.ts` behind `npm start`), the real test control
  * plane and the local Slack. Exit codes: 0 ok, 1 failure, 2 usage, 3 check found problems.
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { VERSION } from '../../src/io/version.js';
 import { SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 
 const ROOT = process.cwd();
-const CLI = join(ROOT, 'src/io/cli.ts');
+const CLI = join(ROOT, 'src/io/commands/cli.ts');
 const START = join(ROOT, 'scripts/start.ts');
 
 /** The environment without anything that configures Hermod, plus `extra`. */

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { startPageServer, type PageServer } from '../demo/pageServer.js';
-import { COLOURS, rolloutMessage, runShow, SHOW_CHANNELS } from '../demo/show.js';
+import { startPageServer, type PageServer } from '../../demo/pageServer.js';
+import { COLOURS, rolloutMessage, runShow, SHOW_CHANNELS } from '../../demo/show.js';
 import { startHarness, type Harness } from '../support/hermod-harness.js';
 
 const CHROMIUM = '/usr/bin/chromium';

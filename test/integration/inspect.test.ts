@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { createActor, createMachine } from 'xstate';
 import { WebSocket, WebSocketServer } from 'ws';
 import { sanitizeContext, startInspector } from '../../src/io/inspect.js';
-import { startInspectorServer, STATELY_INSPECTOR_URL } from '../demo/inspector-server.js';
+import { startInspectorServer, STATELY_INSPECTOR_URL } from '../../demo/inspector-server.js';
 import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 
 interface Record_ {
@@ -141,7 +141,7 @@ describe('the Stately inspector', () => {
         main,
         [
           `const { resolveConfig } = await import(${src('src/io/config.ts')});`,
-          `const { startHermod } = await import(${src('src/io/run.ts')});`,
+          `const { startHermod } = await import(${src('src/io/commands/run.ts')});`,
           'const flags = JSON.parse(process.env.HERMOD_FLAGS);',
           'const hermod = await startHermod(resolveConfig(flags, {}), { host: "127.0.0.1" });',
           'const deadline = Date.now() + 30000;',
@@ -167,7 +167,7 @@ describe('the Stately inspector', () => {
       const isInspectorLibrary = (url: string) => url.includes('/node_modules/@statelyai/inspect/');
 
       const off = await resolvedIn({});
-      assert.ok(off.some((url) => url.endsWith('/src/io/run.ts')), 'the hook saw Hermod load');
+      assert.ok(off.some((url) => url.endsWith('/src/io/commands/run.ts')), 'the hook saw Hermod load');
       assert.ok(off.some((url) => url.includes('/node_modules/xstate/')), 'the hook saw the actor library load');
       assert.deepEqual(off.filter(isInspectorLibrary), [], 'no inspector code without --inspect');
 
@@ -178,7 +178,7 @@ describe('the Stately inspector', () => {
     }
   });
 
-  it('the loopback inspector bridge (test/demo/inspector-server.ts) relays records to the browser page', async () => {
+  it('the loopback inspector bridge (demo/inspector-server.ts) relays records to the browser page', async () => {
     const bridge = await startInspectorServer({ port: 0 });
     const browser = new WebSocket(bridge.wsUrl);
     const heard: Record_[] = [];

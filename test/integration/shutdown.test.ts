@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { COLOURS } from '../demo/show.js';
+import { COLOURS } from '../../demo/show.js';
 import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 
 const GRACE_PERIOD_MS = 30_000;
@@ -35,7 +35,7 @@ describe('graceful shutdown of hermod run', () => {
     delete env['HERMOD_METRICS_PORT'];
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(process.cwd(), 'src/io/cli.ts'), 'run', '--kubeconfig', h.cluster.kubeconfigPath, '--metrics-port', '0', '--level', 'debug'],
+      ['--import', 'tsx', join(process.cwd(), 'src/io/commands/cli.ts'), 'run', '--kubeconfig', h.cluster.kubeconfigPath, '--metrics-port', '0', '--level', 'debug'],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

@@ -10,7 +10,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import pino from 'pino';
 import { resolveConfig } from '../../src/io/config.js';
 import { createLogger } from '../../src/io/logger.js';
-import { startHermod, type Hermod } from '../../src/io/run.js';
+import { startHermod, type Hermod } from '../../src/io/commands/run.js';
 import { FAILURE_LABEL, startCluster, type SimulatedFailure, type TestCluster } from './cluster.js';
 import { startSlackServer, type SlackServer, type StoredMessage } from './slack-server.js';
 

@@ -302,8 +302,8 @@ describe('Dockerfile', () => {
     const script = entrypoint[entrypoint.length - 1]!;
     const pkg = JSON.parse(read('package.json')) as { bin?: Record<string, string> };
     assert.equal(script, pkg.bin?.['hermod'], 'the entrypoint script is the package bin');
-    // tsc -p tsconfig.build.json compiles src/io/cli.ts to that path, with source maps.
-    assert.equal(script, 'dist/src/io/cli.js');
+    // tsc -p tsconfig.build.json compiles src/io/commands/cli.ts to that path, with source maps.
+    assert.equal(script, 'dist/src/io/commands/cli.js');
     const tsconfig = parse(read('tsconfig.json')) as { compilerOptions: { rootDir: string; outDir: string; sourceMap: boolean } };
     assert.equal(tsconfig.compilerOptions.rootDir, '.');
     assert.equal(tsconfig.compilerOptions.outDir, 'dist');

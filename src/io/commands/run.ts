@@ -4,23 +4,23 @@
  * and signal handling. Nothing here decides anything about rollouts.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createDelivery, type Delivery, type PermanentFailure, type SlackApi } from '../actors/delivery.js';
-import { Supervisor } from '../actors/supervisor.js';
-import { renderRollout } from '../machines/message.js';
-import { redacted, type Config } from './config.js';
-import { dryRunSlackApi } from './dryRun.js';
+import { createDelivery, type Delivery, type PermanentFailure, type SlackApi } from '../../actors/delivery.js';
+import { Supervisor } from '../../actors/supervisor.js';
+import { renderRollout } from '../../machines/message.js';
+import { redacted, type Config } from '../config.js';
+import { dryRunSlackApi } from '../dryRun.js';
 import { EXIT } from './exitCodes.js';
-import { startOpsServer, type OpsServer } from './http.js';
-import { startInspector, type InspectorHandle } from './inspect.js';
-import { namespaceEventRecorder } from './kube/events.js';
-import { loadKubeConfig } from './kube/kubeconfig.js';
-import { createStateStore, stateNamespace, type StateStore } from './kube/stateStore.js';
-import { startWatcher, type Watcher } from './kube/watcher.js';
-import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type HermodMetrics } from './metrics.js';
-import { startSentry, type ErrorReporter } from './sentry.js';
-import { createSlackApi, createSlackClient } from './slack.js';
-import { VERSION } from './version.js';
+import { startOpsServer, type OpsServer } from '../http.js';
+import { startInspector, type InspectorHandle } from '../inspect.js';
+import { namespaceEventRecorder } from '../kube/events.js';
+import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { createStateStore, stateNamespace, type StateStore } from '../kube/stateStore.js';
+import { startWatcher, type Watcher } from '../kube/watcher.js';
+import { createLogger, type Logger } from '../logger.js';
+import { createMetrics, type HermodMetrics } from '../metrics.js';
+import { startSentry, type ErrorReporter } from '../sentry.js';
+import { createSlackApi, createSlackClient } from '../slack.js';
+import { VERSION } from '../version.js';
 
 /** Replace parts of the wiring (tests, the demo). Everything else comes from the configuration. */
 export interface HermodOverrides {

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { SlackServer } from '../support/slack-server.js';
+import type { SlackServer } from '../test/support/slack-server.js';
 
 const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 

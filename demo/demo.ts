@@ -4,11 +4,11 @@
  * changes printed in the terminal as they reach Slack, and a web page on loopback that
  * renders the workspace as Slack would. Ctrl-C stops everything.
  *
- * Loaded by src/io/demoEntry.ts from a source checkout only (the image has no test/).
+ * Loaded by src/io/commands/demo.ts from a source checkout only (the image has no demo/ or test/).
  */
-import type { Config } from '../../src/io/config.js';
-import { EXIT } from '../../src/io/exitCodes.js';
-import { startHarness, type Harness } from '../support/hermod-harness.js';
+import type { Config } from '../src/io/config.js';
+import { EXIT } from '../src/io/commands/exitCodes.js';
+import { startHarness, type Harness } from '../test/support/hermod-harness.js';
 import { startPageServer, type PageServer } from './pageServer.js';
 import { watchSlack, type SlackWatch } from './progress.js';
 import { runShow, SHOW_CHANNELS } from './show.js';

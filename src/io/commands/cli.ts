@@ -6,10 +6,9 @@
  */
 import { cac } from 'cac';
 import { fileURLToPath } from 'node:url';
-import { OPTIONS, ConfigError, resolveConfig, type Config } from './config.js';
-import { VERSION } from './version.js';
+import { OPTIONS, ConfigError, resolveConfig, type Config } from '../config.js';
+import { VERSION } from '../version.js';
 
-export { EXIT } from './exitCodes.js';
 import { EXIT } from './exitCodes.js';
 
 type Command = (config: Config, args: Record<string, unknown>) => Promise<number>;
@@ -56,14 +55,14 @@ export async function main(argv: string[]): Promise<number> {
   );
   withConfigFlags(cli.command('notify-test', 'Post a test message to a Slack channel').option('--channel <channel>', 'Channel name or ID')).action(
     (flags: Record<string, unknown>) => {
-      pending = runCommand(async () => (await import('./notifyTest.js')).notifyTest, flags);
+      pending = runCommand(async () => (await import('./notifySlack.js')).notifySlack, flags);
     },
   );
   withConfigFlags(cli.command('demo', 'Run Hermod against a local control plane and a local Slack, with a scripted show (source checkout only)'))
     .option('--demo-port <port>', 'Port of the demo web page on 127.0.0.1 (default: any free port)')
     .option('--keep', 'Keep running after the show, so the page stays up (Ctrl-C stops)')
     .action((flags: Record<string, unknown>) => {
-      pending = runCommand(async () => (await import('./demoEntry.js')).demo, flags);
+      pending = runCommand(async () => (await import('./demo.js')).demo, flags);
     });
   cli.help();
   cli.version(VERSION);

@@ -5,10 +5,10 @@
  * seconds. Each scene waits on what reached the local Slack, so a scene that does not go as
  * scripted fails with the message it was waiting for.
  */
-import type { Harness } from '../support/hermod-harness.js';
-import { messageColour, REPO_ANNOTATION, SHA_ANNOTATION, SLACK_ANNOTATION, type DeploymentSpec } from '../support/hermod-harness.js';
-import type { StoredMessage } from '../support/slack-server.js';
-import { GREEN, GREY, ORANGE, RED, rolloutUndo } from '../support/scenario.js';
+import type { Harness } from '../test/support/hermod-harness.js';
+import { messageColour, REPO_ANNOTATION, SHA_ANNOTATION, SLACK_ANNOTATION, type DeploymentSpec } from '../test/support/hermod-harness.js';
+import type { StoredMessage } from '../test/support/slack-server.js';
+import { GREEN, GREY, ORANGE, RED, rolloutUndo } from '../test/support/scenario.js';
 
 export const SCENES = ['success', 'crashloop', 'imagepull', 'rollback', 'podsecurity'] as const;
 export type SceneName = (typeof SCENES)[number];

@@ -1,7 +1,7 @@
 /**
  * A Stately inspector bridge on loopback, for `hermod --inspect` (see docs/demo.md):
  *
- *   node --import tsx test/demo/inspector-server.ts [--port 8080]
+ *   node --import tsx demo/inspector-server.ts [--port 8080]
  *   npm start -- --inspect ws://127.0.0.1:8080
  *
  * It does what `createInspectorServer()` from `@statelyai/inspect/server` does (one port:
@@ -96,7 +96,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const i = process.argv.indexOf('--port');
   const port = i === -1 ? 8080 : Number(process.argv[i + 1]);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    console.error('usage: node --import tsx test/demo/inspector-server.ts [--port 8080]');
+    console.error('usage: node --import tsx demo/inspector-server.ts [--port 8080]');
     process.exitCode = 2;
   } else {
     const server = await startInspectorServer({ port });

@@ -1,10 +1,10 @@
 /** `hermod notify-test --channel C`: post a test message, to check the token and the channel. */
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 import { EXIT } from './exitCodes.js';
-import { renderTestMessage } from '../machines/message.js';
-import { createSlackApi, createSlackClient } from './slack.js';
+import { renderTestMessage } from '../../machines/message.js';
+import { createSlackApi, createSlackClient } from '../slack.js';
 
-export async function notifyTest(config: Config, flags: Record<string, unknown>, out: (line: string) => void = console.log): Promise<number> {
+export async function notifySlack(config: Config, flags: Record<string, unknown>, out: (line: string) => void = console.log): Promise<number> {
   const channel = typeof flags['channel'] === 'string' || typeof flags['channel'] === 'number' ? String(flags['channel']) : '';
   if (channel === '') {
     console.error('hermod notify-test: --channel <name or ID> is required');

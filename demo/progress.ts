@@ -2,7 +2,7 @@
  * The demo's terminal view: one line per change in the local Slack (a message posted, a
  * new version of it, a thread reply), read by polling the Slack server's state in-process.
  */
-import type { SlackServer, StoredMessage } from '../support/slack-server.js';
+import type { SlackServer, StoredMessage } from '../test/support/slack-server.js';
 
 /** The emoji Hermod uses, as a terminal shows them. */
 const EMOJI: Record<string, string> = {

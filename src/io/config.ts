@@ -4,11 +4,11 @@
  * token, the Sentry DSN) come only from the environment, never from flags, so they do not
  * show up in `ps` or in a Pod spec's args.
  */
+import { DEFAULT_COMMIT_SHA_ANNOTATION, DEFAULT_REPO_URL_ANNOTATION, type AnnotationNames } from '../machines/annotations.js';
+import { MESSAGE_MODES, type MessageMode } from '../machines/message.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const MESSAGE_MODES = ['update', 'post'] as const;
-export type MessageMode = (typeof MESSAGE_MODES)[number];
 
 export interface Config {
   kubeconfig: string | null;
@@ -68,7 +68,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'repo-url-annotation',
     env: 'HERMOD_REPO_URL_ANNOTATION',
     kind: 'string',
-    default: 'hermod.uswitch.com/gitrepo',
+    default: DEFAULT_REPO_URL_ANNOTATION,
     description: 'Deployment annotation holding the git repository URL, used for commit and pull-request links.',
   },
   {
@@ -76,7 +76,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'commit-sha-annotation',
     env: 'HERMOD_COMMIT_SHA_ANNOTATION',
     kind: 'string',
-    default: 'hermod.uswitch.com/gitsha',
+    default: DEFAULT_COMMIT_SHA_ANNOTATION,
     description: 'Deployment annotation holding the deployed commit SHA.',
   },
   {
@@ -214,6 +214,11 @@ export function resolveConfig(flags: Record<string, unknown>, env: NodeJS.Proces
     throw new ConfigError(`environment variable SLACK_API_URL must be an http(s) URL, got "${resolved.slackApiUrl}"`);
   }
   return resolved;
+}
+
+/** The git annotation names the flags chose (`--commit-sha-annotation`, `--repo-url-annotation`). */
+export function annotationNames(config: Config): AnnotationNames {
+  return { commitSha: config.commitShaAnnotation, repoUrl: config.repoUrlAnnotation };
 }
 
 /** `repo-url-annotation` -> `repoUrlAnnotation`, as cac names parsed options. */

@@ -3,7 +3,7 @@
  * sending it. The delivery layer above it runs unchanged (pacing, coalescing, threads).
  */
 import type { SlackApi } from '../actors/delivery.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../actors/logger.js';
 
 export function dryRunSlackApi(logger: Logger): SlackApi {
   let sequence = 0;

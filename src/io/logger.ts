@@ -1,12 +1,12 @@
 /**
- * Hermod's one logger: pino, JSON lines on stdout. Secrets never reach a log line: known
+ * Hermod's one logger: pino, JSON lines on stdout. Code depends on the Logger shape of
+ * src/actors/logger.ts; only the wiring (src/io/commands/run.ts) needs pino's own type, for
+ * `child()`. Secrets never reach a log line: known
  * secret paths are redacted, and errors are reduced to their message, code and stack (an
  * HTTP client error can carry request headers, and with them the Slack token).
  */
 import pino, { type Logger as PinoLogger } from 'pino';
 import type { LogLevel } from './config.js';
-
-export type Logger = PinoLogger;
 
 const REDACT = [
   'token',
@@ -35,7 +35,7 @@ export function serializeError(err: unknown): Record<string, unknown> {
   };
 }
 
-export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): PinoLogger {
   return pino(
     {
       level,

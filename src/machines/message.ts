@@ -9,6 +9,7 @@
  * through ./mrkdwn.ts, and every part is kept within Slack's size limits with a visible
  * marker where something was cut.
  */
+import { SLACK_ANNOTATION, type AnnotationNames } from './annotations.js';
 import type { ProblemGroup, RolloutPhase, RolloutView } from './notification.js';
 import { isFinalPhase } from './notification.js';
 import {
@@ -29,7 +30,8 @@ import {
  * is the same in both modes: each message states the phase on its own, so it reads well
  * either way. The option exists so wording can diverge later without changing callers.
  */
-export type MessageMode = 'update' | 'post';
+export const MESSAGE_MODES = ['update', 'post'] as const;
+export type MessageMode = (typeof MESSAGE_MODES)[number];
 
 export interface RenderOptions {
   /** CLUSTER_NAME; null (or empty) leaves the cluster out of the sentences. */
@@ -37,7 +39,7 @@ export interface RenderOptions {
   /** --git-annotation-warning: say so in failure messages when the git annotations are missing. */
   gitAnnotationWarning: boolean;
   /** The configured annotation names, for the warning text. */
-  annotationNames: { commitSha: string; repoUrl: string };
+  annotationNames: AnnotationNames;
   mode: MessageMode;
 }
 
@@ -141,9 +143,6 @@ const PROBLEM_OVERHEAD = 80;
 const CLUSTER_MAX = 120;
 /** Longest inline value such as a reason or container name (Kubernetes names are at most 253). */
 const INLINE_MAX = 300;
-
-/** The namespace annotation that turns Hermod on, for the `untracked` text. */
-const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';
 
 /**
  * Renders one rollout's message.

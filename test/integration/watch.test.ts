@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import type { WatchSink } from '../../src/actors/watchSink.js';
 import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
-import type { KubeLogger } from '../../src/io/kube/logger.js';
+import type { Logger } from '../../src/actors/logger.js';
 import { startWatcher, type Watcher } from '../../src/io/kube/watcher.js';
 import type { RolloutObservation } from '../../src/machines/facts.js';
 import { FAILURE_LABEL, TEST_USER, startCluster, type TestCluster } from '../support/cluster.js';
@@ -136,7 +136,7 @@ function deploymentManifest(name: string, opts: { replicas?: number; image?: str
 }
 
 const logLines: string[] = [];
-const logger: KubeLogger = {
+const logger: Logger = {
   debug: () => {},
   info: (obj, msg) => logLines.push(`info ${msg} ${JSON.stringify(obj)}`),
   warn: (obj, msg) => logLines.push(`warn ${msg} ${JSON.stringify(obj, (_k, v: unknown) => (v instanceof Error ? v.message : v))}`),

@@ -20,7 +20,7 @@ export {
   DEFAULT_COMMIT_SHA_ANNOTATION as SHA_ANNOTATION,
   DEFAULT_REPO_URL_ANNOTATION as REPO_ANNOTATION,
   SLACK_ANNOTATION,
-} from '../../src/io/kube/annotations.js';
+} from '../../src/machines/annotations.js';
 
 export interface DeploymentSpec {
   namespace: string;

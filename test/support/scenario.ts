@@ -15,8 +15,8 @@ export const GREEN = PHASE_COLOURS.succeeded;
 export const RED = PHASE_COLOURS.failed;
 export const GREY = PHASE_COLOURS.superseded;
 
-export { REVISION_ANNOTATION } from '../../src/io/kube/annotations.js';
-import { REVISION_ANNOTATION } from '../../src/io/kube/annotations.js';
+export { REVISION_ANNOTATION } from '../../src/machines/annotations.js';
+import { REVISION_ANNOTATION } from '../../src/machines/annotations.js';
 
 /** The controller's verdict on a Deployment, read the way `kubectl rollout status` reads it. */
 export async function controllerState(h: Harness, namespace: string, name: string): Promise<RolloutState> {

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { namespaceEventRecorder } from '../../src/io/kube/events.js';
-import type { KubeLogger } from '../../src/io/kube/logger.js';
+import type { Logger } from '../../src/actors/logger.js';
 
 interface PostedEvent {
   metadata: { namespace?: string; generateName?: string };
@@ -84,7 +84,7 @@ function kubeConfigFor(server: string): KubeConfig {
   return kc;
 }
 
-function recordingLogger(): KubeLogger & { warnings: Array<{ obj: object; msg?: string }> } {
+function recordingLogger(): Logger & { warnings: Array<{ obj: object; msg?: string }> } {
   const warnings: Array<{ obj: object; msg?: string }> = [];
   return { warnings, debug() {}, info() {}, error() {}, warn: (obj, msg) => void warnings.push({ obj, msg }) };
 }

@@ -7,7 +7,7 @@ import { AuthorizationV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-no
 import { EXIT } from './exitCodes.js';
 import type { Config } from '../config.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
-import { ALERT_ANNOTATION, SLACK_ANNOTATION } from '../kube/annotations.js';
+import { ALERT_ANNOTATION, SLACK_ANNOTATION } from '../../machines/annotations.js';
 import { createSlackClient } from '../slack.js';
 
 /** What Hermod's watch layer and Event recorder call; example/clusterrole.yaml grants exactly this. */

@@ -7,7 +7,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createDelivery, type Delivery, type PermanentFailure, type SlackApi } from '../../actors/delivery.js';
 import { Supervisor } from '../../actors/supervisor.js';
 import { renderRollout } from '../../machines/message.js';
-import { redacted, type Config } from '../config.js';
+import { annotationNames, redacted, type Config } from '../config.js';
+import { SLACK_ANNOTATION } from '../../machines/annotations.js';
 import { dryRunSlackApi } from '../dryRun.js';
 import { EXIT } from './exitCodes.js';
 import { startOpsServer, type OpsServer } from '../http.js';
@@ -16,7 +17,9 @@ import { namespaceEventRecorder } from '../kube/events.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { createStateStore, stateNamespace, type StateStore } from '../kube/stateStore.js';
 import { startWatcher, type Watcher } from '../kube/watcher.js';
-import { createLogger, type Logger } from '../logger.js';
+import type { Logger as PinoLogger } from 'pino';
+import type { Logger } from '../../actors/logger.js';
+import { createLogger } from '../logger.js';
 import { createMetrics, type HermodMetrics } from '../metrics.js';
 import { startSentry, type ErrorReporter } from '../sentry.js';
 import { createSlackApi, createSlackClient } from '../slack.js';
@@ -24,7 +27,7 @@ import { VERSION } from '../version.js';
 
 /** Replace parts of the wiring (tests, the demo). Everything else comes from the configuration. */
 export interface HermodOverrides {
-  logger?: Logger;
+  logger?: PinoLogger;
   kubeConfig?: KubeConfig;
   slack?: SlackApi;
   /** Bind the ops server to this host (default all interfaces, as in a Pod). */
@@ -35,7 +38,7 @@ export interface HermodOverrides {
 
 export interface Hermod {
   readonly config: Config;
-  readonly logger: Logger;
+  readonly logger: PinoLogger;
   readonly metrics: HermodMetrics;
   readonly supervisor: Supervisor;
   readonly delivery: Delivery;
@@ -66,7 +69,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
   const renderOptions = {
     cluster: config.clusterName,
     gitAnnotationWarning: config.gitAnnotationWarning,
-    annotationNames: { commitSha: config.commitShaAnnotation, repoUrl: config.repoUrlAnnotation },
+    annotationNames: annotationNames(config),
     mode: config.messageMode,
   };
   const stateNs = stateNamespace(config.stateNamespace);
@@ -111,7 +114,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
   const watcher: Watcher = startWatcher({
     kubeConfig,
     sink: supervisor,
-    annotations: { commitSha: config.commitShaAnnotation, repoUrl: config.repoUrlAnnotation },
+    annotations: annotationNames(config),
     logger: logger.child({ component: 'watch' }),
   });
   metrics.watchCaches(() => watcher.stats().objects);
@@ -219,7 +222,7 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'
   }
 }
 
-function slackApiFor(config: Config, logger: Logger): SlackApi {
+function slackApiFor(config: Config, logger: PinoLogger): SlackApi {
   if (config.slackToken === null) throw new Error('SLACK_TOKEN is not set');
   return createSlackApi(createSlackClient({ token: config.slackToken, slackApiUrl: config.slackApiUrl, logger: logger.child({ component: 'slack' }) }));
 }
@@ -235,7 +238,7 @@ function onPermanentFailure(
       : failure.error === 'not_in_channel'
         ? `invite the Hermod app to ${failure.channel}`
         : failure.error === 'channel_not_found'
-          ? `check the channel in the hermod.uswitch.com/slack annotation ("${failure.channel}")`
+          ? `check the channel in the ${SLACK_ANNOTATION} annotation ("${failure.channel}")`
           : `Slack refused channel "${failure.channel}"`;
   deps.logger.error({ channel: failure.channel, error: failure.error, namespaces: failure.namespaces }, `Slack delivery failed permanently: ${advice}`);
   deps.reporter.report(new Error(`Slack ${failure.error} for channel ${failure.channel}`), {

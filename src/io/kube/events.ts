@@ -5,7 +5,7 @@
  * makes to the cluster, and never to a workload (RBAC: create/patch on events).
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import type { KubeLogger } from './logger.js';
+import type { Logger } from '../../actors/logger.js';
 
 export interface NamespaceEventRecorder {
   warn(namespace: string, reason: string, message: string): Promise<void>;
@@ -16,7 +16,7 @@ const MAX_MESSAGE = 1024;
 
 export function namespaceEventRecorder(
   kubeConfig: KubeConfig,
-  options: { logger: KubeLogger; now?: () => number; repeatAfterMs?: number },
+  options: { logger: Logger; now?: () => number; repeatAfterMs?: number },
 ): NamespaceEventRecorder {
   const api = kubeConfig.makeApiClient(CoreV1Api);
   const now = options.now ?? Date.now;

@@ -15,7 +15,7 @@ import { setTimeout as sleepPromise } from 'node:timers/promises';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { watchStatusError, type ListWatchClient, type WatchEvent } from './client.js';
 import { RequestTimeoutError, WatchIdleError, isResourceExpired } from './errors.js';
-import { silentLogger, type KubeLogger } from './logger.js';
+import { silentLogger, type Logger } from '../../actors/logger.js';
 
 /** The metadata a reflector reads from every raw object. */
 export interface RawObject {
@@ -52,7 +52,7 @@ export interface ReflectorOptions<R extends RawObject, F> {
   onEvent: (event: ReflectorEvent<F>) => void;
   /** Called after each completed LIST (the first one makes the reflector synced). */
   onListed?: () => void;
-  logger?: KubeLogger;
+  logger?: Logger;
   /** LIST page size (`limit`). Default 500. */
   pageSize?: number;
   /** Watchdog: restart a watch that delivered no event or bookmark for this long (ms). Default 300,000. */
@@ -124,7 +124,7 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export class Reflector<R extends RawObject, F> implements ReflectorControl {
   readonly name: string;
   private readonly store = new Map<string, Entry<F>>();
-  private readonly log: KubeLogger;
+  private readonly log: Logger;
   private readonly opts: ReflectorOptions<R, F>;
   private rv = '';
   private needList = true;

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { DeliverySnapshot } from '../../actors/delivery.js';
 import { FINAL_PHASES } from '../../machines/notification.js';
-import type { KubeLogger } from './logger.js';
+import type { Logger } from '../../actors/logger.js';
 
 /** The ConfigMap's name; example/role.yaml and the chart grant get/update on this name only. */
 export const DEFAULT_STATE_NAME = 'hermod-state';
@@ -32,7 +32,7 @@ export interface StateStoreOptions {
   kubeConfig: KubeConfig;
   namespace: string;
   name?: string;
-  logger: KubeLogger;
+  logger: Logger;
   /** Size cap of the stored JSON in bytes (default MAX_STATE_BYTES). */
   maxBytes?: number;
 }

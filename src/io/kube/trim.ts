@@ -32,7 +32,7 @@ import {
   REVISION_HISTORY_ANNOTATION,
   SLACK_ANNOTATION,
   type AnnotationNames,
-} from './annotations.js';
+} from '../../machines/annotations.js';
 
 /** The API's default for spec.replicas. */
 export const DEFAULT_REPLICAS = 1;

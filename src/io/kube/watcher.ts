@@ -15,14 +15,14 @@
 import type { CoreV1Event, KubeConfig, V1Deployment, V1Namespace, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { WatchSink } from '../../actors/watchSink.js';
 import type { DeploymentFacts, EventFacts, PodFacts, ReplicaSetFacts } from '../../machines/facts.js';
-import { DEFAULT_ANNOTATIONS, type AnnotationNames } from './annotations.js';
+import { DEFAULT_ANNOTATIONS, type AnnotationNames } from '../../machines/annotations.js';
 import {
   DEFAULT_WARNING_MAX_AGE_MS,
   DEFAULT_WARNINGS_PER_OBJECT,
   RolloutIndex,
 } from './caches.js';
 import { KubeListWatchClient, type ListWatchClient } from './client.js';
-import { silentLogger, type KubeLogger } from './logger.js';
+import { silentLogger, type Logger } from '../../actors/logger.js';
 import { Reflector, type ReflectorControl, type ReflectorEvent, type ReflectorStats, type ReflectorTuning } from './reflector.js';
 import {
   controllerUid,
@@ -43,7 +43,7 @@ export interface WatcherOptions {
   sink: WatchSink;
   /** Names of the git annotations (flags `--commit-sha-annotation`, `--repo-url-annotation`). */
   annotations?: AnnotationNames;
-  logger?: KubeLogger;
+  logger?: Logger;
   /** Clock (ms since the epoch) stamped on observations and used to age warnings. */
   now?: () => number;
   /** The API client; defaults to one over `kubeConfig`. */

@@ -1,4 +1,8 @@
-/** The annotation names Hermod reads. Hermod never writes any annotation. */
+/**
+ * The annotation names Hermod reads, in one place: the innermost layer that needs them (the
+ * message text names them), imported by the watch layer, the config defaults and `hermod check`.
+ * Hermod never writes any annotation.
+ */
 
 /** On a Namespace: the Slack channel; a non-empty value turns Hermod on for the namespace. */
 export const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';

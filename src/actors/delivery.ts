@@ -13,6 +13,7 @@
  * hooks, the clock. Decisions are in src/machines/channelPolicy.ts; see
  * docs/adr/0003-slack-delivery.md for why.
  */
+import { fnv1a } from '../machines/hash.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { channelMachine, methodOf, type ChannelEmitted, type ChannelRestore, type SlackMethod, type SlackOutcome } from '../machines/channelMachine.js';
@@ -170,9 +171,7 @@ function systemIdOf(key: string): string {
 }
 
 function seedOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h >>> 0 || 1;
+  return fnv1a(key) || 1;
 }
 
 type ChannelActor = Actor<typeof channelMachine>;

@@ -12,6 +12,7 @@
  * Everything here is plain data in, plain data out (the machine's context is serialisable).
  */
 import type { AlertLevel } from './facts.js';
+import { fnv1a } from './hash.js';
 import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
 import { isFinalPhase, type RolloutPhase } from './notification.js';
 
@@ -494,10 +495,5 @@ export function backoffDelay(attempt: number, seed: number, config: Pick<Channel
 /** FNV-1a over a JSON rendering: a short stable key for "did this content change". */
 export function contentHash(value: unknown): string {
   const text = JSON.stringify(value) ?? '';
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return `${(h >>> 0).toString(16)}:${text.length}`;
+  return `${fnv1a(text).toString(16)}:${text.length}`;
 }

@@ -12,31 +12,17 @@
  *   Deployment is observed and `sink.synced()` is called, once.
  * - Read-only: only LIST and WATCH requests are ever sent.
  */
-import type { CoreV1Event, KubeConfig, V1Deployment, V1Namespace, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { WatchSink } from '../../actors/watchSink.js';
-import type { DeploymentFacts, EventFacts, PodFacts, ReplicaSetFacts } from '../../machines/facts.js';
-import { DEFAULT_ANNOTATIONS, type AnnotationNames } from '../../machines/annotations.js';
-import {
-  DEFAULT_WARNING_MAX_AGE_MS,
-  DEFAULT_WARNINGS_PER_OBJECT,
-  RolloutIndex,
-} from './caches.js';
-import { KubeListWatchClient, type ListWatchClient } from './client.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../../actors/logger.js';
-import { Reflector, type ReflectorControl, type ReflectorEvent, type ReflectorStats, type ReflectorTuning } from './reflector.js';
-import {
-  controllerUid,
-  eventLastSeen,
-  trimDeployment,
-  trimEvent,
-  trimNamespace,
-  trimPod,
-  trimReplicaSet,
-  type NamespaceFacts,
-} from './trim.js';
-
-/** The kinds Hermod watches, as named in statistics and logs. */
-export type WatchedKind = 'namespaces' | 'deployments' | 'replicasets' | 'pods' | 'events';
+import type { WatchSink } from '../../actors/watchSink.js';
+import { DEFAULT_ANNOTATIONS, type AnnotationNames } from '../../machines/annotations.js';
+import type { EventFacts } from '../../machines/facts.js';
+import { DEFAULT_WARNING_MAX_AGE_MS, DEFAULT_WARNINGS_PER_OBJECT, RolloutIndex } from './caches.js';
+import { KubeListWatchClient, type ListWatchClient } from './client.js';
+import { NamespaceTracker } from './namespaceTracker.js';
+import type { ReflectorControl, ReflectorStats, ReflectorTuning } from './reflector.js';
+import { createReflectors, WORKLOAD_KINDS, type WatchedKind } from './reflectors.js';
+import { SinkFeed } from './sinkFeed.js';
 
 export interface WatcherOptions {
   kubeConfig: KubeConfig;
@@ -76,30 +62,27 @@ export interface Watcher {
   stats(): WatcherStats;
 }
 
-const NAMESPACED: readonly WatchedKind[] = ['deployments', 'replicasets', 'pods', 'events'];
 // How often Warning events older than the age limit are pruned from the cache.
 const EVENT_SWEEP_MS = 5 * 60 * 1000;
 
 /**
  * Starts watching in the background and returns at once. Failures are logged and retried
  * with backoff forever; `whenSynced()` tells when the world has been seen once.
+ *
+ * The jobs live apart: ./reflectors.ts (what is watched and kept), ./namespaceTracker.ts
+ * (which namespaces count), ./sinkFeed.ts (coalescing and the sink), ./caches.ts (the
+ * index observations are assembled from). This function wires them and owns the lifecycle.
  */
 export function startWatcher(options: WatcherOptions): Watcher {
-  const { sink } = options;
   const log = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const names = options.annotations ?? DEFAULT_ANNOTATIONS;
-  const client = options.client ?? new KubeListWatchClient(options.kubeConfig);
   const maxAgeMs = options.warnings?.maxAgeMs ?? DEFAULT_WARNING_MAX_AGE_MS;
-  const idx = new RolloutIndex({ perObject: options.warnings?.perObject ?? DEFAULT_WARNINGS_PER_OBJECT, maxAgeMs });
+  const index = new RolloutIndex({ perObject: options.warnings?.perObject ?? DEFAULT_WARNINGS_PER_OBJECT, maxAgeMs });
+  const feed = new SinkFeed({ sink: options.sink, index, logger: log, now });
 
   let stopped = false;
   let synced = false;
-  let namespacedStarted = false;
-  let observations = 0;
-  const dirty = new Set<string>();
-  let flushScheduled: NodeJS.Immediate | undefined;
-  let relistScheduled: NodeJS.Immediate | undefined;
   let resolveSynced!: () => void;
   let rejectSynced!: (err: Error) => void;
   const syncedPromise = new Promise<void>((resolve, reject) => {
@@ -108,183 +91,57 @@ export function startWatcher(options: WatcherOptions): Watcher {
   });
   syncedPromise.catch(() => {}); // whoever awaits it sees the rejection; nobody else must.
 
-  const common = { client, logger: log, ...options.reflector };
-  const tracked = (namespace: string | undefined): boolean => namespace !== undefined && idx.isTracked(namespace);
-
-  // ---- sink side: coalesced per Deployment, flushed within the same tick -------------------
-
-  const markDirty = (uids: readonly string[]): void => {
-    if (!synced || stopped || uids.length === 0) return;
-    for (const uid of uids) dirty.add(uid);
-    flushScheduled ??= setImmediate(flush);
-  };
-
-  function flush(): void {
-    flushScheduled = undefined;
-    if (stopped) return;
-    const uids = [...dirty];
-    dirty.clear();
-    const at = now();
-    for (const uid of uids) observe(uid, at);
-  }
-
-  function observe(uid: string, at: number): void {
-    const obs = idx.observation(uid, at);
-    if (!obs) return;
-    observations++;
-    try {
-      sink.observe(obs);
-    } catch (err) {
-      log.error({ err, deployment: `${obs.deployment.namespace}/${obs.deployment.name}` }, 'sink.observe threw');
-    }
-  }
-
-  function callSink(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      log.error({ err }, `sink.${what} threw`);
-    }
-  }
-
-  // ---- namespaces ---------------------------------------------------------------------------
-
-  function onNamespace(e: ReflectorEvent<NamespaceFacts>): void {
-    const before = e.type === 'add' ? undefined : e.old;
-    const after = e.type === 'delete' ? undefined : e.facts;
-    if (after) idx.setNamespace(after);
-    else if (before) idx.deleteNamespace(before.name);
-    const name = (after ?? before)?.name ?? '';
-    const was = before?.channel !== undefined;
-    const is = after?.channel !== undefined;
-    if (!was && is) {
-      log.info({ namespace: name, channel: after?.channel }, 'namespace tracked');
-      // Its workloads were filtered out so far: list again so they appear.
-      if (namespacedStarted) scheduleRelist();
-    } else if (was && !is) {
-      untrack(name);
-    } else if (was && is && (before?.channel !== after?.channel || before?.alert !== after?.alert)) {
-      // Target changes apply to the next message: re-observe so the actors learn them now.
-      markDirty(idx.deploymentUidsIn(name));
-    }
-  }
-
-  function untrack(namespace: string): void {
-    log.info({ namespace }, 'namespace no longer tracked; dropping its cached objects');
-    for (const uid of idx.deploymentUidsIn(namespace)) dirty.delete(uid);
-    idx.dropNamespaceObjects(namespace);
-    const inNamespace = (f: { namespace: string }): boolean => f.namespace === namespace;
-    deployments.prune(inNamespace);
-    replicaSets.prune(inNamespace);
-    pods.prune(inNamespace);
-    events.prune(inNamespace);
-    if (synced && !stopped) callSink('namespaceUntracked', () => sink.namespaceUntracked(namespace, now()));
-  }
-
-  function scheduleRelist(): void {
-    // One relist per burst of namespaces becoming tracked.
-    relistScheduled ??= setImmediate(() => {
-      relistScheduled = undefined;
-      if (stopped) return;
-      for (const r of [deployments, replicaSets, pods, events]) r.relist();
-    });
-  }
-
-  // ---- reflectors ---------------------------------------------------------------------------
-
-  const namespaces = new Reflector<V1Namespace, NamespaceFacts>({
-    ...common,
-    name: 'namespaces',
-    path: '/api/v1/namespaces',
-    transform: trimNamespace,
-    onEvent: onNamespace,
-    onListed: () => startNamespaced(),
-  });
-
-  const deployments = new Reflector<V1Deployment, DeploymentFacts>({
-    ...common,
-    name: 'deployments',
-    path: '/apis/apps/v1/deployments',
-    filter: (d) => tracked(d.metadata?.namespace),
-    transform: (d) => trimDeployment(d, names),
-    onEvent: (e) => {
-      if (e.type === 'delete') {
-        idx.applyDeployment(e);
-        dirty.delete(e.key);
-        const { namespace, name, uid } = e.old;
-        if (synced && !stopped) callSink('deploymentDeleted', () => sink.deploymentDeleted({ namespace, name, uid }, now()));
-        return;
-      }
-      markDirty(idx.applyDeployment(e));
+  const namespaces = new NamespaceTracker({
+    index,
+    feed,
+    logger: log,
+    startWorkloads: () => {
+      for (const kind of WORKLOAD_KINDS) reflectors[kind].start();
     },
-    onListed: checkSynced,
-  });
-
-  const replicaSets = new Reflector<V1ReplicaSet, ReplicaSetFacts>({
-    ...common,
-    name: 'replicasets',
-    path: '/apis/apps/v1/replicasets',
-    // Only ReplicaSets a Deployment controls can be a rollout's new ReplicaSet.
-    filter: (rs) => tracked(rs.metadata?.namespace) && controllerUid(rs.metadata, 'Deployment') !== undefined,
-    transform: trimReplicaSet,
-    onEvent: (e) => markDirty(idx.applyReplicaSet(e)),
-    onListed: checkSynced,
-  });
-
-  const pods = new Reflector<V1Pod, PodFacts>({
-    ...common,
-    name: 'pods',
-    path: '/api/v1/pods',
-    // Only Pods a ReplicaSet controls can belong to a rollout (not Jobs', StatefulSets', bare Pods).
-    filter: (p) => tracked(p.metadata?.namespace) && controllerUid(p.metadata, 'ReplicaSet') !== undefined,
-    transform: trimPod,
-    onEvent: (e) => markDirty(idx.applyPod(e)),
-    onListed: checkSynced,
-  });
-
-  const events = new Reflector<CoreV1Event, EventFacts>({
-    ...common,
-    name: 'events',
-    path: '/api/v1/events',
-    fieldSelector: 'type=Warning',
-    filter: (ev) => {
-      const kind = ev.involvedObject?.kind;
-      if (kind !== 'Pod' && kind !== 'ReplicaSet') return false;
-      if (!tracked(ev.metadata?.namespace ?? ev.involvedObject?.namespace)) return false;
-      return eventLastSeen(ev) >= now() - maxAgeMs;
+    relistWorkloads: () => {
+      for (const kind of WORKLOAD_KINDS) reflectors[kind].relist();
     },
-    transform: trimEvent,
-    onEvent: (e) => markDirty(idx.applyEvent(e)),
-    onListed: checkSynced,
+    pruneWorkloads: (namespace) => {
+      const inNamespace = (f: { namespace: string }): boolean => f.namespace === namespace;
+      for (const kind of WORKLOAD_KINDS) reflectors[kind].prune(inNamespace);
+    },
   });
 
-  const byKind: Record<WatchedKind, ReflectorControl> = {
-    namespaces,
-    deployments,
-    replicasets: replicaSets,
-    pods,
-    events,
-  };
-
-  function startNamespaced(): void {
-    // Workloads are listed once namespaces are known, so the first lists filter correctly.
-    if (namespacedStarted || stopped) return;
-    namespacedStarted = true;
-    for (const kind of NAMESPACED) byKind[kind].start();
-  }
+  const reflectors = createReflectors({
+    client: options.client ?? new KubeListWatchClient(options.kubeConfig),
+    logger: log,
+    ...(options.reflector !== undefined ? { tuning: options.reflector } : {}),
+    annotations: names,
+    isTracked: (namespace) => index.isTracked(namespace),
+    isRecent: (lastSeen) => lastSeen >= now() - maxAgeMs,
+    on: {
+      namespace: (e) => namespaces.onEvent(e),
+      namespacesListed: () => namespaces.onListed(),
+      deployment: (e) => {
+        if (e.type === 'delete') {
+          index.applyDeployment(e);
+          feed.forget(e.key);
+          const { namespace, name, uid } = e.old;
+          feed.deploymentDeleted({ namespace, name, uid });
+          return;
+        }
+        feed.markDirty(index.applyDeployment(e));
+      },
+      replicaSet: (e) => feed.markDirty(index.applyReplicaSet(e)),
+      pod: (e) => feed.markDirty(index.applyPod(e)),
+      event: (e) => feed.markDirty(index.applyEvent(e)),
+      workloadListed: checkSynced,
+    },
+  });
+  const all: Record<WatchedKind, ReflectorControl> = reflectors;
 
   function checkSynced(): void {
     if (synced || stopped) return;
-    if (!NAMESPACED.every((k) => byKind[k].hasSynced)) return;
+    if (!WORKLOAD_KINDS.every((k) => reflectors[k].hasSynced)) return;
     synced = true;
-    const at = now();
-    let count = 0;
-    for (const uid of idx.deployments.keys()) {
-      observe(uid, at);
-      count++;
-    }
-    log.info({ deployments: count, objects: idx.counts() }, 'caches synced; observations are live');
-    callSink('synced', () => sink.synced());
+    const count = feed.goLive();
+    log.info({ deployments: count, objects: index.counts() }, 'caches synced; observations are live');
+    feed.synced();
     resolveSynced();
   }
 
@@ -292,12 +149,12 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const sweep = setInterval(() => {
     const oldest = now() - maxAgeMs;
     const stale = (ev: EventFacts): boolean => ev.lastSeen < oldest;
-    for (const [key, ev] of idx.events) if (stale(ev)) idx.applyEvent({ type: 'delete', key, old: ev });
-    events.prune(stale);
+    for (const [key, ev] of index.events) if (stale(ev)) index.applyEvent({ type: 'delete', key, old: ev });
+    reflectors.events.prune(stale);
   }, EVENT_SWEEP_MS);
   sweep.unref();
 
-  namespaces.start();
+  reflectors.namespaces.start();
   log.info({ annotations: names }, 'watching namespaces, deployments, replicasets, pods and warning events');
 
   return {
@@ -307,17 +164,16 @@ export function startWatcher(options: WatcherOptions): Watcher {
       if (stopped) return;
       stopped = true;
       clearInterval(sweep);
-      if (flushScheduled) clearImmediate(flushScheduled);
-      if (relistScheduled) clearImmediate(relistScheduled);
-      dirty.clear();
+      namespaces.stop();
+      feed.stop();
       if (!synced) rejectSynced(new Error('watcher stopped before its caches synced'));
-      await Promise.all(Object.values(byKind).map((r) => r.stop()));
+      await Promise.all(Object.values(all).map((r) => r.stop()));
     },
     stats() {
-      const objects = idx.counts();
-      const reflectors = {} as Record<WatchedKind, ReflectorStats>;
-      for (const kind of Object.keys(byKind) as WatchedKind[]) reflectors[kind] = byKind[kind].stats();
-      return { synced, objects, reflectors, observations };
+      const objects = index.counts();
+      const stats = {} as Record<WatchedKind, ReflectorStats>;
+      for (const kind of Object.keys(all) as WatchedKind[]) stats[kind] = all[kind].stats();
+      return { synced, objects, reflectors: stats, observations: feed.observations };
     },
   };
 }

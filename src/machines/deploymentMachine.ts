@@ -74,14 +74,16 @@ function timeOf(event: DeploymentEvent): number {
   return event.type === 'deployment.observed' ? event.observation.at : event.at;
 }
 
-// diagnose() walks the Pods; several guards of one transition ask about the same observation.
-const diagnoses = new WeakMap<RolloutObservation, Diagnosis>();
+// diagnose() walks the Pods; several guards and actions of one transition ask about the same
+// observation. The answer depends on the observation AND on the rollout's start (warnings seen
+// before it are left out), so the cache is keyed on both: one observation object may reach
+// actors whose rollouts started at different times.
+const diagnoses = new WeakMap<RolloutObservation, { since: number | undefined; diagnosis: Diagnosis }>();
 function diagnosisOf(observation: RolloutObservation, since: number | undefined): Diagnosis {
-  let diagnosis = diagnoses.get(observation);
-  if (diagnosis === undefined) {
-    diagnosis = diagnose(observation, since === undefined ? undefined : { since });
-    diagnoses.set(observation, diagnosis);
-  }
+  const cached = diagnoses.get(observation);
+  if (cached !== undefined && cached.since === since) return cached.diagnosis;
+  const diagnosis = diagnose(observation, since === undefined ? undefined : { since });
+  diagnoses.set(observation, { since, diagnosis });
   return diagnosis;
 }
 

@@ -4,16 +4,13 @@
  * them all). It implements the WatchSink the Kubernetes watch layer feeds, and forwards what
  * the Deployment actors emit to the Slack delivery and to metrics, both injected.
  */
-import { createActor, enqueueActions, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import { assertEvent, createActor, enqueueActions, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { deploymentMachine, type RolloutChangedEvent } from '../machines/deploymentMachine.js';
 import { deploymentKey, type RolloutObservation } from '../machines/facts.js';
 import type { Notification } from '../machines/notification.js';
 import { supervisorMachine } from '../machines/supervisorMachine.js';
 import type { Logger } from './logger.js';
 import type { WatchSink } from './watchSink.js';
-
-export type { Logger } from './logger.js';
-
 
 /** What the supervisor counts; the io layer backs it with prom-client. */
 export interface RolloutMetrics {
@@ -54,29 +51,31 @@ export class Supervisor implements WatchSink {
         // Routing goes through sendTo, so each Deployment actor handles its event after the
         // supervisor's step rather than inside it.
         routeObservation: enqueueActions(({ event, enqueue, self }) => {
-          if (event.type !== 'deployment.observed') return;
+          assertEvent(event, 'deployment.observed');
           const initial = self.getSnapshot().matches('syncing');
           enqueue.sendTo(this.#deploymentFor(event.observation), { type: 'deployment.observed', observation: event.observation, initial });
         }),
         routeDeletion: enqueueActions(({ event, enqueue }) => {
-          if (event.type !== 'deployment.deleted') return;
+          assertEvent(event, 'deployment.deleted');
           const actor = this.#deployments.get(event.namespace)?.get(event.name);
           if (actor !== undefined) enqueue.sendTo(actor, { type: 'deployment.deleted', uid: event.uid, at: event.at });
         }),
         untrackNamespace: enqueueActions(({ event, enqueue }) => {
-          if (event.type !== 'namespace.untracked') return;
+          assertEvent(event, 'namespace.untracked');
           for (const actor of this.#deployments.get(event.namespace)?.values() ?? []) {
             enqueue.sendTo(actor, { type: 'tracking.stopped', at: event.at });
           }
         }),
         // Deployment actors belong to this actor (their parent): only it may stop them.
         reapDeployment: enqueueActions(({ event, enqueue }) => {
+          assertEvent(event, 'xstate.done.actor.*');
           const actor = this.#forget(event.type.slice(DONE_PREFIX.length));
           if (actor !== undefined) enqueue.stopChild(actor);
         }),
         restartDeployment: enqueueActions(({ event, enqueue }) => {
+          assertEvent(event, 'xstate.error.actor.*');
           const key = event.type.slice(ERROR_PREFIX.length);
-          const error = (event as { error?: unknown }).error;
+          const error = event.error;
           this.#options.logger.error({ deployment: key, err: error }, 'deployment actor failed; it starts afresh on the next observation');
           this.#options.reportError?.(error, { deployment: key });
           const actor = this.#forget(key);

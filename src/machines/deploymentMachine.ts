@@ -12,7 +12,7 @@
  * Context stays small while idle (key, uid, revision): the rollout's view exists only while a
  * rollout is active, so tens of thousands of idle Deployments cost little.
  */
-import { assign, emit, enqueueActions, raise, setup } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
 import type { AlertLevel, RolloutObservation } from './facts.js';
 import { diagnose, isFailing } from './diagnosis.js';
 import type { Diagnosis, Notification, RolloutPhase, RolloutView } from './notification.js';
@@ -63,10 +63,25 @@ export interface RolloutChangedEvent {
   notification: Notification;
 }
 
-type ObservedEvent = Extract<DeploymentEvent, { type: 'deployment.observed' }>;
+/**
+ * The observation an event carries, if any. Only for actions that legitimately run on other
+ * events too (`refresh` as the `failing` entry after the grace delay, `endRollout` on a
+ * deletion); guards and actions of `deployment.observed` transitions use assertEvent.
+ */
+function observationOf(event: { type: string; observation?: RolloutObservation }): RolloutObservation | null {
+  return event.type === 'deployment.observed' && event.observation !== undefined ? event.observation : null;
+}
 
-function observationOf(event: DeploymentEvent): RolloutObservation | null {
-  return event.type === 'deployment.observed' ? event.observation : null;
+/** The observation of a `deployment.observed` event; anything else is a statechart bug, so it throws. */
+function observed(event: DeploymentEvent): RolloutObservation {
+  assertEvent(event, 'deployment.observed');
+  return event.observation;
+}
+
+/** The rollout in flight; only actions of the `active` states ask, so its absence is a bug. */
+function inFlight(context: DeploymentContext): ActiveRollout {
+  if (context.rollout === null) throw new Error(`deployment ${context.key}: no rollout in flight in an active state`);
+  return context.rollout;
 }
 
 /** When the event happened, from the watch layer's clock: the machine never reads a clock itself. */
@@ -162,55 +177,33 @@ export const deploymentMachine = setup({
     emitted: {} as RolloutChangedEvent,
   },
   guards: {
-    hasNoRevision: ({ event }) => observationOf(event)?.deployment.revision === null,
-    isOtherIncarnation: ({ context, event }) => {
-      const observation = observationOf(event);
-      return observation !== null && context.uid !== null && observation.deployment.uid !== context.uid;
-    },
-    hasNewRevision: ({ context, event }) => {
-      const observation = observationOf(event);
-      return observation !== null && isNewRollout(context.revision, observation.deployment);
-    },
-    isComplete: ({ event }) => {
-      const observation = observationOf(event);
-      return observation !== null && rolloutStatus(observation.deployment).state === 'complete';
-    },
-    isDeadlineExceeded: ({ event }) => {
-      const observation = observationOf(event);
-      return observation !== null && progressDeadlineExceeded(observation.deployment);
-    },
-    isPaused: ({ event }) => {
-      const observation = observationOf(event);
-      return observation !== null && isPaused(observation.deployment);
-    },
-    isFailing: ({ context, event }) => {
-      const observation = observationOf(event);
-      return observation !== null && failingNow(context, observation);
-    },
+    hasNoRevision: ({ event }) => observed(event).deployment.revision === null,
+    isOtherIncarnation: ({ context, event }) => context.uid !== null && observed(event).deployment.uid !== context.uid,
+    hasNewRevision: ({ context, event }) => isNewRollout(context.revision, observed(event).deployment),
+    isComplete: ({ event }) => rolloutStatus(observed(event).deployment).state === 'complete',
+    isDeadlineExceeded: ({ event }) => progressDeadlineExceeded(observed(event).deployment),
+    isPaused: ({ event }) => isPaused(observed(event).deployment),
+    isFailing: ({ context, event }) => failingNow(context, observed(event)),
     isStuckPastGrace: ({ context, event }) => {
-      const observation = observationOf(event);
-      const since = context.rollout?.stuckSince;
-      return (
-        observation !== null &&
-        since !== null &&
-        since !== undefined &&
-        observation.at - since >= context.failingGraceMs &&
-        failingNow(context, observation)
-      );
+      const observation = observed(event);
+      const since = inFlight(context).stuckSince;
+      return since !== null && observation.at - since >= context.failingGraceMs && failingNow(context, observation);
     },
-    isCurrentIncarnation: ({ context, event }) =>
-      event.type !== 'deployment.deleted' || context.uid === null || event.uid === context.uid,
+    isCurrentIncarnation: ({ context, event }) => {
+      assertEvent(event, 'deployment.deleted');
+      return context.uid === null || event.uid === context.uid;
+    },
   },
   actions: {
     recordRevision: assign(({ event }) => {
-      const observation = (event as ObservedEvent).observation;
+      const observation = observed(event);
       return { uid: observation.deployment.uid, revision: observation.deployment.revision };
     }),
     forgetIncarnation: assign({ uid: null, revision: null, rollout: null }),
     /** Re-examine the same observation from the state just entered. */
     reobserve: raise(({ event }) => event),
     startRollout: assign(({ context, event }, params: { adopted: boolean }) => {
-      const observation = (event as ObservedEvent).observation;
+      const observation = observed(event);
       const d = observation.deployment;
       const view = viewFrom(observation, 'progressing', {
         startedAt: observation.at,
@@ -223,12 +216,11 @@ export const deploymentMachine = setup({
     announceStart: emit(({ context }) => ({
       type: 'rollout.changed' as const,
       change: 'started' as const,
-      notification: notification(context.rollout!),
+      notification: notification(inFlight(context)),
     })),
     /** Bring the view up to date with the observation; emit only if what a message shows changed. */
     refresh: enqueueActions(({ context, event, enqueue }, params: { phase: RolloutPhase }) => {
-      const rollout = context.rollout;
-      if (rollout === null) return;
+      const rollout = inFlight(context);
       const observation = observationOf(event);
       const view = observation === null ? { ...rollout.view, phase: params.phase } : viewFrom(observation, params.phase, rollout.view);
       const next: ActiveRollout = { ...rollout, alert: observation?.target.alert ?? rollout.alert, view };
@@ -238,17 +230,16 @@ export const deploymentMachine = setup({
       }
     }),
     markStuck: assign(({ context, event }) => {
-      if (context.rollout === null || context.rollout.stuckSince !== null) return {};
-      return { rollout: { ...context.rollout, stuckSince: timeOf(event) } };
+      const rollout = inFlight(context);
+      return rollout.stuckSince !== null ? {} : { rollout: { ...rollout, stuckSince: observed(event).at } };
     }),
-    clearStuck: assign(({ context }) => (context.rollout === null ? {} : { rollout: { ...context.rollout, stuckSince: null } })),
+    clearStuck: assign(({ context }) => ({ rollout: { ...inFlight(context), stuckSince: null } })),
     /**
      * Give the rollout in flight its last word. A verdict (succeeded, failed) is read from the
      * observation; superseded, deleted and untracked keep the last view and say why it ended.
      */
     endRollout: enqueueActions(({ context, event, enqueue }, params: { phase: RolloutPhase }) => {
-      const rollout = context.rollout;
-      if (rollout === null) return;
+      const rollout = inFlight(context);
       const observation = observationOf(event);
       const verdict = params.phase === 'succeeded' || params.phase === 'failed';
       const latest = verdict && observation !== null ? viewFrom(observation, params.phase, rollout.view) : { ...rollout.view, phase: params.phase };
@@ -285,9 +276,10 @@ export const deploymentMachine = setup({
             actions: [
               {
                 type: 'startRollout',
-                params: ({ event }) => ({
-                  adopted: event.type !== 'deployment.observed' || event.initial === true || event.observation.deployment.revision !== 1,
-                }),
+                params: ({ event }) => {
+                  assertEvent(event, 'deployment.observed');
+                  return { adopted: event.initial === true || event.observation.deployment.revision !== 1 };
+                },
               },
               'reobserve',
             ],

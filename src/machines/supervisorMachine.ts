@@ -46,29 +46,23 @@ export const supervisorMachine = setup({
 }).createMachine({
   id: 'supervisor',
   initial: 'syncing',
+  // Routing is the same while syncing and running, so it is declared once, here. Once
+  // `stopped` (a top-level final state) is reached the actor is done and handles nothing.
   on: {
+    'deployment.observed': { actions: 'routeObservation' },
+    'deployment.deleted': { actions: 'routeDeletion' },
+    'namespace.untracked': { actions: 'untrackNamespace' },
+    'supervisor.stop': '.stopped',
     'xstate.done.actor.*': { actions: 'reapDeployment' },
     'xstate.error.actor.*': { actions: 'restartDeployment' },
   },
   states: {
     /** Caches are listing: observations of the initial list are routed, readiness is false. */
     syncing: {
-      on: {
-        'deployment.observed': { actions: 'routeObservation' },
-        'deployment.deleted': { actions: 'routeDeletion' },
-        'namespace.untracked': { actions: 'untrackNamespace' },
-        'watch.synced': 'running',
-        'supervisor.stop': 'stopped',
-      },
+      on: { 'watch.synced': 'running' },
     },
-    running: {
-      on: {
-        'deployment.observed': { actions: 'routeObservation' },
-        'deployment.deleted': { actions: 'routeDeletion' },
-        'namespace.untracked': { actions: 'untrackNamespace' },
-        'supervisor.stop': 'stopped',
-      },
-    },
+    /** The initial lists have been routed: ready. */
+    running: {},
     /** Shutting down: nothing is routed any more; Deployment actors are stopped. */
     stopped: {
       entry: 'stopDeployments',

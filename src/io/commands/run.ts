@@ -4,11 +4,11 @@
  * and signal handling. Nothing here decides anything about rollouts.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createDelivery, type Delivery, type PermanentFailure, type SlackApi } from '../../actors/delivery.js';
+import { createDelivery, type Delivery, type SlackApi } from '../../actors/delivery.js';
 import { Supervisor } from '../../actors/supervisor.js';
 import { renderRollout } from '../../machines/message.js';
 import { annotationNames, redacted, type Config } from '../config.js';
-import { SLACK_ANNOTATION } from '../../machines/annotations.js';
+import { reportPermanentFailure } from '../deliveryFailures.js';
 import { dryRunSlackApi } from '../dryRun.js';
 import { EXIT } from './exitCodes.js';
 import { startOpsServer, type OpsServer } from '../http.js';
@@ -84,7 +84,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     mode: config.messageMode,
     logger: logger.child({ component: 'delivery' }),
     metrics: metrics.delivery,
-    onPermanentFailure: (failure) => onPermanentFailure(failure, { logger, reporter, events }),
+    onPermanentFailure: (failure) => reportPermanentFailure(failure, { logger, reporter, events }),
     onMessageRejected: (rejection) => reporter.report(new Error(`Slack rejected a message: ${rejection.error}`), { ...rejection }),
     ...(inspector !== null ? { inspect: inspector.inspect } : {}),
   });
@@ -225,30 +225,6 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'
 function slackApiFor(config: Config, logger: PinoLogger): SlackApi {
   if (config.slackToken === null) throw new Error('SLACK_TOKEN is not set');
   return createSlackApi(createSlackClient({ token: config.slackToken, slackApiUrl: config.slackApiUrl, logger: logger.child({ component: 'slack' }) }));
-}
-
-/** A channel cannot take messages: say so once where the namespace's owners look, and to Sentry. */
-function onPermanentFailure(
-  failure: PermanentFailure,
-  deps: { logger: Logger; reporter: ErrorReporter; events: ReturnType<typeof namespaceEventRecorder> },
-): void {
-  const advice =
-    failure.scope === 'workspace'
-      ? 'the Slack token was refused: check SLACK_TOKEN'
-      : failure.error === 'not_in_channel'
-        ? `invite the Hermod app to ${failure.channel}`
-        : failure.error === 'channel_not_found'
-          ? `check the channel in the ${SLACK_ANNOTATION} annotation ("${failure.channel}")`
-          : `Slack refused channel "${failure.channel}"`;
-  deps.logger.error({ channel: failure.channel, error: failure.error, namespaces: failure.namespaces }, `Slack delivery failed permanently: ${advice}`);
-  deps.reporter.report(new Error(`Slack ${failure.error} for channel ${failure.channel}`), {
-    channel: failure.channel,
-    error: failure.error,
-    scope: failure.scope,
-  });
-  for (const namespace of failure.namespaces) {
-    void deps.events.warn(namespace, 'SlackDeliveryFailed', `Hermod cannot post to Slack channel "${failure.channel}": ${failure.error} (${advice}).`);
-  }
 }
 
 /** The CLI command: start, then wait for SIGTERM/SIGINT and stop gracefully. */

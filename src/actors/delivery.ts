@@ -20,7 +20,7 @@ import { channelMachine, methodOf, type ChannelEmitted, type ChannelRestore, typ
 import { DEFAULT_CHANNEL_CONFIG, contentHash, type ChannelConfig, type ChannelNotification, type MessageMode, type PendingDelivery, type RolloutRecord, type SlackCall } from '../machines/channelPolicy.js';
 import type { SlackMessage } from '../machines/message.js';
 import type { Notification, RolloutPhase, RolloutView } from '../machines/notification.js';
-import { DEFAULT_UPDATE_BURST, DEFAULT_UPDATE_INTERVAL_MS, updateBudgetMachine } from './delivery/updateBudgetMachine.js';
+import { DEFAULT_UPDATE_BURST, DEFAULT_UPDATE_INTERVAL_MS, updateBudgetMachine } from '../machines/updateBudgetMachine.js';
 import { ROLLOUT_EVENT_TYPE, SlackCallError, type SlackApi } from './delivery/slackApi.js';
 
 export { ROLLOUT_EVENT_TYPE, SlackCallError, isSlackCallError, type SlackApi, type SlackErrorKind } from './delivery/slackApi.js';

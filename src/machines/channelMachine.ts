@@ -1,7 +1,7 @@
 /**
  * One Slack channel's delivery queue as a statechart. One actor per channel, created lazily
  * by src/actors/delivery.ts, all in one actor system whose root is the workspace's
- * chat.update budget (src/actors/delivery/updateBudgetMachine.ts).
+ * chat.update budget (./updateBudgetMachine.ts).
  *
  * Two parallel regions:
  * - `pacing`: the channel's chat.postMessage tokens (about 1/s with a small burst), refilled

@@ -10,7 +10,7 @@ import { SimulatedClock, createActor, fromPromise, type Actor } from 'xstate';
 import { channelMachine, type ChannelEmitted, type SlackOutcome } from '../../src/machines/channelMachine.js';
 import { contentHash, type ChannelConfig, type ChannelNotification, type SlackCall } from '../../src/machines/channelPolicy.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
-import { updateBudgetMachine } from '../../src/actors/delivery/updateBudgetMachine.js';
+import { updateBudgetMachine } from '../../src/machines/updateBudgetMachine.js';
 
 /** An outcome before the fake stamps its time (Omit distributed over the union). */
 type Answer = SlackOutcome extends infer O ? (O extends SlackOutcome ? Omit<O, 'at'> : never) : never;

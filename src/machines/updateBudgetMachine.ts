@@ -6,11 +6,11 @@
  * actor) and waits for `budget.granted`; waiting channels are served first come, first served.
  * A 429 on chat.update (`budget.penalty`) empties the bucket for its Retry-After.
  *
- * It holds no I/O: timers run on the actor system's clock (SimulatedClock in tests). It lives
- * in src/actors because it is the system's root, created and owned by ../delivery.ts.
+ * It holds no I/O: timers run on the actor system's clock (SimulatedClock in tests). The
+ * delivery layer (src/actors/delivery/) creates it as the system's root and owns it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { BudgetEvent } from '../../machines/channelMachine.js';
+import type { BudgetEvent } from './channelMachine.js';
 
 /** The root also owns the channel actors (their parent): only it may stop them. */
 export type UpdateBudgetEvent = BudgetEvent | { type: 'channels.stop'; systemIds: string[] };

@@ -24,7 +24,7 @@ import { DEFAULT_UPDATE_BURST, DEFAULT_UPDATE_INTERVAL_MS, updateBudgetMachine }
 import { ROLLOUT_EVENT_TYPE, SlackCallError, type SlackApi } from './delivery/slackApi.js';
 
 export { ROLLOUT_EVENT_TYPE, SlackCallError, isSlackCallError, type SlackApi, type SlackErrorKind } from './delivery/slackApi.js';
-export type { PostMessageRequest, UpdateMessageRequest, FindRolloutMessageRequest, RolloutMetadata } from './delivery/slackApi.js';
+export type { PostMessageRequest, UpdateMessageRequest, RolloutMetadata } from './delivery/slackApi.js';
 export type { SlackMethod } from '../machines/channelMachine.js';
 
 /** Delivery logs through Hermod's one logger shape. */
@@ -188,8 +188,6 @@ export function createDelivery(options: DeliveryOptions): Delivery {
     ...DEFAULT_CHANNEL_CONFIG,
     ...channelPacing,
     mode: options.mode ?? 'update',
-    // Look for a timed-out post only when the SlackApi can (it needs a history scope).
-    lookupAfterTimeout: (channelPacing.lookupAfterTimeout ?? true) && slack.findRolloutMessage !== undefined,
   };
 
   const root = createActor(updateBudgetMachine, {
@@ -243,12 +241,6 @@ export function createDelivery(options: DeliveryOptions): Delivery {
           outcome = { kind: 'ok', channelId: r.channelId, at: now() };
           break;
         }
-        case 'find': {
-          if (slack.findRolloutMessage === undefined) return { kind: 'lookupFailed', error: 'not_supported', at: now() };
-          const found = await slack.findRolloutMessage({ channelId: call.channelId, rolloutId: call.rolloutId, afterVersion: call.afterVersion });
-          outcome = found === null ? { kind: 'notFound', at: now() } : { kind: 'found', ts: found.ts, version: found.version, at: now() };
-          break;
-        }
       }
       safely('metrics.slackRequest', () => metrics.slackRequest?.(method, 'ok'));
       return outcome;
@@ -259,14 +251,12 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       if (e === null) log.warn({ err, method }, 'unexpected error from the Slack client; retrying');
       const at = now();
       const kind = e?.kind ?? 'transient';
-      // A failed lookup must not block the channel: re-post instead (maybe a duplicate).
-      if (call.op === 'find' && kind !== 'rate_limited' && kind !== 'transient' && kind !== 'ambiguous') return { kind: 'lookupFailed', error: code, at };
       switch (kind) {
         case 'rate_limited':
           return { kind: 'rateLimited', retryAfterSec: e?.retryAfterSec ?? 1, at };
         case 'transient':
           return { kind: 'transient', error: code, at };
-        // An update or a lookup is idempotent: a timeout is only a transient error.
+        // An update is idempotent: a timeout is only a transient error.
         case 'ambiguous':
           return call.op === 'post' || call.op === 'reply' ? { kind: 'ambiguous', error: code, at } : { kind: 'transient', error: code, at };
         case 'message_gone':
@@ -344,9 +334,6 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       case 'possibleDuplicate':
         safely('metrics.possibleDuplicate', () => metrics.possibleDuplicate?.());
         log.warn({ channel: e.channel, rolloutId: e.rolloutId, part: e.part }, 'a post timed out and is sent again: the message may appear twice');
-        break;
-      case 'lookup':
-        log.info({ channel: e.channel, rolloutId: e.rolloutId, result: e.result }, 'looked for a message after a timeout');
         break;
       case 'queueDepth':
         safely('metrics.queueDepth', () => metrics.queueDepth?.(e.channel, e.depth));
@@ -461,14 +448,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       const out: DeliverySnapshot = { version: 1, channels: [] };
       for (const actor of channels.values()) {
         const ctx = actor.getSnapshot().context;
-        const inFlight = stateOf(actor) === 'sending' ? ctx.inFlight : null;
-        const pendingItems = ctx.queue.map((p) => {
-          // A post in flight may land: after a restart, look before re-posting (when lookups are available).
-          if (inFlight?.rolloutId !== p.rolloutId) return p;
-          if (inFlight.op === 'post' && ctx.channelId !== null && ctx.config.lookupAfterTimeout) return { ...p, ambiguous: 'check' as const };
-          return p;
-        });
-        out.channels.push({ channel: ctx.channel, channelId: ctx.channelId, rollouts: Object.values(ctx.rollouts), finished: [...ctx.finished], pending: pendingItems });
+        out.channels.push({ channel: ctx.channel, channelId: ctx.channelId, rollouts: Object.values(ctx.rollouts), finished: [...ctx.finished], pending: ctx.queue });
       }
       return JSON.parse(JSON.stringify(out)) as DeliverySnapshot;
     },

@@ -23,8 +23,5 @@ export function dryRunSlackApi(logger: Logger): SlackApi {
         `dry run: would update ${req.channelId} ${req.ts}: ${req.text}`,
       );
     },
-    async findRolloutMessage() {
-      return null;
-    },
   };
 }

@@ -9,8 +9,8 @@
  * - `timeout`: a hung request must end; the delivery layer treats a timed-out post as
  *   ambiguous (it may have been posted), re-posts it and counts a possible duplicate.
  *
- * Methods called: chat.postMessage and chat.update only (scope `chat:write`). The adapter does
- * not implement SlackApi.findRolloutMessage: that would need `channels:history`.
+ * Methods called: chat.postMessage and chat.update only (scope `chat:write`). A timed-out post
+ * is not looked for before it is re-posted: that would need `channels:history` (ADR 0003).
  */
 import type { Logger } from '../actors/logger.js';
 import { ErrorCode, WebClient, type Logger as SlackLogger, LogLevel } from '@slack/web-api';

@@ -23,9 +23,7 @@ import {
   dropAll,
   laneOf,
   nextCall,
-  recordAmbiguous,
   recordGone,
-  recordLookup,
   recordRejected,
   recordSent,
   settleRollout,
@@ -41,10 +39,6 @@ import {
 /** How a Slack call ended, classified by the edge (src/io/slack.ts) and the delivery layer. */
 export type SlackOutcome =
   | { kind: 'ok'; channelId?: string; ts?: string; at: number }
-  | { kind: 'found'; ts: string; version: number; at: number }
-  | { kind: 'notFound'; at: number }
-  /** The lookup was refused (scope, membership) or is not supported: re-post, maybe a duplicate. */
-  | { kind: 'lookupFailed'; error: string; at: number }
   | { kind: 'rateLimited'; retryAfterSec: number; at: number }
   /** HTTP 5xx, connection refused, Slack's internal_error: retry with backoff. */
   | { kind: 'transient'; error: string; at: number }
@@ -57,13 +51,11 @@ export type SlackOutcome =
   /** channel_not_found, not_in_channel, is_archived, missing_scope (channel); invalid_auth, token_revoked (workspace). */
   | { kind: 'permanent'; error: string; scope: 'channel' | 'workspace'; at: number };
 
-/** Metric label of a call: the Slack method, or `lookup` for the optional SlackApi.findRolloutMessage. */
-export type SlackMethod = 'chat.postMessage' | 'chat.update' | 'lookup';
+/** The Slack method of a call (a metric label). */
+export type SlackMethod = 'chat.postMessage' | 'chat.update';
 
 export function methodOf(call: SlackCall): SlackMethod {
-  if (call.op === 'update') return 'chat.update';
-  if (call.op === 'find') return 'lookup';
-  return 'chat.postMessage';
+  return call.op === 'update' ? 'chat.update' : 'chat.postMessage';
 }
 
 /** Restart-safe state of one channel (see delivery.snapshot()). */
@@ -134,7 +126,6 @@ export type ChannelEmitted =
   | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: 'channel' | 'workspace'; rolloutId: string | null; namespaces: string[] }
   | { type: 'messageRejected'; channel: string; error: string; rolloutId: string; namespace: string; part: 'main' | 'thread'; fallback: 'plain' | 'gave_up' }
   | { type: 'possibleDuplicate'; channel: string; rolloutId: string; part: 'main' | 'thread' }
-  | { type: 'lookup'; channel: string; rolloutId: string; result: 'found' | 'notFound' | 'failed' }
   | { type: 'queueDepth'; channel: string; depth: number };
 
 function initialContext(input: ChannelInput): ChannelContext {
@@ -204,10 +195,6 @@ export const channelMachine = setup({
     isQueueEmpty: ({ context }) => context.queue.length === 0,
     canSendNow: ({ context }) => nextCall(context, context.config, open(context)) !== null,
     isOk: isOutcome('ok'),
-    isLookup: ({ event }) => {
-      const k = outcomeOf(event)?.kind;
-      return k === 'found' || k === 'notFound' || k === 'lookupFailed';
-    },
     isUpdateRateLimited: ({ context, event }) => outcomeOf(event)?.kind === 'rateLimited' && context.inFlight?.op === 'update',
     isRateLimited: isOutcome('rateLimited'),
     isTransient: isOutcome('transient'),
@@ -289,34 +276,15 @@ export const channelMachine = setup({
         attempt: 0,
       });
       if (context.attempt > 0) enqueue.emit({ type: 'recovered', channel: context.channel, attempts: context.attempt });
-      if (call.op !== 'find') {
-        enqueue.emit({
-          type: 'delivered',
-          channel: context.channel,
-          rolloutId: call.rolloutId,
-          op: call.op,
-          notifiedAt: call.op === 'reply' ? out.at : call.notifiedAt,
-          at: out.at,
-          final: call.op === 'reply' ? false : call.final,
-        });
-      }
-      const depth = depthUpdate(context, state.queue.length);
-      if (depth) {
-        enqueue.assign(depth.assign);
-        enqueue.emit(depth.emit);
-      }
-    }),
-
-    applyLookup: enqueueActions(({ context, event, enqueue }) => {
-      const out = outcomeOf(event);
-      const call = context.inFlight;
-      if (out === null || call?.op !== 'find') return;
-      const found = out.kind === 'found' ? { ts: out.ts, version: out.version } : null;
-      const state = recordLookup(context, call, found, out.kind === 'lookupFailed', context.config);
-      enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
-      const result = out.kind === 'found' ? 'found' : out.kind === 'notFound' ? 'notFound' : 'failed';
-      enqueue.emit({ type: 'lookup', channel: context.channel, rolloutId: call.rolloutId, result });
-      if (out.kind === 'lookupFailed') enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: 'main' });
+      enqueue.emit({
+        type: 'delivered',
+        channel: context.channel,
+        rolloutId: call.rolloutId,
+        op: call.op,
+        notifiedAt: call.op === 'reply' ? out.at : call.notifiedAt,
+        at: out.at,
+        final: call.op === 'reply' ? false : call.final,
+      });
       const depth = depthUpdate(context, state.queue.length);
       if (depth) {
         enqueue.assign(depth.assign);
@@ -346,13 +314,9 @@ export const channelMachine = setup({
       const call = context.inFlight;
       if (call === null) return;
       const ambiguous = out?.kind === 'ambiguous';
-      if (ambiguous) {
-        const canCheck = call.op === 'post' && context.config.lookupAfterTimeout && context.channelId !== null;
-        enqueue.assign({ queue: recordAmbiguous(context, call, canCheck).queue });
-        // Each timed-out post or reply that is re-sent unchecked may leave one duplicate.
-        if ((call.op === 'post' || call.op === 'reply') && !canCheck) {
-          enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: call.op === 'post' ? 'main' : 'thread' });
-        }
+      // Each timed-out post or reply is re-sent and may leave one duplicate (ADR 0003).
+      if (ambiguous && (call.op === 'post' || call.op === 'reply')) {
+        enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: call.op === 'post' ? 'main' : 'thread' });
       }
       const { delayMs, seed } = backoffDelay(context.attempt, context.seed, context.config);
       const error = out === null ? (event.type.startsWith('xstate.error') ? String((event as ErrorActorEvent).error) : 'unknown') : 'error' in out ? out.error : out.kind;
@@ -483,7 +447,6 @@ export const channelMachine = setup({
             input: ({ context }) => context.inFlight as SlackCall,
             onDone: [
               { guard: 'isOk', actions: 'applySent', target: 'ready' },
-              { guard: 'isLookup', actions: 'applyLookup', target: 'ready' },
               { guard: 'isUpdateRateLimited', actions: 'applyUpdatePenalty', target: 'ready' },
               { guard: 'isRateLimited', actions: 'applyRateLimit', target: 'backingOff' },
               { guard: 'isGone', actions: 'applyGone', target: 'ready' },

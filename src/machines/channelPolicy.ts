@@ -39,8 +39,6 @@ export interface ChannelConfig {
   recordCap: number;
   /** Recently finished rolloutIds remembered, so a late duplicate verdict does not re-post. */
   finishedCap: number;
-  /** After a postMessage timeout, look for the message before re-posting (needs SlackApi.findRolloutMessage). */
-  lookupAfterTimeout: boolean;
 }
 
 export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
@@ -55,7 +53,6 @@ export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
   queueCap: 1000,
   recordCap: 5000,
   finishedCap: 1000,
-  lookupAfterTimeout: true,
 };
 
 /** What the delivery layer hands a channel: a rendered notification. */
@@ -74,9 +71,6 @@ export interface ChannelNotification {
   notifiedAt: number;
 }
 
-/** `check`: a postMessage timed out and may have landed; look for it before re-posting. */
-export type Ambiguity = 'none' | 'check';
-
 /** One rollout's waiting work: the latest content to show. */
 export interface PendingDelivery {
   rolloutId: string;
@@ -92,7 +86,6 @@ export interface PendingDelivery {
   notifiedAt: number;
   /** Slack rejected the rich message: send plain text instead. */
   plain: boolean;
-  ambiguous: Ambiguity;
 }
 
 /** What Slack shows for one rollout in this channel (the restart-safe part). */
@@ -192,7 +185,6 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
     threadKey: n.threadKey,
     notifiedAt: n.notifiedAt,
     plain: false,
-    ambiguous: pending?.ambiguous ?? 'none',
   };
 
   if (pending !== undefined) {
@@ -292,8 +284,7 @@ export type SlackCall =
       notifiedAt: number;
       final: boolean;
     }
-  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string }
-  | { op: 'find'; rolloutId: string; channelId: string; afterVersion: number };
+  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string };
 
 /** Which pacing a call needs: the channel's postMessage tokens or the workspace's update budget. */
 export function laneOf(call: SlackCall): 'post' | 'update' {
@@ -324,9 +315,6 @@ export function callFor(item: PendingDelivery, record: RolloutRecord | undefined
         notifiedAt: item.notifiedAt,
         final: item.final,
       };
-    }
-    if (item.ambiguous === 'check' && channelId !== null) {
-      return { op: 'find', rolloutId: item.rolloutId, channelId, afterVersion: record?.sentVersion ?? 0 };
     }
     return {
       op: 'post',
@@ -376,11 +364,9 @@ export function settleRollout(s: ChannelQueue, rolloutId: string, config: Channe
 
 /** Records a successful post/update/reply, then settles that rollout. */
 export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId?: string; ts?: string }, config: ChannelConfig): ChannelQueue {
-  if (call.op === 'find') return s;
   const item = s.queue.find((p) => p.rolloutId === call.rolloutId);
   const record = s.rollouts[call.rolloutId] ?? (item !== undefined ? newRecord(item) : undefined);
   if (record === undefined) return s;
-  const queue = s.queue.map((p) => (p === item ? clearAmbiguity(p, call) : p));
   let next: RolloutRecord;
   if (call.op === 'reply') {
     next = { ...record, threadKey: call.threadKey };
@@ -397,47 +383,8 @@ export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId
     // A new message in `post` mode has no thread yet.
     if (call.op === 'post') next.threadKey = null;
   }
-  const state = capRecords({ ...s, queue, rollouts: touch(s.rollouts, next) }, config);
+  const state = capRecords({ ...s, rollouts: touch(s.rollouts, next) }, config);
   return settleRollout(state, call.rolloutId, config);
-}
-
-function clearAmbiguity(p: PendingDelivery, call: SlackCall): PendingDelivery {
-  return call.op === 'post' ? { ...p, ambiguous: 'none' } : p;
-}
-
-/** Applies a lookup after an ambiguous post (a failed lookup means: re-post). */
-export function recordLookup(
-  s: ChannelQueue,
-  call: Extract<SlackCall, { op: 'find' }>,
-  found: { ts: string; version: number } | null,
-  lookupFailed: boolean,
-  config: ChannelConfig,
-): ChannelQueue {
-  const queue = s.queue.map((p) => (p.rolloutId === call.rolloutId ? { ...p, ambiguous: 'none' as Ambiguity } : p));
-  const item = s.queue.find((p) => p.rolloutId === call.rolloutId);
-  const record = s.rollouts[call.rolloutId] ?? (item !== undefined ? newRecord(item) : undefined);
-  if (record === undefined || found === null) return { ...s, queue };
-  const next: RolloutRecord = {
-    ...record,
-    channelId: call.channelId,
-    ts: found.ts,
-    sentVersion: found.version,
-    // Content of another version is unknown: null makes the next step an update.
-    sentKey: item !== undefined && item.version === found.version ? item.contentKey : null,
-    sentPhase: item !== undefined && item.version === found.version ? item.phase : null,
-    threadKey: null,
-  };
-  if (config.mode === 'post' && item !== undefined && item.version === found.version) next.milestone = milestoneOf(item.phase);
-  return settleRollout({ ...s, queue, rollouts: touch(s.rollouts, next) }, call.rolloutId, config);
-}
-
-/**
- * A post timed out (the message may exist). With a lookup it is checked before re-posting;
- * without, the caller counts a possible duplicate: each such timeout may leave one.
- */
-export function recordAmbiguous(s: ChannelQueue, call: SlackCall, canCheck: boolean): ChannelQueue {
-  if (call.op !== 'post' || !canCheck) return s;
-  return { ...s, queue: s.queue.map((p) => (p.rolloutId === call.rolloutId ? { ...p, ambiguous: 'check' as Ambiguity } : p)) };
 }
 
 /** chat.update found no message (deleted in Slack): post a new one. A thread's parent gone: skip the thread. */

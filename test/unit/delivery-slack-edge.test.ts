@@ -39,8 +39,8 @@ describe('Slack edge (src/io/slack.ts)', () => {
     const m = slack.messages('a').at(-1);
     assert.deepEqual(m?.history.map((h) => h.text), ['v1', 'v2']);
     assert.deepEqual(m?.metadata, { event_type: 'hermod_rollout', event_payload: { rolloutId: 'x/1', version: 1 } });
-    // No history lookup: it would need channels:history (see SlackApi.findRolloutMessage).
-    assert.equal(only.findRolloutMessage, undefined);
+    // chat:write only: no history lookup, which would need channels:history (ADR 0003).
+    assert.deepEqual(Object.keys(only).sort(), ['postMessage', 'updateMessage']);
   });
 
   it('classifies permanent, gone and rejected errors from Slack', async () => {

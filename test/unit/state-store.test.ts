@@ -36,7 +36,7 @@ function record(rolloutId: string, sentPhase: 'progressing' | 'succeeded') {
 function pendingItem(rolloutId: string, final: boolean, size: number) {
   return {
     rolloutId, namespace: 'ns', phase: final ? 'succeeded' : 'progressing', final, version: 2,
-    message: { text: 'x'.repeat(size) }, contentKey: 'c', thread: null, threadKey: null, notifiedAt: 0, plain: false, ambiguous: 'none',
+    message: { text: 'x'.repeat(size) }, contentKey: 'c', thread: null, threadKey: null, notifiedAt: 0, plain: false,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import type { SlackMethod } from '../../machines/channelMachine.js';
 
-/** Hermod's marker on its messages, used to find a message after an ambiguous timeout. */
+/** Hermod's marker on its messages: every message of a rollout can be found by it (ADR 0003). */
 export const ROLLOUT_EVENT_TYPE = 'hermod_rollout';
 
 export interface RolloutMetadata {
@@ -33,28 +33,11 @@ export interface UpdateMessageRequest {
   metadata?: RolloutMetadata;
 }
 
-export interface FindRolloutMessageRequest {
-  channelId: string;
-  rolloutId: string;
-  /** Only messages carrying a newer version count. */
-  afterVersion: number;
-  /** How many recent messages to look through (default 20). */
-  limit?: number;
-}
-
 export interface SlackApi {
   /** chat.postMessage; answers the channel's ID and the message's ts. */
   postMessage(req: PostMessageRequest): Promise<{ channelId: string; ts: string }>;
   /** chat.update. */
   updateMessage(req: UpdateMessageRequest): Promise<void>;
-  /**
-   * OPTIONAL: Hermod's newest message for this rollout (conversations.history, by metadata).
-   * When present, a timed-out postMessage is looked for before it is re-posted. Hermod's own
-   * adapter (src/io/slack.ts) leaves it out: it needs `channels:history`/`groups:history`,
-   * read access to every message of the channel, and Hermod asks for `chat:write` only.
-   * Without it a timed-out post is re-posted and counted as a possible duplicate.
-   */
-  findRolloutMessage?(req: FindRolloutMessageRequest): Promise<{ ts: string; version: number } | null>;
 }
 
 /**

@@ -17,13 +17,14 @@ import { fnv1a } from '../machines/hash.js';
 import { silentLogger, type Logger } from './logger.js';
 import { createActor, fromPromise, type Actor, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { channelMachine, methodOf, type ChannelEmitted, type ChannelRestore, type SlackMethod, type SlackOutcome } from '../machines/channelMachine.js';
-import { DEFAULT_CHANNEL_CONFIG, contentHash, type ChannelConfig, type ChannelNotification, type MessageMode, type PendingDelivery, type RolloutRecord, type SlackCall } from '../machines/channelPolicy.js';
+import { DEFAULT_CHANNEL_CONFIG, contentHash, failureOfCall, type ChannelConfig, type ChannelNotification, type MessageMode, type PendingDelivery, type RolloutRecord, type SlackCall } from '../machines/channelPolicy.js';
 import type { SlackMessage } from '../machines/message.js';
+import type { PermanentScope, SlackFailure } from '../machines/slackFailure.js';
 import type { Notification, RolloutPhase, RolloutView } from '../machines/notification.js';
 import { DEFAULT_UPDATE_BURST, DEFAULT_UPDATE_INTERVAL_MS, updateBudgetMachine } from '../machines/updateBudgetMachine.js';
 import { ROLLOUT_EVENT_TYPE, SlackCallError, type SlackApi } from './delivery/slackApi.js';
 
-export { ROLLOUT_EVENT_TYPE, SlackCallError, isSlackCallError, type SlackApi, type SlackErrorKind } from './delivery/slackApi.js';
+export { ROLLOUT_EVENT_TYPE, SlackCallError, isSlackCallError, type SlackApi } from './delivery/slackApi.js';
 export type { PostMessageRequest, UpdateMessageRequest, RolloutMetadata } from './delivery/slackApi.js';
 export type { SlackMethod } from '../machines/channelMachine.js';
 
@@ -60,7 +61,7 @@ export interface PermanentFailure {
   /** Slack's error code, e.g. `channel_not_found`, `invalid_auth`. */
   error: string;
   /** `workspace`: the token itself failed (invalid_auth, token_revoked): every channel is affected. */
-  scope: 'channel' | 'workspace';
+  scope: PermanentScope;
   /** The namespace of the rollout whose message failed (where to record the Event). */
   namespaceHint: string | null;
   /** Every namespace whose pending work was dropped. */
@@ -245,29 +246,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       safely('metrics.slackRequest', () => metrics.slackRequest?.(method, 'ok'));
       return outcome;
     } catch (err) {
-      const e = err instanceof SlackCallError ? err : null;
-      const code = e?.code ?? 'unknown';
-      safely('metrics.slackRequest', () => metrics.slackRequest?.(method, code));
-      if (e === null) log.warn({ err, method }, 'unexpected error from the Slack client; retrying');
-      const at = now();
-      const kind = e?.kind ?? 'transient';
-      switch (kind) {
-        case 'rate_limited':
-          return { kind: 'rateLimited', retryAfterSec: e?.retryAfterSec ?? 1, at };
-        case 'transient':
-          return { kind: 'transient', error: code, at };
-        // An update is idempotent: a timeout is only a transient error.
-        case 'ambiguous':
-          return call.op === 'post' || call.op === 'reply' ? { kind: 'ambiguous', error: code, at } : { kind: 'transient', error: code, at };
-        case 'message_gone':
-          return { kind: 'messageGone', error: code, at };
-        case 'rejected':
-          return { kind: 'rejected', error: code, at };
-        case 'permanent_channel':
-          return { kind: 'permanent', error: code, scope: 'channel', at };
-        case 'permanent_workspace':
-          return { kind: 'permanent', error: code, scope: 'workspace', at };
-      }
+      if (!(err instanceof SlackCallError)) log.warn({ err, method }, 'unexpected error from the Slack client; retrying');
+      const failure: SlackFailure = err instanceof SlackCallError ? err.failure : { kind: 'transient', error: 'unknown' };
+      safely('metrics.slackRequest', () => metrics.slackRequest?.(method, failure.error));
+      return { ...failureOfCall(call, failure), at: now() };
     }
   }
 

@@ -14,14 +14,9 @@
  */
 import type { Logger } from '../actors/logger.js';
 import { ErrorCode, WebClient, type Logger as SlackLogger, LogLevel } from '@slack/web-api';
-import {
-  SlackCallError,
-  type PostMessageRequest,
-  type SlackApi,
-  type SlackErrorKind,
-  type UpdateMessageRequest,
-} from '../actors/delivery.js';
+import { SlackCallError, type PostMessageRequest, type SlackApi, type UpdateMessageRequest } from '../actors/delivery.js';
 import type { SlackMethod } from '../machines/channelMachine.js';
+import type { SlackFailure } from '../machines/slackFailure.js';
 
 /** The part of Hermod's logger the Slack edge uses. */
 export type SlackEdgeLogger = Pick<Logger, 'debug' | 'warn'>;
@@ -71,12 +66,12 @@ const GONE_ERRORS = new Set(['message_not_found', 'cant_update_message', 'edit_w
 const TRANSIENT_ERRORS = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'ratelimited', 'rate_limited', 'team_added_to_org']);
 
 /** A Slack error code -> how delivery treats it. Unknown codes are content problems (no retry storm). */
-export function kindOfSlackError(code: string): SlackErrorKind {
-  if (WORKSPACE_ERRORS.has(code)) return 'permanent_workspace';
-  if (CHANNEL_ERRORS.has(code)) return 'permanent_channel';
-  if (GONE_ERRORS.has(code)) return 'message_gone';
-  if (TRANSIENT_ERRORS.has(code)) return 'transient';
-  return 'rejected';
+export function failureOfSlackError(code: string): SlackFailure {
+  if (WORKSPACE_ERRORS.has(code)) return { kind: 'permanent', error: code, scope: 'workspace' };
+  if (CHANNEL_ERRORS.has(code)) return { kind: 'permanent', error: code, scope: 'channel' };
+  if (GONE_ERRORS.has(code)) return { kind: 'messageGone', error: code };
+  if (TRANSIENT_ERRORS.has(code)) return { kind: 'transient', error: code };
+  return { kind: 'rejected', error: code };
 }
 
 /** Network error codes that prove the request never reached Slack. */
@@ -99,22 +94,22 @@ export function classifySlackError(method: SlackMethod | 'auth.test', err: unkno
   switch (e?.code) {
     case ErrorCode.PlatformError: {
       const code = e.data?.error ?? 'unknown_error';
-      return new SlackCallError(method, kindOfSlackError(code), code, undefined, { cause: err });
+      return new SlackCallError(method, failureOfSlackError(code), { cause: err });
     }
     case ErrorCode.RateLimitedError:
-      return new SlackCallError(method, 'rate_limited', 'ratelimited', e.retryAfter ?? 1, { cause: err });
+      return new SlackCallError(method, { kind: 'rateLimited', error: 'ratelimited', retryAfterSec: e.retryAfter ?? 1 }, { cause: err });
     case ErrorCode.HTTPError:
-      return new SlackCallError(method, 'transient', `http_${e.statusCode ?? 'error'}`, undefined, { cause: err });
+      return new SlackCallError(method, { kind: 'transient', error: `http_${e.statusCode ?? 'error'}` }, { cause: err });
     case ErrorCode.RequestError: {
       const chain = causeChain(err);
-      if (chain.some((c) => c.name === 'TimeoutError' || c.name === 'AbortError')) return new SlackCallError(method, 'ambiguous', 'timeout', undefined, { cause: err });
+      if (chain.some((c) => c.name === 'TimeoutError' || c.name === 'AbortError')) return new SlackCallError(method, { kind: 'ambiguous', error: 'timeout' }, { cause: err });
       const netCode = chain.map((c) => c.code).find((c): c is string => typeof c === 'string' && c !== ErrorCode.RequestError);
-      if (netCode !== undefined && NOT_SENT.has(netCode)) return new SlackCallError(method, 'transient', netCode, undefined, { cause: err });
+      if (netCode !== undefined && NOT_SENT.has(netCode)) return new SlackCallError(method, { kind: 'transient', error: netCode }, { cause: err });
       // Reset, "other side closed", anything else: the request may have been applied.
-      return new SlackCallError(method, 'ambiguous', netCode ?? 'request_error', undefined, { cause: err });
+      return new SlackCallError(method, { kind: 'ambiguous', error: netCode ?? 'request_error' }, { cause: err });
     }
     default:
-      return new SlackCallError(method, 'transient', 'unknown', undefined, { cause: err });
+      return new SlackCallError(method, { kind: 'transient', error: 'unknown' }, { cause: err });
   }
 }
 

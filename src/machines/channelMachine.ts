@@ -35,21 +35,13 @@ import {
   type RolloutRecord,
   type SlackCall,
 } from './channelPolicy.js';
+import type { PermanentScope, SlackFailure } from './slackFailure.js';
 
-/** How a Slack call ended, classified by the edge (src/io/slack.ts) and the delivery layer. */
-export type SlackOutcome =
-  | { kind: 'ok'; channelId?: string; ts?: string; at: number }
-  | { kind: 'rateLimited'; retryAfterSec: number; at: number }
-  /** HTTP 5xx, connection refused, Slack's internal_error: retry with backoff. */
-  | { kind: 'transient'; error: string; at: number }
-  /** Timeout or reset after the request left: it may have been applied. */
-  | { kind: 'ambiguous'; error: string; at: number }
-  /** chat.update on a deleted message, or a thread whose parent is gone. */
-  | { kind: 'messageGone'; error: string; at: number }
-  /** msg_too_long, invalid_blocks and other content errors. */
-  | { kind: 'rejected'; error: string; at: number }
-  /** channel_not_found, not_in_channel, is_archived, missing_scope (channel); invalid_auth, token_revoked (workspace). */
-  | { kind: 'permanent'; error: string; scope: 'channel' | 'workspace'; at: number };
+/**
+ * How a Slack call ended: `ok`, or a failure in the one vocabulary of ./slackFailure.ts
+ * (classified by the edge, src/io/slack.ts, then ./channelPolicy.ts `failureOfCall`).
+ */
+export type SlackOutcome = { kind: 'ok'; channelId?: string; ts?: string; at: number } | (SlackFailure & { at: number });
 
 /** The Slack method of a call (a metric label). */
 export type SlackMethod = 'chat.postMessage' | 'chat.update';
@@ -123,7 +115,7 @@ export type ChannelEmitted =
   | { type: 'rateLimited'; channel: string; method: SlackMethod; retryAfterSec: number }
   | { type: 'retrying'; channel: string; method: SlackMethod; attempt: number; delayMs: number; error: string; ambiguous: boolean }
   | { type: 'recovered'; channel: string; attempts: number }
-  | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: 'channel' | 'workspace'; rolloutId: string | null; namespaces: string[] }
+  | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: PermanentScope; rolloutId: string | null; namespaces: string[] }
   | { type: 'messageRejected'; channel: string; error: string; rolloutId: string; namespace: string; part: 'main' | 'thread'; fallback: 'plain' | 'gave_up' }
   | { type: 'possibleDuplicate'; channel: string; rolloutId: string; part: 'main' | 'thread' }
   | { type: 'queueDepth'; channel: string; depth: number };

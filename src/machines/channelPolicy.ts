@@ -15,6 +15,7 @@ import type { AlertLevel } from './facts.js';
 import { fnv1a } from './hash.js';
 import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
 import { isFinalPhase, type RolloutPhase } from './notification.js';
+import type { SlackFailure } from './slackFailure.js';
 
 export type { MessageMode } from './message.js';
 
@@ -289,6 +290,16 @@ export type SlackCall =
 /** Which pacing a call needs: the channel's postMessage tokens or the workspace's update budget. */
 export function laneOf(call: SlackCall): 'post' | 'update' {
   return call.op === 'update' ? 'update' : 'post';
+}
+
+/**
+ * How the channel treats a failed call. chat.update is idempotent (applied twice, Slack shows
+ * the same message), so an ambiguous timeout on an update is merely transient: only a post or
+ * a thread reply can leave a duplicate.
+ */
+export function failureOfCall(call: SlackCall, failure: SlackFailure): SlackFailure {
+  if (failure.kind === 'ambiguous' && call.op === 'update') return { kind: 'transient', error: failure.error };
+  return failure;
 }
 
 /** Plain text instead of a message Slack rejected (too long, invalid blocks): the verdict still arrives. */

@@ -155,7 +155,7 @@ describe('channelMachine: update mode', () => {
     const h = harness();
     await h.send('c', note('r1', 'progressing', { text: 'v1' }));
     // v1 is posted; v2's update gets a 429, so the workspace budget waits Retry-After while v3..v6 arrive.
-    h.slack.script = (c) => (c.op === 'update' ? { kind: 'rateLimited', retryAfterSec: 10 } : null);
+    h.slack.script = (c) => (c.op === 'update' ? { kind: 'rateLimited', error: 'ratelimited', retryAfterSec: 10 } : null);
     await h.send('c', note('r1', 'progressing', { text: 'v2' }));
     h.slack.script = () => null;
     for (const v of ['v3', 'v4', 'v5', 'v6']) await h.send('c', note('r1', 'progressing', { text: v }));
@@ -276,7 +276,7 @@ describe('channelMachine: pacing and rate limits', () => {
 
   it('waits Retry-After on a 429 for that channel only', async () => {
     const h = harness();
-    h.slack.script = (c) => (c.op === 'post' && c.channel === 'a' ? { kind: 'rateLimited', retryAfterSec: 30 } : null);
+    h.slack.script = (c) => (c.op === 'post' && c.channel === 'a' ? { kind: 'rateLimited', error: 'ratelimited', retryAfterSec: 30 } : null);
     await h.send('a', note('a1', 'succeeded'));
     await h.send('b', note('b1', 'succeeded'));
     await h.advance(1000);
@@ -302,7 +302,7 @@ describe('channelMachine: pacing and rate limits', () => {
     // Two from the burst at once, then one per second across all channels.
     assert.deepEqual(updates, [0, 0, 1000, 2000, 3000, 4000]);
 
-    h.slack.script = (c) => (c.op === 'update' && c.rolloutId === 'a9' ? { kind: 'rateLimited', retryAfterSec: 10 } : null);
+    h.slack.script = (c) => (c.op === 'update' && c.rolloutId === 'a9' ? { kind: 'rateLimited', error: 'ratelimited', retryAfterSec: 10 } : null);
     await h.send('a', note('a9', 'progressing'));
     await h.send('b', note('b9', 'progressing'));
     await h.advance(3000);

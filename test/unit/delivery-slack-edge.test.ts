@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SlackCallError } from '../../src/actors/delivery.js';
-import { createSlackApi, createSlackClient, kindOfSlackError } from '../../src/io/slack.js';
+import { createSlackApi, createSlackClient, failureOfSlackError } from '../../src/io/slack.js';
+import type { SlackFailure } from '../../src/machines/slackFailure.js';
 import { startSlackServer, type SlackServer } from '../support/slack-server.js';
 
 async function failure(p: Promise<unknown>): Promise<SlackCallError> {
@@ -44,21 +45,18 @@ describe('Slack edge (src/io/slack.ts)', () => {
   });
 
   it('classifies permanent, gone and rejected errors from Slack', async () => {
-    const cases: Array<[Promise<unknown>, string, string]> = [
-      [api().postMessage({ channel: 'nope', text: 'x' }), 'permanent_channel', 'channel_not_found'],
-      [api().postMessage({ channel: 'outside', text: 'x' }), 'permanent_channel', 'not_in_channel'],
-      [api().postMessage({ channel: 'old', text: 'x' }), 'permanent_channel', 'is_archived'],
-      [api().updateMessage({ channelId: 'C0AAAA', ts: '1.000000', text: 'x', attachments: [] }), 'message_gone', 'message_not_found'],
-      [api().postMessage({ channel: 'a', text: 'x', blocks: Array.from({ length: 51 }, () => ({ type: 'divider' })) }), 'rejected', 'invalid_blocks'],
-      [api(2000, 'xoxb-unknown').postMessage({ channel: 'a', text: 'x' }), 'permanent_workspace', 'invalid_auth'],
+    const cases: Array<[Promise<unknown>, SlackFailure]> = [
+      [api().postMessage({ channel: 'nope', text: 'x' }), { kind: 'permanent', error: 'channel_not_found', scope: 'channel' }],
+      [api().postMessage({ channel: 'outside', text: 'x' }), { kind: 'permanent', error: 'not_in_channel', scope: 'channel' }],
+      [api().postMessage({ channel: 'old', text: 'x' }), { kind: 'permanent', error: 'is_archived', scope: 'channel' }],
+      [api().updateMessage({ channelId: 'C0AAAA', ts: '1.000000', text: 'x', attachments: [] }), { kind: 'messageGone', error: 'message_not_found' }],
+      [api().postMessage({ channel: 'a', text: 'x', blocks: Array.from({ length: 51 }, () => ({ type: 'divider' as const })) }), { kind: 'rejected', error: 'invalid_blocks' }],
+      [api(2000, 'xoxb-unknown').postMessage({ channel: 'a', text: 'x' }), { kind: 'permanent', error: 'invalid_auth', scope: 'workspace' }],
     ];
-    for (const [p, kind, code] of cases) {
-      const e = await failure(p);
-      assert.deepEqual([e.kind, e.code], [kind, code]);
-    }
-    assert.equal(kindOfSlackError('token_revoked'), 'permanent_workspace');
-    assert.equal(kindOfSlackError('internal_error'), 'transient');
-    assert.equal(kindOfSlackError('msg_too_long'), 'rejected');
+    for (const [p, expected] of cases) assert.deepEqual((await failure(p)).failure, expected);
+    assert.deepEqual(failureOfSlackError('token_revoked'), { kind: 'permanent', error: 'token_revoked', scope: 'workspace' });
+    assert.deepEqual(failureOfSlackError('internal_error'), { kind: 'transient', error: 'internal_error' });
+    assert.deepEqual(failureOfSlackError('msg_too_long'), { kind: 'rejected', error: 'msg_too_long' });
   });
 
   it('does not retry by itself: one request per call on HTTP 503 (transient)', async () => {
@@ -66,15 +64,15 @@ describe('Slack edge (src/io/slack.ts)', () => {
     const outage = slack.faults.outage({ mode: 'status', status: 503 });
     const e = await failure(api().postMessage({ channel: 'a', text: 'x' }));
     outage.clear();
-    assert.deepEqual([e.kind, e.code], ['transient', 'http_503']);
+    assert.deepEqual(e.failure, { kind: 'transient', error: 'http_503' });
     assert.equal(slack.requests().length - before, 1);
   });
 
   it('a timeout or a reset is ambiguous (the request may have been applied)', async () => {
     slack.faults.outage({ mode: 'hang', count: 1 });
-    assert.deepEqual([(await failure(api(100).postMessage({ channel: 'a', text: 'x' }))).kind], ['ambiguous']);
+    assert.deepEqual((await failure(api(100).postMessage({ channel: 'a', text: 'x' }))).failure, { kind: 'ambiguous', error: 'timeout' });
     slack.faults.outage({ mode: 'reset', count: 1 });
-    assert.equal((await failure(api().postMessage({ channel: 'a', text: 'x' }))).kind, 'ambiguous');
+    assert.equal((await failure(api().postMessage({ channel: 'a', text: 'x' }))).failure.kind, 'ambiguous');
   });
 
   it('a connection refused is transient (nothing was sent)', async () => {
@@ -82,7 +80,7 @@ describe('Slack edge (src/io/slack.ts)', () => {
     const url = closed.url;
     await closed.close();
     const e = await failure(createSlackApi(createSlackClient({ token: 't', slackApiUrl: url })).postMessage({ channel: 'a', text: 'x' }));
-    assert.deepEqual([e.kind, e.code], ['transient', 'ECONNREFUSED']);
+    assert.deepEqual(e.failure, { kind: 'transient', error: 'ECONNREFUSED' });
   });
 
   it('rejects a 429 with its Retry-After at once, without pausing calls to other channels', async () => {
@@ -92,7 +90,7 @@ describe('Slack edge (src/io/slack.ts)', () => {
     const e = await failure(shared.postMessage({ channel: 'a', text: 'x' }));
     const other = await shared.postMessage({ channel: 'b', text: 'y' });
     storm.clear();
-    assert.deepEqual([e.kind, e.retryAfterSec], ['rate_limited', 30]);
+    assert.deepEqual(e.failure, { kind: 'rateLimited', error: 'ratelimited', retryAfterSec: 30 });
     assert.ok(other.ts !== '');
     assert.ok(Date.now() - t0 < 5000, 'the same client kept working for channel b');
   });
@@ -100,6 +98,6 @@ describe('Slack edge (src/io/slack.ts)', () => {
   it('never puts the token in an error message', async () => {
     const e = await failure(api(2000, 'xoxb-secret-token-value').postMessage({ channel: 'a', text: 'x' }));
     assert.ok(!e.message.includes('xoxb-secret-token-value'));
-    assert.ok(!JSON.stringify({ message: e.message, code: e.code, kind: e.kind }).includes('xoxb'));
+    assert.ok(!JSON.stringify({ message: e.message, failure: e.failure }).includes('xoxb'));
   });
 });

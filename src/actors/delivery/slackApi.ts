@@ -3,6 +3,7 @@
  * src/io/slack.ts over @slack/web-api (and injectable, so the actors never import I/O).
  */
 import type { SlackMethod } from '../../machines/channelMachine.js';
+import type { SlackFailure } from '../../machines/slackFailure.js';
 
 /** Hermod's marker on its messages: every message of a rollout can be found by it (ADR 0003). */
 export const ROLLOUT_EVENT_TYPE = 'hermod_rollout';
@@ -40,30 +41,16 @@ export interface SlackApi {
   updateMessage(req: UpdateMessageRequest): Promise<void>;
 }
 
-/**
- * How a failed call should be treated:
- * - `rate_limited`: 429, wait `retryAfterSec`;
- * - `transient`: 5xx, refused connection, Slack's internal errors: retry with backoff;
- * - `ambiguous`: timeout or reset after sending: it may have been applied;
- * - `message_gone`: the message (or thread parent) no longer exists;
- * - `rejected`: the content was refused (msg_too_long, invalid_blocks, ...);
- * - `permanent_channel`: this channel cannot be used (channel_not_found, not_in_channel, ...);
- * - `permanent_workspace`: the token cannot be used at all (invalid_auth, token_revoked, ...).
- */
-export type SlackErrorKind = 'rate_limited' | 'transient' | 'ambiguous' | 'message_gone' | 'rejected' | 'permanent_channel' | 'permanent_workspace';
-
-/** A classified Slack failure. Its message never contains the token. */
+/** A classified Slack failure (see src/machines/slackFailure.ts). Its message never contains the token. */
 export class SlackCallError extends Error {
   override readonly name = 'SlackCallError';
   constructor(
     readonly method: SlackMethod | 'auth.test',
-    readonly kind: SlackErrorKind,
-    /** Slack's error code (`channel_not_found`), `http_503`, `timeout`, `ECONNRESET`, ... */
-    readonly code: string,
-    readonly retryAfterSec?: number,
+    /** `failure.error` is Slack's error code (`channel_not_found`), `http_503`, `timeout`, `ECONNRESET`, ... */
+    readonly failure: SlackFailure,
     options?: { cause?: unknown },
   ) {
-    super(`Slack ${method} failed: ${code}`, options);
+    super(`Slack ${method} failed: ${failure.error}`, options);
   }
 }
 

@@ -17,7 +17,7 @@
  */
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { createDelivery, type DeliveryMetrics } from '../src/actors/delivery.js';
+import { createDelivery, type DeliveryMetrics } from '../src/actors/delivery/index.js';
 import { createSlackApi, createSlackClient } from '../src/io/slack.js';
 import type { SlackMessage } from '../src/machines/message.js';
 import type { Notification, RolloutPhase, RolloutView } from '../src/machines/notification.js';

@@ -2,7 +2,7 @@
  * `--dry-run`: a SlackApi that writes each message Hermod would send to the log instead of
  * sending it. The delivery layer above it runs unchanged (pacing, coalescing, threads).
  */
-import type { SlackApi } from '../actors/delivery.js';
+import type { SlackApi } from '../actors/delivery/index.js';
 import type { Logger } from '../actors/logger.js';
 
 export function dryRunSlackApi(logger: Logger): SlackApi {

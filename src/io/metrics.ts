@@ -3,7 +3,7 @@
  * (hermod_deployment_processed_total counts rollouts started); the rest are new.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { DeliveryMetrics } from '../actors/delivery.js';
+import type { DeliveryMetrics } from '../actors/delivery/index.js';
 import type { RolloutMetrics } from '../actors/supervisor.js';
 import type { RolloutPhase } from '../machines/notification.js';
 

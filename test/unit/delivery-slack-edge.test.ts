@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SlackCallError } from '../../src/actors/delivery.js';
+import { SlackCallError } from '../../src/actors/delivery/index.js';
 import { createSlackApi, createSlackClient, failureOfSlackError } from '../../src/io/slack.js';
 import type { SlackFailure } from '../../src/machines/slackFailure.js';
 import { startSlackServer, type SlackServer } from '../support/slack-server.js';

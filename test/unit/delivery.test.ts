@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it, type TestContext } from 'node:test';
 import { SimulatedClock } from 'xstate';
-import { createDelivery, type Delivery, type DeliveryMetrics, type DeliveryOptions, type MessageRejection, type PermanentFailure } from '../../src/actors/delivery.js';
+import { createDelivery, type Delivery, type DeliveryMetrics, type DeliveryOptions, type MessageRejection, type PermanentFailure } from '../../src/actors/delivery/index.js';
 import { createSlackApi, createSlackClient } from '../../src/io/slack.js';
 import type { SlackMessage } from '../../src/machines/message.js';
 import type { Notification, RolloutPhase, RolloutView } from '../../src/machines/notification.js';

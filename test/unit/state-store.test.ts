@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { DeliverySnapshot } from '../../src/actors/delivery.js';
+import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
 import { fitSnapshot, parseSnapshot, stateNamespace } from '../../src/io/kube/stateStore.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hermod-state-'));

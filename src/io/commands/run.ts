@@ -4,7 +4,7 @@
  * and signal handling. Nothing here decides anything about rollouts.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createDelivery, type Delivery, type SlackApi } from '../../actors/delivery.js';
+import { createDelivery, type Delivery, type SlackApi } from '../../actors/delivery/index.js';
 import { Supervisor } from '../../actors/supervisor.js';
 import { renderRollout } from '../../machines/message.js';
 import { annotationNames, redacted, type Config } from '../config.js';
@@ -84,7 +84,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     mode: config.messageMode,
     logger: logger.child({ component: 'delivery' }),
     metrics: metrics.delivery,
-    onPermanentFailure: (failure) => reportPermanentFailure(failure, { logger, reporter, events }),
+    onPermanentFailure: (failure) => reportPermanentFailure(failure, { reporter, events }),
     onMessageRejected: (rejection) => reporter.report(new Error(`Slack rejected a message: ${rejection.error}`), { ...rejection }),
     ...(inspector !== null ? { inspect: inspector.inspect } : {}),
   });

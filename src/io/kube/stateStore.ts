@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import type { DeliverySnapshot } from '../../actors/delivery.js';
+import type { DeliverySnapshot } from '../../actors/delivery/index.js';
 import { FINAL_PHASES } from '../../machines/notification.js';
 import type { Logger } from '../../actors/logger.js';
 

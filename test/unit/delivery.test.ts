@@ -341,6 +341,33 @@ describe('delivery against the local Slack (real WebClient, limits on)', () => {
     assert.equal(r.rec.lines.filter((l) => l.level === 'error' && JSON.stringify(l.obj).includes('#no-such-channel')).length, 1, 'one log line');
   });
 
+  it('ADR 0003: a permanent failure logs ONE error line, with the advice of src/machines/slackAdvice.ts', async () => {
+    const r = await rig({ channels: [{ name: 'deploys-a' }, { name: 'not-joined', member: false }] });
+    r.delivery.notify(notification('nj/1', 'progressing', 'not-joined', { namespace: 'team-nj' }));
+    r.delivery.notify(notification('nj/1', 'succeeded', 'not-joined', { namespace: 'team-nj' }));
+    r.delivery.notify(notification('typo/1', 'succeeded', '#no-such-channel', { namespace: 'team-typo' }));
+    await r.advance(10_000, 100);
+    assert.equal(r.failures.length, 2);
+    const errors = r.rec.lines.filter((l) => l.level === 'error');
+    assert.deepEqual(
+      errors.map((l) => l.msg),
+      [
+        'Slack delivery failed permanently (not_in_channel): invite the Hermod app to not-joined; the channel\'s pending messages are dropped',
+        'Slack delivery failed permanently (channel_not_found): check the channel in the hermod.uswitch.com/slack annotation ("#no-such-channel"); the channel\'s pending messages are dropped',
+      ],
+    );
+  });
+
+  it('a revoked token: one error line for the whole workspace, not one per channel', async () => {
+    const r = await rig({ channels: CHANNELS.map((name) => ({ name })) });
+    r.slack.tokens.revoke(r.slack.token);
+    for (let i = 0; i < 9; i++) r.delivery.notify(notification(`t${i}/1`, 'succeeded', CHANNELS[i % 3] as string));
+    await r.advance(10_000, 100);
+    const errors = r.rec.lines.filter((l) => l.level === 'error');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0]?.msg ?? '', /^Slack delivery failed permanently \(token_revoked\): the Slack token was refused: check SLACK_TOKEN; NO channel/);
+  });
+
   it('a revoked token blocks every channel at once, loudly, and the token never reaches a log line', async () => {
     const r = await rig({ channels: CHANNELS.map((name) => ({ name })) });
     r.slack.tokens.revoke(r.slack.token);

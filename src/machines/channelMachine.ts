@@ -15,7 +15,7 @@
  * on Slack errors. Observability leaves through `emit` (see ChannelEmitted), so the machine
  * stays pure. Decisions live in ./channelPolicy.ts.
  */
-import { assign, emit, enqueueActions, raise, setup, fromPromise, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, raise, setup, fromPromise, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
 import {
   DEFAULT_CHANNEL_CONFIG,
   acceptNotification,
@@ -89,14 +89,19 @@ export interface ChannelContext extends ChannelQueue {
   reportedDepth: number;
 }
 
+/** The invoked Slack call's id: its answer is `xstate.done.actor.slackCall`. */
+const SLACK_CALL = 'slackCall';
+const SLACK_DONE = `xstate.done.actor.${SLACK_CALL}` as const;
+const SLACK_ERROR = `xstate.error.actor.${SLACK_CALL}` as const;
+
 export type ChannelEvent =
   | { type: 'rollout.notified'; notification: ChannelNotification }
   | { type: 'budget.granted' }
   | { type: 'workspace.blocked'; error: string }
   | { type: 'token.added' }
   | { type: 'token.taken' }
-  | DoneActorEvent<SlackOutcome, string>
-  | ErrorActorEvent;
+  | DoneActorEvent<SlackOutcome, typeof SLACK_CALL>
+  | ErrorActorEvent<unknown, typeof SLACK_CALL>;
 
 /** Events to the parent (the workspace budget). */
 export type BudgetEvent =
@@ -146,23 +151,34 @@ function open(context: ChannelContext): { post: boolean; update: boolean } {
   return { post: context.tokens > 0, update: context.updateGrant === 'granted' };
 }
 
-function outcomeOf(event: ChannelEvent): SlackOutcome | null {
-  return 'output' in event ? (event.output as SlackOutcome) : null;
+function hasKind<K extends SlackOutcome['kind']>(out: SlackOutcome, kind: K): out is Extract<SlackOutcome, { kind: K }> {
+  return out.kind === kind;
+}
+
+/** The Slack call's answer; the guard that chose the transition fixed its kind, so anything else is a bug. */
+function outcomeOf<K extends SlackOutcome['kind']>(event: ChannelEvent, kind: K): Extract<SlackOutcome, { kind: K }> {
+  assertEvent(event, SLACK_DONE);
+  if (!hasKind(event.output, kind)) throw new Error(`channelMachine: expected a ${kind} outcome, got ${event.output.kind}`);
+  return event.output;
 }
 
 function isOutcome(kind: SlackOutcome['kind']) {
-  return ({ event }: { event: ChannelEvent }) => outcomeOf(event)?.kind === kind;
+  return ({ event }: { event: ChannelEvent }) => {
+    assertEvent(event, SLACK_DONE);
+    return event.output.kind === kind;
+  };
+}
+
+/** The call being made; actions that handle its answer run only while there is one. */
+function inFlightOf(context: ChannelContext): SlackCall {
+  if (context.inFlight === null) throw new Error(`channelMachine: no Slack call in flight on ${context.channel}`);
+  return context.inFlight;
 }
 
 function dropped(items: PendingDelivery[]): DroppedRollout[] {
   return items.map((p) => ({ rolloutId: p.rolloutId, namespace: p.namespace, final: p.final }));
 }
 
-/** Emits the queue depth when it changed (for the per-channel gauge). */
-function depthUpdate(context: ChannelContext, depth: number): { assign: Partial<ChannelContext>; emit: ChannelEmitted } | null {
-  if (depth === context.reportedDepth) return null;
-  return { assign: { reportedDepth: depth }, emit: { type: 'queueDepth', channel: context.channel, depth } };
-}
 
 export const channelMachine = setup({
   types: {
@@ -187,7 +203,7 @@ export const channelMachine = setup({
     isQueueEmpty: ({ context }) => context.queue.length === 0,
     canSendNow: ({ context }) => nextCall(context, context.config, open(context)) !== null,
     isOk: isOutcome('ok'),
-    isUpdateRateLimited: ({ context, event }) => outcomeOf(event)?.kind === 'rateLimited' && context.inFlight?.op === 'update',
+    isUpdateRateLimited: ({ context, event }) => isOutcome('rateLimited')({ event }) && inFlightOf(context).op === 'update',
     isRateLimited: isOutcome('rateLimited'),
     isTransient: isOutcome('transient'),
     isAmbiguous: isOutcome('ambiguous'),
@@ -199,7 +215,7 @@ export const channelMachine = setup({
     addToken: assign({ tokens: ({ context }) => Math.min(context.config.postBurst, context.tokens + 1) }),
 
     accept: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'rollout.notified') return;
+      assertEvent(event, 'rollout.notified');
       const n = event.notification;
       const result = acceptNotification(context, n, context.config, context.inFlight?.rolloutId ?? null);
       enqueue.assign({ queue: result.state.queue, rollouts: result.state.rollouts, finished: result.state.finished });
@@ -212,21 +228,12 @@ export const channelMachine = setup({
       } else if (result.kind === 'queued' && result.dropped.length > 0) {
         enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'queue_full', rollouts: dropped(result.dropped) });
       }
-      const depth = depthUpdate(context, result.state.queue.length);
-      if (depth) {
-        enqueue.assign(depth.assign);
-        enqueue.emit(depth.emit);
-      }
     }),
 
     dropNotification: emit(({ context, event }) => {
-      const n = event.type === 'rollout.notified' ? event.notification : null;
-      return {
-        type: 'dropped' as const,
-        channel: context.channel,
-        reason: 'channel_blocked' as const,
-        rollouts: n === null ? [] : [{ rolloutId: n.rolloutId, namespace: n.namespace, final: false }],
-      };
+      assertEvent(event, 'rollout.notified');
+      const n = event.notification;
+      return { type: 'dropped' as const, channel: context.channel, reason: 'channel_blocked' as const, rollouts: [{ rolloutId: n.rolloutId, namespace: n.namespace, final: false }] };
     }),
 
     grantUpdate: assign({ updateGrant: 'granted' as const }),
@@ -238,8 +245,9 @@ export const channelMachine = setup({
     }),
 
     startCall: enqueueActions(({ context, enqueue }) => {
+      // `sending` is entered only when canSendNow found this call.
       const call = nextCall(context, context.config, open(context));
-      if (call === null) return;
+      if (call === null) throw new Error(`channelMachine: nothing to send on ${context.channel}`);
       enqueue.assign({ inFlight: call });
       if (laneOf(call) === 'update') enqueue.assign({ updateGrant: 'none' });
       else enqueue.assign({ tokens: context.tokens - 1 });
@@ -248,17 +256,15 @@ export const channelMachine = setup({
     // Why on completion: Slack counts a request when it arrives; a refill clock started
     // when the request left runs ahead of Slack's whenever the request was delayed.
     startRefill: enqueueActions(({ context, enqueue }) => {
-      if (context.inFlight === null) return;
-      if (laneOf(context.inFlight) === 'update') enqueue.sendParent({ type: 'budget.spent' } satisfies BudgetEvent);
+      if (laneOf(inFlightOf(context)) === 'update') enqueue.sendParent({ type: 'budget.spent' } satisfies BudgetEvent);
       else enqueue.raise({ type: 'token.taken' });
     }),
 
     clearInFlight: assign({ inFlight: null }),
 
     applySent: enqueueActions(({ context, event, enqueue }) => {
-      const out = outcomeOf(event);
-      const call = context.inFlight;
-      if (out?.kind !== 'ok' || call === null) return;
+      const out = outcomeOf(event, 'ok');
+      const call = inFlightOf(context);
       const state = recordSent(context, call, out, context.config);
       enqueue.assign({
         queue: state.queue,
@@ -277,16 +283,10 @@ export const channelMachine = setup({
         at: out.at,
         final: call.op === 'reply' ? false : call.final,
       });
-      const depth = depthUpdate(context, state.queue.length);
-      if (depth) {
-        enqueue.assign(depth.assign);
-        enqueue.emit(depth.emit);
-      }
     }),
 
     applyUpdatePenalty: enqueueActions(({ context, event, enqueue }) => {
-      const out = outcomeOf(event);
-      if (out?.kind !== 'rateLimited') return;
+      const out = outcomeOf(event, 'rateLimited');
       // chat.update is limited per workspace: slow the shared budget, keep posting meanwhile.
       enqueue.sendParent({ type: 'budget.penalty', retryAfterMs: out.retryAfterSec * 1000 } satisfies BudgetEvent);
       enqueue.assign({ updateGrant: 'none' });
@@ -294,45 +294,37 @@ export const channelMachine = setup({
     }),
 
     applyRateLimit: enqueueActions(({ context, event, enqueue }) => {
-      const out = outcomeOf(event);
-      if (out?.kind !== 'rateLimited' || context.inFlight === null) return;
+      const out = outcomeOf(event, 'rateLimited');
       // Retry-After applies to this channel only; other channels keep going.
       enqueue.assign({ retryDelayMs: Math.max(1, out.retryAfterSec) * 1000, tokens: 0 });
-      enqueue.emit({ type: 'rateLimited', channel: context.channel, method: methodOf(context.inFlight), retryAfterSec: out.retryAfterSec });
+      enqueue.emit({ type: 'rateLimited', channel: context.channel, method: methodOf(inFlightOf(context)), retryAfterSec: out.retryAfterSec });
     }),
 
+    // Transient and ambiguous answers, and a callSlack that threw (it should not: a bug, retried).
     applyBackoff: enqueueActions(({ context, event, enqueue }) => {
-      const out = outcomeOf(event);
-      const call = context.inFlight;
-      if (call === null) return;
-      const ambiguous = out?.kind === 'ambiguous';
+      assertEvent(event, [SLACK_DONE, SLACK_ERROR]);
+      const call = inFlightOf(context);
+      const error = event.type === SLACK_ERROR ? String(event.error) : 'error' in event.output ? event.output.error : event.output.kind;
+      const ambiguous = event.type === SLACK_DONE && event.output.kind === 'ambiguous';
       // Each timed-out post or reply is re-sent and may leave one duplicate (ADR 0003).
       if (ambiguous && (call.op === 'post' || call.op === 'reply')) {
         enqueue.emit({ type: 'possibleDuplicate', channel: context.channel, rolloutId: call.rolloutId, part: call.op === 'post' ? 'main' : 'thread' });
       }
       const { delayMs, seed } = backoffDelay(context.attempt, context.seed, context.config);
-      const error = out === null ? (event.type.startsWith('xstate.error') ? String((event as ErrorActorEvent).error) : 'unknown') : 'error' in out ? out.error : out.kind;
       enqueue.assign({ retryDelayMs: delayMs, seed, attempt: context.attempt + 1 });
       if (call.op === 'update') enqueue.assign({ updateGrant: 'none' });
       enqueue.emit({ type: 'retrying', channel: context.channel, method: methodOf(call), attempt: context.attempt + 1, delayMs, error, ambiguous });
     }),
 
     applyGone: enqueueActions(({ context, enqueue }) => {
-      const call = context.inFlight;
-      if (call === null) return;
+      const call = inFlightOf(context);
       const state = settleRollout(recordGone(context, call), call.rolloutId, context.config);
       enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
-      const depth = depthUpdate(context, state.queue.length);
-      if (depth) {
-        enqueue.assign(depth.assign);
-        enqueue.emit(depth.emit);
-      }
     }),
 
     applyRejected: enqueueActions(({ context, event, enqueue }) => {
-      const out = outcomeOf(event);
-      const call = context.inFlight;
-      if (out?.kind !== 'rejected' || call === null) return;
+      const out = outcomeOf(event, 'rejected');
+      const call = inFlightOf(context);
       const item = context.queue.find((p) => p.rolloutId === call.rolloutId);
       const { state, gaveUp } = recordRejected(context, call, context.config);
       const settled = settleRollout(state, call.rolloutId, context.config);
@@ -347,44 +339,39 @@ export const channelMachine = setup({
         fallback: gaveUp === null ? 'plain' : 'gave_up',
       });
       if (gaveUp !== null && call.op !== 'reply') enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'rejected', rollouts: dropped([gaveUp]) });
-      const depth = depthUpdate(context, settled.queue.length);
-      if (depth) {
-        enqueue.assign(depth.assign);
-        enqueue.emit(depth.emit);
-      }
     }),
 
     reportPermanent: enqueueActions(({ context, event, enqueue }) => {
-      const out = outcomeOf(event);
-      const call = context.inFlight;
-      if (out?.kind !== 'permanent' || call === null) return;
+      const out = outcomeOf(event, 'permanent');
+      const call = inFlightOf(context);
       const first = context.queue.find((p) => p.rolloutId === call.rolloutId);
       const namespaces = [...new Set([first?.namespace, ...context.queue.map((p) => p.namespace)].filter((n): n is string => n !== undefined))];
       enqueue.assign({ blockedError: out.error, attempt: 0 });
       enqueue.emit({ type: 'permanentFailure', channel: context.channel, method: methodOf(call), error: out.error, scope: out.scope, rolloutId: call.rolloutId, namespaces });
     }),
 
-    noteWorkspaceBlock: assign({ blockedError: ({ event }) => (event.type === 'workspace.blocked' ? event.error : null) }),
+    noteWorkspaceBlock: assign({
+      blockedError: ({ event }) => {
+        assertEvent(event, 'workspace.blocked');
+        return event.error;
+      },
+    }),
 
     dropEverything: enqueueActions(({ context, enqueue }) => {
       const { state, dropped: items } = dropAll(context);
       enqueue.assign({ queue: state.queue, rollouts: state.rollouts, inFlight: null });
       if (items.length > 0) enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'permanent_error', rollouts: dropped(items) });
-      const depth = depthUpdate(context, 0);
-      if (depth) {
-        enqueue.assign(depth.assign);
-        enqueue.emit(depth.emit);
-      }
     }),
 
     unblock: assign({ blockedError: null }),
 
+    // The one place the queue depth is reported: after every change to the queue (see the
+    // transitions and `ready`'s entry), and only when it changed (for the per-channel gauge).
     reportDepth: enqueueActions(({ context, enqueue }) => {
-      const depth = depthUpdate(context, context.queue.length);
-      if (depth) {
-        enqueue.assign(depth.assign);
-        enqueue.emit(depth.emit);
-      }
+      const depth = context.queue.length;
+      if (depth === context.reportedDepth) return;
+      enqueue.assign({ reportedDepth: depth });
+      enqueue.emit({ type: 'queueDepth', channel: context.channel, depth });
     }),
   },
 }).createMachine({
@@ -406,7 +393,7 @@ export const channelMachine = setup({
     delivery: {
       initial: 'ready',
       on: {
-        'rollout.notified': { actions: 'accept' },
+        'rollout.notified': { actions: ['accept', 'reportDepth'] },
         'budget.granted': { actions: 'grantUpdate' },
         'workspace.blocked': { target: '.blocked', actions: 'noteWorkspaceBlock' },
       },
@@ -421,12 +408,12 @@ export const channelMachine = setup({
           ],
         },
         idle: {
-          on: { 'rollout.notified': { actions: 'accept', target: 'ready' } },
+          on: { 'rollout.notified': { actions: ['accept', 'reportDepth'], target: 'ready' } },
         },
         waiting: {
           entry: 'requestBudget',
           on: {
-            'rollout.notified': { actions: 'accept', target: 'ready' },
+            'rollout.notified': { actions: ['accept', 'reportDepth'], target: 'ready' },
             'token.added': 'ready',
             'budget.granted': { actions: 'grantUpdate', target: 'ready' },
           },
@@ -435,8 +422,9 @@ export const channelMachine = setup({
           entry: 'startCall',
           exit: 'startRefill',
           invoke: {
+            id: SLACK_CALL,
             src: 'callSlack',
-            input: ({ context }) => context.inFlight as SlackCall,
+            input: ({ context }) => inFlightOf(context),
             onDone: [
               { guard: 'isOk', actions: 'applySent', target: 'ready' },
               { guard: 'isUpdateRateLimited', actions: 'applyUpdatePenalty', target: 'ready' },
@@ -454,7 +442,7 @@ export const channelMachine = setup({
           after: { retryDelay: 'ready' },
         },
         blocked: {
-          entry: 'dropEverything',
+          entry: ['dropEverything', 'reportDepth'],
           exit: 'unblock',
           on: {
             'rollout.notified': { actions: 'dropNotification' },

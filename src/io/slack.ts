@@ -146,8 +146,8 @@ export function createSlackApi(client: WebClient): SlackApi {
         const r = await client.chat.postMessage({
           channel: req.channel,
           text: req.text,
-          ...(req.attachments !== undefined ? { attachments: req.attachments as never } : {}),
-          ...(req.blocks !== undefined ? { blocks: req.blocks as never } : {}),
+          ...(req.attachments !== undefined ? { attachments: req.attachments } : {}),
+          ...(req.blocks !== undefined ? { blocks: req.blocks } : {}),
           ...(req.threadTs !== undefined ? { thread_ts: req.threadTs } : {}),
           ...(req.metadata !== undefined ? { metadata: req.metadata } : {}),
         });
@@ -163,7 +163,7 @@ export function createSlackApi(client: WebClient): SlackApi {
           channel: req.channelId,
           ts: req.ts,
           text: req.text,
-          attachments: req.attachments as never,
+          attachments: req.attachments,
           ...(req.metadata !== undefined ? { metadata: req.metadata } : {}),
         });
       } catch (err) {

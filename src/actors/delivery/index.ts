@@ -48,7 +48,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
 
   const root = createActor(updateBudgetMachine, {
     input: { intervalMs: updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS, burst: updateBurst ?? DEFAULT_UPDATE_BURST },
-    clock: clock as never,
+    clock,
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
   root.start();

@@ -2,6 +2,7 @@
  * The small Slack surface the delivery actors use, implemented at the edge by
  * src/io/slack.ts over @slack/web-api (and injectable, so the actors never import I/O).
  */
+import type { KnownBlock, MessageAttachment } from '@slack/types';
 import type { SlackMethod } from '../../machines/channelMachine.js';
 import type { SlackFailure } from '../../machines/slackFailure.js';
 
@@ -17,8 +18,8 @@ export interface PostMessageRequest {
   /** Channel ID, `#name` or `name`. */
   channel: string;
   text: string;
-  attachments?: unknown[];
-  blocks?: unknown[];
+  attachments?: MessageAttachment[];
+  blocks?: KnownBlock[];
   /** Reply in this message's thread. */
   threadTs?: string;
   metadata?: RolloutMetadata;
@@ -30,7 +31,7 @@ export interface UpdateMessageRequest {
   ts: string;
   text: string;
   /** Sent even when empty, so a plain-text fallback clears the old attachments. */
-  attachments: unknown[];
+  attachments: MessageAttachment[];
   metadata?: RolloutMetadata;
 }
 

@@ -15,7 +15,7 @@
 import type { Logger } from '../actors/logger.js';
 import { ErrorCode, WebClient, type Logger as SlackLogger, LogLevel } from '@slack/web-api';
 import { SlackCallError, type PostMessageRequest, type SlackApi, type UpdateMessageRequest } from '../actors/delivery/index.js';
-import type { SlackMethod } from '../machines/channelMachine.js';
+import type { SlackMethod } from '../machines/channelTypes.js';
 import type { SlackFailure } from '../machines/slackFailure.js';
 
 /** The part of Hermod's logger the Slack edge uses. */

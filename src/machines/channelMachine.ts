@@ -13,117 +13,26 @@
  * The Slack call is the invoked promise actor `callSlack` (provided by the delivery layer
  * with the injected SlackApi); it resolves with a classified SlackOutcome and never rejects
  * on Slack errors. Observability leaves through `emit` (see ChannelEmitted), so the machine
- * stays pure. Decisions live in ./channelPolicy.ts.
+ * stays pure. Decisions live in ./channelPolicy.ts, the data shapes in ./channelTypes.ts.
  */
-import { assertEvent, assign, emit, enqueueActions, raise, setup, fromPromise, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import { assertEvent, assign, emit, enqueueActions, raise, setup, fromPromise } from 'xstate';
+import { acceptNotification, backoffDelay, dropAll, laneOf, nextCall, recordGone, recordRejected, recordSent, settleRollout, wantsUpdate } from './channelPolicy.js';
 import {
   DEFAULT_CHANNEL_CONFIG,
-  acceptNotification,
-  backoffDelay,
-  dropAll,
-  laneOf,
-  nextCall,
-  recordGone,
-  recordRejected,
-  recordSent,
-  settleRollout,
-  wantsUpdate,
-  type ChannelConfig,
-  type ChannelNotification,
-  type ChannelQueue,
+  SLACK_CALL,
+  SLACK_DONE,
+  SLACK_ERROR,
+  methodOf,
+  type BudgetEvent,
+  type ChannelContext,
+  type ChannelEmitted,
+  type ChannelEvent,
+  type ChannelInput,
+  type DroppedRollout,
   type PendingDelivery,
-  type RolloutRecord,
   type SlackCall,
-} from './channelPolicy.js';
-import type { PermanentScope, SlackFailure } from './slackFailure.js';
-
-/**
- * How a Slack call ended: `ok`, or a failure in the one vocabulary of ./slackFailure.ts
- * (classified by the edge, src/io/slack.ts, then ./channelPolicy.ts `failureOfCall`).
- */
-export type SlackOutcome = { kind: 'ok'; channelId?: string; ts?: string; at: number } | (SlackFailure & { at: number });
-
-/** The Slack method of a call (a metric label). */
-export type SlackMethod = 'chat.postMessage' | 'chat.update';
-
-export function methodOf(call: SlackCall): SlackMethod {
-  return call.op === 'update' ? 'chat.update' : 'chat.postMessage';
-}
-
-/** Restart-safe state of one channel (see delivery.snapshot()). */
-export interface ChannelRestore {
-  channelId: string | null;
-  rollouts: RolloutRecord[];
-  finished: string[];
-  pending: PendingDelivery[];
-}
-
-export interface ChannelInput {
-  /** The channel as annotated (`#deploys`, `deploys` or an ID). */
-  channel: string;
-  /** This actor's systemId, so the budget actor can answer. */
-  systemId: string;
-  config?: Partial<ChannelConfig>;
-  /** Seed of the jitter generator (differs per channel so retries spread out). */
-  seed?: number;
-  restore?: ChannelRestore;
-}
-
-export interface ChannelContext extends ChannelQueue {
-  channel: string;
-  channelId: string | null;
-  systemId: string;
-  config: ChannelConfig;
-  /** chat.postMessage tokens available now. */
-  tokens: number;
-  /** The workspace chat.update budget: asked for, or granted and not used yet. */
-  updateGrant: 'none' | 'requested' | 'granted';
-  inFlight: SlackCall | null;
-  /** Consecutive failed attempts (reset by any success). */
-  attempt: number;
-  retryDelayMs: number;
-  seed: number;
-  /** The permanent error that blocked the channel. */
-  blockedError: string | null;
-  /** Last queue depth reported, so depth is emitted only when it changes. */
-  reportedDepth: number;
-}
-
-/** The invoked Slack call's id: its answer is `xstate.done.actor.slackCall`. */
-const SLACK_CALL = 'slackCall';
-const SLACK_DONE = `xstate.done.actor.${SLACK_CALL}` as const;
-const SLACK_ERROR = `xstate.error.actor.${SLACK_CALL}` as const;
-
-export type ChannelEvent =
-  | { type: 'rollout.notified'; notification: ChannelNotification }
-  | { type: 'budget.granted' }
-  | { type: 'workspace.blocked'; error: string }
-  | { type: 'token.added' }
-  | { type: 'token.taken' }
-  | DoneActorEvent<SlackOutcome, typeof SLACK_CALL>
-  | ErrorActorEvent<unknown, typeof SLACK_CALL>;
-
-/** Events to the parent (the workspace budget). */
-export type BudgetEvent =
-  | { type: 'budget.request'; systemId: string }
-  /** An update call finished: the budget's refill clock may start. */
-  | { type: 'budget.spent' }
-  | { type: 'budget.penalty'; retryAfterMs: number };
-
-type DroppedRollout = { rolloutId: string; namespace: string; final: boolean };
-
-/** What the machine reports; the delivery layer turns these into logs, metrics and hooks. */
-export type ChannelEmitted =
-  | { type: 'delivered'; channel: string; rolloutId: string; op: 'post' | 'update' | 'reply'; notifiedAt: number; at: number; final: boolean }
-  | { type: 'skipped'; channel: string; rolloutId: string; reason: 'late' | 'alert' | 'milestone' | 'unchanged' }
-  | { type: 'dropped'; channel: string; reason: 'queue_full' | 'permanent_error' | 'channel_blocked' | 'rejected'; rollouts: DroppedRollout[] }
-  | { type: 'rateLimited'; channel: string; method: SlackMethod; retryAfterSec: number }
-  | { type: 'retrying'; channel: string; method: SlackMethod; attempt: number; delayMs: number; error: string; ambiguous: boolean }
-  | { type: 'recovered'; channel: string; attempts: number }
-  | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: PermanentScope; rolloutId: string | null; namespaces: string[] }
-  | { type: 'messageRejected'; channel: string; error: string; rolloutId: string; namespace: string; part: 'main' | 'thread'; fallback: 'plain' | 'gave_up' }
-  | { type: 'possibleDuplicate'; channel: string; rolloutId: string; part: 'main' | 'thread' }
-  | { type: 'queueDepth'; channel: string; depth: number };
+  type SlackOutcome,
+} from './channelTypes.js';
 
 function initialContext(input: ChannelInput): ChannelContext {
   const config = { ...DEFAULT_CHANNEL_CONFIG, ...input.config };

@@ -9,106 +9,14 @@
  *   when the render has one that was not posted yet.
  * - The queue is bounded: the oldest progress update goes first, a final verdict never.
  *
- * Everything here is plain data in, plain data out (the machine's context is serialisable).
+ * Everything here is plain data in, plain data out (the machine's context is serialisable);
+ * the shapes are in ./channelTypes.ts.
  */
-import type { AlertLevel } from './facts.js';
 import { fnv1a } from './hash.js';
-import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
+import type { MessageMode } from './message.js';
 import { isFinalPhase, type RolloutPhase } from './notification.js';
 import type { SlackFailure } from './slackFailure.js';
-
-export type { MessageMode } from './message.js';
-
-/** The message body the machine sends (a SlackMessage without its thread). */
-export type MessageContent = Pick<SlackMessage, 'text' | 'attachments'>;
-
-/** Tunables of one channel's queue (numbers only: part of the serialisable context). */
-export interface ChannelConfig {
-  mode: MessageMode;
-  /** chat.postMessage pacing per channel: one token per interval... */
-  postIntervalMs: number;
-  /** ...up to this many saved up (a short burst). */
-  postBurst: number;
-  /** Transient-error backoff: first delay, doubled per attempt up to the cap, with jitter. */
-  backoffBaseMs: number;
-  backoffCapMs: number;
-  /** After a permanent error the channel drops its work and rests this long before trying again. */
-  blockedForMs: number;
-  /** Pending rollouts per channel before the oldest progress update is dropped. */
-  queueCap: number;
-  /** Rollouts with a visible message remembered per channel (least recently used evicted first). */
-  recordCap: number;
-  /** Recently finished rolloutIds remembered, so a late duplicate verdict does not re-post. */
-  finishedCap: number;
-}
-
-export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
-  mode: 'update',
-  // Why 1,050 ms: Slack allows about one message per second per channel; 5% under it keeps
-  // network jitter from turning into 429s.
-  postIntervalMs: 1050,
-  postBurst: 3,
-  backoffBaseMs: 1000,
-  backoffCapMs: 60_000,
-  blockedForMs: 5 * 60_000,
-  queueCap: 1000,
-  recordCap: 5000,
-  finishedCap: 1000,
-};
-
-/** What the delivery layer hands a channel: a rendered notification. */
-export interface ChannelNotification {
-  rolloutId: string;
-  namespace: string;
-  phase: RolloutPhase;
-  alert: AlertLevel;
-  message: MessageContent;
-  thread: SlackThreadReply | null;
-  /** Hash of `message`: an unchanged render needs no request. */
-  contentKey: string;
-  /** Hash of `thread`: a thread reply is posted once per distinct content. */
-  threadKey: string | null;
-  /** ms, when notify() was called (for the delivery latency metric). */
-  notifiedAt: number;
-}
-
-/** One rollout's waiting work: the latest content to show. */
-export interface PendingDelivery {
-  rolloutId: string;
-  namespace: string;
-  phase: RolloutPhase;
-  final: boolean;
-  /** Per-rollout counter of accepted notifications; carried in the message metadata. */
-  version: number;
-  message: MessageContent;
-  contentKey: string;
-  thread: SlackThreadReply | null;
-  threadKey: string | null;
-  notifiedAt: number;
-  /** Slack rejected the rich message: send plain text instead. */
-  plain: boolean;
-}
-
-/** What Slack shows for one rollout in this channel (the restart-safe part). */
-export interface RolloutRecord {
-  rolloutId: string;
-  namespace: string;
-  channelId: string | null;
-  /** The message's ts (the latest one in `post` mode); null until posted. */
-  ts: string | null;
-  sentPhase: RolloutPhase | null;
-  /** Version of the content Slack shows (0: nothing yet). */
-  sentVersion: number;
-  /** Hash of the content Slack shows. */
-  sentKey: string | null;
-  /** Hash of the thread reply already posted. */
-  threadKey: string | null;
-  /** `post` mode: the milestone last posted (started, succeeded, failed). */
-  milestone: Milestone | null;
-}
-
-/** `post` mode posts once per milestone, like the original. */
-export type Milestone = 'started' | 'succeeded' | 'failed' | 'ended';
+import type { ChannelConfig, ChannelNotification, ChannelQueue, MessageContent, Milestone, PendingDelivery, RolloutRecord, SlackCall } from './channelTypes.js';
 
 export function milestoneOf(phase: RolloutPhase): Milestone {
   switch (phase) {
@@ -127,13 +35,6 @@ export function milestoneOf(phase: RolloutPhase): Milestone {
 
 export function isFailurePhase(phase: RolloutPhase): boolean {
   return phase === 'failing' || phase === 'failed';
-}
-
-/** The queue-and-records part of a channel's context. */
-export interface ChannelQueue {
-  queue: PendingDelivery[];
-  rollouts: Record<string, RolloutRecord>;
-  finished: string[];
 }
 
 export type AcceptResult =
@@ -258,34 +159,6 @@ function needsMain(item: PendingDelivery, record: RolloutRecord | undefined, mod
 function needsThread(item: PendingDelivery, record: RolloutRecord | undefined): boolean {
   return item.thread !== null && item.threadKey !== null && record?.ts != null && record.threadKey !== item.threadKey;
 }
-
-/** The Slack calls the machine makes. */
-export type SlackCall =
-  | {
-      op: 'post';
-      rolloutId: string;
-      /** Channel as annotated until Slack told us its ID. */
-      channel: string;
-      message: MessageContent;
-      contentKey: string;
-      phase: RolloutPhase;
-      version: number;
-      notifiedAt: number;
-      final: boolean;
-    }
-  | {
-      op: 'update';
-      rolloutId: string;
-      channelId: string;
-      ts: string;
-      message: MessageContent;
-      contentKey: string;
-      phase: RolloutPhase;
-      version: number;
-      notifiedAt: number;
-      final: boolean;
-    }
-  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string };
 
 /** Which pacing a call needs: the channel's postMessage tokens or the workspace's update budget. */
 export function laneOf(call: SlackCall): 'post' | 'update' {

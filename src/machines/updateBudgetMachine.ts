@@ -10,7 +10,7 @@
  * delivery layer (src/actors/delivery/) creates it as the system's root and owns it.
  */
 import { assign, enqueueActions, setup } from 'xstate';
-import type { BudgetEvent } from './channelMachine.js';
+import type { BudgetEvent } from './channelTypes.js';
 
 /** The root also owns the channel actors (their parent): only it may stop them. */
 export type UpdateBudgetEvent = BudgetEvent | { type: 'channels.stop'; systemIds: string[] };

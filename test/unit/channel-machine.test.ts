@@ -7,8 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SimulatedClock, createActor, fromPromise, type Actor } from 'xstate';
-import { channelMachine, type ChannelEmitted, type SlackOutcome } from '../../src/machines/channelMachine.js';
-import { contentHash, type ChannelConfig, type ChannelNotification, type SlackCall } from '../../src/machines/channelPolicy.js';
+import { channelMachine } from '../../src/machines/channelMachine.js';
+import { contentHash } from '../../src/machines/channelPolicy.js';
+import type { ChannelConfig, ChannelEmitted, ChannelNotification, SlackCall, SlackOutcome } from '../../src/machines/channelTypes.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import { updateBudgetMachine } from '../../src/machines/updateBudgetMachine.js';
 

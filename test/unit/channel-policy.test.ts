@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  DEFAULT_CHANNEL_CONFIG,
   acceptNotification,
   backoffDelay,
   callFor,
@@ -24,13 +23,8 @@ import {
   recordSent,
   settleRollout,
   wantsUpdate,
-  type ChannelConfig,
-  type ChannelNotification,
-  type ChannelQueue,
-  type PendingDelivery,
-  type RolloutRecord,
-  type SlackCall,
 } from '../../src/machines/channelPolicy.js';
+import { DEFAULT_CHANNEL_CONFIG, type ChannelConfig, type ChannelNotification, type ChannelQueue, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
 
 const CHANNEL = '#deploys';

@@ -18,7 +18,7 @@ import { silentLogger } from '../../src/actors/logger.js';
 import { Supervisor } from '../../src/actors/supervisor.js';
 import { dryRunSlackApi } from '../../src/io/dryRun.js';
 import { createLogger } from '../../src/io/logger.js';
-import { DEFAULT_CHANNEL_CONFIG } from '../../src/machines/channelPolicy.js';
+import { DEFAULT_CHANNEL_CONFIG } from '../../src/machines/channelTypes.js';
 import { renderRollout } from '../../src/machines/message.js';
 import { observation } from '../support/observations.js';
 

@@ -7,8 +7,8 @@
 import { fnv1a } from '../../machines/hash.js';
 import { createActor, type Actor, type AnyActorRef } from 'xstate';
 import type { Logger } from '../logger.js';
-import type { ChannelEmitted, ChannelMachine, ChannelRestore } from '../../machines/channelMachine.js';
-import type { ChannelConfig } from '../../machines/channelPolicy.js';
+import type { ChannelMachine } from '../../machines/channelMachine.js';
+import type { ChannelConfig, ChannelEmitted, ChannelRestore } from '../../machines/channelTypes.js';
 import type { ChannelState, DeliveryClock, DeliverySnapshot, DrainResult, PendingSummary } from './types.js';
 
 type ChannelActor = Actor<ChannelMachine>;

@@ -16,7 +16,8 @@
 import { createActor, type AnyActorRef } from 'xstate';
 import { silentLogger } from '../logger.js';
 import { channelMachine } from '../../machines/channelMachine.js';
-import { DEFAULT_CHANNEL_CONFIG, contentHash, type ChannelConfig, type ChannelNotification } from '../../machines/channelPolicy.js';
+import { contentHash } from '../../machines/channelPolicy.js';
+import { DEFAULT_CHANNEL_CONFIG, type ChannelConfig, type ChannelNotification } from '../../machines/channelTypes.js';
 import type { SlackMessage } from '../../machines/message.js';
 import type { Notification } from '../../machines/notification.js';
 import { DEFAULT_UPDATE_BURST, DEFAULT_UPDATE_INTERVAL_MS, updateBudgetMachine } from '../../machines/updateBudgetMachine.js';
@@ -28,7 +29,7 @@ import type { Delivery, DeliveryClock, DeliveryOptions } from './types.js';
 
 export { ROLLOUT_EVENT_TYPE, SlackCallError, isSlackCallError, type SlackApi } from './slackApi.js';
 export type { PostMessageRequest, UpdateMessageRequest, RolloutMetadata } from './slackApi.js';
-export type { SlackMethod } from '../../machines/channelMachine.js';
+export type { SlackMethod } from '../../machines/channelTypes.js';
 export type * from './types.js';
 
 const realClock: DeliveryClock = {

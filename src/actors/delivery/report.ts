@@ -3,7 +3,7 @@
  * wiring's hooks: the only place delivery talks to operators.
  */
 import type { Logger } from '../logger.js';
-import type { ChannelEmitted } from '../../machines/channelMachine.js';
+import type { ChannelEmitted } from '../../machines/channelTypes.js';
 import { slackFailureAdvice } from '../../machines/slackAdvice.js';
 import type { Safely } from './hooks.js';
 import type { DeliveryMetrics, MessageRejection, PermanentFailure } from './types.js';

@@ -3,7 +3,7 @@
  * src/io/slack.ts over @slack/web-api (and injectable, so the actors never import I/O).
  */
 import type { KnownBlock, MessageAttachment } from '@slack/types';
-import type { SlackMethod } from '../../machines/channelMachine.js';
+import type { SlackMethod } from '../../machines/channelTypes.js';
 import type { SlackFailure } from '../../machines/slackFailure.js';
 
 /** Hermod's marker on its messages: every message of a rollout can be found by it (ADR 0003). */

@@ -5,8 +5,8 @@
  */
 import { fromPromise } from 'xstate';
 import type { Logger } from '../logger.js';
-import { methodOf, type SlackOutcome } from '../../machines/channelMachine.js';
-import { failureOfCall, type SlackCall } from '../../machines/channelPolicy.js';
+import { failureOfCall } from '../../machines/channelPolicy.js';
+import { methodOf, type SlackCall, type SlackOutcome } from '../../machines/channelTypes.js';
 import type { SlackFailure } from '../../machines/slackFailure.js';
 import { ROLLOUT_EVENT_TYPE, SlackCallError, type RolloutMetadata, type SlackApi } from './slackApi.js';
 import type { Safely } from './hooks.js';

@@ -4,8 +4,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Logger } from '../logger.js';
-import type { ChannelConfig, MessageMode, PendingDelivery, RolloutRecord } from '../../machines/channelPolicy.js';
-import type { SlackMethod } from '../../machines/channelMachine.js';
+import type { ChannelConfig, MessageMode, PendingDelivery, RolloutRecord, SlackMethod } from '../../machines/channelTypes.js';
 import type { SlackMessage } from '../../machines/message.js';
 import type { Notification, RolloutPhase, RolloutView } from '../../machines/notification.js';
 import type { PermanentScope } from '../../machines/slackFailure.js';

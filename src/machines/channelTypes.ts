@@ -1,0 +1,227 @@
+/**
+ * The data a channel actor holds and exchanges, in one place: its config, the notifications
+ * it receives, its pending items and records (what Slack shows), the Slack calls it makes and
+ * their outcomes, its events and what it emits. Behaviour lives beside it: the rules in
+ * ./channelPolicy.ts, the statechart in ./channelMachine.ts.
+ */
+import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
+import type { AlertLevel } from './facts.js';
+import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
+import type { RolloutPhase } from './notification.js';
+import type { PermanentScope, SlackFailure } from './slackFailure.js';
+
+export type { MessageMode } from './message.js';
+
+/** The message body the machine sends (a SlackMessage without its thread). */
+export type MessageContent = Pick<SlackMessage, 'text' | 'attachments'>;
+
+/** Tunables of one channel's queue (numbers only: part of the serialisable context). */
+export interface ChannelConfig {
+  mode: MessageMode;
+  /** chat.postMessage pacing per channel: one token per interval... */
+  postIntervalMs: number;
+  /** ...up to this many saved up (a short burst). */
+  postBurst: number;
+  /** Transient-error backoff: first delay, doubled per attempt up to the cap, with jitter. */
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** After a permanent error the channel drops its work and rests this long before trying again. */
+  blockedForMs: number;
+  /** Pending rollouts per channel before the oldest progress update is dropped. */
+  queueCap: number;
+  /** Rollouts with a visible message remembered per channel (least recently used evicted first). */
+  recordCap: number;
+  /** Recently finished rolloutIds remembered, so a late duplicate verdict does not re-post. */
+  finishedCap: number;
+}
+
+export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
+  mode: 'update',
+  // Why 1,050 ms: Slack allows about one message per second per channel; 5% under it keeps
+  // network jitter from turning into 429s.
+  postIntervalMs: 1050,
+  postBurst: 3,
+  backoffBaseMs: 1000,
+  backoffCapMs: 60_000,
+  blockedForMs: 5 * 60_000,
+  queueCap: 1000,
+  recordCap: 5000,
+  finishedCap: 1000,
+};
+
+/** What the delivery layer hands a channel: a rendered notification. */
+export interface ChannelNotification {
+  rolloutId: string;
+  namespace: string;
+  phase: RolloutPhase;
+  alert: AlertLevel;
+  message: MessageContent;
+  thread: SlackThreadReply | null;
+  /** Hash of `message`: an unchanged render needs no request. */
+  contentKey: string;
+  /** Hash of `thread`: a thread reply is posted once per distinct content. */
+  threadKey: string | null;
+  /** ms, when notify() was called (for the delivery latency metric). */
+  notifiedAt: number;
+}
+
+/** One rollout's waiting work: the latest content to show. */
+export interface PendingDelivery {
+  rolloutId: string;
+  namespace: string;
+  phase: RolloutPhase;
+  final: boolean;
+  /** Per-rollout counter of accepted notifications; carried in the message metadata. */
+  version: number;
+  message: MessageContent;
+  contentKey: string;
+  thread: SlackThreadReply | null;
+  threadKey: string | null;
+  notifiedAt: number;
+  /** Slack rejected the rich message: send plain text instead. */
+  plain: boolean;
+}
+
+/** What Slack shows for one rollout in this channel (the restart-safe part). */
+export interface RolloutRecord {
+  rolloutId: string;
+  namespace: string;
+  channelId: string | null;
+  /** The message's ts (the latest one in `post` mode); null until posted. */
+  ts: string | null;
+  sentPhase: RolloutPhase | null;
+  /** Version of the content Slack shows (0: nothing yet). */
+  sentVersion: number;
+  /** Hash of the content Slack shows. */
+  sentKey: string | null;
+  /** Hash of the thread reply already posted. */
+  threadKey: string | null;
+  /** `post` mode: the milestone last posted (started, succeeded, failed). */
+  milestone: Milestone | null;
+}
+
+/** `post` mode posts once per milestone, like the original (see channelPolicy `milestoneOf`). */
+export type Milestone = 'started' | 'succeeded' | 'failed' | 'ended';
+
+/** The queue-and-records part of a channel's context. */
+export interface ChannelQueue {
+  queue: PendingDelivery[];
+  rollouts: Record<string, RolloutRecord>;
+  finished: string[];
+}
+
+/** The Slack calls the machine makes. */
+export type SlackCall =
+  | {
+      op: 'post';
+      rolloutId: string;
+      /** Channel as annotated until Slack told us its ID. */
+      channel: string;
+      message: MessageContent;
+      contentKey: string;
+      phase: RolloutPhase;
+      version: number;
+      notifiedAt: number;
+      final: boolean;
+    }
+  | {
+      op: 'update';
+      rolloutId: string;
+      channelId: string;
+      ts: string;
+      message: MessageContent;
+      contentKey: string;
+      phase: RolloutPhase;
+      version: number;
+      notifiedAt: number;
+      final: boolean;
+    }
+  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string };
+
+/**
+ * How a Slack call ended: `ok`, or a failure in the one vocabulary of ./slackFailure.ts
+ * (classified by the edge, src/io/slack.ts, then ./channelPolicy.ts `failureOfCall`).
+ */
+export type SlackOutcome = { kind: 'ok'; channelId?: string; ts?: string; at: number } | (SlackFailure & { at: number });
+
+/** The Slack method of a call (a metric label). */
+export type SlackMethod = 'chat.postMessage' | 'chat.update';
+
+export function methodOf(call: SlackCall): SlackMethod {
+  return call.op === 'update' ? 'chat.update' : 'chat.postMessage';
+}
+
+/** Restart-safe state of one channel (see delivery.snapshot()). */
+export interface ChannelRestore {
+  channelId: string | null;
+  rollouts: RolloutRecord[];
+  finished: string[];
+  pending: PendingDelivery[];
+}
+
+export interface ChannelInput {
+  /** The channel as annotated (`#deploys`, `deploys` or an ID). */
+  channel: string;
+  /** This actor's systemId, so the budget actor can answer. */
+  systemId: string;
+  config?: Partial<ChannelConfig>;
+  /** Seed of the jitter generator (differs per channel so retries spread out). */
+  seed?: number;
+  restore?: ChannelRestore;
+}
+
+export interface ChannelContext extends ChannelQueue {
+  channel: string;
+  channelId: string | null;
+  systemId: string;
+  config: ChannelConfig;
+  /** chat.postMessage tokens available now. */
+  tokens: number;
+  /** The workspace chat.update budget: asked for, or granted and not used yet. */
+  updateGrant: 'none' | 'requested' | 'granted';
+  inFlight: SlackCall | null;
+  /** Consecutive failed attempts (reset by any success). */
+  attempt: number;
+  retryDelayMs: number;
+  seed: number;
+  /** The permanent error that blocked the channel. */
+  blockedError: string | null;
+  /** Last queue depth reported, so depth is emitted only when it changes. */
+  reportedDepth: number;
+}
+
+/** The invoked Slack call's id: its answer is `xstate.done.actor.slackCall`. */
+export const SLACK_CALL = 'slackCall';
+export const SLACK_DONE = `xstate.done.actor.${SLACK_CALL}` as const;
+export const SLACK_ERROR = `xstate.error.actor.${SLACK_CALL}` as const;
+
+export type ChannelEvent =
+  | { type: 'rollout.notified'; notification: ChannelNotification }
+  | { type: 'budget.granted' }
+  | { type: 'workspace.blocked'; error: string }
+  | { type: 'token.added' }
+  | { type: 'token.taken' }
+  | DoneActorEvent<SlackOutcome, typeof SLACK_CALL>
+  | ErrorActorEvent<unknown, typeof SLACK_CALL>;
+
+/** Events to the parent (the workspace budget). */
+export type BudgetEvent =
+  | { type: 'budget.request'; systemId: string }
+  /** An update call finished: the budget's refill clock may start. */
+  | { type: 'budget.spent' }
+  | { type: 'budget.penalty'; retryAfterMs: number };
+
+export type DroppedRollout = { rolloutId: string; namespace: string; final: boolean };
+
+/** What the machine reports; the delivery layer turns these into logs, metrics and hooks. */
+export type ChannelEmitted =
+  | { type: 'delivered'; channel: string; rolloutId: string; op: 'post' | 'update' | 'reply'; notifiedAt: number; at: number; final: boolean }
+  | { type: 'skipped'; channel: string; rolloutId: string; reason: 'late' | 'alert' | 'milestone' | 'unchanged' }
+  | { type: 'dropped'; channel: string; reason: 'queue_full' | 'permanent_error' | 'channel_blocked' | 'rejected'; rollouts: DroppedRollout[] }
+  | { type: 'rateLimited'; channel: string; method: SlackMethod; retryAfterSec: number }
+  | { type: 'retrying'; channel: string; method: SlackMethod; attempt: number; delayMs: number; error: string; ambiguous: boolean }
+  | { type: 'recovered'; channel: string; attempts: number }
+  | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: PermanentScope; rolloutId: string | null; namespaces: string[] }
+  | { type: 'messageRejected'; channel: string; error: string; rolloutId: string; namespace: string; part: 'main' | 'thread'; fallback: 'plain' | 'gave_up' }
+  | { type: 'possibleDuplicate'; channel: string; rolloutId: string; part: 'main' | 'thread' }
+  | { type: 'queueDepth'; channel: string; depth: number };

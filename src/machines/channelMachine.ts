@@ -1,6 +1,6 @@
 /**
  * One Slack channel's delivery queue as a statechart. One actor per channel, created lazily
- * by src/actors/delivery.ts, all in one actor system whose root is the workspace's
+ * by src/actors/delivery/channels.ts, all in one actor system whose root is the workspace's
  * chat.update budget (./updateBudgetMachine.ts).
  *
  * Two parallel regions:
@@ -88,7 +88,6 @@ function dropped(items: PendingDelivery[]): DroppedRollout[] {
   return items.map((p) => ({ rolloutId: p.rolloutId, namespace: p.namespace, final: p.final }));
 }
 
-
 export const channelMachine = setup({
   types: {
     context: {} as ChannelContext,
@@ -97,7 +96,7 @@ export const channelMachine = setup({
     emitted: {} as ChannelEmitted,
   },
   actors: {
-    // Provided by the delivery layer (src/actors/delivery.ts) with the injected SlackApi.
+    // Provided by the delivery layer (src/actors/delivery/slackCalls.ts) with the injected SlackApi.
     callSlack: fromPromise<SlackOutcome, SlackCall>(async () => {
       throw new Error('channelMachine: provide the callSlack actor');
     }),

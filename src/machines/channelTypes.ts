@@ -10,8 +10,6 @@ import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
 import type { RolloutPhase } from './notification.js';
 import type { PermanentScope, SlackFailure } from './slackFailure.js';
 
-export type { MessageMode } from './message.js';
-
 /** The message body the machine sends (a SlackMessage without its thread). */
 export type MessageContent = Pick<SlackMessage, 'text' | 'attachments'>;
 

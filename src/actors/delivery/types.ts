@@ -4,7 +4,8 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Logger } from '../logger.js';
-import type { ChannelConfig, MessageMode, PendingDelivery, RolloutRecord, SlackMethod } from '../../machines/channelTypes.js';
+import type { ChannelConfig, PendingDelivery, RolloutRecord, SlackMethod } from '../../machines/channelTypes.js';
+import type { MessageMode } from '../../machines/message.js';
 import type { SlackMessage } from '../../machines/message.js';
 import type { Notification, RolloutPhase, RolloutView } from '../../machines/notification.js';
 import type { PermanentScope } from '../../machines/slackFailure.js';

@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const PRODUCT_NEVER_IMPORTS = ['**/test/**', '**/demo/**'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'charts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-artifacts/**', 'charts/**', 'reports/**', '.stryker-tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,22 @@
 // @ts-check
+import process from 'node:process';
+
+/** The fast tests that reach src/machines (scripts/mutation.ts may narrow them with --tests). */
+const FAST_TESTS = [
+  'test/unit/channel-machine.test.ts',
+  'test/unit/channel-policy*.test.ts',
+  'test/unit/delivery.test.ts',
+  'test/unit/delivery-slack-edge.test.ts',
+  'test/unit/deployment-*.test.ts',
+  'test/unit/diagnosis*.test.ts',
+  'test/unit/facts*.test.ts',
+  'test/unit/message*.test.ts',
+  'test/unit/mrkdwn*.test.ts',
+  'test/unit/notification*.test.ts',
+  'test/unit/rollout*.test.ts',
+  'test/unit/supervisor*.test.ts',
+];
+
 /**
  * Mutation testing (issue 15): StrykerJS mutates every file of src/machines (the statecharts,
  * the rules and the pure delivery policy) and runs the fast tests (unit and model-based)
@@ -16,22 +34,9 @@ const config = {
   mutate: ['src/machines/**/*.ts'],
   coverageAnalysis: 'perTest',
   tap: {
-    // The fast tests that reach src/machines. Other unit files (kube, config, packaging, the
-    // local servers) never load a machine: leaving them out keeps the dry run short.
-    testFiles: [
-      'test/unit/channel-machine.test.ts',
-      'test/unit/delivery.test.ts',
-      'test/unit/delivery-slack-edge.test.ts',
-      'test/unit/deployment-*.test.ts',
-      'test/unit/diagnosis*.test.ts',
-      'test/unit/message*.test.ts',
-      'test/unit/mrkdwn*.test.ts',
-      'test/unit/rollout*.test.ts',
-      'test/unit/supervisor*.test.ts',
-      'test/unit/channel-policy*.test.ts',
-      'test/unit/facts*.test.ts',
-      'test/unit/notification*.test.ts',
-    ],
+    // Other unit files (kube, config, packaging, the local servers) never load a machine:
+    // leaving them out keeps the dry run short.
+    testFiles: process.env['HERMOD_MUTATION_TESTS']?.split(',') ?? FAST_TESTS,
     nodeArgs: ['--import', 'tsx', '--conditions=development', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },
   // What the sandbox copy does not need.

@@ -1,0 +1,100 @@
+/**
+ * `npm run test:mutation`: StrykerJS over src/machines (stryker.config.mjs) against the fast
+ * tests, then one JSON line with the totals (the last line of the output):
+ *   {"mutants":N,"killed":N,"timedOut":N,"survived":N,"noCoverage":N,"score":NN.NN}
+ *
+ *   npm run test:mutation                                      every file of src/machines
+ *   npm run test:mutation -- --mutate src/machines/rollout.ts  one file (any Stryker flag passes through)
+ *   npm run test:mutation -- --tests 'test/unit/rollout*.test.ts,test/unit/deployment-machine.test.ts'
+ *                                                              only these test files (comma-separated globs)
+ *   npm run test:mutation -- --incremental                     only mutants whose code or tests changed
+ *                                                              since test/mutation/stryker-incremental.json
+ *
+ * Reports: reports/mutation/index.html and reports/mutation/mutation.json (git-ignored).
+ * See docs/testing-mutation.md.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REPORT = new URL('../reports/mutation/mutation.json', import.meta.url);
+
+/** The Stryker mutation-testing-report-schema fields read here. */
+interface Report {
+  files: Record<string, { mutants: Array<{ status: string }> }>;
+}
+
+export interface Totals {
+  mutants: number;
+  killed: number;
+  timedOut: number;
+  survived: number;
+  noCoverage: number;
+  /** Detected (killed + timed out) over valid mutants, in percent, as Stryker computes it. */
+  score: number;
+}
+
+export function totals(report: Report, only?: (file: string) => boolean): Totals {
+  const t = { mutants: 0, killed: 0, timedOut: 0, survived: 0, noCoverage: 0, errors: 0 };
+  for (const [file, { mutants }] of Object.entries(report.files)) {
+    if (only !== undefined && !only(file)) continue;
+    for (const m of mutants) {
+      if (m.status === 'Ignored') continue;
+      t.mutants++;
+      if (m.status === 'Killed') t.killed++;
+      else if (m.status === 'Timeout') t.timedOut++;
+      else if (m.status === 'Survived') t.survived++;
+      else if (m.status === 'NoCoverage') t.noCoverage++;
+      else t.errors++; // CompileError, RuntimeError: not valid mutants, left out of the score
+    }
+  }
+  const valid = t.killed + t.timedOut + t.survived + t.noCoverage;
+  const score = valid === 0 ? 100 : Math.round(((t.killed + t.timedOut) / valid) * 10_000) / 100;
+  return { mutants: t.mutants, killed: t.killed, timedOut: t.timedOut, survived: t.survived, noCoverage: t.noCoverage, score };
+}
+
+/** `--tests a,b` is ours (it becomes HERMOD_MUTATION_TESTS); every other argument goes to Stryker. */
+function parseArgs(args: readonly string[]): { stryker: string[]; tests: string | undefined } {
+  const stryker: string[] = [];
+  let tests: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--tests') tests = args[++i];
+    else if (arg.startsWith('--tests=')) tests = arg.slice('--tests='.length);
+    else stryker.push(arg);
+  }
+  return { stryker, tests };
+}
+
+async function main(): Promise<number> {
+  const { stryker, tests } = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  const env = {
+    ...process.env,
+    // Property tests meet the same generated values for every mutant (see test/unit/mrkdwn-properties.test.ts).
+    FC_SEED: process.env['FC_SEED'] ?? '1',
+    ...(tests !== undefined ? { HERMOD_MUTATION_TESTS: tests } : {}),
+  };
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', ...stryker], {
+    cwd: ROOT,
+    env,
+    stdio: 'inherit',
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s === null ? 1 : 128))));
+  if (code !== 0) return code;
+  const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
+  const minutes = Math.round((Date.now() - started) / 600) / 100;
+  for (const file of Object.keys(report.files).sort()) {
+    console.log(`${file}: ${JSON.stringify(totals(report, (f) => f === file))}`);
+  }
+  console.log(`duration: ${minutes} min`);
+  console.log(JSON.stringify(totals(report)));
+  return 0;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main();
+}

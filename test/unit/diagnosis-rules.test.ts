@@ -18,6 +18,7 @@ import {
   summariseProblem,
   type DiagnosisInput,
 } from '../../src/machines/diagnosis.js';
+import { deploymentFacts } from '../support/observations.js';
 
 const RS_NAME = 'web-7c9d8b6f5';
 
@@ -779,5 +780,131 @@ describe('determinism', () => {
     const warnings = [event({ reason: 'B', message: 'x', lastSeen: 2 }), event({ reason: 'A', message: 'y', lastSeen: 1 }), event({ reason: 'A', message: 'x', lastSeen: 3 })];
     const withPod = (w: EventFacts[]) => diagnoseWith({ pods: [pod('p1', [container({ ready: true })])], warnings: w }).problems;
     assert.deepEqual(withPod([...warnings].reverse()), withPod(warnings));
+  });
+});
+
+describe('more rules found by mutation testing', () => {
+  it('normaliseMessage trims before removing the correlator\'s prefix', () => {
+    assert.equal(normaliseMessage('  (combined from similar events): x'), 'x');
+  });
+
+  it('normaliseMessage trims what a removed suffix leaves at the start', () => {
+    assert.equal(normaliseMessage('pod=web_shop(0f) rest'), 'rest');
+  });
+
+  it('problems as widespread keep the order they were first seen in (three Pods)', () => {
+    const d = diagnoseWith({
+      pods: [
+        pod('p1', [container({ waiting: { reason: 'A' } })]),
+        pod('p2', [container({ waiting: { reason: 'B' } })]),
+        pod('p3', [container({ waiting: { reason: 'C' } })]),
+        pod('p4', [container({ waiting: { reason: 'D' } })]),
+      ],
+    });
+    assert.deepEqual(
+      d.problems.map((p) => p.reason),
+      ['A', 'B', 'C', 'D'],
+    );
+  });
+
+  it('a crash loop seen before any run ended has no exit code and no message', () => {
+    assert.deepEqual(problemsOf(container({ restartCount: 1, waiting: { reason: 'CrashLoopBackOff', message: 'back-off 10s' } })), [
+      { source: 'container', reason: 'CrashLoopBackOff', container: 'app', count: 1 },
+    ]);
+  });
+
+  it('a container starting again after a crash (ContainerCreating) is not reported for its last run', () => {
+    assert.deepEqual(problemsOf(container({ restartCount: 2, waiting: { reason: 'ContainerCreating' }, lastTerminated: { reason: 'Error', exitCode: 1 } })), []);
+  });
+
+  it('an init container that completed after an earlier failure is not a problem', () => {
+    const c = container({ name: 'migrate', init: true, restartCount: 1, terminated: { reason: 'Completed', exitCode: 0 }, lastTerminated: { reason: 'Error', exitCode: 1 } });
+    assert.deepEqual(problemsOf(c), []);
+  });
+
+  it('the Deployment\'s FailedCreate counts when the ReplicaSet says nothing', () => {
+    const d = diagnose({
+      deployment: deploymentFacts({ revision: 2, at: 0 }),
+      newReplicaSet: null,
+      pods: [],
+      warnings: [],
+    });
+    assert.equal(d.replicaFailure, undefined);
+    const failing = deploymentFacts({ revision: 2, at: 0 });
+    failing.status.conditions.push({ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'exceeded quota' });
+    assert.equal(diagnose({ deployment: failing, newReplicaSet: null, pods: [], warnings: [] }).replicaFailure, 'exceeded quota');
+  });
+
+  it('an event saying only the ReplicaSet\'s failure reason echoes it', () => {
+    const d = diagnoseWith({
+      newReplicaSet: replicaSet([{ type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'exceeded quota' }]),
+      warnings: [event({ involvedKind: 'ReplicaSet', involvedName: RS_NAME, reason: 'Failed', message: 'Error: FailedCreate' })],
+    });
+    assert.deepEqual(
+      d.problems.map((p) => p.source),
+      ['replicaSet'],
+    );
+  });
+
+  it('an event about another kind with the ReplicaSet\'s name is left out', () => {
+    const d = diagnoseWith({ warnings: [event({ involvedKind: 'Deployment', involvedName: RS_NAME })] });
+    assert.deepEqual(d.problems, []);
+  });
+
+  it('missing lists (a wire shape, not trimmed) count as empty', () => {
+    const bare = { newReplicaSet: null, pods: undefined, warnings: undefined } as unknown as DiagnosisInput;
+    assert.deepEqual(diagnose(bare), { pods: 0, stuckPods: 0, problems: [] });
+    const p = { ...pod('p1', []), containers: undefined, conditions: undefined } as unknown as PodFacts;
+    assert.deepEqual(diagnose({ newReplicaSet: null, pods: [p], warnings: [] }), { pods: 1, stuckPods: 0, problems: [] });
+  });
+});
+
+describe('echoes: short messages compare whole, after the wrappers', () => {
+  // Under 20 characters, only equal text (after the wrappers) is an echo: containment is not enough.
+  const shown = 'not found';
+  const withState = (reason: string, eventMessage: string) =>
+    diagnoseWith({ pods: [pod('p1', [container({ waiting: { reason, message: shown } })])], warnings: [event({ reason: 'Failed', message: eventMessage })] }).problems.map(
+      (p) => p.source,
+    );
+
+  const echoes: Array<[string, string]> = [
+    ['the same text', 'not found'],
+    ['"Error: "', 'Error: not found'],
+    ['"Error:" without a space', 'Error:not found'],
+    ['"Error creating: "', 'Error creating: not found'],
+    ['"Failed to pull image "X": "', 'Failed to pull image "ghcr.io/acme/web:2": not found'],
+    ['"Failed to pull image "X":" without a space', 'Failed to pull image "web:2":not found'],
+    ['"Back-off pulling image "X": ErrImagePull: "', 'Back-off pulling image "web:2": ErrImagePull: not found'],
+    ['"Back-off pulling image "X": ImagePullBackOff: "', 'Back-off pulling image "web:2": ImagePullBackOff: not found'],
+    ['"Back-off pulling image "X":ErrImagePull:" without spaces', 'Back-off pulling image "web:2":ErrImagePull:not found'],
+    ['"Back-off pulling image "X" " without a reason', 'Back-off pulling image "web:2" not found'],
+  ];
+  for (const [wrapper, message] of echoes) {
+    it(`${wrapper} is a wrapper: the event echoes the state`, () => {
+      assert.deepEqual(withState('ErrImagePull', message), ['container']);
+    });
+  }
+
+  const notEchoes: Array<[string, string]> = [
+    ['a wrapper in the middle', 'not Error: found'],
+    ['a longer text that contains it', 'image not found here'],
+    ['an image wrapper in the middle', 'not Failed to pull image "web:2": found'],
+    ['a back-off wrapper in the middle', 'not Back-off pulling image "web:2" found'],
+  ];
+  for (const [what, message] of notEchoes) {
+    it(`${what} is no echo`, () => {
+      assert.deepEqual(withState('ErrImagePull', message), ['container', 'event']);
+    });
+  }
+
+  it('an event whose whole text is the state\'s reason echoes it, whatever the reason', () => {
+    const d = diagnoseWith({
+      pods: [pod('p1', [container({ terminated: { reason: 'OOMKilled', exitCode: 137 } })])],
+      warnings: [event({ reason: 'Failed', message: 'OOMKilled' })],
+    });
+    assert.deepEqual(
+      d.problems.map((p) => p.source),
+      ['container'],
+    );
   });
 });

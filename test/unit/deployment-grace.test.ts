@@ -211,6 +211,10 @@ describe('grace period: recovery and a new stall restart the clock', () => {
     t.at(4_000 + GRACE);
     t.stuck();
     assert.deepEqual(t.state(), STALLED);
+    // The new stall is measured from its own start, not from the stall before the pause.
+    t.at(5_000 + GRACE);
+    t.stuck();
+    assert.deepEqual(t.state(), STALLED);
   });
 
   it('the timer of a stall does not survive a recovery', () => {

@@ -310,9 +310,16 @@ describe('guards answer only about observations', () => {
   ];
   const observationGuards = ['hasNoRevision', 'isOtherIncarnation', 'hasNewRevision', 'isComplete', 'isDeadlineExceeded', 'isPaused', 'isFailing', 'isStuckPastGrace'];
 
+  // Mid-rollout, stuck since t=0: every guard has what it needs but an observation.
+  const midRollout: DeploymentContext = {
+    ...context,
+    rollout: { channel: 'deploys', alert: 'all', stuckSince: 0, view: { startedAt: 0 } as never },
+  };
   for (const name of observationGuards) {
     it(`${name} is false for a deletion or the end of tracking`, () => {
-      for (const event of notObservations) assert.equal(guards[name]!({ context, event }), false, `${name} on ${event.type}`);
+      for (const c of [context, midRollout]) {
+        for (const event of notObservations) assert.equal(guards[name]!({ context: c, event }), false, `${name} on ${event.type}`);
+      }
     });
   }
 

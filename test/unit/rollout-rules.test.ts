@@ -288,3 +288,12 @@ describe('rolledBackTo', () => {
     assert.deepEqual(rolledBackTo(null), []);
   });
 });
+
+describe('rolloutStatus: a wire shape without status', () => {
+  it('generation 0 and no status at all (observed by default) neither throws nor claims completion', () => {
+    const d = { ...deployment({ desired: 1, generation: 0 }), status: undefined } as unknown as DeploymentFacts;
+    const s = rolloutStatus(d);
+    assert.equal(s.state, 'progressing');
+    assert.equal(s.message, 'Waiting for deployment "web" rollout to finish: 0 out of 1 new replicas have been updated...');
+  });
+});

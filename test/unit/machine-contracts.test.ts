@@ -86,13 +86,23 @@ describe('supervisorMachine: what it routes, by state', () => {
     assert.deepEqual(t.calls, ['reapDeployment', 'restartDeployment']);
   });
 
-  it('without the running system\'s actions, routing fails loudly and names the action', () => {
-    const errors: unknown[] = [];
-    const actor = createActor(supervisorMachine);
-    actor.subscribe({ error: (e) => errors.push(e) });
-    actor.start();
-    actor.send(observed);
-    assert.equal(errors.length, 1);
-    assert.equal((errors[0] as Error).message, 'supervisorMachine action "routeObservation" must be provided by the running system');
-  });
+  const unprovided: Array<[Action, SupervisorEvent]> = [
+    ['routeObservation', observed],
+    ['routeDeletion', deleted],
+    ['untrackNamespace', untracked],
+    ['reapDeployment', { type: 'xstate.done.actor.shop/web', output: undefined, actorId: 'shop/web' } as SupervisorEvent],
+    ['restartDeployment', { type: 'xstate.error.actor.shop/web', error: new Error('bug'), actorId: 'shop/web' } as SupervisorEvent],
+    ['stopDeployments', { type: 'supervisor.stop' }],
+  ];
+  for (const [action, event] of unprovided) {
+    it(`without the running system, ${action} fails loudly and names itself`, () => {
+      const errors: unknown[] = [];
+      const actor = createActor(supervisorMachine);
+      actor.subscribe({ error: (e) => errors.push(e) });
+      actor.start();
+      actor.send(event);
+      assert.equal(errors.length, 1);
+      assert.equal((errors[0] as Error).message, `supervisorMachine action "${action}" must be provided by the running system`);
+    });
+  }
 });

@@ -341,17 +341,80 @@ describe('fitMrkdwn: properties', () => {
     );
   });
 
-  it('a cut never leaves half an entity, an open `<`, half a surrogate pair or an open code block', () => {
+  it('a cut keeps as much as fits: it gives back at most a partial entity and half a surrogate pair', () => {
+    fc.assert(
+      fc.property(rendered, fc.integer({ min: 60, max: 400 }), (s, max) => {
+        fc.pre(s.length > max);
+        const out = fitMrkdwn(s, max);
+        const cut = out.slice(0, out.lastIndexOf('\n'));
+        const room = max - (truncationMarker(s.length).length + 1 + 3);
+        assert.ok(cut.length >= room - 5, `${cut.length} < ${room} - 5`);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a cut never leaves half an entity, an open `<`, a surrogate pair cut in two or an open code block', () => {
     fc.assert(
       fc.property(rendered, fc.integer({ min: 60, max: 400 }), (s, max) => {
         fc.pre(s.length > max);
         const out = fitMrkdwn(s, max);
         assert.ok(onlyWholeEntities(out), out);
         assert.ok(!out.includes('<'), out);
-        assert.ok(!/[\uD800-\uDBFF]$/.test(out.slice(0, out.lastIndexOf('\n'))), JSON.stringify(out));
+        // Where the input was cut (before any closing fence), a low surrogate must not follow a high one.
+        let cut = out.slice(0, out.lastIndexOf('\n'));
+        if (!s.startsWith(cut)) cut = cut.slice(0, -3);
+        assert.ok(!(/[\uD800-\uDBFF]$/.test(cut) && /^[\uDC00-\uDFFF]/.test(s.slice(cut.length))), JSON.stringify(out));
         assert.equal((out.match(/```/g)?.length ?? 0) % 2, 0, out);
       }),
       RUNS,
     );
+  });
+});
+
+describe('rules found by mutation testing (examples)', () => {
+  it('isLinkableUrl: the http(s) scheme must start the URL', () => {
+    assert.equal(isLinkableUrl('xhttps://evil.example'), false);
+    assert.equal(isLinkableUrl('ftp://files.example/https://evil.example'), false);
+    assert.equal(isLinkableUrl('https://evil.example'), true);
+  });
+
+  it('isLinkableUrl: a URL the WHATWG parser refuses is not linkable', () => {
+    assert.equal(isLinkableUrl('http://['), false);
+    assert.equal(isLinkableUrl('https://a:b:c'), false);
+  });
+
+  /** Room fitMrkdwn keeps for the text of `s` at `max`: the widest marker, its line break and a fence. */
+  const room = (s: string, max: number) => max - (truncationMarker(s.length).length + 1 + 3);
+
+  it('fitMrkdwn: plain text keeps exactly the room left by the marker', () => {
+    const s = 'a'.repeat(300);
+    const max = 100;
+    const kept = room(s, max);
+    assert.equal(fitMrkdwn(s, max), `${'a'.repeat(kept)}\n${truncationMarker(300 - kept)}`);
+  });
+
+  it('fitMrkdwn: a whole entity at the cut is kept', () => {
+    const s = 'x&amp;' + 'b'.repeat(300);
+    const max = room(s, 0) * -1 + 6;
+    assert.ok(fitMrkdwn(s, max).startsWith('x&amp;\n'), fitMrkdwn(s, max));
+  });
+
+  it('fitMrkdwn: an entity cut in half is dropped whole, even right after the first character', () => {
+    const s = 'x&amp;' + 'b'.repeat(300);
+    const max = room(s, 0) * -1 + 3;
+    assert.ok(fitMrkdwn(s, max).startsWith('x\n'), fitMrkdwn(s, max));
+  });
+
+  it('fitMrkdwn: an open `<` at the cut is dropped, even right after the first character', () => {
+    const s = 'x<' + 'b'.repeat(300);
+    const max = room(s, 0) * -1 + 10;
+    assert.ok(fitMrkdwn(s, max).startsWith('x\n'), fitMrkdwn(s, max));
+  });
+
+  it('fitMrkdwn: a closed link before the cut is kept', () => {
+    const s = '<https://a.example|a> ' + 'b'.repeat(300);
+    const max = room(s, 0) * -1 + 40;
+    assert.ok(fitMrkdwn(s, max).startsWith('<https://a.example|a> bbb'), fitMrkdwn(s, max));
   });
 });

@@ -1,0 +1,365 @@
+/**
+ * The rules of src/machines/message.ts that the mutation run found unpinned (issue 15), one
+ * small scenario each: the words and marks per phase, when a fact, a git link, a footer
+ * element or a thread appears, and the limits at their boundary.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  MAIN_MESSAGE_CHARS,
+  problemSummary,
+  renderRollout,
+  renderTestMessage,
+  TEST_MESSAGE_COLOUR,
+  type Block,
+  type RenderOptions,
+  type SlackMessage,
+} from '../../src/machines/message.js';
+import type { Diagnosis, ProblemGroup, RolloutView } from '../../src/machines/notification.js';
+
+const STARTED = Date.UTC(2026, 0, 2, 3, 4, 5);
+const SHA = '0123456789abcdef0123456789abcdef01234567';
+
+function view(over: Partial<RolloutView> = {}): RolloutView {
+  return {
+    rolloutId: 'uid-1/7',
+    namespace: 'payments',
+    deployment: 'api',
+    revision: 7,
+    previousRevision: 6,
+    rolledBackTo: [],
+    replicaSet: 'api-5d9f8c7b6',
+    phase: 'progressing',
+    startedAt: STARTED,
+    endedAt: null,
+    adopted: false,
+    progressDeadlineSeconds: 600,
+    progress: { desired: 3, updated: 1, ready: 1, available: 1, old: 2 },
+    diagnosis: { pods: 1, stuckPods: 0, problems: [] },
+    git: {},
+    supersededBy: null,
+    detail: null,
+    ...over,
+  };
+}
+
+function opts(over: Partial<RenderOptions> = {}): RenderOptions {
+  return {
+    cluster: 'prod',
+    gitAnnotationWarning: false,
+    annotationNames: { commitSha: 'hermod.uswitch.com/gitsha', repoUrl: 'hermod.uswitch.com/gitrepo' },
+    mode: 'update',
+    ...over,
+  };
+}
+
+const render = (over: Partial<RolloutView> = {}, o: Partial<RenderOptions> = {}) => renderRollout(view(over), opts(o));
+const blocks = (m: SlackMessage): Block[] => m.attachments[0]!.blocks;
+const sectionTexts = (bs: Block[]): string[] => bs.flatMap((b) => (b.type === 'section' && b.text !== undefined ? [b.text.text] : []));
+const fields = (m: SlackMessage): string[] => blocks(m).flatMap((b) => (b.type === 'section' && b.fields !== undefined ? b.fields.map((f) => f.text) : []));
+const contexts = (bs: Block[]): string[] => bs.flatMap((b) => (b.type === 'context' ? b.elements.map((e) => e.text) : []));
+const headline = (m: SlackMessage): string => sectionTexts(blocks(m))[0]!;
+
+const problem = (over: Partial<ProblemGroup> = {}): ProblemGroup => ({ source: 'container', reason: 'CrashLoopBackOff', container: 'api', count: 1, ...over });
+const failing = (diagnosis: Partial<Diagnosis>, over: Partial<RolloutView> = {}) =>
+  render({ phase: 'failing', diagnosis: { pods: 1, stuckPods: 1, problems: [problem()], ...diagnosis }, ...over });
+
+describe('the mark of each phase in the notification text', () => {
+  const marks: Array<[RolloutView['phase'], string]> = [
+    ['progressing', ':hourglass_flowing_sand:'],
+    ['paused', ':double_vertical_bar:'],
+    ['failing', ':warning:'],
+    ['failed', ':x:'],
+    ['succeeded', ':white_check_mark:'],
+    ['superseded', ':fast_forward:'],
+    ['deleted', ':wastebasket:'],
+    ['untracked', ':no_bell:'],
+  ];
+  for (const [phase, emoji] of marks) {
+    it(`${phase} starts with ${emoji}`, () => assert.ok(render({ phase }).text.startsWith(`${emoji} `), render({ phase }).text));
+  }
+});
+
+describe('the notification text per phase', () => {
+  const subject = 'Deployment `api` (revision 7) in `payments`';
+  const texts: Array<[RolloutView['phase'], string]> = [
+    ['paused', `Rollout of ${subject} is paused`],
+    ['failed', `Rollout of ${subject} failed`],
+    ['deleted', `Rollout of ${subject} stopped: the Deployment was deleted`],
+    ['superseded', `Rollout of ${subject} was superseded`],
+  ];
+  for (const [phase, text] of texts) {
+    it(`${phase} without a cluster: "${text}"`, () => assert.equal(render({ phase }, { cluster: null }).text.replace(/^\S+ /, ''), text));
+  }
+
+  it('superseded by a known revision names it', () => {
+    assert.ok(render({ phase: 'superseded', supersededBy: 9 }, { cluster: null }).text.endsWith('was superseded by revision 9'));
+  });
+});
+
+describe('headlines', () => {
+  it('a failure without a cluster names no cluster', () => {
+    assert.equal(
+      headline(render({ phase: 'failed' }, { cluster: null })),
+      'Rollout for Deployment `api` (RS: `api-5d9f8c7b6`) in `payments` namespace failed after `600` seconds.',
+    );
+  });
+
+  it('a failing rollout without a ReplicaSet yet names none', () => {
+    assert.ok(headline(failing({}, { replicaSet: null })).startsWith('Rollout for Deployment `api` in `payments` namespace on `prod` cluster is failing'));
+  });
+
+  it('superseded by an unknown revision says "a newer revision"', () => {
+    assert.ok(headline(render({ phase: 'superseded' })).includes('was superseded by a newer revision before it finished.'));
+  });
+
+  it('the cluster name is trimmed', () => {
+    assert.ok(headline(render({}, { cluster: '  prod  ' })).includes(' on `prod` cluster.'));
+  });
+
+  it('a blank cluster name is no cluster', () => {
+    assert.equal(headline(render({}, { cluster: '   ' })), 'Rolling out Deployment `api` in namespace `payments`.');
+  });
+
+  it('Kubernetes\' detail is trimmed, and a blank one is left out', () => {
+    assert.ok(headline(render({ detail: '  waiting  ' })).endsWith('\nKubernetes: waiting'));
+    assert.ok(!headline(render({ detail: '   ' })).includes('Kubernetes:'));
+  });
+});
+
+describe('why a rollout is failing', () => {
+  it('no Pods and a ReplicaFailure: the ReplicaSet cannot create pods', () => {
+    assert.match(headline(failing({ pods: 0, stuckPods: 0, replicaFailure: 'quota', problems: [] })), /is failing: the new ReplicaSet cannot create pods\./);
+  });
+
+  it('no Pods and no ReplicaFailure: every new pod is stuck', () => {
+    assert.match(headline(failing({ pods: 0, stuckPods: 0, problems: [] })), /is failing: every new pod is stuck\./);
+  });
+
+  it('Pods and a ReplicaFailure, all stuck: every new pod is stuck', () => {
+    assert.match(headline(failing({ pods: 2, stuckPods: 2, replicaFailure: 'quota' })), /is failing: every new pod is stuck\./);
+  });
+
+  it('some Pods stuck: how many of how many', () => {
+    assert.match(headline(failing({ pods: 3, stuckPods: 2 })), /is failing: 2 of 3 new pods are stuck\./);
+  });
+});
+
+describe('facts', () => {
+  it('the fields of a rollout, exactly', () => {
+    assert.deepEqual(fields(render()), [
+      '*Revision*\n7 (was 6)',
+      '*ReplicaSet*\n`api-5d9f8c7b6`',
+      '*Progress*\nupdated 1/3, ready 1/3, available 1/3\n2 old pending termination',
+      '*Progress deadline*\n600 seconds',
+    ]);
+  });
+
+  it('the same previous revision is not repeated; no ReplicaSet, no field', () => {
+    assert.deepEqual(fields(render({ previousRevision: 7, replicaSet: null })).slice(0, 2), ['*Revision*\n7', '*Progress*\nupdated 1/3, ready 1/3, available 1/3\n2 old pending termination']);
+  });
+
+  it('a rollback to one revision is singular', () => {
+    assert.equal(fields(render({ rolledBackTo: [3] }))[0], '*Revision*\n7 (was 6)\nrollback to revision 3');
+  });
+
+  it('a duration only for a final phase, ended no earlier than it started', () => {
+    const durations = (over: Partial<RolloutView>) => fields(render(over)).filter((f) => f.startsWith('*Duration*'));
+    assert.deepEqual(durations({ phase: 'succeeded', endedAt: STARTED }), ['*Duration*\n0s']);
+    assert.deepEqual(durations({ phase: 'succeeded', endedAt: STARTED - 1 }), []);
+    assert.deepEqual(durations({ phase: 'succeeded', endedAt: null }), []);
+    assert.deepEqual(durations({ phase: 'progressing', endedAt: STARTED + 5_000 }), []);
+  });
+
+  it('the commit is a field outside failures only, as text when it cannot be linked', () => {
+    const git = { sha: SHA };
+    assert.deepEqual(
+      fields(render({ git })).filter((f) => f.startsWith('*Commit*')),
+      ['*Commit*\n`0123456789abcdef0123456789abcdef01234567`'],
+    );
+    assert.deepEqual(
+      fields(failing({}, { git })).filter((f) => f.startsWith('*Commit*')),
+      [],
+    );
+  });
+});
+
+describe('footer', () => {
+  const footer = (m: SlackMessage) => contexts(blocks(m).slice(-1));
+
+  it('no start time when it is unknown (0 or not a number)', () => {
+    assert.deepEqual(footer(render({ startedAt: 0 })), ['hermod', 'cluster `prod`']);
+    assert.deepEqual(footer(render({ startedAt: Number.NaN })), ['hermod', 'cluster `prod`']);
+  });
+
+  it('a start time in Slack\'s date syntax with its ISO fallback', () => {
+    const seconds = Math.floor(STARTED / 1000);
+    assert.deepEqual(footer(render({}, { cluster: null })), ['hermod', `started <!date^${seconds}^{date_short_pretty} {time}|2026-01-02T03:04:05.000Z>`]);
+  });
+});
+
+describe('errors in failure messages', () => {
+  it('a ReplicaFailure no problem carries is listed first', () => {
+    const texts = sectionTexts(blocks(failing({ pods: 0, stuckPods: 0, replicaFailure: 'exceeded quota', problems: [] })));
+    assert.ok(texts.includes('*ReplicaSet* · `ReplicaFailure`\n```exceeded quota```'), texts.join('\n---\n'));
+  });
+
+  it('a blank ReplicaFailure is not listed', () => {
+    const texts = sectionTexts(blocks(failing({ pods: 0, stuckPods: 0, replicaFailure: '  ', problems: [] })));
+    assert.ok(texts.includes('No pod errors were found yet.'), texts.join('\n---\n'));
+  });
+
+  it('a failing rollout without errors says none were found yet', () => {
+    assert.ok(sectionTexts(blocks(failing({ problems: [] }))).includes('No pod errors were found yet.'));
+  });
+
+  it('no thread: no pointer to one', () => {
+    assert.deepEqual(contexts(blocks(failing({}))).filter((t) => t.includes('thread')), []);
+  });
+
+  it('a message of exactly the main limit stays in the main message', () => {
+    const m = failing({ problems: [problem({ message: 'x'.repeat(MAIN_MESSAGE_CHARS) })] });
+    assert.equal(m.thread, null);
+  });
+
+  it('one message over the main limit: the full text is in the thread', () => {
+    const m = failing({ problems: [problem({ message: 'x'.repeat(MAIN_MESSAGE_CHARS + 1) })] });
+    assert.ok(m.thread !== null && m.thread !== undefined);
+    assert.deepEqual(
+      contexts(blocks(m)).filter((t) => t.includes('thread')),
+      ['The full error messages are in the thread.'],
+    );
+    assert.equal(m.thread.text, 'Failure details for Deployment `api` (revision 7) in `payments`: 1 problem.');
+    assert.equal(sectionTexts(m.thread.blocks ?? [])[0], m.thread.text);
+  });
+
+  it('six short problems: five shown, one more in the thread', () => {
+    const problems = Array.from({ length: 6 }, (_, i) => problem({ reason: `Reason${i}` }));
+    const m = failing({ problems });
+    assert.deepEqual(
+      contexts(blocks(m)).filter((t) => t.includes('thread')),
+      ['… and 1 more problem: the details are in the thread.'],
+    );
+    assert.ok(m.thread !== null && m.thread !== undefined);
+    assert.equal(m.thread.text, 'Failure details for Deployment `api` (revision 7) in `payments`: 6 problems.');
+    assert.equal(sectionTexts(m.thread.blocks ?? []).length, 7);
+  });
+
+  it('a problem message keeps its indentation; trailing blank lines go', () => {
+    const texts = sectionTexts(blocks(failing({ problems: [problem({ message: '  at main()\n\n' })] })));
+    assert.ok(texts.includes('*1 pod* · `CrashLoopBackOff` · container `api`\n```  at main()```'), texts.join('\n---\n'));
+  });
+
+  it('a blank problem message gives no code block', () => {
+    const texts = sectionTexts(blocks(failing({ problems: [problem({ message: ' \n ' })] })));
+    assert.ok(texts.includes('*1 pod* · `CrashLoopBackOff` · container `api`'), texts.join('\n---\n'));
+  });
+
+  it('a message section always fits Slack\'s section limit, even with a long head', () => {
+    const long = problem({ reason: 'R'.repeat(120), container: 'c'.repeat(300), message: 'm'.repeat(3_000) });
+    const m = failing({ problems: [long] });
+    for (const t of sectionTexts(blocks(m))) assert.ok(t.length <= 3_000);
+    const inThread = sectionTexts(m.thread?.blocks ?? []).find((t) => t.includes('mmm'))!;
+    assert.ok(inThread.includes('m'.repeat(2_000)), 'the thread shows most of it');
+  });
+});
+
+describe('problem summaries', () => {
+  it('one event is seen one time', () => {
+    assert.equal(problemSummary({ source: 'event', reason: 'Unhealthy', count: 1 }), '*Warning event, seen 1 time* · `Unhealthy`');
+  });
+
+  it('one Pod is singular', () => {
+    assert.equal(problemSummary({ source: 'podCondition', reason: 'Unschedulable', count: 1 }), '*1 pod* · `Unschedulable` · pod condition');
+  });
+
+  it('a last run with the same reason as the problem is not repeated', () => {
+    assert.equal(problemSummary(problem({ reason: 'OOMKilled', lastTerminationReason: 'OOMKilled', exitCode: 137 })), '*1 pod* · `OOMKilled` · container `api` · exit code 137');
+  });
+});
+
+describe('the thread shares its budget', () => {
+  it('ten long problems all get a share of the thread, within the block limit', () => {
+    const problems = Array.from({ length: 10 }, (_, i) => problem({ reason: `R${i}`, message: `${i}`.repeat(5_000) }));
+    const m = failing({ problems });
+    const texts = sectionTexts(m.thread?.blocks ?? []);
+    assert.equal(texts.length, 11);
+    const total = texts.reduce((n, t) => n + t.length, 0);
+    assert.ok(total <= 10_000, `${total}`);
+    for (let i = 0; i < 10; i++) assert.ok(texts[i + 1]!.includes(`${i}`.repeat(500)), `problem ${i} gets a fair share`);
+    assert.deepEqual(contexts(m.thread?.blocks ?? []), []);
+  });
+
+  it('more problems than the thread shows: the rest are counted', () => {
+    const problems = Array.from({ length: 12 }, (_, i) => problem({ reason: `R${i}`, message: 'x' }));
+    const m = failing({ problems });
+    assert.deepEqual(contexts(m.thread?.blocks ?? []), ['… and 2 more problems']);
+  });
+
+  it('one problem more than the thread shows is singular', () => {
+    const problems = Array.from({ length: 11 }, (_, i) => problem({ reason: `R${i}`, message: 'x' }));
+    assert.deepEqual(contexts(failing({ problems }).thread?.blocks ?? []), ['… and 1 more problem']);
+  });
+});
+
+describe('git links', () => {
+  const gitText = (git: RolloutView['git']) => sectionTexts(blocks(failing({}, { git }))).filter((t) => t.startsWith('Commit:'));
+
+  it('a sha must be all hex, from start to end, to be linked', () => {
+    const repo = 'https://github.com/acme/api';
+    assert.deepEqual(gitText({ sha: 'release-0123456', repo }), ['Commit: `release-0123456`']);
+    assert.deepEqual(gitText({ sha: '0123456-release', repo }), ['Commit: `0123456-release`']);
+  });
+
+  it('every trailing slash goes, and ".git" only at the end', () => {
+    assert.deepEqual(gitText({ sha: SHA, repo: 'https://git.example/acme/api.gitops//' }), [
+      `Commit: <https://git.example/acme/api.gitops/commit/${SHA}|0123456>\nPull Request, if applicable: <https://git.example/acme/api.gitops/pulls?q=${SHA}|search>`,
+    ]);
+  });
+
+  it('a sha with spaces around it is trimmed; a blank one is no sha', () => {
+    assert.deepEqual(gitText({ sha: `  ${SHA}  ` }), [`Commit: \`${SHA}\``]);
+    assert.deepEqual(gitText({ sha: '   ' }), []);
+  });
+
+  it('no sha: no commit line and no empty section', () => {
+    const m = failing({});
+    assert.ok(sectionTexts(blocks(m)).every((t) => t !== ''), JSON.stringify(sectionTexts(blocks(m))));
+  });
+
+  it('the warning names a sha that is not one', () => {
+    const warned = renderRollout(view({ phase: 'failing', git: { sha: 'not-a-sha', repo: 'https://github.com/acme/api' } }), opts({ gitAnnotationWarning: true }));
+    assert.ok(sectionTexts(blocks(warned)).includes(':warning: No commit links: the `hermod.uswitch.com/gitsha` annotation is not a commit SHA.'));
+  });
+
+  it('the warning names a sha that is hex only in part', () => {
+    const warned = renderRollout(view({ phase: 'failing', git: { sha: 'release-0123456', repo: 'https://github.com/acme/api' } }), opts({ gitAnnotationWarning: true }));
+    assert.ok(sectionTexts(blocks(warned)).includes(':warning: No commit links: the `hermod.uswitch.com/gitsha` annotation is not a commit SHA.'));
+    const warned2 = renderRollout(view({ phase: 'failing', git: { sha: '0123456-release', repo: 'https://github.com/acme/api' } }), opts({ gitAnnotationWarning: true }));
+    assert.ok(sectionTexts(blocks(warned2)).includes(':warning: No commit links: the `hermod.uswitch.com/gitsha` annotation is not a commit SHA.'));
+  });
+});
+
+describe('block shapes', () => {
+  it('sections and their texts are typed for Block Kit', () => {
+    const [first, second] = blocks(render());
+    assert.equal(first!.type, 'section');
+    assert.deepEqual(first!.type === 'section' ? first!.text?.type : null, 'mrkdwn');
+    assert.ok(second!.type === 'section' && second!.fields!.every((f) => f.type === 'mrkdwn'));
+  });
+});
+
+describe('the notify-test message', () => {
+  it('is blue, with a context naming Hermod and the cluster', () => {
+    const m = renderTestMessage({ cluster: 'prod' });
+    assert.equal(m.attachments[0]!.color, TEST_MESSAGE_COLOUR);
+    assert.equal(TEST_MESSAGE_COLOUR, '#439fe0');
+    const last = m.attachments[0]!.blocks.at(-1)!;
+    assert.equal(last.type, 'context');
+    assert.deepEqual(contexts([last]), ['hermod', 'cluster `prod`']);
+  });
+
+  it('without a cluster, the context names Hermod only', () => {
+    assert.deepEqual(contexts(renderTestMessage({ cluster: null }).attachments[0]!.blocks), ['hermod']);
+  });
+});

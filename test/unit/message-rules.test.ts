@@ -363,3 +363,30 @@ describe('the notify-test message', () => {
     assert.deepEqual(contexts(renderTestMessage({ cluster: null }).attachments[0]!.blocks), ['hermod']);
   });
 });
+
+describe('more message rules found by mutation testing', () => {
+  it('no duration without an end, even when the start is unknown (0)', () => {
+    assert.deepEqual(
+      fields(render({ phase: 'succeeded', startedAt: 0, endedAt: null })).filter((f) => f.startsWith('*Duration*')),
+      [],
+    );
+  });
+
+  it('a ReplicaFailure is listed first even when other problems are shown', () => {
+    const texts = sectionTexts(blocks(failing({ pods: 1, stuckPods: 1, replicaFailure: 'exceeded quota', problems: [problem()] })));
+    assert.deepEqual(texts.slice(1, 4), ['Retrieved the following errors:', '*ReplicaSet* · `ReplicaFailure`\n```exceeded quota```', '*1 pod* · `CrashLoopBackOff` · container `api`']);
+  });
+
+  it('five problems and one long message: all are shown, the full text is in the thread', () => {
+    const problems = Array.from({ length: 5 }, (_, i) => problem({ reason: `R${i}`, message: i === 0 ? 'x'.repeat(MAIN_MESSAGE_CHARS + 1) : 'short' }));
+    assert.deepEqual(
+      contexts(blocks(failing({ problems }))).filter((t) => t.includes('thread')),
+      ['The full error messages are in the thread.'],
+    );
+  });
+
+  it('a failure without git information: exactly the headline, the errors, the footer', () => {
+    const m = failing({});
+    assert.deepEqual(sectionTexts(blocks(m)).slice(1), ['Retrieved the following errors:', '*1 pod* · `CrashLoopBackOff` · container `api`']);
+  });
+});

@@ -9,6 +9,9 @@
  *                                                              only these test files (comma-separated globs)
  *   npm run test:mutation -- --incremental                     only mutants whose code or tests changed
  *                                                              since test/mutation/stryker-incremental.json
+ *   npm run test:mutation -- --report-only                     no run: summarise reports/mutation/mutation.json
+ *
+ * Before the totals it lists every surviving (or uncovered) mutant, for docs/testing-mutation.md.
  *
  * Reports: reports/mutation/index.html and reports/mutation/mutation.json (git-ignored).
  * See docs/testing-mutation.md.
@@ -23,7 +26,30 @@ const REPORT = new URL('../reports/mutation/mutation.json', import.meta.url);
 
 /** The Stryker mutation-testing-report-schema fields read here. */
 interface Report {
-  files: Record<string, { mutants: Array<{ status: string }> }>;
+  files: Record<
+    string,
+    {
+      source: string;
+      mutants: Array<{ status: string; mutatorName: string; replacement?: string; location: { start: { line: number; column: number }; end: { line: number; column: number } } }>;
+    }
+  >;
+}
+
+/** One line per surviving or uncovered mutant: where, which mutator, what it replaced with what. */
+export function survivors(report: Report): string[] {
+  const out: string[] = [];
+  for (const file of Object.keys(report.files).sort()) {
+    const { source, mutants } = report.files[file]!;
+    const lines = source.split('\n');
+    for (const m of mutants) {
+      if (m.status !== 'Survived' && m.status !== 'NoCoverage') continue;
+      const { start, end } = m.location;
+      const line = lines[start.line - 1] ?? '';
+      const original = line.slice(start.column - 1, end.line === start.line ? end.column - 1 : undefined).trim();
+      out.push(`${m.status.toLowerCase()} ${file}:${start.line}:${start.column} ${m.mutatorName}: ${JSON.stringify(original)} -> ${JSON.stringify(m.replacement ?? '')}`);
+    }
+  }
+  return out;
 }
 
 export interface Totals {
@@ -56,21 +82,39 @@ export function totals(report: Report, only?: (file: string) => boolean): Totals
 }
 
 /** `--tests a,b` is ours (it becomes HERMOD_MUTATION_TESTS); every other argument goes to Stryker. */
-function parseArgs(args: readonly string[]): { stryker: string[]; tests: string | undefined } {
+function parseArgs(args: readonly string[]): { stryker: string[]; tests: string | undefined; reportOnly: boolean } {
   const stryker: string[] = [];
   let tests: string | undefined;
+  let reportOnly = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === '--tests') tests = args[++i];
+    if (arg === '--report-only') reportOnly = true;
+    else if (arg === '--tests') tests = args[++i];
     else if (arg.startsWith('--tests=')) tests = arg.slice('--tests='.length);
     else stryker.push(arg);
   }
-  return { stryker, tests };
+  return { stryker, tests, reportOnly };
 }
 
 async function main(): Promise<number> {
-  const { stryker, tests } = parseArgs(process.argv.slice(2));
+  const { stryker, tests, reportOnly } = parseArgs(process.argv.slice(2));
   const started = Date.now();
+  if (!reportOnly) {
+    const code = await runStryker(stryker, tests);
+    if (code !== 0) return code;
+  }
+  const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
+  const minutes = Math.round((Date.now() - started) / 600) / 100;
+  for (const line of survivors(report)) console.log(line);
+  for (const file of Object.keys(report.files).sort()) {
+    console.log(`${file}: ${JSON.stringify(totals(report, (f) => f === file))}`);
+  }
+  if (!reportOnly) console.log(`duration: ${minutes} min`);
+  console.log(JSON.stringify(totals(report)));
+  return 0;
+}
+
+async function runStryker(stryker: readonly string[], tests: string | undefined): Promise<number> {
   const env = {
     ...process.env,
     // Property tests meet the same generated values for every mutant (see test/unit/mrkdwn-properties.test.ts).
@@ -83,16 +127,7 @@ async function main(): Promise<number> {
     stdio: 'inherit',
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-  const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s === null ? 1 : 128))));
-  if (code !== 0) return code;
-  const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
-  const minutes = Math.round((Date.now() - started) / 600) / 100;
-  for (const file of Object.keys(report.files).sort()) {
-    console.log(`${file}: ${JSON.stringify(totals(report, (f) => f === file))}`);
-  }
-  console.log(`duration: ${minutes} min`);
-  console.log(JSON.stringify(totals(report)));
-  return 0;
+  return new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s === null ? 1 : 128))));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

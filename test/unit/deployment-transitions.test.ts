@@ -292,7 +292,7 @@ describe('the last word of a rollout', () => {
   });
 });
 
-describe('guards answer only about observations', () => {
+describe('guards are asked only about their own event (an invariant, loud when broken)', () => {
   const guards = deploymentMachine.implementations.guards as unknown as Record<
     string,
     (args: { context: DeploymentContext; event: DeploymentEvent }, params?: unknown) => boolean
@@ -316,9 +316,9 @@ describe('guards answer only about observations', () => {
     rollout: { channel: 'deploys', alert: 'all', stuckSince: 0, view: { startedAt: 0 } as never },
   };
   for (const name of observationGuards) {
-    it(`${name} is false for a deletion or the end of tracking`, () => {
+    it(`${name} refuses a deletion or the end of tracking`, () => {
       for (const c of [context, midRollout]) {
-        for (const event of notObservations) assert.equal(guards[name]!({ context: c, event }), false, `${name} on ${event.type}`);
+        for (const event of notObservations) assert.throws(() => guards[name]!({ context: c, event }), /deployment\.observed/, `${name} on ${event.type}`);
       }
     });
   }
@@ -336,9 +336,9 @@ describe('guards answer only about observations', () => {
     assert.equal(guards['isStuckPastGrace']!({ context: { ...context, rollout: { ...rollout, stuckSince: 0 } }, event }), true);
   });
 
-  it('isCurrentIncarnation is true for anything but a deletion', () => {
+  it('isCurrentIncarnation refuses anything but a deletion', () => {
     for (const event of [{ type: 'tracking.stopped', at: 1 } as const, { type: 'deployment.observed', observation: observation({ uid: 'uid-x', revision: 1, at: 1 }) } as const]) {
-      assert.equal(guards['isCurrentIncarnation']!({ context, event }), true);
+      assert.throws(() => guards['isCurrentIncarnation']!({ context, event }), /deployment\.deleted/);
     }
   });
 });

@@ -59,6 +59,10 @@ export interface StartClusterOptions {
   watchCache?: boolean;
   /** Extra kube-apiserver flags, e.g. ['--feature-gates=...']. */
   apiServerArgs?: string[];
+  /** Extra kube-controller-manager flags, e.g. ['--kube-api-qps=500'] (bench/cluster.ts). */
+  controllerManagerArgs?: string[];
+  /** Extra kube-scheduler flags. */
+  schedulerArgs?: string[];
 }
 
 export interface RequestOptions {
@@ -493,6 +497,7 @@ class LocalCluster implements TestCluster {
           'resourcequota-controller',
           'clusterrole-aggregation-controller',
         ].join(','),
+      ...(this.opts.controllerManagerArgs ?? []),
     ]);
     this.spawn('kube-scheduler', [
       'scheduler',
@@ -503,6 +508,7 @@ class LocalCluster implements TestCluster {
       '--bind-address=127.0.0.1',
       `--secure-port=${this.ports.scheduler}`,
       `--cert-dir=${path.join(this.dir, 'scheduler-certs')}`,
+      ...(this.opts.schedulerArgs ?? []),
     ]);
 
     // kwok (plays the kubelet)

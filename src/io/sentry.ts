@@ -3,8 +3,11 @@
  * Hermod's own errors are sent: failed Slack calls, failed watches, actor failures. The
  * SDK's tracing and HTTP instrumentation stay off: Hermod needs error events, not spans
  * added to every Kubernetes and Slack request. The Slack token is scrubbed from every event.
+ *
+ * The SDK (with its OpenTelemetry dependencies, about 35 MB and 0.2 s to load) is imported
+ * only when SENTRY_ENDPOINT is set (ADR 0007); errors reported while it loads are queued.
  */
-import * as Sentry from '@sentry/node';
+import type * as SentryNamespace from '@sentry/node';
 
 export interface ErrorReporter {
   report(error: unknown, context?: Record<string, unknown>): void;
@@ -28,36 +31,52 @@ export function scrub<T>(value: T, secrets: readonly string[]): T {
   return JSON.parse(text) as T;
 }
 
+type SentryModule = typeof SentryNamespace;
+
 export function startSentry(options: { dsn: string | null; release: string; clusterName: string | null; secrets: readonly string[] }): ErrorReporter {
   if (options.dsn === null) return noReporter;
-  Sentry.init({
-    dsn: options.dsn,
-    release: `hermod@${options.release}`,
-    environment: options.clusterName ?? undefined,
-    defaultIntegrations: false,
-    integrations: [
-      Sentry.onUncaughtExceptionIntegration(),
-      Sentry.onUnhandledRejectionIntegration(),
-      Sentry.linkedErrorsIntegration(),
-      Sentry.dedupeIntegration(),
-    ],
-    sendDefaultPii: false,
-    beforeSend: (event) => scrub(event, options.secrets),
-    beforeBreadcrumb: () => null,
+  const dsn = options.dsn;
+  let sdk: SentryModule | undefined;
+  const queued: [unknown, Record<string, unknown>][] = [];
+  const send = (Sentry: SentryModule, error: unknown, context: Record<string, unknown>): void => {
+    Sentry.withScope((scope) => {
+      for (const [key, value] of Object.entries(context)) {
+        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') scope.setTag(key, String(value));
+      }
+      scope.setContext('hermod', context);
+      Sentry.captureException(error);
+    });
+  };
+  const loading = import('@sentry/node').then((Sentry) => {
+    Sentry.init({
+      dsn,
+      release: `hermod@${options.release}`,
+      environment: options.clusterName ?? undefined,
+      defaultIntegrations: false,
+      integrations: [
+        Sentry.onUncaughtExceptionIntegration(),
+        Sentry.onUnhandledRejectionIntegration(),
+        Sentry.linkedErrorsIntegration(),
+        Sentry.dedupeIntegration(),
+      ],
+      sendDefaultPii: false,
+      beforeSend: (event) => scrub(event, options.secrets),
+      beforeBreadcrumb: () => null,
+    });
+    if (options.clusterName !== null) Sentry.setTag('cluster', options.clusterName);
+    sdk = Sentry;
+    for (const [error, context] of queued.splice(0)) send(Sentry, error, context);
   });
-  if (options.clusterName !== null) Sentry.setTag('cluster', options.clusterName);
+  loading.catch(() => queued.splice(0)); // Sentry is optional: an SDK that fails to load reports nothing.
   return {
     report(error, context = {}) {
-      Sentry.withScope((scope) => {
-        for (const [key, value] of Object.entries(context)) {
-          if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') scope.setTag(key, String(value));
-        }
-        scope.setContext('hermod', context);
-        Sentry.captureException(error);
-      });
+      if (sdk) send(sdk, error, context);
+      else queued.push([error, context]);
     },
     async close(timeoutMs) {
-      await Sentry.close(timeoutMs);
+      // If the SDK never loaded, there is nothing to flush; its failure is not Hermod's error.
+      const Sentry = await loading.then(() => sdk, () => undefined);
+      await Sentry?.close(timeoutMs);
     },
   };
 }

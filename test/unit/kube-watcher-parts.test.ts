@@ -143,33 +143,32 @@ describe('NamespaceTracker', () => {
       index: t.index,
       feed: t.feed,
       logger: recordingLogger().logger,
-      startWorkloads: () => actions.push('start'),
-      relistWorkloads: () => actions.push('relist'),
-      pruneWorkloads: (ns) => actions.push(`prune ${ns}`),
+      watchWorkloads: (ns) => actions.push(`watch ${ns}`),
+      unwatchWorkloads: (ns) => actions.push(`unwatch ${ns}`),
     });
     return { ...t, namespaces, actions };
   }
 
-  it('starts the workload watches once, after the namespaces listed; no relist before that', async () => {
+  it('watches the workloads of each namespace that becomes tracked, and of no other', () => {
     const t = tracker();
     t.namespaces.onEvent({ type: 'add', key: 'ns-shop', facts: namespace('shop', 'deploys') });
-    await nextTick();
-    assert.deepEqual(t.actions, [], 'a namespace tracked during the first list needs no relist');
+    t.namespaces.onEvent({ type: 'add', key: 'ns-quiet', facts: namespace('quiet') });
+    assert.equal(t.namespaces.hasListed, false);
     t.namespaces.onListed();
-    t.namespaces.onListed();
-    assert.deepEqual(t.actions, ['start']);
+    assert.equal(t.namespaces.hasListed, true);
+    t.namespaces.onEvent({ type: 'update', key: 'ns-quiet', facts: namespace('quiet', 'ops'), old: namespace('quiet') });
+    t.namespaces.onEvent({ type: 'update', key: 'ns-shop', facts: namespace('shop', 'releases'), old: namespace('shop', 'deploys') });
+    t.namespaces.onEvent({ type: 'add', key: 'ns-c', facts: namespace('c') });
+    assert.deepEqual(t.actions, ['watch shop', 'watch quiet'], 'a change of channel is not a new watch');
+    assert.equal(t.index.isTracked('shop') && t.index.isTracked('quiet'), true);
+    assert.equal(t.index.isTracked('c'), false);
   });
 
-  it('relists once for a burst of namespaces becoming tracked', async () => {
+  it('stops watching a deleted tracked namespace', () => {
     const t = tracker();
-    t.namespaces.onListed();
-    t.namespaces.onEvent({ type: 'add', key: 'ns-a', facts: namespace('a', 'deploys') });
-    t.namespaces.onEvent({ type: 'update', key: 'ns-b', facts: namespace('b', 'ops'), old: namespace('b') });
-    t.namespaces.onEvent({ type: 'add', key: 'ns-c', facts: namespace('c') });
-    await nextTick();
-    assert.deepEqual(t.actions, ['start', 'relist']);
-    assert.equal(t.index.isTracked('a') && t.index.isTracked('b'), true);
-    assert.equal(t.index.isTracked('c'), false);
+    t.namespaces.onEvent({ type: 'add', key: 'ns-shop', facts: namespace('shop', 'deploys') });
+    t.namespaces.onEvent({ type: 'delete', key: 'ns-shop', old: namespace('shop', 'deploys') });
+    assert.deepEqual(t.actions, ['watch shop', 'unwatch shop']);
   });
 
   it('drops the objects of a namespace that loses its annotation and tells the sink', async () => {
@@ -183,7 +182,7 @@ describe('NamespaceTracker', () => {
     t.namespaces.onEvent({ type: 'update', key: 'ns-shop', facts: namespace('shop'), old: namespace('shop', 'deploys') });
     await nextTick();
     assert.deepEqual(t.calls, ['untracked shop'], 'the pending observation of its Deployment is dropped');
-    assert.ok(t.actions.includes('prune shop'));
+    assert.ok(t.actions.includes('unwatch shop'));
     assert.equal(t.index.deployments.size, 0);
   });
 

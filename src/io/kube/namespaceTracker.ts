@@ -1,11 +1,10 @@
 /**
  * Which namespaces Hermod watches: those with a non-blank `hermod.uswitch.com/slack`
- * annotation. The namespace watch decides for the workload watches:
+ * annotation. The namespace watch decides for the workload watches (ADR 0007):
  *
- * - they start once the namespaces have been listed, so their first lists filter correctly;
- * - a namespace that becomes tracked makes them list again (once per burst), since its
- *   objects were filtered out so far;
- * - a namespace that stops being tracked has its cached objects dropped, and the sink is told;
+ * - a namespace that becomes tracked gets its own workload watches (they list, then watch);
+ * - a namespace that stops being tracked has its watches stopped and its cached objects
+ *   dropped, and the sink is told;
  * - a tracked namespace whose channel or alert level changes has its Deployments observed
  *   again, so the actors learn the new target for their next message.
  */
@@ -19,18 +18,15 @@ export interface NamespaceTrackerOptions {
   index: RolloutIndex;
   feed: SinkFeed;
   logger: Logger;
-  /** Start the workload watches (Deployments, ReplicaSets, Pods, Warning events). */
-  startWorkloads(): void;
-  /** List the workload kinds again. */
-  relistWorkloads(): void;
-  /** Drop the cached workload objects of one namespace. */
-  pruneWorkloads(namespace: string): void;
+  /** Start the workload watches (Deployments, ReplicaSets, Pods, Warning events) of a namespace. */
+  watchWorkloads(namespace: string): void;
+  /** Stop them. */
+  unwatchWorkloads(namespace: string): void;
 }
 
 export class NamespaceTracker {
-  private workloadsStarted = false;
+  private listed = false;
   private stopped = false;
-  private relistScheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: NamespaceTrackerOptions) {}
 
@@ -46,7 +42,7 @@ export class NamespaceTracker {
     const is = after?.channel !== undefined;
     if (!was && is) {
       logger.info({ namespace: name, channel: after?.channel }, 'namespace tracked');
-      if (this.workloadsStarted) this.scheduleRelist();
+      if (!this.stopped) this.options.watchWorkloads(name);
     } else if (was && !is) {
       this.untrack(name);
     } else if (was && is && (before?.channel !== after?.channel || before?.alert !== after?.alert)) {
@@ -54,34 +50,26 @@ export class NamespaceTracker {
     }
   }
 
-  /** The namespace reflector listed: the workload watches may start (once). */
+  /** The namespace reflector listed: every tracked namespace is known (and watched). */
   onListed(): void {
-    if (this.workloadsStarted || this.stopped) return;
-    this.workloadsStarted = true;
-    this.options.startWorkloads();
+    this.listed = true;
+  }
+
+  /** True once the namespaces have been listed. */
+  get hasListed(): boolean {
+    return this.listed;
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.relistScheduled) clearImmediate(this.relistScheduled);
-    this.relistScheduled = undefined;
   }
 
   private untrack(namespace: string): void {
     const { index, feed, logger } = this.options;
-    logger.info({ namespace }, 'namespace no longer tracked; dropping its cached objects');
+    logger.info({ namespace }, 'namespace no longer tracked; stopping its watches and dropping its cached objects');
+    this.options.unwatchWorkloads(namespace);
     for (const uid of index.deploymentUidsIn(namespace)) feed.forget(uid);
     index.dropNamespaceObjects(namespace);
-    this.options.pruneWorkloads(namespace);
     feed.namespaceUntracked(namespace);
-  }
-
-  private scheduleRelist(): void {
-    // One relist per burst of namespaces becoming tracked.
-    this.relistScheduled ??= setImmediate(() => {
-      this.relistScheduled = undefined;
-      if (this.stopped) return;
-      this.options.relistWorkloads();
-    });
   }
 }

@@ -1,11 +1,12 @@
 /**
- * Hermod's view of the cluster: five reflectors (Namespaces, Deployments, ReplicaSets, Pods,
- * Warning Events) feeding a RolloutIndex, turned into RolloutObservations for a WatchSink.
+ * Hermod's view of the cluster: reflectors of Namespaces (cluster-wide) and of Deployments,
+ * ReplicaSets, Pods and Warning Events (per tracked namespace) feeding a RolloutIndex, turned into RolloutObservations for a WatchSink.
  *
- * - Memory follows the tracked namespaces (those with a non-blank `hermod.uswitch.com/slack`
- *   annotation): workloads elsewhere are dropped at the door, and only trimmed facts are kept.
- * - When a namespace becomes tracked the namespaced reflectors relist, so its existing
- *   objects appear; when it stops being tracked its objects are dropped.
+ * - Cost follows the tracked namespaces (those with a non-blank `hermod.uswitch.com/slack`
+ *   annotation, ADR 0007): Namespaces are watched cluster-wide, the workload kinds only in
+ *   tracked namespaces, each with its own list+watch; only trimmed facts are kept.
+ * - When a namespace becomes tracked its watches start, so its existing objects appear; when
+ *   it stops being tracked they stop and its objects are dropped.
  * - Handlers only translate and enqueue: no API call per event, observations are assembled
  *   from the caches, and bursts for one Deployment are coalesced within one tick.
  * - Nothing reaches the sink before every reflector has listed once; then every tracked
@@ -20,8 +21,9 @@ import type { EventFacts } from '../../machines/facts.js';
 import { DEFAULT_WARNING_MAX_AGE_MS, DEFAULT_WARNINGS_PER_OBJECT, RolloutIndex } from './caches.js';
 import { KubeListWatchClient, type ListWatchClient } from './client.js';
 import { NamespaceTracker } from './namespaceTracker.js';
-import type { ReflectorControl, ReflectorStats, ReflectorTuning } from './reflector.js';
-import { createReflectors, WORKLOAD_KINDS, type WatchedKind } from './reflectors.js';
+import { NamespacedWatches } from './namespacedWatches.js';
+import type { ReflectorStats, ReflectorTuning } from './reflector.js';
+import { createNamespaceReflector, type WatchedKind } from './reflectors.js';
 import { SinkFeed } from './sinkFeed.js';
 
 export interface WatcherOptions {
@@ -34,7 +36,7 @@ export interface WatcherOptions {
   now?: () => number;
   /** The API client; defaults to one over `kubeConfig`. */
   client?: ListWatchClient;
-  /** Tuning shared by the five reflectors. */
+  /** Tuning shared by every reflector. */
   reflector?: ReflectorTuning;
   /** Warning events: how many per Pod/ReplicaSet (default 3) and how old at most (default 1 h). */
   warnings?: { perObject?: number; maxAgeMs?: number };
@@ -45,7 +47,7 @@ export interface WatcherStats {
   synced: boolean;
   /** Cached objects per kind (namespaces: all; the others: tracked namespaces only). */
   objects: Record<WatchedKind, number>;
-  /** Per-reflector counters (lists, watches, 410s, watchdog restarts, errors). */
+  /** Per-kind counters (lists, watches, 410s, watchdog restarts, errors), summed over namespaces. */
   reflectors: Record<WatchedKind, ReflectorStats>;
   /** Observations handed to the sink so far. */
   observations: number;
@@ -69,7 +71,8 @@ const EVENT_SWEEP_MS = 5 * 60 * 1000;
  * Starts watching in the background and returns at once. Failures are logged and retried
  * with backoff forever; `whenSynced()` tells when the world has been seen once.
  *
- * The jobs live apart: ./reflectors.ts (what is watched and kept), ./namespaceTracker.ts
+ * The jobs live apart: ./reflectors.ts (what is watched and kept), ./namespacedWatches.ts (the
+ * watches of each tracked namespace), ./namespaceTracker.ts
  * (which namespaces count), ./sinkFeed.ts (coalescing and the sink), ./caches.ts (the
  * index observations are assembled from). This function wires them and owns the lifecycle.
  */
@@ -91,32 +94,14 @@ export function startWatcher(options: WatcherOptions): Watcher {
   });
   syncedPromise.catch(() => {}); // whoever awaits it sees the rejection; nobody else must.
 
-  const namespaces = new NamespaceTracker({
-    index,
-    feed,
-    logger: log,
-    startWorkloads: () => {
-      for (const kind of WORKLOAD_KINDS) reflectors[kind].start();
-    },
-    relistWorkloads: () => {
-      for (const kind of WORKLOAD_KINDS) reflectors[kind].relist();
-    },
-    pruneWorkloads: (namespace) => {
-      const inNamespace = (f: { namespace: string }): boolean => f.namespace === namespace;
-      for (const kind of WORKLOAD_KINDS) reflectors[kind].prune(inNamespace);
-    },
-  });
-
-  const reflectors = createReflectors({
-    client: options.client ?? new KubeListWatchClient(options.kubeConfig),
+  const client = options.client ?? new KubeListWatchClient(options.kubeConfig);
+  const workloads = new NamespacedWatches({
+    client,
     logger: log,
     ...(options.reflector !== undefined ? { tuning: options.reflector } : {}),
     annotations: names,
-    isTracked: (namespace) => index.isTracked(namespace),
     isRecent: (lastSeen) => lastSeen >= now() - maxAgeMs,
     on: {
-      namespace: (e) => namespaces.onEvent(e),
-      namespacesListed: () => namespaces.onListed(),
       deployment: (e) => {
         if (e.type === 'delete') {
           index.applyDeployment(e);
@@ -130,17 +115,38 @@ export function startWatcher(options: WatcherOptions): Watcher {
       replicaSet: (e) => feed.markDirty(index.applyReplicaSet(e)),
       pod: (e) => feed.markDirty(index.applyPod(e)),
       event: (e) => feed.markDirty(index.applyEvent(e)),
-      workloadListed: checkSynced,
+      listed: checkSynced,
     },
   });
-  const all: Record<WatchedKind, ReflectorControl> = reflectors;
+
+  const namespaces = new NamespaceTracker({
+    index,
+    feed,
+    logger: log,
+    watchWorkloads: (namespace) => workloads.start(namespace),
+    unwatchWorkloads: (namespace) => workloads.stop(namespace),
+  });
+
+  const namespaceReflector = createNamespaceReflector({
+    client,
+    logger: log,
+    ...(options.reflector !== undefined ? { tuning: options.reflector } : {}),
+    on: {
+      namespace: (e) => namespaces.onEvent(e),
+      listed: () => {
+        namespaces.onListed();
+        checkSynced();
+      },
+    },
+  });
 
   function checkSynced(): void {
     if (synced || stopped) return;
-    if (!WORKLOAD_KINDS.every((k) => reflectors[k].hasSynced)) return;
+    // Every namespace is known, and every tracked namespace's workloads have been listed once.
+    if (!namespaces.hasListed || !workloads.allSynced()) return;
     synced = true;
     const count = feed.goLive();
-    log.info({ deployments: count, objects: index.counts() }, 'caches synced; observations are live');
+    log.info({ deployments: count, trackedNamespaces: workloads.size, objects: index.counts() }, 'caches synced; observations are live');
     feed.synced();
     resolveSynced();
   }
@@ -150,12 +156,12 @@ export function startWatcher(options: WatcherOptions): Watcher {
     const oldest = now() - maxAgeMs;
     const stale = (ev: EventFacts): boolean => ev.lastSeen < oldest;
     for (const [key, ev] of index.events) if (stale(ev)) index.applyEvent({ type: 'delete', key, old: ev });
-    reflectors.events.prune(stale);
+    workloads.pruneEvents(stale);
   }, EVENT_SWEEP_MS);
   sweep.unref();
 
-  reflectors.namespaces.start();
-  log.info({ annotations: names }, 'watching namespaces, deployments, replicasets, pods and warning events');
+  namespaceReflector.start();
+  log.info({ annotations: names }, 'watching namespaces; deployments, replicasets, pods and warning events in each tracked namespace');
 
   return {
     ready: () => synced,
@@ -167,12 +173,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
       namespaces.stop();
       feed.stop();
       if (!synced) rejectSynced(new Error('watcher stopped before its caches synced'));
-      await Promise.all(Object.values(all).map((r) => r.stop()));
+      await Promise.all([namespaceReflector.stop(), workloads.stopAll()]);
     },
     stats() {
       const objects = index.counts();
-      const stats = {} as Record<WatchedKind, ReflectorStats>;
-      for (const kind of Object.keys(all) as WatchedKind[]) stats[kind] = all[kind].stats();
+      const stats: Record<WatchedKind, ReflectorStats> = { namespaces: namespaceReflector.stats(), ...workloads.stats() };
       return { synced, objects, reflectors: stats, observations: feed.observations };
     },
   };

@@ -124,7 +124,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
     feed,
     logger: log,
     watchWorkloads: (namespace) => workloads.start(namespace),
-    unwatchWorkloads: (namespace) => workloads.stop(namespace),
+    unwatchWorkloads: (namespace) => {
+      workloads.stop(namespace);
+      // It may have been the last namespace still listing; check once its objects are dropped.
+      queueMicrotask(checkSynced);
+    },
   });
 
   const namespaceReflector = createNamespaceReflector({

@@ -1,0 +1,102 @@
+/**
+ * The leader-election Lease (coordination.k8s.io/v1) in Hermod's own namespace: the LeaseApi
+ * of src/actors/election.ts on the API server. Every write carries the resourceVersion that
+ * was read (create only when absent), so the API server decides who won: a 409 is a
+ * `conflict`, never retried blindly. RBAC: get/update on this name, create in the namespace.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { LeaseApi } from '../../actors/election.js';
+import type { LeaseRead, LeaseRecord } from '../../machines/lease.js';
+
+/** The Lease's name; example/role.yaml and the chart grant get/update on this name only. */
+export const DEFAULT_LEASE_NAME = 'hermod-leader';
+
+export interface LeaseOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  name?: string;
+}
+
+/**
+ * A holderIdentity unique to this process: the Pod's name (POD_NAME from the downward API,
+ * else the hostname, which is the Pod's name in a Pod) and a random suffix, as client-go
+ * does, so a restarted container never mistakes its predecessor's term for its own.
+ */
+export function leaseIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  const name = env['POD_NAME']?.trim() || hostname();
+  return `${name}_${randomBytes(4).toString('hex')}`;
+}
+
+const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
+
+/** client-node leaves MicroTime fields as the JSON string on reads (its serializer does not know the type). */
+function millis(value: Date | string | undefined): number | null {
+  if (value === undefined || value === null) return null;
+  const ms = new Date(value).getTime();
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** The record in a Lease (a Lease with no spec reads as unheld). */
+export function recordOf(lease: V1Lease): LeaseRecord {
+  const spec = lease.spec ?? {};
+  return {
+    holderIdentity: spec.holderIdentity ? spec.holderIdentity : null,
+    leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
+    acquireTime: millis(spec.acquireTime),
+    renewTime: millis(spec.renewTime),
+    leaseTransitions: spec.leaseTransitions ?? 0,
+  };
+}
+
+/** A Lease's spec for a record; MicroTime serialises with the microseconds the API server requires. */
+export function specOf(record: LeaseRecord): NonNullable<V1Lease['spec']> {
+  return {
+    // client-go writes "" for a released Lease; the field is optional, "" keeps kubectl's view the same.
+    holderIdentity: record.holderIdentity ?? '',
+    leaseDurationSeconds: record.leaseDurationSeconds,
+    ...(record.acquireTime !== null ? { acquireTime: new V1MicroTime(record.acquireTime) } : {}),
+    ...(record.renewTime !== null ? { renewTime: new V1MicroTime(record.renewTime) } : {}),
+    leaseTransitions: record.leaseTransitions,
+  };
+}
+
+/** The Lease on the API server; see the module comment. */
+export function createLeaseApi(options: LeaseOptions): LeaseApi & { readonly namespace: string; readonly name: string } {
+  const { namespace } = options;
+  const name = options.name ?? DEFAULT_LEASE_NAME;
+  const api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const metadata = { name, namespace, labels: { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/component': 'leader-election' } };
+
+  return {
+    namespace,
+    name,
+    async read(): Promise<LeaseRead> {
+      try {
+        const lease = await api.readNamespacedLease({ name, namespace });
+        return { record: recordOf(lease), resourceVersion: lease.metadata?.resourceVersion ?? null };
+      } catch (err) {
+        if (statusOf(err) === 404) return { record: null, resourceVersion: null };
+        throw err;
+      }
+    },
+    async write(record, resourceVersion) {
+      try {
+        const written =
+          resourceVersion === null
+            ? await api.createNamespacedLease({ namespace, body: { metadata, spec: specOf(record) } })
+            : await api.replaceNamespacedLease({ name, namespace, body: { metadata: { ...metadata, resourceVersion }, spec: specOf(record) } });
+        const version = written.metadata?.resourceVersion;
+        if (version === undefined) throw new Error(`the API server returned Lease ${namespace}/${name} without a resourceVersion`);
+        return { kind: 'written', resourceVersion: version };
+      } catch (err) {
+        // 409: someone else wrote (or created) it since we read it. 404 on update: it was deleted
+        // since; the next read sees it absent and creates it.
+        const status = statusOf(err);
+        if (status === 409 || (status === 404 && resourceVersion !== null)) return { kind: 'conflict' };
+        throw err;
+      }
+    },
+  };
+}

@@ -24,9 +24,28 @@ export interface StateStore {
   readonly name: string;
   /** The saved snapshot; undefined when there is none or it cannot be used (logged, never thrown). */
   load(): Promise<DeliverySnapshot | undefined>;
-  /** Create or replace the ConfigMap. Rejects on API errors: the caller retries later. */
+  /** Create or replace the ConfigMap, unfenced (last write wins). Rejects on API errors: the caller retries later. */
   save(snapshot: DeliverySnapshot): Promise<void>;
+  /**
+   * The saved snapshot (undefined when absent or unusable, logged) and the resourceVersion the
+   * next fenced write must carry (null: no ConfigMap yet). Rejects on API errors other than 404.
+   */
+  read(): Promise<StoredState>;
+  /**
+   * A fenced write: update the ConfigMap only if it is still at `resourceVersion`, or create it
+   * only if absent (null). `fenced` when someone else wrote it since (409, or gone): the caller
+   * is no longer the writer and must stop, never retry blindly. Rejects on other API errors,
+   * after checking whether the write landed anyway (then it resolves `written`).
+   */
+  write(snapshot: DeliverySnapshot, resourceVersion: string | null): Promise<WriteResult>;
 }
+
+export interface StoredState {
+  snapshot: DeliverySnapshot | undefined;
+  resourceVersion: string | null;
+}
+
+export type WriteResult = { kind: 'written'; resourceVersion: string } | { kind: 'fenced'; reason: string };
 
 export interface StateStoreOptions {
   kubeConfig: KubeConfig;
@@ -114,41 +133,83 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   const api = options.kubeConfig.makeApiClient(CoreV1Api);
   const where = { namespace, configMap: name };
 
+  const bodyOf = (json: string, resourceVersion?: string): V1ConfigMap => ({
+    metadata: {
+      name, namespace, labels: { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/component': 'state' },
+      ...(resourceVersion !== undefined ? { resourceVersion } : {}),
+    },
+    data: { [STATE_KEY]: json },
+  });
+  const fit = (snapshot: DeliverySnapshot): string => {
+    const { json, dropped } = fitSnapshot(snapshot, maxBytes);
+    if (dropped.length > 0) logger.warn({ ...where, dropped, bytes: json.length }, 'delivery state too large: dropped some of it');
+    return json;
+  };
+  /** The ConfigMap, or null when absent. */
+  const get = async (): Promise<V1ConfigMap | null> => {
+    try {
+      return await api.readNamespacedConfigMap({ name, namespace });
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+  };
+
+  const read = async (): Promise<StoredState> => {
+    const configMap = await get();
+    if (configMap === null) {
+      logger.info(where, 'no saved delivery state: starting afresh');
+      return { snapshot: undefined, resourceVersion: null };
+    }
+    const resourceVersion = configMap.metadata?.resourceVersion ?? null;
+    const text = configMap.data?.[STATE_KEY];
+    if (text === undefined) {
+      logger.warn(where, `saved delivery state has no ${STATE_KEY}: ignored`);
+      return { snapshot: undefined, resourceVersion };
+    }
+    const parsed = parseSnapshot(text);
+    if ('problem' in parsed) {
+      logger.warn({ ...where, problem: parsed.problem }, 'saved delivery state is unusable: ignored');
+      return { snapshot: undefined, resourceVersion };
+    }
+    const rollouts = parsed.snapshot.channels.reduce((n, c) => n + c.rollouts.length, 0);
+    logger.info({ ...where, channels: parsed.snapshot.channels.length, rollouts }, 'restored delivery state');
+    return { snapshot: parsed.snapshot, resourceVersion };
+  };
+
   return {
     namespace,
     name,
+    read,
     async load() {
-      let configMap: V1ConfigMap;
+      return (await read()).snapshot;
+    },
+    async write(snapshot, resourceVersion) {
+      const json = fit(snapshot);
       try {
-        configMap = await api.readNamespacedConfigMap({ name, namespace });
+        const written =
+          resourceVersion === null
+            ? await api.createNamespacedConfigMap({ namespace, body: bodyOf(json) })
+            : await api.replaceNamespacedConfigMap({ name, namespace, body: bodyOf(json, resourceVersion) });
+        const version = written.metadata?.resourceVersion;
+        if (version === undefined) throw new Error(`the API server returned ConfigMap ${namespace}/${name} without a resourceVersion`);
+        return { kind: 'written', resourceVersion: version };
       } catch (err) {
-        if (statusOf(err) === 404) {
-          logger.info(where, 'no saved delivery state: starting afresh');
-          return undefined;
-        }
+        const status = statusOf(err);
+        if (status === 409) return { kind: 'fenced', reason: resourceVersion === null ? 'created by another writer' : `changed since resourceVersion ${resourceVersion}` };
+        if (status === 404) return { kind: 'fenced', reason: 'deleted since it was read' };
+        // No answer (a timeout, a reset): the write may have landed. Look before the caller retries
+        // with a resourceVersion that would then be stale and fence a writer that did nothing wrong.
+        const now = await get().catch(() => undefined);
+        const version = now?.metadata?.resourceVersion;
+        if (now != null && version !== undefined && version !== resourceVersion && now.data?.[STATE_KEY] === json) return { kind: 'written', resourceVersion: version };
+        if (now === null && resourceVersion !== null) return { kind: 'fenced', reason: 'deleted since it was read' };
+        if (now != null && version !== resourceVersion) return { kind: 'fenced', reason: `changed since resourceVersion ${resourceVersion ?? '(absent)'}` };
         throw err;
       }
-      const text = configMap.data?.[STATE_KEY];
-      if (text === undefined) {
-        logger.warn(where, `saved delivery state has no ${STATE_KEY}: ignored`);
-        return undefined;
-      }
-      const parsed = parseSnapshot(text);
-      if ('problem' in parsed) {
-        logger.warn({ ...where, problem: parsed.problem }, 'saved delivery state is unusable: ignored');
-        return undefined;
-      }
-      const rollouts = parsed.snapshot.channels.reduce((n, c) => n + c.rollouts.length, 0);
-      logger.info({ ...where, channels: parsed.snapshot.channels.length, rollouts }, 'restored delivery state');
-      return parsed.snapshot;
     },
     async save(snapshot) {
-      const { json, dropped } = fitSnapshot(snapshot, maxBytes);
-      if (dropped.length > 0) logger.warn({ ...where, dropped, bytes: json.length }, 'delivery state too large: dropped some of it');
-      const body: V1ConfigMap = {
-        metadata: { name, namespace, labels: { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/component': 'state' } },
-        data: { [STATE_KEY]: json },
-      };
+      const body = bodyOf(fit(snapshot));
       try {
         // No resourceVersion: one Hermod writes this, last write wins.
         await api.replaceNamespacedConfigMap({ name, namespace, body });

@@ -7,7 +7,8 @@
  * - the ServiceAccount, bound by example/ RBAC, can do exactly what Hermod needs (checked
  *   by SubjectAccessReview as admin, by the authorizer's own rule list for the account, and
  *   by real requests made with a token of that account), and nothing more: no writes to
- *   workloads, no Secrets, no events.k8s.io, no Leases yet.
+ *   workloads, no Secrets, no events.k8s.io, and its state ConfigMap and leader-election
+ *   Lease in its own namespace only.
  *
  * The manifests are sent as raw JSON through the harness, since client-node's typed
  * serialisation would silently drop an unknown (misspelt) field instead of letting the
@@ -23,6 +24,7 @@ import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { silentLogger } from '../../src/actors/logger.js';
+import { createLeaseApi, DEFAULT_LEASE_NAME } from '../../src/io/kube/lease.js';
 import { createStateStore } from '../../src/io/kube/stateStore.js';
 import { startCluster, type ApiResponse, type TestCluster } from '../support/cluster.js';
 
@@ -269,6 +271,35 @@ describe('example/ on a real cluster: manifests, Pod Security and least-privileg
     });
   });
 
+  it('SubjectAccessReview: its leader-election Lease, in hermod-system only (get/update by name, create)', async () => {
+    const authz = admin.makeApiClient(k8s.AuthorizationV1Api);
+    const allowed = async (verb: string, namespace: string, name?: string): Promise<boolean> => {
+      const review = await authz.createSubjectAccessReview({
+        body: { spec: { user: SA_USER, groups: SA_GROUPS, resourceAttributes: { group: 'coordination.k8s.io', resource: 'leases', verb, namespace, name } } },
+      });
+      return review.status?.allowed === true;
+    };
+    const answers = {
+      'get hermod-leader': await allowed('get', SA_NAMESPACE, DEFAULT_LEASE_NAME),
+      'update hermod-leader': await allowed('update', SA_NAMESPACE, DEFAULT_LEASE_NAME),
+      'create in hermod-system': await allowed('create', SA_NAMESPACE),
+      'get another Lease': await allowed('get', SA_NAMESPACE, 'other'),
+      'update another Lease': await allowed('update', SA_NAMESPACE, 'other'),
+      'list Leases': await allowed('list', SA_NAMESPACE),
+      'watch Leases': await allowed('watch', SA_NAMESPACE),
+      'delete hermod-leader': await allowed('delete', SA_NAMESPACE, DEFAULT_LEASE_NAME),
+      'patch hermod-leader': await allowed('patch', SA_NAMESPACE, DEFAULT_LEASE_NAME),
+      'create in a watched namespace': await allowed('create', WATCHED_NS),
+      'update hermod-leader in kube-system': await allowed('update', 'kube-system', DEFAULT_LEASE_NAME),
+    };
+    assert.deepEqual(answers, {
+      'get hermod-leader': true, 'update hermod-leader': true, 'create in hermod-system': true,
+      'get another Lease': false, 'update another Lease': false, 'list Leases': false, 'watch Leases': false,
+      'delete hermod-leader': false, 'patch hermod-leader': false,
+      'create in a watched namespace': false, 'update hermod-leader in kube-system': false,
+    });
+  });
+
   /** A KubeConfig holding a fresh TokenRequest token of a ServiceAccount in hermod-system. */
   async function kubeConfigAs(serviceAccount: string): Promise<k8s.KubeConfig> {
     const token = await admin.makeApiClient(k8s.CoreV1Api).createNamespacedServiceAccountToken({
@@ -370,6 +401,24 @@ describe('example/ on a real cluster: manifests, Pod Security and least-privileg
     const elsewhere = createStateStore({ kubeConfig: asHermod, namespace: WATCHED_NS, logger: silentLogger });
     assert.equal(await statusOf(() => elsewhere.save(first)), 403);
     assert.equal(await statusOf(() => elsewhere.load()), 403);
+  });
+
+  it('as the ServiceAccount itself: the election creates, renews and releases hermod-leader in hermod-system, and nowhere else', async () => {
+    const lease = createLeaseApi({ kubeConfig: asHermod, namespace: SA_NAMESPACE });
+    assert.deepEqual(await lease.read(), { record: null, resourceVersion: null });
+    const record = { holderIdentity: 'hermod-0_abcd', leaseDurationSeconds: 15, acquireTime: Date.now(), renewTime: Date.now(), leaseTransitions: 0 };
+    const created = await lease.write(record, null);
+    assert.equal(created.kind, 'written');
+    const renewed = await lease.write({ ...record, renewTime: record.renewTime + 2_000 }, created.kind === 'written' ? created.resourceVersion : null);
+    assert.equal(renewed.kind, 'written');
+    const read = await lease.read();
+    assert.equal(read.record?.holderIdentity, 'hermod-0_abcd');
+    assert.equal(read.record?.renewTime, record.renewTime + 2_000);
+    const released = await lease.write({ ...record, holderIdentity: null, leaseDurationSeconds: 1 }, read.resourceVersion);
+    assert.equal(released.kind, 'written');
+    const elsewhere = createLeaseApi({ kubeConfig: asHermod, namespace: WATCHED_NS });
+    assert.equal(await statusOf(() => elsewhere.read()), 403);
+    assert.equal(await statusOf(() => elsewhere.write(record, null)), 403);
   });
 
   it('as the ServiceAccount itself: every write to workloads, and any Secret read, is refused with 403', async () => {

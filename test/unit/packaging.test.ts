@@ -8,6 +8,7 @@
  * skip and the static checks below still compare the templates with values.yaml.
  */
 import { OPTIONS } from '../../src/io/config.js';
+import { DEFAULT_LEASE_NAME } from '../../src/io/kube/lease.js';
 import { DEFAULT_STATE_NAME } from '../../src/io/kube/stateStore.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,13 +34,16 @@ const EXPECTED_PERMISSIONS = new Set([
 ]);
 /**
  * What Hermod needs in its OWN namespace only (a Role, never cluster-wide): its delivery
- * state ConfigMap. "group/resource:verb@name", without @ when not limited by name (RBAC cannot
- * limit create by name).
+ * state ConfigMap and its leader-election Lease. "group/resource:verb@name", without @ when
+ * not limited by name (RBAC cannot limit create by name).
  */
 const EXPECTED_NAMESPACED_PERMISSIONS = new Set([
   `/configmaps:get@${DEFAULT_STATE_NAME}`,
   `/configmaps:update@${DEFAULT_STATE_NAME}`,
   '/configmaps:create',
+  `coordination.k8s.io/leases:get@${DEFAULT_LEASE_NAME}`,
+  `coordination.k8s.io/leases:update@${DEFAULT_LEASE_NAME}`,
+  'coordination.k8s.io/leases:create',
 ]);
 const WORKLOADS = ['namespaces', 'pods', 'deployments', 'replicasets', 'statefulsets', 'daemonsets'];
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
@@ -464,7 +468,7 @@ describe('example/ manifests', () => {
     assert.equal(at(podSpecOf(deployment), 'serviceAccountName'), at(account, 'metadata.name'));
   });
 
-  it('the Role grants only the state ConfigMap, in hermod-system, bound to the same ServiceAccount', () => {
+  it('the Role grants only the state ConfigMap and the leader Lease, in hermod-system, bound to the same ServiceAccount', () => {
     const role = one(exampleDocs('role.yaml'), 'Role');
     assert.equal(at(role, 'metadata.namespace'), 'hermod-system');
     assert.deepEqual(sorted(roleRulesOf(role['rules'])), sorted(EXPECTED_NAMESPACED_PERMISSIONS));

@@ -24,6 +24,11 @@ export interface Config {
   inspect: string | null;
   /** Namespace of the ConfigMap holding delivery state; null: POD_NAMESPACE, then the service account's. */
   stateNamespace: string | null;
+  /** Leader election on the Lease `hermod-leader`; null: on whenever Hermod has a namespace (see stateNamespace). */
+  leaderElect: boolean | null;
+  leaseDurationSeconds: number;
+  renewDeadlineSeconds: number;
+  retryPeriodSeconds: number;
   slackToken: string | null;
   /** Base URL of the Slack Web API (tests and the demo point it at a local server). */
   slackApiUrl: string;
@@ -141,6 +146,45 @@ export const OPTIONS: readonly OptionSpec[] = [
     description:
       "Hermod's own namespace, where it keeps which Slack message shows which rollout (ConfigMap `hermod-state`), so a restart edits the same message. Empty: `POD_NAMESPACE`, then the Pod's service account namespace; with none, nothing is persisted.",
   },
+  {
+    key: 'leaderElect',
+    flag: 'leader-elect',
+    env: 'HERMOD_LEADER_ELECT',
+    kind: 'boolean',
+    default: null,
+    description:
+      "Leader election on the Lease `hermod-leader` in Hermod's namespace: only the leader posts and writes state, the others stay warm. Default: on whenever Hermod has a namespace (see --state-namespace); `false` turns it off.",
+  },
+  {
+    key: 'leaseDurationSeconds',
+    flag: 'leader-elect-lease-duration',
+    env: 'HERMOD_LEADER_ELECT_LEASE_DURATION',
+    kind: 'integer',
+    min: 2,
+    max: 3_600,
+    default: 15,
+    description: 'Seconds a follower waits, from when it last saw the Lease change, before it takes over from a leader that stopped renewing.',
+  },
+  {
+    key: 'renewDeadlineSeconds',
+    flag: 'leader-elect-renew-deadline',
+    env: 'HERMOD_LEADER_ELECT_RENEW_DEADLINE',
+    kind: 'integer',
+    min: 1,
+    max: 3_600,
+    default: 10,
+    description: 'Seconds the leader keeps leading without a successful renew; then it stops delivering at once. Less than the lease duration.',
+  },
+  {
+    key: 'retryPeriodSeconds',
+    flag: 'leader-elect-retry-period',
+    env: 'HERMOD_LEADER_ELECT_RETRY_PERIOD',
+    kind: 'integer',
+    min: 1,
+    max: 3_600,
+    default: 2,
+    description: 'Seconds between attempts to acquire (followers) or renew (the leader) the Lease. Less than the renew deadline.',
+  },
   { key: 'slackToken', flag: null, env: 'SLACK_TOKEN', kind: 'string', default: null, description: 'Slack bot token (xoxb-...). Required unless --dry-run.' },
   {
     key: 'slackApiUrl',
@@ -209,6 +253,17 @@ export function resolveConfig(flags: Record<string, unknown>, env: NodeJS.Proces
   const resolved = config as unknown as Config;
   if (resolved.inspect !== null && !/^wss?:\/\//.test(resolved.inspect)) {
     throw new ConfigError(`--inspect must be a ws:// or wss:// URL, got "${resolved.inspect}"`);
+  }
+  // client-go's rules: a leader must stop before others may take over, and get a second try before it must stop.
+  if (resolved.renewDeadlineSeconds >= resolved.leaseDurationSeconds) {
+    throw new ConfigError(
+      `--leader-elect-renew-deadline (${resolved.renewDeadlineSeconds}) must be less than --leader-elect-lease-duration (${resolved.leaseDurationSeconds})`,
+    );
+  }
+  if (resolved.retryPeriodSeconds >= resolved.renewDeadlineSeconds) {
+    throw new ConfigError(
+      `--leader-elect-retry-period (${resolved.retryPeriodSeconds}) must be less than --leader-elect-renew-deadline (${resolved.renewDeadlineSeconds})`,
+    );
   }
   if (!/^https?:\/\//.test(resolved.slackApiUrl)) {
     throw new ConfigError(`environment variable SLACK_API_URL must be an http(s) URL, got "${resolved.slackApiUrl}"`);

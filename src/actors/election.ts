@@ -62,14 +62,28 @@ export function createElection(options: ElectionOptions): Election {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
 
+  // A failing API server (or a missing RBAC grant) is logged once per streak, not every retry period.
+  let failing = false;
+  const attempt = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await call();
+      if (failing) logger.info({ identity }, 'leader election: the Lease answers again');
+      failing = false;
+      return result;
+    } catch (err) {
+      if (!failing) logger.warn({ err, identity }, `leader election: cannot ${what} the Lease: retrying`);
+      failing = true;
+      throw err;
+    }
+  };
   const readLease = fromPromise<LeaseReadOutput, void>(async () => {
-    const read = await lease.read();
+    const read = await attempt('read', () => lease.read());
     return { ...read, at: now() };
   });
   const writeLease = fromPromise<LeaseWriteOutput, LeaseWriteInput>(async ({ input }) => {
     const at = now();
     const record = nextRecord(input.intent, input.observed, input.identity, input.leaseDurationSeconds, at);
-    const result = await lease.write(record, input.observed?.resourceVersion ?? null);
+    const result = await attempt('write', () => lease.write(record, input.observed?.resourceVersion ?? null));
     if (result.kind === 'conflict') return { kind: 'conflict' };
     return { kind: 'written', read: { record, resourceVersion: result.resourceVersion }, at };
   });

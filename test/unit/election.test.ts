@@ -250,6 +250,24 @@ describe('leader election on a SimulatedClock', () => {
     s.stopAll();
   });
 
+  it('an unreachable API server is logged once per streak, and its recovery once', async () => {
+    const s = setup();
+    s.lease.failing = true;
+    const lines: string[] = [];
+    const record = (level: string) => (_: object, msg?: string) => lines.push(`${level} ${msg}`);
+    const logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const a = createElection({ lease: s.lease.api(), identity: 'a', timing: TIMING, clock: s.clock, now: () => s.clock.now(), logger });
+    await s.advance(10_000);
+    s.lease.failing = false;
+    await s.advance(TIMING.retryPeriodMs);
+    assert.deepEqual(lines, [
+      'warn leader election: cannot read the Lease: retrying',
+      'info leader election: the Lease answers again',
+      'info leading: this Hermod delivers',
+    ]);
+    a.stop();
+  });
+
   it('releasing a follower writes nothing', async () => {
     const s = setup();
     s.candidate('a');

@@ -22,11 +22,13 @@ class MemoryLease {
   failing = false;
   /** Requests never answer while set. */
   hanging = false;
+  /** Candidates cut off from the API server (a network partition): their requests fail. */
+  partitioned = new Set<string>();
 
-  api(): LeaseApi {
+  api(who = ''): LeaseApi {
     const answer = async <T>(fn: () => T): Promise<T> => {
       if (this.hanging) return new Promise<T>(() => {});
-      if (this.failing) throw new Error('connect ECONNREFUSED');
+      if (this.failing || this.partitioned.has(who)) throw new Error('connect ECONNREFUSED');
       return fn();
     };
     return {
@@ -64,7 +66,7 @@ function setup() {
   const candidate = (identity: string): Candidate => {
     const log: Candidate['log'] = [];
     const election = createElection({
-      lease: lease.api(),
+      lease: lease.api(identity),
       identity,
       timing: TIMING,
       clock,
@@ -288,4 +290,56 @@ describe('leader election on a SimulatedClock', () => {
       /lease duration \(10000 ms\) must be greater than the renew deadline/,
     );
   });
+
+  it('never two leaders at once, through random kills, partitions, fences and releases (seeded)', async () => {
+    for (let seed = 1; seed <= 16; seed++) {
+      const random = mulberry32(seed);
+      const s = setup();
+      let next = 0;
+      const live: Candidate[] = [];
+      const spawn = () => live.push(s.candidate(`c${next++}`));
+      spawn();
+      spawn();
+      spawn();
+      for (let step = 0; step < 300; step++) {
+        const roll = random();
+        const someone = live[Math.floor(random() * live.length)];
+        if (roll < 0.02 && someone) {
+          someone.election.stop();
+          live.splice(live.indexOf(someone), 1);
+          spawn();
+        } else if (roll < 0.06) {
+          // Cut off the leader most of the time: the case where a deposed leader could still act.
+          const leader = live.find((c) => c.election.isLeader()) ?? someone;
+          if (leader) s.lease.partitioned.add(leader.election.identity);
+        } else if (roll < 0.07) {
+          s.lease.partitioned.clear();
+        } else if (roll < 0.08 && someone) {
+          someone.election.fence('a state write answered 409');
+        } else if (roll < 0.09 && someone) {
+          void someone.election.release();
+          live.splice(live.indexOf(someone), 1);
+          spawn();
+        }
+        await s.advance(50 + Math.floor(random() * 450), 50);
+        assert.ok(s.leaders().length <= 1, `seed ${seed} step ${step}: leaders ${s.leaders().join()}`);
+      }
+      // Once the network heals, someone leads within a lease duration and a retry period.
+      s.lease.partitioned.clear();
+      await s.advance(TIMING.leaseDurationMs + 2 * TIMING.retryPeriodMs);
+      assert.equal(s.leaders().length, 1, `seed ${seed}: a leader after healing`);
+      s.stopAll();
+    }
+  });
 });
+
+/** A small seeded PRNG, so a failing run can be replayed. */
+function mulberry32(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -11,6 +11,8 @@
  *   409: someone else writes Hermod's state) steps down at once too.
  * - released: `election.release` (graceful shutdown, after the drain) stops leading, then
  *   writes an empty holder with a 1 s duration so a follower takes over within a retry period.
+ *   A renew still in flight may land first: a Conflict is checked by reading the Lease, and
+ *   while it is still ours the release is written again at its new resourceVersion.
  *
  * The deadline counts from the last successful renew, which is stricter than client-go
  * (which starts counting a retry period later): the gap to the lease duration is what keeps
@@ -212,13 +214,38 @@ export const leaderMachine = setup({
       },
     },
     releasing: {
-      // Leadership already ended (the exit of `leading`); now tell the followers.
+      // Leadership already ended (the `stepDown` of the transition here); now tell the followers.
+      // The whole release is bounded: a shutdown must not wait on an unreachable API server.
       after: { requestTimeout: 'released' },
-      invoke: {
-        src: 'writeLease',
-        input: ({ context }) => ({ intent: 'release' as const, identity: context.identity, observed: context.observed, leaseDurationSeconds: 1 }),
-        onDone: 'released',
-        onError: 'released',
+      initial: 'writing',
+      states: {
+        writing: {
+          invoke: {
+            src: 'writeLease',
+            input: ({ context }) => ({ intent: 'release' as const, identity: context.identity, observed: context.observed, leaseDurationSeconds: 1 }),
+            onDone: [
+              { guard: { type: 'isWritten', params: ({ event }) => ({ output: event.output }) }, target: '#released' },
+              // A renew that was in flight when the release began may have landed since: look again.
+              { target: 'checking' },
+            ],
+            onError: '#released',
+          },
+        },
+        checking: {
+          invoke: {
+            src: 'readLease',
+            onDone: [
+              {
+                guard: { type: 'isOursRead', params: ({ event }) => ({ output: event.output }) },
+                target: 'writing',
+                actions: { type: 'observeRead', params: ({ event }) => ({ output: event.output }) },
+              },
+              // Someone else holds it already: nothing to release.
+              { target: '#released' },
+            ],
+            onError: '#released',
+          },
+        },
       },
     },
     released: { id: 'released', type: 'final' },

@@ -24,10 +24,13 @@ class MemoryLease {
   hanging = false;
   /** Candidates cut off from the API server (a network partition): their requests fail. */
   partitioned = new Set<string>();
+  /** While set, requests wait for it, then apply in the order they were sent (a slow API server). */
+  gate: Promise<void> | null = null;
 
   api(who = ''): LeaseApi {
     const answer = async <T>(fn: () => T): Promise<T> => {
       if (this.hanging) return new Promise<T>(() => {});
+      if (this.gate !== null) await this.gate;
       if (this.failing || this.partitioned.has(who)) throw new Error('connect ECONNREFUSED');
       return fn();
     };
@@ -141,6 +144,26 @@ describe('leader election on a SimulatedClock', () => {
     assert.deepEqual(s.leaders(), ['b']);
     assert.ok(b.log[0]!.at - releasedAt <= TIMING.retryPeriodMs, `took ${b.log[0]!.at - releasedAt} ms`);
     assert.equal(s.lease.record?.leaseTransitions, 1);
+    s.stopAll();
+  });
+
+  it('regression: a renew still in flight when the release began lands first; the release is written all the same', async () => {
+    // Seen on the real control plane: the release answered 409 and the follower waited out a whole lease.
+    const s = setup();
+    const a = s.candidate('a');
+    await s.advance(0);
+    s.candidate('b');
+    await s.advance(1_000);
+    let open!: () => void;
+    s.lease.gate = new Promise((resolve) => (open = resolve));
+    await s.advance(TIMING.retryPeriodMs);
+    const released = a.election.release();
+    s.lease.gate = null;
+    open();
+    await released;
+    assert.equal(s.lease.record?.holderIdentity, null, 'released');
+    await s.advance(TIMING.retryPeriodMs);
+    assert.deepEqual(s.leaders(), ['b']);
     s.stopAll();
   });
 

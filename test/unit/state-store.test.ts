@@ -95,4 +95,26 @@ describe('fitSnapshot', () => {
     assert.ok(ids.length > 0 && ids.every((id) => id.startsWith('live/')), ids.join());
     assert.equal(ids.at(-1), 'live/3');
   });
+
+  it('never drops an in-flight rollout\'s record below the hard limit, even past the soft one (issue 9)', () => {
+    const rollouts = [
+      ...Array.from({ length: 10 }, (_, i) => record(`ended/${i}`, 'succeeded')),
+      ...Array.from({ length: 20 }, (_, i) => record(`live/${i}`, 'progressing')),
+    ];
+    const { json, dropped } = fitSnapshot(snapshotOf({ rollouts: rollouts as never }), 1_000, 100_000);
+    const ids = (JSON.parse(json) as DeliverySnapshot).channels[0]!.rollouts.map((r) => r.rolloutId);
+    assert.deepEqual(ids, Array.from({ length: 20 }, (_, i) => `live/${i}`));
+    assert.ok(Buffer.byteLength(json) > 1_000, 'over the soft limit: the in-flight records are worth it');
+    assert.deepEqual(dropped, ['finished', 'pending progress', 'pending', 'ended rollouts']);
+  });
+
+  it('past the hard limit, drops the oldest in-flight records and keeps the newest', () => {
+    const rollouts = Array.from({ length: 40 }, (_, i) => record(`live/${i}`, 'progressing'));
+    const { json, dropped } = fitSnapshot(snapshotOf({ rollouts: rollouts as never }), 1_000, 3_000);
+    const ids = (JSON.parse(json) as DeliverySnapshot).channels[0]!.rollouts.map((r) => r.rolloutId);
+    assert.ok(Buffer.byteLength(json) <= 3_000);
+    assert.ok(dropped.includes('oldest rollouts'));
+    assert.equal(ids.at(-1), 'live/39');
+    assert.ok(!ids.includes('live/0'));
+  });
 });

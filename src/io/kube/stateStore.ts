@@ -16,6 +16,12 @@ export const DEFAULT_STATE_NAME = 'hermod-state';
 export const STATE_KEY = 'delivery.json';
 /** Well under the 1 MiB ConfigMap limit (which counts every key, and metadata besides). */
 export const MAX_STATE_BYTES = 512 * 1024;
+/**
+ * What the bindings of in-flight rollouts may take beyond MAX_STATE_BYTES: they are dropped
+ * only past this, the most a ConfigMap can hold with room for its metadata (issue 9: never
+ * drop the binding of an in-flight rollout while it can be kept).
+ */
+export const HARD_MAX_STATE_BYTES = 960 * 1024;
 /** Where a Pod finds its own namespace. */
 export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -98,9 +104,14 @@ export function parseSnapshot(text: string): { snapshot: DeliverySnapshot } | { 
 /**
  * The snapshot's JSON within `maxBytes`. What Slack shows (channel IDs, message ts) matters
  * most; if too large, drop first the finished lists, then pending progress updates, then all
- * pending work, then records of rollouts that already ended, then the oldest records.
+ * pending work, then records of rollouts that already ended. The records of rollouts still in
+ * flight are kept up to `hardMaxBytes`, and only past that are the oldest dropped.
  */
-export function fitSnapshot(snapshot: DeliverySnapshot, maxBytes: number = MAX_STATE_BYTES): { json: string; dropped: string[] } {
+export function fitSnapshot(
+  snapshot: DeliverySnapshot,
+  maxBytes: number = MAX_STATE_BYTES,
+  hardMaxBytes: number = Math.max(maxBytes, HARD_MAX_STATE_BYTES),
+): { json: string; dropped: string[] } {
   const work = JSON.parse(JSON.stringify(snapshot)) as DeliverySnapshot;
   const dropped: string[] = [];
   const size = () => Buffer.byteLength(JSON.stringify(work), 'utf8');
@@ -115,7 +126,7 @@ export function fitSnapshot(snapshot: DeliverySnapshot, maxBytes: number = MAX_S
     drop();
     dropped.push(what);
   }
-  while (size() > maxBytes && work.channels.some((c) => c.rollouts.length > 0)) {
+  while (size() > hardMaxBytes && work.channels.some((c) => c.rollouts.length > 0)) {
     // Halve the records of every channel, keeping the latest (the delivery appends new ones).
     work.channels.forEach((c) => (c.rollouts = c.rollouts.slice(Math.ceil(c.rollouts.length / 2))));
     if (!dropped.includes('oldest rollouts')) dropped.push('oldest rollouts');

@@ -1,7 +1,8 @@
-/** The leader-election options of the configuration table (src/io/config.ts): defaults, precedence, client-go's timing rules. */
+/** The leader-election options of the configuration table (src/io/config.ts) and when election is on (src/io/kube/lease.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, resolveConfig } from '../../src/io/config.js';
+import { leaderElectionTiming } from '../../src/io/kube/lease.js';
 
 describe('leader-election configuration', () => {
   it("defaults to automatic (on when a namespace is known) with client-go's 15/10/2 s", () => {
@@ -31,5 +32,22 @@ describe('leader-election configuration', () => {
     );
     assert.throws(() => resolveConfig({ leaderElectRetryPeriod: 10 }, {}), /--leader-elect-retry-period \(10\) must be less than --leader-elect-renew-deadline \(10\)/);
     assert.throws(() => resolveConfig({ leaderElectRetryPeriod: 0 }, {}), /--leader-elect-retry-period must be a whole number from 1/);
+  });
+});
+
+describe('leaderElectionTiming', () => {
+  const defaults = resolveConfig({}, {});
+
+  it('is on by default wherever Hermod has a namespace, with the configured periods in ms', () => {
+    assert.deepEqual(leaderElectionTiming(defaults, 'hermod-system'), { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
+    assert.equal(leaderElectionTiming(defaults, null), null, 'no namespace, no Lease: off');
+  });
+
+  it('--leader-elect=false turns it off even with a namespace', () => {
+    assert.equal(leaderElectionTiming({ ...defaults, leaderElect: false }, 'hermod-system'), null);
+  });
+
+  it('--leader-elect=true without a namespace is a configuration error that says what to set', () => {
+    assert.throws(() => leaderElectionTiming({ ...defaults, leaderElect: true }, null), (e: unknown) => e instanceof ConfigError && /--state-namespace/.test(e.message));
   });
 });

@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { LeaseApi } from '../../actors/election.js';
-import type { LeaseRead, LeaseRecord } from '../../machines/lease.js';
+import type { LeaseRead, LeaseRecord, LeaseTiming } from '../../machines/lease.js';
+import { ConfigError, type Config } from '../config.js';
 
 /** The Lease's name; example/role.yaml and the chart grant get/update on this name only. */
 export const DEFAULT_LEASE_NAME = 'hermod-leader';
@@ -27,6 +28,28 @@ export interface LeaseOptions {
 export function leaseIdentity(env: NodeJS.ProcessEnv = process.env): string {
   const name = env['POD_NAME']?.trim() || hostname();
   return `${name}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Whether to elect a leader, and with what timing: null when off. On by default whenever
+ * Hermod has a namespace (in a Pod, or with --state-namespace), since a rolling update runs two
+ * Hermods for a while even at one replica; `--leader-elect=false` turns it off. Asked for
+ * explicitly without a namespace, it is a configuration error (there is nowhere to keep the Lease).
+ */
+export function leaderElectionTiming(
+  config: Pick<Config, 'leaderElect' | 'leaseDurationSeconds' | 'renewDeadlineSeconds' | 'retryPeriodSeconds'>,
+  namespace: string | null,
+): LeaseTiming | null {
+  if (config.leaderElect === false) return null;
+  if (namespace === null) {
+    if (config.leaderElect === true) throw new ConfigError('--leader-elect needs a namespace for its Lease: set --state-namespace (or POD_NAMESPACE)');
+    return null;
+  }
+  return {
+    leaseDurationMs: config.leaseDurationSeconds * 1000,
+    renewDeadlineMs: config.renewDeadlineSeconds * 1000,
+    retryPeriodMs: config.retryPeriodSeconds * 1000,
+  };
 }
 
 const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);

@@ -49,7 +49,10 @@ export interface Election {
    * over within one retry period. Resolves once released (or after the request timeout).
    */
   release(): Promise<void>;
-  /** Stops without releasing, as a crash would: the others wait out the lease duration. */
+  /**
+   * Stops without releasing, as a crash would: the others wait out the lease duration.
+   * isLeader() is false from then on; onStoppedLeading is not called (the caller stops everything).
+   */
   stop(): void;
 }
 
@@ -125,7 +128,7 @@ export function createElection(options: ElectionOptions): Election {
       actor.send({ type: 'election.fence', reason });
     },
     release() {
-      actor.send({ type: 'election.release' });
+      if (actor.getSnapshot().status === 'active') actor.send({ type: 'election.release' });
       return done(actor);
     },
     stop() {

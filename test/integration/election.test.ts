@@ -70,18 +70,19 @@ describe('leader election on a real Lease', () => {
   const readLease = (name: string) => kubeConfig.makeApiClient(k8s.CoordinationV1Api).readNamespacedLease({ name, namespace: NS });
 
   it('two electors: exactly one leads, and the Lease names it', async () => {
-    const timing = { leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 500 };
+    // A renew deadline long enough that a slow, shared machine does not end a term by itself.
+    const timing = { leaseDurationMs: 8_000, renewDeadlineMs: 6_000, retryPeriodMs: 500 };
     const a = elector('a', 'one-leader', timing);
     const b = elector('b', 'one-leader', timing);
     const leader = await eventually('a leader', 10_000, () => [a, b].find((e) => e.election.isLeader()));
-    // Several lease durations: the follower never takes over from a leader that renews.
-    for (let i = 0; i < 40; i++) {
+    // Over a lease duration and more: the follower never takes over from a leader that renews.
+    for (let i = 0; i < 48; i++) {
       assert.deepEqual([a, b].filter((e) => e.election.isLeader()), [leader], `one leader at sample ${i}`);
       await sleep(250);
     }
     const lease = await readLease('one-leader');
     assert.equal(lease.spec?.holderIdentity, leader.election.identity);
-    assert.equal(lease.spec?.leaseDurationSeconds, 3);
+    assert.equal(lease.spec?.leaseDurationSeconds, 8);
     assert.equal(lease.spec?.leaseTransitions, 0);
     const follower = leader === a ? b : a;
     assert.deepEqual(follower.events, []);

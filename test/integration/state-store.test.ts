@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import type { DeliverySnapshot } from '../../src/actors/delivery.js';
+import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
 import { silentLogger } from '../../src/actors/logger.js';
 import { createStateStore, STATE_KEY } from '../../src/io/kube/stateStore.js';
 import { createStateWriter } from '../../src/io/kube/stateWriter.js';

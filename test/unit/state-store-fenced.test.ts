@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { DeliverySnapshot } from '../../src/actors/delivery.js';
+import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
 import { silentLogger } from '../../src/actors/logger.js';
 import { createStateStore, STATE_KEY } from '../../src/io/kube/stateStore.js';
 

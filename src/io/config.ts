@@ -29,6 +29,8 @@ export interface Config {
   leaseDurationSeconds: number;
   renewDeadlineSeconds: number;
   retryPeriodSeconds: number;
+  /** At start and takeover, a rollout that started and ended while no Hermod ran is reported (late) if it ended this recently; 0: never. */
+  catchUpSeconds: number;
   slackToken: string | null;
   /** Base URL of the Slack Web API (tests and the demo point it at a local server). */
   slackApiUrl: string;
@@ -184,6 +186,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 3_600,
     default: 2,
     description: 'Seconds between attempts to acquire (followers) or renew (the leader) the Lease. Less than the renew deadline.',
+  },
+  {
+    key: 'catchUpSeconds',
+    flag: 'catch-up-seconds',
+    env: 'HERMOD_CATCH_UP_SECONDS',
+    kind: 'integer',
+    min: 0,
+    max: 604_800,
+    default: 3_600,
+    description:
+      'At start and at every takeover, a rollout of a workload Hermod recorded before that started and ended while no Hermod ran gets one message in its final state, marked as reported late, if it ended within these seconds. 0 turns catch-up off.',
   },
   { key: 'slackToken', flag: null, env: 'SLACK_TOKEN', kind: 'string', default: null, description: 'Slack bot token (xoxb-...). Required unless --dry-run.' },
   {

@@ -12,6 +12,8 @@ export interface HermodMetrics extends RolloutMetrics {
   delivery: DeliveryMetrics;
   /** Report the watch caches' sizes (objects per kind) at scrape time. */
   watchCaches(read: () => Record<string, number>): void;
+  /** hermod_leader (1 while this process leads) and hermod_leader_transitions_total (every change of it). */
+  leader(leading: boolean): void;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): HermodMetrics {
@@ -57,6 +59,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
     help: 'Deployments in annotated namespaces that Hermod tracks.',
     registers: [registry],
   });
+  const leader = new Gauge({
+    name: 'hermod_leader',
+    help: '1 while this Hermod leads (posts to Slack and writes state), 0 while it follows.',
+    registers: [registry],
+  });
+  const leaderTransitions = new Counter({
+    name: 'hermod_leader_transitions_total',
+    help: 'Times this Hermod started or stopped leading.',
+    registers: [registry],
+  });
+  let leading = false;
   let readCaches: (() => Record<string, number>) | null = null;
   new Gauge({
     name: 'hermod_watch_cache_objects',
@@ -88,6 +101,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
     },
     deploymentsTracked(count: number) {
       tracked.set(count);
+    },
+    leader(now: boolean) {
+      if (now !== leading) leaderTransitions.inc();
+      leading = now;
+      leader.set(now ? 1 : 0);
     },
   };
 }

@@ -4,7 +4,10 @@
  * and signal handling. Nothing here decides anything about rollouts.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createDelivery, type Delivery, type SlackApi } from '../../actors/delivery/index.js';
+import { createDelivery, type SlackApi } from '../../actors/delivery/index.js';
+import { createElection, type Election } from '../../actors/election.js';
+import { createLeaderDelivery, type LeaderDelivery } from '../../actors/leaderDelivery.js';
+import { observationTee } from '../../actors/observations.js';
 import { Supervisor } from '../../actors/supervisor.js';
 import { renderRollout } from '../../machines/message.js';
 import { annotationNames, redacted, type Config } from '../config.js';
@@ -15,10 +18,11 @@ import { startOpsServer, type OpsServer } from '../http.js';
 import { startInspector, type InspectorHandle } from '../inspect.js';
 import { namespaceEventRecorder } from '../kube/events.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { createLeaseApi, leaderElectionTiming, leaseIdentity } from '../kube/lease.js';
 import { createStateStore, stateNamespace, type StateStore } from '../kube/stateStore.js';
+import { createStateWriter } from '../kube/stateWriter.js';
 import { startWatcher, type Watcher } from '../kube/watcher.js';
 import type { Logger as PinoLogger } from 'pino';
-import type { Logger } from '../../actors/logger.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, type HermodMetrics } from '../metrics.js';
 import { startSentry, type ErrorReporter } from '../sentry.js';
@@ -32,8 +36,8 @@ export interface HermodOverrides {
   slack?: SlackApi;
   /** Bind the ops server to this host (default all interfaces, as in a Pod). */
   host?: string;
-  /** How often changed delivery state is saved (default 5 s). */
-  stateSaveIntervalMs?: number;
+  /** The Lease holder identity (default: the Pod's name and a random suffix). */
+  identity?: string;
 }
 
 export interface Hermod {
@@ -41,7 +45,7 @@ export interface Hermod {
   readonly logger: PinoLogger;
   readonly metrics: HermodMetrics;
   readonly supervisor: Supervisor;
-  readonly delivery: Delivery;
+  readonly delivery: LeaderDelivery;
   readonly watcher: Watcher;
   /** Port of /metrics, /livez, /readyz. */
   readonly port: number;
@@ -73,20 +77,44 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     mode: config.messageMode,
   };
   const stateNs = stateNamespace(config.stateNamespace);
-  const store: StateStore | null =
-    stateNs === null ? null : createStateStore({ kubeConfig, namespace: stateNs, logger: logger.child({ component: 'state' }) });
+  const timing = leaderElectionTiming(config, stateNs);
+  const stateLogger = logger.child({ component: 'state' });
+  const store: StateStore | null = stateNs === null ? null : createStateStore({ kubeConfig, namespace: stateNs, logger: stateLogger });
   if (store === null) logger.info({}, 'delivery state is not persisted: set --state-namespace');
-  const snapshot = store === null ? undefined : await loadState(store, logger, reporter);
-  const delivery = createDelivery({
+  if (stateNs !== null && timing === null) logger.warn({}, 'leader election is off (--leader-elect=false): run ONE Hermod only, or both post every rollout');
+
+  let election: Election | null = null;
+  const delivery = createLeaderDelivery({
     slack,
-    ...(snapshot !== undefined ? { snapshot } : {}),
-    render: (view) => renderRollout(view, renderOptions),
-    mode: config.messageMode,
-    logger: logger.child({ component: 'delivery' }),
-    metrics: metrics.delivery,
-    onPermanentFailure: (failure) => reportPermanentFailure(failure, { reporter, events }),
-    onMessageRejected: (rejection) => reporter.report(new Error(`Slack rejected a message: ${rejection.error}`), { ...rejection }),
-    ...(inspector !== null ? { inspect: inspector.inspect } : {}),
+    store,
+    makeDelivery: (gatedSlack, snapshot) =>
+      createDelivery({
+        slack: gatedSlack,
+        ...(snapshot !== undefined ? { snapshot } : {}),
+        render: (view) => renderRollout(view, renderOptions),
+        mode: config.messageMode,
+        logger: logger.child({ component: 'delivery' }),
+        metrics: metrics.delivery,
+        onPermanentFailure: (failure) => reportPermanentFailure(failure, { reporter, events }),
+        onMessageRejected: (rejection) => reporter.report(new Error(`Slack rejected a message: ${rejection.error}`), { ...rejection }),
+        ...(inspector !== null ? { inspect: inspector.inspect } : {}),
+      }),
+    makeWriter: (compose, resourceVersion) =>
+      createStateWriter({
+        store: store as StateStore,
+        snapshot: compose,
+        resourceVersion,
+        logger: stateLogger,
+        onFenced: (reason) => election?.fence(reason),
+        onError: (err) => reporter.report(err as Error, { namespace: stateNs, configMap: store?.name }),
+      }),
+    isLeader: () => election === null || election.isLeader(),
+    observations: () => tee.latest(),
+    whenSynced: () => watcher.whenSynced(),
+    catchUpMs: config.catchUpSeconds * 1000,
+    logger: logger.child({ component: 'leadership' }),
+    onPossibleDuplicate: () => metrics.delivery.possibleDuplicate(),
+    onError: (err, context) => reporter.report(err as Error, context),
   });
 
   const supervisor = new Supervisor({
@@ -97,8 +125,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     reportError: (error, context) => reporter.report(error, context),
     ...(inspector !== null ? { inspect: inspector.inspect } : {}),
   }).start();
-
-  const saver = store === null ? null : startStateSaver(store, delivery, { logger, reporter, intervalMs: overrides.stateSaveIntervalMs ?? 5_000 });
+  const tee = observationTee(supervisor);
 
   let stopping = false;
   const ready = () => !stopping && watcher.ready() && supervisor.ready;
@@ -106,14 +133,13 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
   try {
     ops = await startOpsServer({ port: config.metricsPort, host: overrides.host, registry: metrics.registry, ready });
   } catch (err) {
-    saver?.stop();
     supervisor.stop();
     delivery.stop();
     throw err;
   }
   const watcher: Watcher = startWatcher({
     kubeConfig,
-    sink: supervisor,
+    sink: tee,
     annotations: annotationNames(config),
     logger: logger.child({ component: 'watch' }),
   });
@@ -123,6 +149,28 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     () => {},
   );
   logger.info({ port: ops.port }, 'serving /metrics, /livez and /readyz');
+
+  metrics.leader(false);
+  if (timing === null || stateNs === null) {
+    metrics.leader(true);
+    void delivery.lead();
+  } else {
+    const lease = createLeaseApi({ kubeConfig, namespace: stateNs });
+    election = createElection({
+      lease,
+      identity: overrides.identity ?? leaseIdentity(),
+      timing,
+      logger: logger.child({ component: 'election' }),
+      onStartedLeading: () => {
+        metrics.leader(true);
+        void delivery.lead();
+      },
+      onStoppedLeading: () => {
+        metrics.leader(false);
+        delivery.follow();
+      },
+    });
+  }
 
   let stopped: Promise<{ drained: boolean }> | null = null;
   return {
@@ -142,10 +190,12 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
           supervisor.stop();
           const result = await delivery.drain(options.drainMs ?? 20_000);
           if (!result.drained) logger.warn({ left: result.left }, 'stopping with Slack messages still pending');
-          saver?.stop();
-          // A last save, but an unreachable API server must not hold up the shutdown.
-          if (saver !== null) await within(saver.flush(), 3_000);
+          // The state written, then the Lease released: the next leader starts from it at once.
+          // An unreachable API server must not hold up the shutdown.
+          if ((await within(delivery.flush(), 3_000)) !== true) logger.warn({}, 'stopping without the last delivery state written');
+          if (election !== null) await within(election.release(), 3_000);
           delivery.stop();
+          metrics.leader(false);
           logger.info({}, 'hermod stopped');
           return { drained: result.drained };
         } finally {
@@ -156,58 +206,6 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
       })();
       return stopped;
     },
-  };
-}
-
-/** The saved delivery state, or none: a store that cannot be read must not stop Hermod. */
-async function loadState(store: StateStore, logger: Logger, reporter: ErrorReporter) {
-  try {
-    const loaded = await within(store.load(), 10_000);
-    if (loaded === 'timeout') throw new Error('reading the saved delivery state timed out after 10 s');
-    return loaded;
-  } catch (err) {
-    logger.error({ err, namespace: store.namespace, configMap: store.name }, 'cannot read saved delivery state: starting afresh');
-    reporter.report(err as Error, { namespace: store.namespace, configMap: store.name });
-    return undefined;
-  }
-}
-
-/**
- * Saves the delivery snapshot when it changed (a cheap JSON comparison), every `intervalMs`.
- * A failed save is logged and reported, and retried on the next tick.
- */
-function startStateSaver(
-  store: StateStore,
-  delivery: Delivery,
-  deps: { logger: Logger; reporter: ErrorReporter; intervalMs: number },
-): { stop(): void; flush(): Promise<void> } {
-  let lastSaved: string | null = null;
-  let saving: Promise<void> = Promise.resolve();
-  let failing = false;
-  const save = (): Promise<void> => {
-    saving = saving.then(async () => {
-      const snapshot = delivery.snapshot();
-      const json = JSON.stringify(snapshot);
-      if (json === lastSaved) return;
-      try {
-        await store.save(snapshot);
-        lastSaved = json;
-        if (failing) deps.logger.info({ namespace: store.namespace }, 'delivery state saved again');
-        failing = false;
-      } catch (err) {
-        // Report the first failure of a streak only: every tick retries.
-        if (!failing) deps.reporter.report(err as Error, { namespace: store.namespace, configMap: store.name });
-        failing = true;
-        deps.logger.error({ err, namespace: store.namespace, configMap: store.name }, 'cannot save delivery state: retrying');
-      }
-    });
-    return saving;
-  };
-  const timer = setInterval(() => void save(), deps.intervalMs);
-  timer.unref();
-  return {
-    stop: () => clearInterval(timer),
-    flush: save,
   };
 }
 

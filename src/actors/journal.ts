@@ -1,0 +1,134 @@
+/**
+ * The write-through journal (issue 9): what must be durable before a Slack post counts as
+ * done, kept beside the delivery snapshot in the same ConfigMap.
+ *
+ * - An INTENT is recorded (and made durable) before a rollout's first top-level post: a
+ *   Hermod that finds an intent without a binding knows that post may have happened without
+ *   an answer reaching anyone, and counts it (hermod_slack_possible_duplicates_total).
+ * - A BINDING (rollout -> channel ID and message ts) is recorded as soon as Slack answers a
+ *   top-level post, and made durable before the channel actor sees the answer. It is dropped
+ *   once the delivery snapshot itself holds that ts.
+ *
+ * `merge` folds a stored journal into a delivery snapshot, so the restored channel actors edit
+ * the message instead of posting again.
+ */
+import type { DeliverySnapshot } from './delivery/index.js';
+import { channelKey } from './delivery/channels.js';
+import { isFinalPhase, type RolloutPhase } from '../machines/notification.js';
+
+const MAX_NAMES = 50_000;
+
+export interface Intent {
+  rolloutId: string;
+  namespace: string;
+  channel: string;
+  at: number;
+}
+
+export interface Binding extends Intent {
+  channelId: string;
+  ts: string;
+  phase: RolloutPhase;
+  version: number;
+}
+
+/** What is stored: the delivery snapshot and the journal. */
+export type PersistedState = DeliverySnapshot & {
+  journal?: { intents: Intent[]; bindings: Binding[]; names?: Record<string, string> };
+};
+
+export interface Journal {
+  intend(intent: Intent): void;
+  bind(binding: Binding): void;
+  /** The Deployment's name of a rollout (to edit its message after a deletion seen by nobody). */
+  name(rolloutId: string, deployment: string): void;
+  readonly names: ReadonlyMap<string, string>;
+  /** The delivery snapshot with the journal beside it; bindings the snapshot already shows are dropped. */
+  compose(snapshot: DeliverySnapshot): PersistedState;
+  readonly size: number;
+}
+
+export function createJournal(): Journal {
+  const intents = new Map<string, Intent>();
+  const bindings = new Map<string, Binding>();
+  const names = new Map<string, string>();
+  return {
+    name(rolloutId, deployment) {
+      names.set(rolloutId, deployment);
+      // Bounded: the oldest names (rollouts never recorded, or long over) go first.
+      if (names.size > MAX_NAMES) names.delete(names.keys().next().value as string);
+    },
+    get names() {
+      return names;
+    },
+    intend(intent) {
+      if (!bindings.has(intent.rolloutId)) intents.set(intent.rolloutId, intent);
+    },
+    bind(binding) {
+      intents.delete(binding.rolloutId);
+      bindings.set(binding.rolloutId, binding);
+    },
+    compose(snapshot) {
+      const recorded = new Set<string>();
+      for (const c of snapshot.channels) {
+        for (const r of c.rollouts) {
+          const b = bindings.get(r.rolloutId);
+          if (b !== undefined && r.ts === b.ts) bindings.delete(r.rolloutId);
+          // The channel actor has the answer: an intent left would be a false alarm.
+          if (r.ts !== null) intents.delete(r.rolloutId);
+          if (r.sentPhase === null || !isFinalPhase(r.sentPhase)) recorded.add(r.rolloutId);
+          // Its message is final: nothing will need the name again.
+          else names.delete(r.rolloutId);
+        }
+      }
+      for (const id of bindings.keys()) recorded.add(id);
+      const kept = Object.fromEntries([...names].filter(([id]) => recorded.has(id)));
+      return { ...snapshot, journal: { intents: [...intents.values()], bindings: [...bindings.values()], names: kept } };
+    },
+    get size() {
+      return intents.size + bindings.size;
+    },
+  };
+}
+
+/**
+ * A stored state made ready for createDelivery: bindings become the records' ts (a record
+ * created if the snapshot lost it), and intents with no ts anywhere are returned as possible
+ * duplicates (their post may have reached Slack; the new leader posts again).
+ */
+export function merge(stored: PersistedState | undefined): { snapshot: DeliverySnapshot | undefined; possibleDuplicates: Intent[]; names: Map<string, string> } {
+  if (stored === undefined) return { snapshot: undefined, possibleDuplicates: [], names: new Map() };
+  const { journal, ...rest } = stored;
+  const snapshot = JSON.parse(JSON.stringify(rest)) as DeliverySnapshot;
+  const channelOf = (name: string, channelId: string | null) => {
+    let c = snapshot.channels.find((x) => channelKey(x.channel) === channelKey(name));
+    if (c === undefined) {
+      c = { channel: name, channelId, rollouts: [], finished: [], pending: [] };
+      snapshot.channels.push(c);
+    }
+    return c;
+  };
+  for (const b of journal?.bindings ?? []) {
+    const c = channelOf(b.channel, b.channelId);
+    c.channelId ??= b.channelId;
+    const record = c.rollouts.find((r) => r.rolloutId === b.rolloutId);
+    if (record === undefined) {
+      c.rollouts.push({ rolloutId: b.rolloutId, namespace: b.namespace, channelId: b.channelId, ts: b.ts, sentPhase: b.phase, sentVersion: b.version, sentKey: null, threadKey: null, milestone: null });
+    } else if (record.ts === null) {
+      Object.assign(record, { channelId: b.channelId, ts: b.ts, sentPhase: b.phase, sentVersion: b.version, sentKey: null });
+    }
+  }
+  const posted = new Set(snapshot.channels.flatMap((c) => c.rollouts.filter((r) => r.ts !== null).map((r) => r.rolloutId)));
+  const possibleDuplicates = (journal?.intents ?? []).filter((i) => !posted.has(i.rolloutId));
+  return { snapshot, possibleDuplicates, names: new Map(Object.entries(journal?.names ?? {})) };
+}
+
+/** Every rolloutId the state knows (records and finished lists). */
+export function knownRollouts(snapshot: DeliverySnapshot | undefined): Set<string> {
+  const ids = new Set<string>();
+  for (const c of snapshot?.channels ?? []) {
+    for (const r of c.rollouts) ids.add(r.rolloutId);
+    for (const id of c.finished) ids.add(id);
+  }
+  return ids;
+}

@@ -1,0 +1,241 @@
+/**
+ * Delivery under leader election (issue 9). It implements the Delivery the supervisor
+ * notifies, and decides which process may talk to Slack and write state:
+ *
+ * - Every process keeps the latest notification of every rollout (warm, bounded), whatever
+ *   its role. A follower delivers nothing and writes nothing.
+ * - `lead()` (the election says this process leads): a fenced read of the state, the journal
+ *   merged in (intents without an answer are counted as possible duplicates), a delivery
+ *   created from it, then the warm notifications replayed and the repair/catch-up of
+ *   ./repair.ts once the caches are synced.
+ * - `follow()` (renew failed, fenced, released): the delivery stops at once; nothing in
+ *   flight may reach Slack through the gate, and no write is made.
+ * - Write-through: a rollout's first top-level post records an intent, durable before the
+ *   call; Slack's answer (channel ID, ts) is recorded and durable before the channel actor
+ *   sees it. Everything else is written within the writer's window (250 ms).
+ */
+import { SlackCallError, type Delivery, type DeliverySnapshot, type DrainResult, type PendingSummary, type SlackApi } from './delivery/index.js';
+import { createJournal, merge, type Journal, type PersistedState } from './journal.js';
+import { silentLogger, type Logger } from './logger.js';
+import { repairNotifications } from './repair.js';
+import type { RolloutObservation } from '../machines/facts.js';
+import { isFinalPhase, type Notification } from '../machines/notification.js';
+import type { SlackMethod } from '../machines/channelTypes.js';
+
+/** The fenced store (src/io/kube/stateStore.ts). */
+export interface FencedStore {
+  read(): Promise<{ snapshot: PersistedState | undefined; resourceVersion: string | null }>;
+}
+
+/** The write-through writer (src/io/kube/stateWriter.ts), made per term. */
+export interface TermWriter {
+  persist(): Promise<'durable' | 'fenced' | 'stopped'>;
+  flush(): Promise<'durable' | 'fenced' | 'stopped'>;
+  stop(): void;
+}
+
+export interface LeaderDeliveryOptions {
+  /** createDelivery with the wiring's options bound. */
+  makeDelivery: (slack: SlackApi, snapshot: DeliverySnapshot | undefined) => Delivery;
+  slack: SlackApi;
+  /** null: nothing is persisted (no namespace). */
+  store: FencedStore | null;
+  /** A writer for one term, starting at `resourceVersion`; `compose` is the state to write. */
+  makeWriter: (compose: () => PersistedState, resourceVersion: string | null) => TermWriter;
+  /** The election's check, made right before every Slack call (true without an election). */
+  isLeader: () => boolean;
+  /** The latest observation of every Deployment, by uid. */
+  observations: () => ReadonlyMap<string, RolloutObservation>;
+  whenSynced: () => Promise<void>;
+  catchUpMs: number;
+  now?: () => number;
+  logger?: Logger;
+  onPossibleDuplicate?: () => void;
+  onError?: (err: unknown, context: Record<string, unknown>) => void;
+}
+
+export interface LeaderDelivery extends Delivery {
+  /** This process leads from now on: load, repair, deliver. */
+  lead(): Promise<void>;
+  /** It does not lead anymore: stop delivering at once. */
+  follow(): void;
+  /** The state written now (shutdown, after the drain); false when it could not be. */
+  flush(): Promise<boolean>;
+  /** Delivering now (the term's delivery is up). */
+  readonly delivering: boolean;
+}
+
+/** Notifications of ended rollouts older than this are not replayed unless the state still waits for them. */
+const REPLAY_FINAL_MS = 10 * 60_000;
+const MAX_WARM = 20_000;
+
+const EMPTY: PendingSummary = { total: 0, inFlight: 0, channels: [], rollouts: [] };
+
+export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDelivery {
+  const log = options.logger ?? silentLogger;
+  const now = options.now ?? Date.now;
+  const warm = new Map<string, { n: Notification; at: number }>();
+  let term = 0;
+  let inner: Delivery | null = null;
+  let writer: TermWriter | null = null;
+  let journal: Journal = createJournal();
+  let stopped = false;
+
+  const notLeader = (method: SlackMethod) => new SlackCallError(method, { kind: 'transient', error: 'not_leader' });
+
+  /** The Slack API of one term: nothing passes once the term is over. */
+  const gated = (myTerm: number, termJournal: Journal, termWriter: TermWriter | null): SlackApi => {
+    const open = () => myTerm === term && !stopped && options.isLeader();
+    const durable = async (method: SlackMethod) => {
+      if (termWriter === null) return;
+      const result = await termWriter.persist();
+      if (result !== 'durable' || !open()) throw notLeader(method);
+    };
+    return {
+      async postMessage(req) {
+        if (!open()) throw notLeader('chat.postMessage');
+        const rolloutId = req.threadTs === undefined ? req.metadata?.event_payload.rolloutId : undefined;
+        const seen = rolloutId === undefined ? undefined : warm.get(rolloutId)?.n;
+        const about = { rolloutId: rolloutId ?? '', namespace: seen?.view.namespace ?? '', channel: seen?.channel ?? req.channel, at: now() };
+        if (rolloutId !== undefined) {
+          termJournal.intend(about);
+          await durable('chat.postMessage');
+        }
+        const answer = await options.slack.postMessage(req);
+        if (rolloutId !== undefined) {
+          // Never final here: the next leader edits the message once more rather than trust an old phase.
+          termJournal.bind({ ...about, channelId: answer.channelId, ts: answer.ts, phase: 'progressing', version: req.metadata?.event_payload.version ?? 0 });
+          await durable('chat.postMessage');
+        }
+        return answer;
+      },
+      async updateMessage(req) {
+        if (!open()) throw notLeader('chat.update');
+        await options.slack.updateMessage(req);
+        void termWriter?.persist();
+      },
+    };
+  };
+
+  const remember = (n: Notification) => {
+    warm.delete(n.rolloutId);
+    warm.set(n.rolloutId, { n, at: now() });
+    journal.name(n.rolloutId, n.view.deployment);
+    if (warm.size <= MAX_WARM) return;
+    // Bounded: the oldest ended rollouts go first, then the oldest of all.
+    for (const [id, w] of warm) {
+      if (warm.size <= MAX_WARM) return;
+      if (isFinalPhase(w.n.view.phase)) warm.delete(id);
+    }
+    while (warm.size > MAX_WARM) warm.delete(warm.keys().next().value as string);
+  };
+
+  /** Which warm notifications the new term delivers (see REPLAY_FINAL_MS). */
+  const toReplay = (snapshot: DeliverySnapshot | undefined): Notification[] => {
+    const records = new Map<string, { final: boolean }>();
+    const finished = new Set<string>();
+    for (const c of snapshot?.channels ?? []) {
+      for (const r of c.rollouts) records.set(r.rolloutId, { final: r.sentPhase !== null && isFinalPhase(r.sentPhase) && r.ts !== null });
+      for (const id of c.finished) finished.add(id);
+    }
+    const out: Notification[] = [];
+    for (const { n, at } of warm.values()) {
+      if (finished.has(n.rolloutId)) continue;
+      const record = records.get(n.rolloutId);
+      if (!isFinalPhase(n.view.phase)) out.push(n);
+      else if (record !== undefined ? !record.final : now() - at < REPLAY_FINAL_MS) out.push(n);
+    }
+    return out;
+  };
+
+  const stopTerm = () => {
+    term++;
+    const [d, w] = [inner, writer];
+    inner = null;
+    writer = null;
+    d?.stop();
+    w?.stop();
+  };
+
+  return {
+    async lead() {
+      stopTerm();
+      const myTerm = term;
+      const current = () => myTerm === term && !stopped;
+      let stored: Awaited<ReturnType<FencedStore['read']>> = { snapshot: undefined, resourceVersion: null };
+      for (let delayMs = 500; options.store !== null; delayMs = Math.min(delayMs * 2, 5_000)) {
+        try {
+          stored = await options.store.read();
+          break;
+        } catch (err) {
+          log.error({ err, retryInMs: delayMs }, 'cannot read the delivery state at takeover: retrying');
+          options.onError?.(err, { during: 'takeover read' });
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          if (!current()) return;
+        }
+      }
+      if (!current()) return;
+      const merged = merge(stored.snapshot);
+      for (const intent of merged.possibleDuplicates) {
+        options.onPossibleDuplicate?.();
+        log.warn({ rolloutId: intent.rolloutId, channel: intent.channel }, 'a post may have reached Slack without its answer being recorded: it is sent again and may appear twice');
+      }
+      const termJournal = createJournal();
+      for (const [id, name] of [...merged.names, ...journal.names]) termJournal.name(id, name);
+      journal = termJournal;
+      let delivery: Delivery | null = null;
+      const termWriter = options.store === null ? null : options.makeWriter(() => termJournal.compose(delivery?.snapshot() ?? merged.snapshot ?? { version: 1, channels: [] }), stored.resourceVersion);
+      delivery = options.makeDelivery(gated(myTerm, termJournal, termWriter), merged.snapshot);
+      inner = delivery;
+      writer = termWriter;
+      const replay = toReplay(merged.snapshot);
+      log.info({ restored: merged.snapshot?.channels.reduce((k, c) => k + c.rollouts.length, 0) ?? 0, replayed: replay.length, possibleDuplicates: merged.possibleDuplicates.length }, 'leading: delivery state loaded');
+      for (const n of replay) delivery.notify(n);
+      // The intents just counted are cleared by the first write.
+      if (merged.possibleDuplicates.length > 0) void termWriter?.persist();
+      await options.whenSynced().catch(() => undefined);
+      if (!current()) return;
+      const covered = new Set(warm.keys());
+      const repairs = repairNotifications({
+        snapshot: merged.snapshot,
+        names: termJournal.names,
+        observations: options.observations(),
+        covered,
+        now: now(),
+        catchUpMs: options.catchUpMs,
+      });
+      if (repairs.length > 0) log.info({ count: repairs.length, rollouts: repairs.slice(0, 20).map((n) => `${n.view.namespace}/${n.view.deployment}#${n.view.revision}:${n.view.phase}`) }, 'repair: bringing Slack up to date');
+      for (const n of repairs) {
+        remember(n);
+        delivery.notify(n);
+      }
+    },
+
+    follow() {
+      if (inner !== null) log.info({}, 'following: delivery stopped');
+      stopTerm();
+    },
+
+    async flush() {
+      if (writer === null) return true;
+      return (await writer.flush()) === 'durable';
+    },
+
+    get delivering() {
+      return inner !== null;
+    },
+
+    notify(n) {
+      remember(n);
+      inner?.notify(n);
+    },
+    pending: () => inner?.pending() ?? EMPTY,
+    drain: (timeoutMs): Promise<DrainResult> => inner?.drain(timeoutMs) ?? Promise.resolve({ drained: true, left: EMPTY }),
+    snapshot: () => inner?.snapshot() ?? { version: 1, channels: [] },
+    stop() {
+      if (stopped) return;
+      stopTerm();
+      stopped = true;
+    },
+  };
+}

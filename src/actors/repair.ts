@@ -1,0 +1,115 @@
+/**
+ * Repair and catch-up at start and at every takeover (issue 9), from the persisted state and
+ * the synced watch caches. Pure: it returns the notifications to deliver.
+ *
+ * - A persisted message whose rollout is still in flight is left to the Deployment actor
+ *   (it adopts the rollout and the delivery edits the message, as after any restart).
+ * - A persisted message whose rollout ended while no Hermod ran is edited to its final state:
+ *   succeeded or failed (the same revision, as `kubectl rollout status` reads it), superseded
+ *   (a newer revision), deleted (the Deployment is gone).
+ * - A rollout of a workload the state knows that started and ended entirely while no Hermod
+ *   ran (a revision newer than every record) gets one message in its final state, marked as
+ *   reported late, if it ended within `catchUpMs` (0: never). Workloads never recorded are not
+ *   announced.
+ */
+import { viewFrom } from '../machines/deploymentMachine.js';
+import type { RolloutObservation } from '../machines/facts.js';
+import { isFinalPhase, type Notification, type RolloutPhase, type RolloutView } from '../machines/notification.js';
+import { progressDeadlineExceeded, rolloutStatus } from '../machines/rollout.js';
+import type { DeliverySnapshot } from './delivery/index.js';
+
+export interface RepairInput {
+  snapshot: DeliverySnapshot | undefined;
+  /** Deployment names of recorded rollouts (the journal keeps them), for a deleted Deployment's message. */
+  names: ReadonlyMap<string, string>;
+  /** The latest observation of every Deployment, by uid (synced caches). */
+  observations: ReadonlyMap<string, RolloutObservation>;
+  /** Rollouts this process already has a notification for: the live path covers them. */
+  covered: ReadonlySet<string>;
+  now: number;
+  catchUpMs: number;
+}
+
+const splitId = (rolloutId: string): { uid: string; revision: number } => {
+  const slash = rolloutId.lastIndexOf('/');
+  return { uid: rolloutId.slice(0, slash), revision: Number(rolloutId.slice(slash + 1)) };
+};
+
+/** The verdict of a Deployment at rest, or null while it is still rolling out. */
+function verdictOf(observation: RolloutObservation): 'succeeded' | 'failed' | null {
+  if (rolloutStatus(observation.deployment).state === 'complete') return 'succeeded';
+  if (progressDeadlineExceeded(observation.deployment)) return 'failed';
+  return null;
+}
+
+/** When the Progressing condition last changed: when the controller reached its verdict. */
+function endedAt(observation: RolloutObservation, fallback: number): number {
+  const condition = observation.deployment.status.conditions.find((c) => c.type === 'Progressing');
+  const at = condition?.lastUpdateTime === undefined ? NaN : Date.parse(condition.lastUpdateTime);
+  return Number.isNaN(at) ? fallback : at;
+}
+
+function finalView(observation: RolloutObservation, phase: RolloutPhase, at: number): RolloutView {
+  return { ...viewFrom(observation, phase, { startedAt: at, previousRevision: null, adopted: true }), endedAt: at };
+}
+
+/** The notifications that bring Slack up to date; see the module comment. */
+export function repairNotifications(input: RepairInput): Notification[] {
+  const out: Notification[] = [];
+  const known = new Set<string>();
+  const knownUids = new Set<string>();
+  for (const c of input.snapshot?.channels ?? []) {
+    for (const id of [...c.rollouts.map((r) => r.rolloutId), ...c.finished]) {
+      known.add(id);
+      knownUids.add(splitId(id).uid);
+    }
+  }
+  const channelOfUid = new Map<string, string>();
+  for (const c of input.snapshot?.channels ?? []) {
+    for (const r of c.rollouts) {
+      const { uid, revision } = splitId(r.rolloutId);
+      channelOfUid.set(uid, c.channel);
+      if (r.ts === null || (r.sentPhase !== null && isFinalPhase(r.sentPhase)) || input.covered.has(r.rolloutId)) continue;
+      const observation = input.observations.get(uid);
+      if (observation === undefined) {
+        const name = input.names.get(r.rolloutId);
+        if (name !== undefined) out.push({ rolloutId: r.rolloutId, channel: c.channel, alert: 'all', view: deletedView(r.rolloutId, r.namespace, name, revision, input.now) });
+        continue;
+      }
+      const current = observation.deployment.revision ?? 0;
+      const base = { rolloutId: r.rolloutId, channel: c.channel, alert: observation.target.alert };
+      if (current > revision) {
+        const at = endedAt(observation, input.now);
+        const view = { ...finalView(observation, 'superseded', at), rolloutId: r.rolloutId, revision, replicaSet: null, supersededBy: current };
+        out.push({ ...base, view });
+        continue;
+      }
+      const verdict = current === revision ? verdictOf(observation) : null;
+      if (verdict !== null) out.push({ ...base, view: finalView(observation, verdict, endedAt(observation, input.now)) });
+    }
+  }
+  if (input.catchUpMs <= 0) return out;
+  for (const [uid, observation] of input.observations) {
+    if (!knownUids.has(uid)) continue;
+    const rolloutId = `${uid}/${observation.deployment.revision ?? 0}`;
+    if (known.has(rolloutId) || input.covered.has(rolloutId)) continue;
+    const verdict = verdictOf(observation);
+    if (verdict === null) continue;
+    const at = endedAt(observation, input.now);
+    if (input.now - at > input.catchUpMs) continue;
+    const view = finalView(observation, verdict, at);
+    const note = `Reported late: this rollout started and ended while no Hermod was running (the controller's verdict came at ${new Date(at).toISOString()}).`;
+    out.push({ rolloutId, channel: channelOfUid.get(uid) ?? observation.target.channel, alert: observation.target.alert, view: { ...view, detail: view.detail === null ? note : `${note} ${view.detail}` } });
+  }
+  return out;
+}
+
+function deletedView(rolloutId: string, namespace: string, deployment: string, revision: number, now: number): RolloutView {
+  return {
+    rolloutId, namespace, deployment, revision, previousRevision: null, rolledBackTo: [], replicaSet: null, phase: 'deleted',
+    startedAt: now, endedAt: now, adopted: true, progressDeadlineSeconds: 600,
+    progress: { desired: 0, updated: 0, ready: 0, available: 0, old: 0 },
+    diagnosis: { pods: 0, stuckPods: 0, problems: [] },
+    git: {}, supersededBy: null, detail: 'The Deployment was deleted while no Hermod was running.',
+  };
+}

@@ -354,8 +354,11 @@ function hermodContainer(deployment: Obj): Obj {
 
 /** The checks a Hermod Deployment must pass, from example/ or rendered from the chart. */
 function checkHermodDeployment(deployment: Obj, secretName: string): void {
-  assert.equal(at(deployment, 'spec.replicas'), 1, 'one replica: no leader election yet');
-  assert.equal(at(deployment, 'spec.strategy.type'), 'Recreate', 'never two instances during an upgrade');
+  assert.equal(at(deployment, 'spec.replicas'), 2, 'two replicas: a leader and a warm follower (issue 9)');
+  assert.equal(at(deployment, 'spec.strategy.type'), 'RollingUpdate', 'the new Pod starts before the old one hands over the Lease');
+  assert.equal(at(deployment, 'spec.strategy.rollingUpdate.maxUnavailable'), 0);
+  assert.equal(at(deployment, 'spec.strategy.rollingUpdate.maxSurge'), 1);
+  assert.ok(at(deployment, 'spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution'), 'replicas prefer different Nodes');
   const pod = podSpecOf(deployment);
   assert.equal(at(pod, 'securityContext.runAsNonRoot'), true);
   assert.equal(at(pod, 'securityContext.seccompProfile.type'), 'RuntimeDefault');
@@ -426,7 +429,7 @@ describe('example/ manifests', () => {
     const resources = list(at(exampleDocs('kustomization.yaml')[0], 'resources'), 'resources').map(String);
     for (const file of resources) assert.ok(existsSync(join(root, 'example', file)), `${file} exists`);
     const kinds = resources.flatMap((f) => exampleDocs(f).map((d) => String(d['kind']))).sort();
-    assert.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount']);
+    assert.deepEqual(kinds, ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Namespace', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'ServiceAccount']);
     assert.ok(!resources.some((f) => f.startsWith('sample') || f.startsWith('secret')));
   });
 
@@ -435,7 +438,7 @@ describe('example/ manifests', () => {
     if (kubectl.error) return t.skip('kubectl not found');
     assert.equal(kubectl.status, 0, kubectl.stderr);
     const docs = parseDocs(kubectl.stdout, 'kubectl kustomize example/');
-    assert.equal(docs.length, 7);
+    assert.equal(docs.length, 8);
   });
 
   it('everything Hermod runs with lives in hermod-system', () => {

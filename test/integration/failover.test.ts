@@ -1,0 +1,41 @@
+/**
+ * Exactly once through failover (issue 9), on the real control plane with the local Slack:
+ * two real `hermod run` processes with leader election, 24 concurrent rollouts (every fourth
+ * fails), kill -9 of the leader right after Slack answered one of its posts, a SIGTERM
+ * handover, the killed instance started again each time, and a stretch with no Hermod running
+ * while rollouts start and end. For every rollout, from the local Slack's records: exactly
+ * one top-level message, its final version agrees with the controller's verdict, and no ended
+ * rollout is left non-final. The scenario lives in test/support/failover.ts (bench/failover.ts
+ * runs it larger).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runFailover } from '../support/failover.js';
+import { startHarness, type Harness } from '../support/hermod-harness.js';
+
+describe('two Hermods, kill -9 and SIGTERM of the leader, a stretch with none', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ channels: ['ha'], startHermod: false });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('every rollout: exactly one message, showing the controller verdict', async () => {
+    const result = await runFailover(h, {
+      deployments: 12,
+      rounds: ['kill', 'term', 'kill'],
+      batch: 4,
+      failEvery: 4,
+      log: (line) => console.log(line),
+    });
+    console.log(JSON.stringify(result));
+    assert.ok(result.rollouts >= 20, `at least 20 rollouts, got ${result.rollouts}`);
+    assert.ok(result.kills >= 3);
+    assert.deepEqual(result.problems, [], 'lost, duplicated or orphaned rollouts');
+    assert.equal(result.lost, 0);
+    assert.equal(result.orphaned, 0);
+    assert.equal(result.duplicates, 0);
+  });
+});

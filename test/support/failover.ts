@@ -174,11 +174,16 @@ export async function runFailover(h: Harness, options: FailoverOptions): Promise
       current.child.kill(action === 'kill' ? 'SIGKILL' : 'SIGTERM');
       if (action === 'kill') kills++;
       log(`round ${i}: ${action} of ${current.name} after ${posts()} posts`);
-      // The new leader's first Slack call.
-      const first = await h
-        .waitFor('the new leader to call Slack', () => h.slack.requests().find((r) => r.at > at && (action === 'kill' || r.at > at)), (LEASE.duration + 20) * 1000)
-        .catch(() => undefined);
-      if (first !== undefined && other !== undefined && leads(other)) (action === 'kill' ? failovers : handovers).push((first.at - at) / 1000);
+      // The new leader's first Slack call (the old one may still call Slack while it drains after SIGTERM).
+      if (other !== undefined) {
+        const tookOver = await h
+          .waitFor(`${other.name} to lead`, () => (leads(other) ? other.logs().filter((l) => l.msg.startsWith('leading: this Hermod delivers')).at(-1) : undefined), (LEASE.duration + 30) * 1000)
+          .catch(() => undefined);
+        if (tookOver !== undefined) {
+          const first = await h.waitFor('the new leader to call Slack', () => h.slack.requests().find((r) => r.at >= tookOver.time), 10_000).catch(() => undefined);
+          (action === 'kill' ? failovers : handovers).push(((first?.at ?? tookOver.time) - at) / 1000);
+        }
+      }
       await current.exited;
       // The killed instance started again.
       const again = start(current.name);

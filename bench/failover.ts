@@ -2,8 +2,8 @@
  * `npm run bench:failover`: the failover scenario of test/integration/failover.test.ts at a
  * larger scale (issue 9): two real `hermod run` processes with leader election on the test
  * control plane (lease 4 s, renew deadline 3 s, retry 1 s), the local Slack, 100+ rollouts
- * (every fifth fails), 11 kill -9 of the leader right after Slack answered one of its posts,
- * 2 SIGTERM handovers, the killed instance started again each time, and a stretch with no
+ * (every fifth fails), 11 kill -9 of the leader (two right after Slack answered one of its
+ * posts, the others at random moments up to 3 s after a post), 2 SIGTERM handovers, the killed instance started again each time, and a stretch with no
  * Hermod running (one more kill). Prints the figures, and on its last line one JSON object:
  * {"rollouts","kills","lost","duplicates","orphaned","failoverSecondsP50","failoverSecondsMax","handoverSecondsMax"}.
  *
@@ -18,7 +18,10 @@ import { startHarness } from '../test/support/hermod-harness.js';
 const h = await startHarness({ channels: ['ha'], startHermod: false });
 const startedAt = Date.now();
 try {
-  const rounds: Array<'kill' | 'term'> = ['kill', 'kill', 'kill', 'term', 'kill', 'kill', 'kill', 'kill', 'term', 'kill', 'kill', 'kill', 'kill'];
+  // Two kills aimed right after Slack's answer to a post, the others at random moments.
+  const rounds: Array<'kill' | 'kill-random' | 'term'> = [
+    'kill', 'kill-random', 'kill-random', 'term', 'kill-random', 'kill-random', 'kill', 'kill-random', 'term', 'kill-random', 'kill-random', 'kill-random', 'kill-random',
+  ];
   const result = await runFailover(h, { deployments: 40, rounds, batch: 5, failEvery: 5, log: (line) => console.log(line) });
   console.log(`took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   console.log(`possible duplicates logged by Hermod: ${result.possibleDuplicates}`);

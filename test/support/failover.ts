@@ -80,8 +80,12 @@ export function leads(p: HermodProcess): boolean {
 export interface FailoverOptions {
   /** Deployments created at the start (each one rollout). */
   deployments: number;
-  /** Rounds of new revisions, each ending with a kill -9 or a SIGTERM of the leader. */
-  rounds: Array<'kill' | 'term'>;
+  /**
+   * Rounds of new revisions, each ending with: `kill`, kill -9 of the leader right after Slack
+   * answered one of its posts (between the answer and the state write, if it lands there);
+   * `kill-random`, kill -9 at a random moment up to 3 s after a post; `term`, SIGTERM.
+   */
+  rounds: Array<'kill' | 'kill-random' | 'term'>;
   /** Deployments given a new revision per round. */
   batch: number;
   /** Every n-th rollout fails (crash loop, then its progress deadline). */
@@ -169,10 +173,11 @@ export async function runFailover(h: Harness, options: FailoverOptions): Promise
       // Right after Slack answered a post of this leader.
       const before = posts();
       await h.waitFor('a post in this round', () => posts() > before, 60_000).catch(() => undefined);
+      if (action === 'kill-random') await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 3_000)));
       const at = Date.now();
       const other = alive().find((p) => p !== current);
-      current.child.kill(action === 'kill' ? 'SIGKILL' : 'SIGTERM');
-      if (action === 'kill') kills++;
+      current.child.kill(action === 'term' ? 'SIGTERM' : 'SIGKILL');
+      if (action !== 'term') kills++;
       log(`round ${i}: ${action} of ${current.name} after ${posts()} posts`);
       // The new leader's first Slack call (the old one may still call Slack while it drains after SIGTERM).
       if (other !== undefined) {
@@ -181,7 +186,7 @@ export async function runFailover(h: Harness, options: FailoverOptions): Promise
           .catch(() => undefined);
         if (tookOver !== undefined) {
           const first = await h.waitFor('the new leader to call Slack', () => h.slack.requests().find((r) => r.at >= tookOver.time), 10_000).catch(() => undefined);
-          (action === 'kill' ? failovers : handovers).push(((first?.at ?? tookOver.time) - at) / 1000);
+          (action === 'term' ? handovers : failovers).push(((first?.at ?? tookOver.time) - at) / 1000);
         }
       }
       await current.exited;

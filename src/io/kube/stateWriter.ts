@@ -4,8 +4,10 @@
  * wait until it is durable before treating the Slack call as done.
  *
  * - `persist()` says "the state changed"; it resolves `durable` once a write that started
- *   after the call has been stored. The first change after a quiet spell opens a window
- *   (default 250 ms); at its end the CURRENT state (`snapshot()`) is written once.
+ *   after the call has been stored. Writes start at most once per window (default 250 ms):
+ *   the first change after a quiet spell is written at once (with every change of the same
+ *   turn of the event loop), later ones when the window of the last write ends; each write
+ *   takes the CURRENT state (`snapshot()`), however many changes it covers.
  * - Writes are fenced (StateStore.write with the last resourceVersion). `fenced` ends the
  *   writer for good: every waiting and later change resolves `fenced`, and `onFenced` tells
  *   the caller to stop delivering (another Hermod writes the state now).
@@ -127,7 +129,9 @@ export function createStateWriter<S>(options: StateWriterOptions<S>): StateWrite
   return {
     persist() {
       const done = enqueue();
-      schedule(retryMs !== 0 ? retryMs : windowMs);
+      // At most one write per window: at once after a quiet spell (the changes of this turn of
+      // the event loop together), else when the window of the last write ends.
+      schedule(retryMs !== 0 ? retryMs : lastWriteStart + windowMs - Date.now());
       return done;
     },
     flush() {

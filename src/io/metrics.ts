@@ -155,7 +155,7 @@ function deliveryMetrics(registry: Registry): DeliveryMetrics {
   });
   const duplicates = new Counter({
     name: 'hermod_slack_possible_duplicates_total',
-    help: 'Messages re-posted after an ambiguous timeout that may already have been posted.',
+    help: 'Posts that may show twice: re-posts after an ambiguous timeout, and posts of a previous leader whose answer was never recorded.',
     registers: [registry],
   });
   return {

@@ -22,7 +22,8 @@ const LEASE = { duration: 4, renew: 3, retry: 1 };
 
 export interface LogLine {
   msg: string;
-  time: number;
+  /** ISO 8601 (Hermod's logger). */
+  time: string;
   [key: string]: unknown;
 }
 
@@ -185,8 +186,9 @@ export async function runFailover(h: Harness, options: FailoverOptions): Promise
           .waitFor(`${other.name} to lead`, () => (leads(other) ? other.logs().filter((l) => l.msg.startsWith('leading: this Hermod delivers')).at(-1) : undefined), (LEASE.duration + 30) * 1000)
           .catch(() => undefined);
         if (tookOver !== undefined) {
-          const first = await h.waitFor('the new leader to call Slack', () => h.slack.requests().find((r) => r.at >= tookOver.time), 10_000).catch(() => undefined);
-          (action === 'term' ? handovers : failovers).push(((first?.at ?? tookOver.time) - at) / 1000);
+          const since = Date.parse(tookOver.time);
+          const first = await h.waitFor('the new leader to call Slack', () => h.slack.requests().find((r) => r.at >= since), 10_000).catch(() => undefined);
+          (action === 'term' ? handovers : failovers).push(((first?.at ?? since) - at) / 1000);
         }
       }
       await current.exited;

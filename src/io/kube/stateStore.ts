@@ -30,7 +30,10 @@ export interface StateStore {
   readonly name: string;
   /** The saved snapshot; undefined when there is none or it cannot be used (logged, never thrown). */
   load(): Promise<DeliverySnapshot | undefined>;
-  /** Create or replace the ConfigMap, unfenced (last write wins). Rejects on API errors: the caller retries later. */
+  /**
+   * Create or replace the ConfigMap, unfenced (last write wins). `hermod run` never uses it
+   * (it writes through `write`, fenced, see ADR 0006); kept for tools and tests. Rejects on API errors.
+   */
   save(snapshot: DeliverySnapshot): Promise<void>;
   /**
    * The saved snapshot (undefined when absent or unusable, logged) and the resourceVersion the

@@ -1,5 +1,6 @@
 /**
- * `hermod run`: wiring only. Configuration in, then: logger, Sentry, metrics, Slack delivery,
+ * `hermod run`: wiring only. Configuration in, then: logger, Sentry, metrics, Slack delivery
+ * under leader election (src/actors/leaderDelivery.ts, the Lease and the fenced state store),
  * the supervisor and its Deployment actors, the ops HTTP server, the Kubernetes watches,
  * and signal handling. Nothing here decides anything about rollouts.
  */
@@ -53,7 +54,8 @@ export interface Hermod {
   ready(): boolean;
   /**
    * Graceful stop: readiness off, watches stopped, actors stopped, pending Slack messages
-   * given up to `drainMs` to go out, Sentry flushed, the HTTP server closed.
+   * given up to `drainMs` to go out, the delivery state written, the Lease released (a
+   * follower takes over within a retry period), Sentry flushed, the HTTP server closed.
    */
   stop(options?: { drainMs?: number }): Promise<{ drained: boolean }>;
 }

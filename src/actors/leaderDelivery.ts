@@ -61,6 +61,13 @@ export interface LeaderDelivery extends Delivery {
   follow(): void;
   /** The state written now (shutdown, after the drain); false when it could not be. */
   flush(): Promise<boolean>;
+  /**
+   * Graceful hand-over (SIGTERM with an election): no new Slack call starts, the calls in
+   * flight get up to `timeoutMs` to be answered and recorded, then the state is written. What
+   * was still queued is the next leader's: it has the same notifications, warm. False when
+   * the state could not be written.
+   */
+  handOver(timeoutMs: number): Promise<boolean>;
   /** Delivering now (the term's delivery is up). */
   readonly delivering: boolean;
 }
@@ -80,6 +87,16 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
   let writer: TermWriter | null = null;
   let journal: Journal = createJournal();
   let stopped = false;
+  /** Slack calls under way through the gate (answered or not). */
+  let calls = 0;
+  const counted = async <T>(call: () => Promise<T>): Promise<T> => {
+    calls++;
+    try {
+      return await call();
+    } finally {
+      calls--;
+    }
+  };
 
   const notLeader = (method: SlackMethod) => new SlackCallError(method, { kind: 'transient', error: 'not_leader' });
 
@@ -101,7 +118,7 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
           termJournal.intend(about);
           await durable('chat.postMessage');
         }
-        const answer = await options.slack.postMessage(req);
+        const answer = await counted(() => options.slack.postMessage(req));
         if (rolloutId !== undefined) {
           // Never final here: the next leader edits the message once more rather than trust an old phase.
           termJournal.bind({ ...about, channelId: answer.channelId, ts: answer.ts, phase: 'progressing', version: req.metadata?.event_payload.version ?? 0 });
@@ -111,7 +128,7 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
       },
       async updateMessage(req) {
         if (!open()) throw notLeader('chat.update');
-        await options.slack.updateMessage(req);
+        await counted(() => options.slack.updateMessage(req));
         void termWriter?.persist();
       },
     };
@@ -217,6 +234,16 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
     },
 
     async flush() {
+      if (writer === null) return true;
+      return (await writer.flush()) === 'durable';
+    },
+
+    async handOver(timeoutMs) {
+      const d = inner;
+      inner = null;
+      d?.stop();
+      const deadline = now() + timeoutMs;
+      while (calls > 0 && now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       if (writer === null) return true;
       return (await writer.flush()) === 'durable';
     },

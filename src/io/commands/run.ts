@@ -60,6 +60,9 @@ export interface Hermod {
   stop(options?: { drainMs?: number }): Promise<{ drained: boolean }>;
 }
 
+/** How long a leader drains on SIGTERM before it hands the rest over (see stop()). */
+const HANDOVER_DRAIN_MS = 1_000;
+
 /** Starts Hermod and returns once its HTTP server listens; the watches sync in the background. */
 export async function startHermod(config: Config, overrides: HermodOverrides = {}): Promise<Hermod> {
   const logger = overrides.logger ?? createLogger(config.level);
@@ -190,11 +193,15 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
         try {
           await watcher.stop();
           supervisor.stop();
-          const result = await delivery.drain(options.drainMs ?? 20_000);
-          if (!result.drained) logger.warn({ left: result.left }, 'stopping with Slack messages still pending');
-          // The state written, then the Lease released: the next leader starts from it at once.
+          const drainMs = options.drainMs ?? 20_000;
+          // With an election the next leader has the same work, warm: a short drain, then the
+          // calls in flight answered and recorded, the state written and the Lease released, so
+          // a rolling update hands over within seconds. Alone, everything decided is drained.
+          const result = await delivery.drain(election === null ? drainMs : Math.min(drainMs, HANDOVER_DRAIN_MS));
+          if (!result.drained) logger.warn({ left: result.left }, election === null ? 'stopping with Slack messages still pending' : 'handing pending Slack messages over to the next leader');
           // An unreachable API server must not hold up the shutdown.
-          if ((await within(delivery.flush(), 3_000)) !== true) logger.warn({}, 'stopping without the last delivery state written');
+          const written = election === null ? within(delivery.flush(), 3_000) : within(delivery.handOver(3_000), 6_000);
+          if ((await written) !== true) logger.warn({}, 'stopping without the last delivery state written');
           if (election !== null) await within(election.release(), 3_000);
           delivery.stop();
           metrics.leader(false);

@@ -41,7 +41,9 @@ describe('two Hermods, kill -9 and SIGTERM of the leader, a stretch with none', 
     // The one window left (ADR 0006): a kill between Slack's answer to a first post and the
     // state write. Such a post is re-sent by the next leader, and always counted.
     assert.ok(result.duplicates <= result.possibleDuplicates, `every duplicate is counted: ${JSON.stringify(result)}`);
-    assert.ok(result.duplicates <= 1, `at most one duplicate (one kill aimed at that window): ${JSON.stringify(result)}`);
+    // Issue 9's target is at most 1 per 10 kills; this run aims kills at the window, so it only
+    // asserts that none goes uncounted (bench/failover.ts reports the rate).
+    assert.ok(result.handoverSecondsMax <= 3, `hand-over within 3 s: ${result.handoverSecondsMax}`);
     assert.ok(result.failoverSecondsMax <= 4 + 5, `failover within the lease duration + 5 s: ${result.failoverSecondsMax}`);
   });
 });

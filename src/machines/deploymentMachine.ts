@@ -16,7 +16,9 @@ import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate'
 import type { AlertLevel, RolloutObservation } from './facts.js';
 import { diagnose, isFailing } from './diagnosis.js';
 import type { Diagnosis, Notification, RolloutPhase, RolloutView } from './notification.js';
-import { isNewRollout, isPaused, progressDeadlineExceeded, rolledBackTo, rolloutStatus } from './rollout.js';
+import { crashLogTarget } from './crashLog.js';
+import { isNewRollout, isPaused, newReplicaSetProgress, progressDeadlineExceeded, rolledBackTo, rolloutStatus } from './rollout.js';
+import { templateChanges } from './templateChanges.js';
 
 export interface DeploymentInput {
   /** `namespace/name`. */
@@ -116,30 +118,34 @@ export function viewFrom(
   const d = observation.deployment;
   const status = rolloutStatus(d);
   const revision = d.revision ?? 0;
+  const history = rolledBackTo(observation.newReplicaSet);
+  const diagnosis = diagnosisOf(observation, base.startedAt);
   return {
     rolloutId: `${d.uid}/${revision}`,
     namespace: d.namespace,
     deployment: d.name,
     revision,
     previousRevision: base.previousRevision,
-    rolledBackTo: rolledBackTo(observation.newReplicaSet),
+    rolledBackTo: history,
     replicaSet: observation.newReplicaSet?.name ?? null,
     phase,
     startedAt: base.startedAt,
     endedAt: null,
     adopted: base.adopted,
     progressDeadlineSeconds: d.spec.progressDeadlineSeconds,
-    progress: status.progress,
-    diagnosis: diagnosisOf(observation, base.startedAt),
+    progress: newReplicaSetProgress(d, observation.newReplicaSet),
+    diagnosis,
     git: d.git,
     supersededBy: null,
     detail: status.message,
+    changes: templateChanges(observation.previousReplicaSet, observation.newReplicaSet, history),
+    crashTarget: diagnosis.stuckPods > 0 ? crashLogTarget(observation.pods) : null,
   };
 }
 
 /** What a message shows, so unchanged observations (a resync, an unrelated Pod) stay silent. */
 function visibleState(view: RolloutView): string {
-  return JSON.stringify([view.phase, view.progress, view.diagnosis, view.replicaSet, view.rolledBackTo, view.git]);
+  return JSON.stringify([view.phase, view.progress, view.diagnosis, view.replicaSet, view.rolledBackTo, view.git, view.changes, view.crashTarget]);
 }
 
 function notification(rollout: ActiveRollout): Notification {

@@ -70,6 +70,28 @@ export interface ReplicaSetFacts {
     availableReplicas: number;
     conditions: ConditionFacts[];
   };
+  /** What the pod template holds, for "what changed" between two revisions; absent in older facts. */
+  template?: TemplateFacts;
+}
+
+/** One (init) container of a pod template: its name and image. */
+export interface TemplateContainer {
+  name: string;
+  init: boolean;
+  image: string;
+}
+
+/**
+ * A ReplicaSet's pod template, reduced to what "what changed" needs: the images, the
+ * `kubernetes.io/change-cause` annotation, and a fingerprint (field path -> short hash) of
+ * everything else, so two templates can be compared without keeping them.
+ */
+export interface TemplateFacts {
+  containers: TemplateContainer[];
+  /** `kubernetes.io/change-cause` on the ReplicaSet (copied from the Deployment), when set. */
+  changeCause?: string;
+  /** Field path (e.g. `spec.containers[api].env`) -> hash of its value; images are left out. */
+  fingerprint: Record<string, string>;
 }
 
 export interface ContainerStateFacts {
@@ -138,6 +160,8 @@ export interface RolloutObservation {
   deployment: DeploymentFacts;
   /** The ReplicaSet whose revision equals the Deployment's, once the controller made it. */
   newReplicaSet: ReplicaSetFacts | null;
+  /** The Deployment's ReplicaSet with the highest revision below the new one (what it replaces), if kept. */
+  previousReplicaSet?: ReplicaSetFacts | null;
   /** Pods of the new ReplicaSet only. */
   pods: PodFacts[];
   /** Recent Warning events about those Pods and the new ReplicaSet. */

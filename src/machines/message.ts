@@ -8,21 +8,24 @@
  * message can be unit tested and previewed without Slack. All cluster-supplied strings go
  * through ./mrkdwn.ts, and every part is kept within Slack's size limits with a visible
  * marker where something was cut.
+ *
+ * Layout (issue 12: short when it went well, precise when it did not; no sentence twice; every
+ * count is the NEW ReplicaSet's): the title is the message `text`; the attachment holds
+ * - succeeded, superseded, deleted: one context line (revision, duration, replicas, commit, what changed);
+ * - progressing, paused: the new ReplicaSet's progress, then the context line;
+ * - failing, failed: the reason first (the grouped problems), what changed, the links, the context line.
+ * What does not fit, and the crashed container's last log lines, go to the thread.
  */
 import { SLACK_ANNOTATION, type AnnotationNames } from './annotations.js';
-import type { ProblemGroup, RolloutPhase, RolloutView } from './notification.js';
+import { type Block, contextLine, mrkdwn, section, SLACK_LIMITS, type SlackMessage } from './messageBlocks.js';
+import { errorsOf, problemBlocks, problemsOverflow, threadReply } from './messageThread.js';
+import { code, fitMrkdwn, isLinkableUrl, link } from './mrkdwn.js';
+import type { RolloutChanges, RolloutPhase, RolloutView } from './notification.js';
 import { isFinalPhase } from './notification.js';
-import {
-  clipRaw,
-  code,
-  codeBlock,
-  escapeClipped,
-  escapedLength,
-  fitMrkdwn,
-  isLinkableUrl,
-  link,
-  truncationMarker,
-} from './mrkdwn.js';
+import { shortImage } from './templateChanges.js';
+
+export * from './messageBlocks.js';
+export { MAIN_MESSAGE_CHARS, MAIN_PROBLEMS, problemSummary, THREAD_PROBLEMS } from './messageThread.js';
 
 /**
  * How the delivery layer uses messages: `update` edits one message per rollout in place,
@@ -42,66 +45,6 @@ export interface RenderOptions {
   annotationNames: AnnotationNames;
   mode: MessageMode;
 }
-
-/** A Block Kit mrkdwn text object. */
-export interface MrkdwnText {
-  type: 'mrkdwn';
-  text: string;
-}
-
-/** A Block Kit section: text (at most 3,000 chars) and/or fields (at most 10 x 2,000 chars). */
-export interface SectionBlock {
-  type: 'section';
-  text?: MrkdwnText;
-  fields?: MrkdwnText[];
-}
-
-/** A Block Kit context block: small grey text, at most 10 elements. */
-export interface ContextBlock {
-  type: 'context';
-  elements: MrkdwnText[];
-}
-
-export type Block = SectionBlock | ContextBlock;
-
-/** A legacy attachment: the only way to get a colour bar; it carries the blocks. */
-export interface SlackAttachment {
-  /** Hex colour of the side bar. */
-  color: string;
-  /** Plain summary for clients that cannot show blocks. */
-  fallback?: string;
-  blocks: Block[];
-}
-
-/** A reply to post in the message's thread (`thread_ts` = the message's ts). */
-export interface SlackThreadReply {
-  /** Notification fallback. */
-  text: string;
-  blocks?: Block[];
-}
-
-/**
- * One Slack message: pass `text` and `attachments` (JSON-encoded) to chat.postMessage or
- * chat.update. Slack shows `text` above the attachment and uses it in notifications.
- */
-export interface SlackMessage {
-  text: string;
-  attachments: SlackAttachment[];
-  /** Long failure details that do not fit the main message; null when there are none. */
-  thread?: SlackThreadReply | null;
-}
-
-/** Slack's documented limits that rendering respects. */
-export const SLACK_LIMITS = {
-  sectionText: 3000,
-  fieldText: 2000,
-  fields: 10,
-  contextElements: 10,
-  blocks: 50,
-  text: 40000,
-  /** Combined text of all blocks; Slack answers msg_blocks_too_long somewhere near 12-13k. */
-  blocksText: 12000,
-} as const;
 
 /** Side-bar colour per phase. */
 export const PHASE_COLOURS: Readonly<Record<RolloutPhase, string>> = {
@@ -129,57 +72,56 @@ const PHASE_EMOJI: Readonly<Record<RolloutPhase, string>> = {
   untracked: ':no_bell:',
 };
 
-/** Problem groups shown in the main message; the rest go to the thread. */
-export const MAIN_PROBLEMS = 5;
-/** Longest error message (escaped chars) shown in the main message; longer ones go to the thread. */
-export const MAIN_MESSAGE_CHARS = 500;
-/** Problem groups shown in the thread reply. */
-export const THREAD_PROBLEMS = 10;
-/** Text budget of the thread reply's blocks, under Slack's combined block limit. */
-const THREAD_TEXT_BUDGET = 10000;
-/** Room kept in a problem section for the truncation marker and code fences. */
-const PROBLEM_OVERHEAD = 80;
 /** Longest cluster name shown (CLUSTER_NAME is free text). */
 const CLUSTER_MAX = 120;
-/** Longest inline value such as a reason or container name (Kubernetes names are at most 253). */
-const INLINE_MAX = 300;
 
 /**
- * Renders one rollout's message.
- *
- * The attachment holds, in order: the headline sentence (parity with the original's texts),
- * the facts as fields (revision, ReplicaSet, progress, deadline, duration, commit), for
- * `failing`/`failed` the errors and the commit/pull-request links, an optional git-annotation
- * warning, and a footer context. When the errors do not fit (more than MAIN_PROBLEMS groups or
- * a message longer than MAIN_MESSAGE_CHARS) the main message shows a shortened list and
- * `thread` carries the fuller details.
- *
- * `opts.mode` does not change the content (see MessageMode).
+ * Renders one rollout's message (see the layout above). `opts.mode` does not change the content
+ * (see MessageMode).
  */
 export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMessage {
   const cluster = clusterName(opts.cluster);
   const failure = view.phase === 'failed' || view.phase === 'failing';
   const errors = failure ? errorsOf(view) : [];
-  const needsThread = errors.length > MAIN_PROBLEMS || errors.some((e) => escapedLength(e.message ?? '') > MAIN_MESSAGE_CHARS);
+  const overflow = problemsOverflow(errors);
+  const log = failure ? (view.crashLog ?? null) : null;
 
   const blocks: Block[] = [];
-  blocks.push(section(headline(view, cluster)));
-  blocks.push(fieldsSection(factFields(view, !failure)));
-
+  switch (view.phase) {
+    case 'progressing':
+      blocks.push(section(progressLine(view)));
+      break;
+    case 'paused':
+      blocks.push(section(`Paused: the rollout continues once the Deployment is resumed (${code('kubectl rollout resume')}).\n${progressLine(view)}`));
+      break;
+    case 'failing':
+    case 'failed':
+      blocks.push(section(failureLead(view)));
+      blocks.push(...problemBlocks(errors, overflow));
+      break;
+    case 'untracked':
+      blocks.push(section(`Its namespace lost the ${code(SLACK_ANNOTATION)} annotation, so Hermod no longer follows this rollout.`));
+      break;
+    case 'succeeded':
+    case 'superseded':
+    case 'deleted':
+      break;
+  }
   if (failure) {
-    blocks.push(...errorBlocks(view, errors, needsThread));
+    const changed = changesText(view.changes ?? null);
+    if (changed !== '') blocks.push(section(`*What changed* ${changed}`));
     const git = gitLines(view);
     if (git !== '') blocks.push(section(git));
+    const warning = opts.gitAnnotationWarning ? gitWarning(view, opts) : null;
+    if (warning !== null) blocks.push(section(warning));
   }
-  const warning = failure && opts.gitAnnotationWarning ? gitWarning(view, opts) : null;
-  if (warning !== null) blocks.push(section(warning));
-  blocks.push(footer(view, cluster));
+  blocks.push(contextLine(contextParts(view, !failure)));
 
   const text = fitMrkdwn(`${PHASE_EMOJI[view.phase]} ${summary(view, cluster)}`, SLACK_LIMITS.sectionText);
   return {
     text,
     attachments: [{ color: PHASE_COLOURS[view.phase], fallback: text, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
-    thread: needsThread ? threadReply(view, errors) : null,
+    thread: overflow || log !== null ? threadReply(view, errors, overflow, log) : null,
   };
 }
 
@@ -220,65 +162,92 @@ export function formatDuration(ms: number): string {
   return parts.map(([n, u]) => `${n}${u}`).join(' ');
 }
 
-// --- sentences -------------------------------------------------------------------------
+// --- lines -----------------------------------------------------------------------------
 
 function clusterName(raw: string | null): string | null {
   if (raw === null || raw.trim() === '') return null;
   return code(raw.trim(), CLUSTER_MAX);
 }
 
-function headline(view: RolloutView, cluster: string | null): string {
-  const dep = code(view.deployment);
-  const ns = code(view.namespace);
-  const rs = view.replicaSet === null ? '' : ` (RS: ${code(view.replicaSet)})`;
-  const on = cluster === null ? '' : ` on ${cluster} cluster`;
-  const deadline = code(String(view.progressDeadlineSeconds));
-  let s: string;
-  switch (view.phase) {
-    case 'progressing':
-      s = `Rolling out Deployment ${dep} in namespace ${ns}${on}.`;
-      break;
-    case 'paused':
-      s =
-        `Rollout for Deployment ${dep} in ${ns} namespace${on} is paused.\n` +
-        `It continues once the Deployment is resumed (${code('kubectl rollout resume')}).`;
-      break;
-    case 'succeeded':
-      s = `Rollout for Deployment ${dep} in ${ns} namespace${on} is successful.`;
-      break;
-    case 'failed':
-      s =
-        `Rollout for Deployment ${dep}${rs} in ${ns} namespace failed after ${deadline} seconds` +
-        `${cluster === null ? '' : ` on the ${cluster} cluster`}.`;
-      break;
-    case 'failing':
-      s =
-        `Rollout for Deployment ${dep}${rs} in ${ns} namespace${on} is failing: ${failingReason(view)}.\n` +
-        `It is still in progress: Kubernetes declares it failed once its progress deadline (${deadline} seconds) has passed.`;
-      break;
-    case 'superseded':
-      s =
-        `Rollout of revision ${view.revision} for Deployment ${dep} in ${ns} namespace${on} was superseded by ` +
-        `${view.supersededBy === null ? 'a newer revision' : `revision ${view.supersededBy}`} before it finished.`;
-      break;
-    case 'deleted':
-      s = `Rollout for Deployment ${dep} in ${ns} namespace${on} stopped: the Deployment was deleted during the rollout.`;
-      break;
-    case 'untracked':
-      s =
-        `Hermod stopped tracking namespace ${ns}${on}: its ${code(SLACK_ANNOTATION)} annotation was removed. ` +
-        `The rollout of Deployment ${dep} (revision ${view.revision}) is no longer followed.`;
-      break;
-  }
-  if (view.detail !== null && view.detail.trim() !== '') s += `\nKubernetes: ${escapeClipped(view.detail.trim(), 500)}`;
+/** The new ReplicaSet's progress: its pods, how many are ready and available, and the old pods left. */
+function progressLine(view: RolloutView): string {
+  const p = view.progress;
+  const rs = view.replicaSet === null ? 'The new ReplicaSet' : `New ReplicaSet ${code(view.replicaSet)}`;
+  let s = `${rs}: ${p.updated} of ${p.desired} pods, ${p.ready} ready, ${p.available} available`;
+  if (p.old > 0) s += ` · ${p.old} old pod${p.old === 1 ? '' : 's'} left`;
   return s;
 }
 
-function failingReason(view: RolloutView): string {
+/** The first line of a failure: what is wrong, in numbers of new pods, and where the deadline stands. */
+function failureLead(view: RolloutView): string {
   const d = view.diagnosis;
-  if (d.pods === 0 && d.replicaFailure !== undefined) return 'the new ReplicaSet cannot create pods';
-  if (d.pods > 0 && d.stuckPods < d.pods) return `${d.stuckPods} of ${d.pods} new pods are stuck`;
-  return 'every new pod is stuck';
+  const p = view.progress;
+  const deadline = code(String(view.progressDeadlineSeconds));
+  if (view.phase === 'failed') {
+    const found = errorsOf(view).length > 0 ? '' : ' No pod errors were found.';
+    return `*Failed after ${deadline} seconds* (the progress deadline): ${p.ready} of ${p.desired} new pods ready.${found}`;
+  }
+  let what: string;
+  if (d.pods === 0 && d.replicaFailure !== undefined) what = 'The new ReplicaSet cannot create pods';
+  else if (d.pods > 0 && d.stuckPods < d.pods) what = `${d.stuckPods} of ${d.pods} new pods are stuck`;
+  else what = 'Every new pod is stuck';
+  return `*${what}.* Kubernetes declares the rollout failed once its progress deadline (${deadline} seconds) has passed.`;
+}
+
+/** The context line's parts: revision, duration or start, replicas, commit, what changed. */
+function contextParts(view: RolloutView, withCommit: boolean): string[] {
+  const parts: string[] = [];
+  let revision = `revision ${view.revision}`;
+  if (view.previousRevision !== null && view.previousRevision !== view.revision) revision += ` (was ${view.previousRevision})`;
+  parts.push(revision);
+  if (isFinalPhase(view.phase) && view.endedAt !== null && view.endedAt >= view.startedAt) {
+    // An adopted rollout began before Hermod saw it, so its real duration is longer.
+    parts.push(`took ${view.adopted ? 'at least ' : ''}${formatDuration(view.endedAt - view.startedAt)}`);
+  } else if (Number.isFinite(view.startedAt) && view.startedAt > 0) {
+    // Slack renders <!date^…> in the reader's time zone; the ISO text is the fallback.
+    const seconds = Math.floor(view.startedAt / 1000);
+    const iso = new Date(seconds * 1000).toISOString();
+    parts.push(`${view.adopted ? 'seen' : 'started'} <!date^${seconds}^{date_short_pretty} {time}|${iso}>`);
+  }
+  if (view.phase === 'succeeded') parts.push(`${view.progress.desired} replica${view.progress.desired === 1 ? '' : 's'}`);
+  if (view.phase === 'failing') parts.push(progressLine(view));
+  // The failed lead already counts the new pods; the context only names their ReplicaSet.
+  if (view.phase === 'failed' && view.replicaSet !== null) parts.push(`new ReplicaSet ${code(view.replicaSet)}`);
+  if (withCommit) {
+    const git = gitInfo(view);
+    if (git.sha !== null) parts.push(`commit ${git.commitUrl === null ? code(git.sha, 80) : link(git.commitUrl, git.sha.slice(0, 7))}`);
+  }
+  if (view.phase !== 'failing' && view.phase !== 'failed') parts.push(changesText(view.changes ?? null));
+  if (view.adopted) parts.push('adopted: Hermod started watching mid-rollout');
+  return parts;
+}
+
+/** Most image changes named on one line; the rest are counted. */
+const MAX_IMAGES_SHOWN = 4;
+
+/**
+ * What changed, in one line: `api` 1.2 → 1.3, init `migrate` 1.2 → 1.3; or "pod template
+ * changed: `spec.containers[api].env`"; then the change-cause and a rollback's target revision.
+ */
+export function changesText(changes: RolloutChanges | null): string {
+  if (changes === null) return '';
+  const parts: string[] = [];
+  if (changes.backTo !== null) parts.push(`back to revision ${changes.backTo}`);
+  const images = changes.images.slice(0, MAX_IMAGES_SHOWN).map((c) => {
+    const name = `${c.init ? 'init ' : ''}${code(c.container, 120)}`;
+    if (c.from === null) return `${name} added (${code(shortImage(c.to ?? '', null), 200)})`;
+    if (c.to === null) return `${name} removed`;
+    return `${name} ${code(shortImage(c.from, c.to), 200)} → ${code(shortImage(c.to, c.from), 200)}`;
+  });
+  const moreImages = changes.images.length - MAX_IMAGES_SHOWN;
+  if (moreImages > 0) images.push(`${moreImages} more image${moreImages === 1 ? '' : 's'}`);
+  if (images.length > 0) parts.push(images.join(', '));
+  if (changes.fields.length > 0) {
+    const more = changes.moreFields > 0 ? ` and ${changes.moreFields} more` : '';
+    parts.push(`pod template changed: ${changes.fields.map((f) => code(f, 200)).join(', ')}${more}`);
+  }
+  if (changes.changeCause !== null) parts.push(`change-cause ${code(changes.changeCause, 300)}`);
+  return parts.join(' · ');
 }
 
 /** The one-line `text`: notifications and the line Slack shows above the attachment. */
@@ -303,146 +272,6 @@ function summary(view: RolloutView, cluster: string | null): string {
     case 'untracked':
       return `Hermod stopped tracking ${subject}${on}`;
   }
-}
-
-// --- facts -----------------------------------------------------------------------------
-
-function factFields(view: RolloutView, withCommit: boolean): string[] {
-  const fields: string[] = [];
-
-  let revision = `*Revision*\n${view.revision}`;
-  if (view.previousRevision !== null && view.previousRevision !== view.revision) revision += ` (was ${view.previousRevision})`;
-  if (view.rolledBackTo.length > 0) {
-    const plural = view.rolledBackTo.length > 1 ? 's' : '';
-    revision += `\nrollback to revision${plural} ${view.rolledBackTo.join(', ')}`;
-  }
-  fields.push(revision);
-
-  if (view.replicaSet !== null) fields.push(`*ReplicaSet*\n${code(view.replicaSet)}`);
-
-  const p = view.progress;
-  let progress = `*Progress*\nupdated ${p.updated}/${p.desired}, ready ${p.ready}/${p.desired}, available ${p.available}/${p.desired}`;
-  if (p.old > 0) progress += `\n${p.old} old pending termination`;
-  fields.push(progress);
-
-  fields.push(`*Progress deadline*\n${view.progressDeadlineSeconds} seconds`);
-
-  if (isFinalPhase(view.phase) && view.endedAt !== null && view.endedAt >= view.startedAt) {
-    // An adopted rollout began before Hermod saw it, so its real duration is longer.
-    fields.push(`*Duration*\n${view.adopted ? 'at least ' : ''}${formatDuration(view.endedAt - view.startedAt)}`);
-  }
-
-  if (withCommit) {
-    const git = gitInfo(view);
-    if (git.sha !== null) fields.push(`*Commit*\n${git.commitUrl === null ? code(git.sha, 80) : link(git.commitUrl, git.sha.slice(0, 7))}`);
-  }
-  return fields;
-}
-
-function footer(view: RolloutView, cluster: string | null): ContextBlock {
-  const elements: MrkdwnText[] = [mrkdwn('hermod')];
-  if (cluster !== null) elements.push(mrkdwn(`cluster ${cluster}`));
-  if (Number.isFinite(view.startedAt) && view.startedAt > 0) {
-    // Slack renders <!date^…> in the reader's time zone; the ISO text is the fallback.
-    const seconds = Math.floor(view.startedAt / 1000);
-    const iso = new Date(seconds * 1000).toISOString();
-    elements.push(mrkdwn(`${view.adopted ? 'seen' : 'started'} <!date^${seconds}^{date_short_pretty} {time}|${iso}>`));
-  }
-  if (view.adopted) elements.push(mrkdwn('adopted: Hermod started watching mid-rollout'));
-  return { type: 'context', elements };
-}
-
-// --- errors ----------------------------------------------------------------------------
-
-/** The problem groups to report, with the ReplicaSet's failure first when no group carries it. */
-function errorsOf(view: RolloutView): ProblemGroup[] {
-  const { problems, replicaFailure } = view.diagnosis;
-  if (replicaFailure === undefined || replicaFailure.trim() === '') return problems;
-  if (problems.some((p) => p.message === replicaFailure)) return problems;
-  return [{ source: 'replicaSet', reason: 'ReplicaFailure', message: replicaFailure, count: 1 }, ...problems];
-}
-
-function errorBlocks(view: RolloutView, errors: ProblemGroup[], inThread: boolean): Block[] {
-  if (errors.length === 0) {
-    const p = view.progress;
-    const s =
-      view.phase === 'failed'
-        ? `No pod errors were found: the Deployment failed to reach desired replicas within ${view.progressDeadlineSeconds} seconds, only ${p.ready}/${p.desired} replicas are ready.`
-        : 'No pod errors were found yet.';
-    return [section(s)];
-  }
-  const blocks: Block[] = [section('Retrieved the following errors:')];
-  for (const e of errors.slice(0, MAIN_PROBLEMS)) blocks.push(section(problemText(e, MAIN_MESSAGE_CHARS)));
-  if (inThread) {
-    const more = errors.length - MAIN_PROBLEMS;
-    blocks.push({
-      type: 'context',
-      elements: [mrkdwn(more > 0 ? `… and ${more} more problem${more === 1 ? '' : 's'}: the details are in the thread.` : 'The full error messages are in the thread.')],
-    });
-  }
-  return blocks;
-}
-
-/** One-line summary of a problem group, e.g. `*3 pods* · `CrashLoopBackOff` · container `api` · exit code 1`. */
-export function problemSummary(p: ProblemGroup): string {
-  const parts: string[] = [];
-  switch (p.source) {
-    case 'event':
-      parts.push(`*Warning event, seen ${p.count} time${p.count === 1 ? '' : 's'}*`);
-      break;
-    case 'replicaSet':
-      parts.push('*ReplicaSet*');
-      break;
-    default:
-      parts.push(`*${p.count} pod${p.count === 1 ? '' : 's'}*`);
-  }
-  parts.push(code(p.reason, 120));
-  if (p.container !== undefined) parts.push(`${p.source === 'initContainer' ? 'init container' : 'container'} ${code(p.container, INLINE_MAX)}`);
-  else if (p.source === 'podCondition') parts.push('pod condition');
-  if (p.exitCode !== undefined) parts.push(`exit code ${p.exitCode}`);
-  // OOMKilled says more than its exit code 137; "Error" says nothing the exit code does not.
-  if (p.lastTerminationReason !== undefined && p.lastTerminationReason !== 'Error' && p.lastTerminationReason !== p.reason) {
-    parts.push(`last run: ${code(p.lastTerminationReason, 120)}`);
-  }
-  return parts.join(' · ');
-}
-
-/** A problem's section text: its summary, then its message in a code block cut to `messageBudget`. */
-function problemText(p: ProblemGroup, messageBudget: number): string {
-  const head = problemSummary(p);
-  const message = (p.message ?? '').trimEnd();
-  if (message.trim() === '') return fitMrkdwn(head, SLACK_LIMITS.sectionText);
-  const room = Math.min(messageBudget, SLACK_LIMITS.sectionText - head.length - PROBLEM_OVERHEAD);
-  const clipped = clipRaw(message, Math.max(0, room));
-  let s = head;
-  const block = codeBlock(clipped.text);
-  if (block !== '') s += `\n${block}`;
-  if (clipped.omitted > 0) s += `\n_${truncationMarker(clipped.omitted)}_`;
-  return fitMrkdwn(s, SLACK_LIMITS.sectionText);
-}
-
-function threadReply(view: RolloutView, errors: ProblemGroup[]): SlackThreadReply {
-  const plural = errors.length === 1 ? '' : 's';
-  const intro =
-    `Failure details for Deployment ${code(view.deployment)} (revision ${view.revision}) in ${code(view.namespace)}: ` +
-    `${errors.length} problem${plural}.`;
-  const blocks: Block[] = [section(intro)];
-  let remaining = THREAD_TEXT_BUDGET - intro.length;
-  const shown = Math.min(errors.length, THREAD_PROBLEMS);
-  let count = 0;
-  for (const e of errors.slice(0, shown)) {
-    // Share what is left evenly among the problems still to show.
-    const share = Math.floor(remaining / (shown - count));
-    const budget = share - problemSummary(e).length - PROBLEM_OVERHEAD;
-    if (budget < 100 && (e.message ?? '') !== '') break;
-    const s = problemText(e, budget);
-    blocks.push(section(s));
-    remaining -= s.length;
-    count++;
-  }
-  const more = errors.length - count;
-  if (more > 0) blocks.push({ type: 'context', elements: [mrkdwn(`… and ${more} more problem${more === 1 ? '' : 's'}`)] });
-  return { text: fitMrkdwn(intro, SLACK_LIMITS.sectionText), blocks };
 }
 
 // --- git -------------------------------------------------------------------------------
@@ -490,21 +319,4 @@ function gitWarning(view: RolloutView, opts: RenderOptions): string | null {
 function nonEmpty(s: string | undefined): string | null {
   const t = s?.trim();
   return t === undefined || t === '' ? null : t;
-}
-
-// --- blocks ----------------------------------------------------------------------------
-
-function mrkdwn(text: string): MrkdwnText {
-  return { type: 'mrkdwn', text: fitMrkdwn(text, SLACK_LIMITS.sectionText) };
-}
-
-function section(text: string): SectionBlock {
-  return { type: 'section', text: mrkdwn(text) };
-}
-
-function fieldsSection(fields: string[]): SectionBlock {
-  return {
-    type: 'section',
-    fields: fields.slice(0, SLACK_LIMITS.fields).map((f) => ({ type: 'mrkdwn', text: fitMrkdwn(f, SLACK_LIMITS.fieldText) })),
-  };
 }

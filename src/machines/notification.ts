@@ -104,6 +104,53 @@ export interface RolloutView {
   supersededBy: number | null;
   /** A one-line reason in kubectl's words, e.g. "deployment exceeded its progress deadline". */
   detail: string | null;
+  /** What this revision changed against the one before (images, other template fields, change-cause). */
+  changes?: RolloutChanges | null;
+  /** The container whose crashed run's log a failure message can show (set while pods crash). */
+  crashTarget?: CrashLogTarget | null;
+  /** That log's last lines, once read (the actors layer fills it in; never rendered in the channel). */
+  crashLog?: CrashLog | null;
+}
+
+/** One container's image before and after; null when the container did not exist on that side. */
+export interface ImageChange {
+  container: string;
+  init: boolean;
+  from: string | null;
+  to: string | null;
+}
+
+/** What a rollout changed, from the previous and the new ReplicaSet's pod templates. */
+export interface RolloutChanges {
+  /** Containers whose image changed (or that came or went), init containers first. */
+  images: ImageChange[];
+  /** Other changed pod template fields (paths such as `spec.containers[api].env`), capped. */
+  fields: string[];
+  /** Changed fields left out of `fields`. */
+  moreFields: number;
+  /** `kubernetes.io/change-cause`, when set. */
+  changeCause: string | null;
+  /** A rollback: the earlier revision whose template this is. */
+  backTo: number | null;
+}
+
+/** The first stuck container of one new Pod whose previous run ended: the log worth reading. */
+export interface CrashLogTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+}
+
+/** The last lines a crashed container printed, redacted, or why they could not be read. */
+export interface CrashLog {
+  pod: string;
+  container: string;
+  /** Redacted, bounded lines (raw text: rendering escapes them). Empty when unavailable. */
+  lines: string[];
+  /** Lines or characters were cut to stay within the bounds. */
+  truncated: boolean;
+  /** Why the log could not be read (e.g. "forbidden"), or null. */
+  unavailable: string | null;
 }
 
 /** One message to deliver: the latest view of a rollout and where it goes. */

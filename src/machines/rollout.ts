@@ -60,6 +60,23 @@ export function rolloutProgress(d: DeploymentFacts): RolloutProgress {
   };
 }
 
+/**
+ * The new ReplicaSet's counts, for messages: Deployment-wide ready and available counts mix
+ * in the old pods, so a crash-looping rollout would read "ready 1/1" while the old pod serves
+ * (issue 12). `updated` is the new ReplicaSet's pods, `old` the replicas left besides them.
+ * Before the new ReplicaSet exists every new count is 0.
+ */
+export function newReplicaSetProgress(d: DeploymentFacts, rs: ReplicaSetFacts | null): RolloutProgress {
+  const updated = count(rs?.status?.replicas);
+  return {
+    desired: count(d.spec?.replicas),
+    updated,
+    ready: count(rs?.status?.readyReplicas),
+    available: count(rs?.status?.availableReplicas),
+    old: Math.max(0, count(d.status?.replicas) - updated),
+  };
+}
+
 /** The controller has seen the current spec: status describes this generation, not the previous one. */
 export function isSpecObserved(d: DeploymentFacts): boolean {
   return count(d.generation) <= count(d.status?.observedGeneration);

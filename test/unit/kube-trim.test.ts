@@ -261,6 +261,7 @@ describe('trimReplicaSet', () => {
           },
         ],
       },
+      template: { containers: [], fingerprint: {} },
     });
   });
 

@@ -11,7 +11,7 @@ import {
   THREAD_PROBLEMS,
 } from '../../src/machines/message.js';
 import type { Block, RenderOptions, SlackMessage } from '../../src/machines/message.js';
-import type { ProblemGroup, RolloutPhase, RolloutView } from '../../src/machines/notification.js';
+import type { ProblemGroup, RolloutChanges, RolloutPhase, RolloutView } from '../../src/machines/notification.js';
 
 const STARTED = Date.UTC(2026, 0, 2, 3, 4, 5);
 const SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -81,12 +81,6 @@ function body(m: SlackMessage): string {
   return blockTexts(attachmentBlocks(m)).join('\n');
 }
 
-function headline(m: SlackMessage): string {
-  const first = attachmentBlocks(m)[0];
-  assert.ok(first && first.type === 'section' && first.text);
-  return first.text.text;
-}
-
 /** Every string anywhere in the message (text, fallback, blocks, thread). */
 function allStrings(m: SlackMessage): string[] {
   const out: string[] = [m.text];
@@ -140,96 +134,122 @@ function assertNoInjection(m: SlackMessage): void {
   }
 }
 
+/** The attachment's last block: the context line every message ends with. */
+function contextText(m: SlackMessage): string {
+  const blocks = attachmentBlocks(m);
+  const last = blocks[blocks.length - 1];
+  assert.ok(last && last.type === 'context', 'the attachment ends with a context line');
+  assert.equal(last.elements.length, 1, 'one line');
+  return last.elements[0]?.text ?? '';
+}
+
+const SINCE = `<!date^${STARTED / 1000}^{date_short_pretty} {time}|2026-01-02T03:04:05.000Z>`;
+const done = { desired: 3, updated: 3, ready: 3, available: 3, old: 0 };
+const imageBump: RolloutChanges = {
+  images: [{ container: 'api', init: false, from: 'ghcr.io/org/api:1.2.0', to: 'ghcr.io/org/api:1.3.0' }],
+  fields: [],
+  moreFields: 0,
+  changeCause: null,
+  backTo: null,
+};
+
 describe('renderRollout: one message per phase', () => {
-  it('progressing: orange, original start sentence, progress facts', () => {
-    const m = renderRollout(view(), opts());
+  it('progressing: orange, the title, the NEW ReplicaSet\'s progress and the old pods left, one context line', () => {
+    const m = renderRollout(view({ changes: imageBump }), opts());
     assert.equal(m.attachments[0]?.color, '#e69500');
-    assert.equal(headline(m), 'Rolling out Deployment `api` in namespace `payments` on `prod` cluster.');
     assert.equal(m.text, ':hourglass_flowing_sand: Rolling out Deployment `api` (revision 7) in `payments` on `prod`');
     assert.equal(m.attachments[0]?.fallback, m.text);
-    const b = body(m);
-    assert.ok(b.includes('*Revision*\n7 (was 6)'));
-    assert.ok(b.includes('*ReplicaSet*\n`api-5d9f8c7b6`'));
-    assert.ok(b.includes('*Progress*\nupdated 1/3, ready 1/3, available 1/3\n2 old pending termination'));
-    assert.ok(b.includes('*Progress deadline*\n600 seconds'));
-    assert.equal(b.includes('*Duration*'), false, 'no duration before the end');
+    assert.deepEqual(blockTexts(attachmentBlocks(m)), [
+      'New ReplicaSet `api-5d9f8c7b6`: 1 of 3 pods, 1 ready, 1 available · 2 old pods left',
+      `revision 7 (was 6) · started ${SINCE} · \`api\` \`1.2.0\` → \`1.3.0\``,
+    ]);
     assert.equal(m.thread, null);
   });
 
   it('progressing without a cluster name leaves the cluster out', () => {
     for (const cluster of [null, '', '  ']) {
       const m = renderRollout(view(), opts({ cluster }));
-      assert.equal(headline(m), 'Rolling out Deployment `api` in namespace `payments`.');
+      assert.equal(m.text, ':hourglass_flowing_sand: Rolling out Deployment `api` (revision 7) in `payments`');
       assert.equal(body(m).includes('cluster'), false);
     }
   });
 
-  it('succeeded: green, original success sentence, duration', () => {
-    const m = renderRollout(
-      view({ phase: 'succeeded', endedAt: STARTED + 72_000, progress: { desired: 3, updated: 3, ready: 3, available: 3, old: 0 } }),
-      opts(),
-    );
+  it('succeeded: green, a title line and one context line (revision, duration, replicas, commit, what changed)', () => {
+    const m = renderRollout(view({ phase: 'succeeded', endedAt: STARTED + 72_000, progress: done, changes: imageBump, git: { sha: SHA, repo: 'https://github.com/org/app' } }), opts());
     assert.equal(m.attachments[0]?.color, '#36a64f');
-    assert.equal(headline(m), 'Rollout for Deployment `api` in `payments` namespace on `prod` cluster is successful.');
     assert.equal(m.text, ':white_check_mark: Rollout of Deployment `api` (revision 7) in `payments` on `prod` succeeded');
-    assert.ok(body(m).includes('*Duration*\n1m 12s'));
-    assert.ok(body(m).includes('updated 3/3, ready 3/3, available 3/3'));
-    assert.equal(body(m).includes('old pending termination'), false);
+    assert.equal(attachmentBlocks(m).length, 1, 'nothing but the context line');
+    assert.equal(
+      contextText(m),
+      `revision 7 (was 6) · took 1m 12s · 3 replicas · commit <https://github.com/org/app/commit/${SHA}|0123456> · \`api\` \`1.2.0\` → \`1.3.0\``,
+    );
   });
 
-  it('failed: red, original failure sentence, errors in code blocks, verdict detail', () => {
+  it('succeeded: no sentence twice (the original said "successful" three times)', () => {
+    const m = renderRollout(view({ phase: 'succeeded', endedAt: STARTED + 1000, progress: done, detail: 'deployment "api" successfully rolled out' }), opts());
+    const all = allStrings(m).join('\n');
+    assert.equal(all.includes('successful'), false, all);
+    assert.equal(all.match(/succeeded/g)?.length, 2, 'the title, and its copy as the fallback');
+  });
+
+  it('failed: red, the reason first in the new pods\' numbers, then the problems, what changed, the links', () => {
     const m = renderRollout(
       view({
         phase: 'failed',
         endedAt: STARTED + 600_000,
         detail: 'ReplicaSet "api-5d9f8c7b6" has timed out progressing.',
+        progress: { desired: 3, updated: 3, ready: 0, available: 0, old: 3 },
         diagnosis: { pods: 3, stuckPods: 3, problems: [crashLoop] },
+        changes: imageBump,
+        git: { sha: SHA, repo: 'https://github.com/org/app' },
       }),
       opts(),
     );
     assert.equal(m.attachments[0]?.color, '#e60000');
-    assert.equal(
-      headline(m),
-      'Rollout for Deployment `api` (RS: `api-5d9f8c7b6`) in `payments` namespace failed after `600` seconds on the `prod` cluster.\n' +
-        'Kubernetes: ReplicaSet "api-5d9f8c7b6" has timed out progressing.',
-    );
-    const texts = blockTexts(attachmentBlocks(m));
-    const intro = texts.indexOf('Retrieved the following errors:');
-    assert.ok(intro > 0);
-    assert.equal(texts[intro + 1], '*3 pods* · `CrashLoopBackOff` · container `api` · exit code 1\n```back-off 5m0s restarting failed container=api```');
-    assert.ok(body(m).includes('*Duration*\n10m'));
+    assert.equal(m.text, ':x: Rollout of Deployment `api` (revision 7) in `payments` on `prod` failed');
+    assert.deepEqual(blockTexts(attachmentBlocks(m)), [
+      '*Failed after `600` seconds* (the progress deadline): 0 of 3 new pods ready.',
+      '*3 pods* · `CrashLoopBackOff` · container `api` · exit code 1\n```back-off 5m0s restarting failed container=api```',
+      '*What changed* `api` `1.2.0` → `1.3.0`',
+      `Commit: <https://github.com/org/app/commit/${SHA}|0123456>\nPull Request, if applicable: <https://github.com/org/app/pulls?q=${SHA}|search>`,
+      'revision 7 (was 6) · took 10m · new ReplicaSet `api-5d9f8c7b6`',
+    ]);
     assert.equal(m.thread, null, 'short details need no thread');
   });
 
-  it('failed without errors says what the original said', () => {
-    const m = renderRollout(view({ phase: 'failed', endedAt: STARTED + 1000, progress: { desired: 3, updated: 3, ready: 1, available: 1, old: 0 } }), opts());
-    assert.ok(body(m).includes('No pod errors were found: the Deployment failed to reach desired replicas within 600 seconds, only 1/3 replicas are ready.'));
-    assert.equal(body(m).includes('Retrieved the following errors:'), false);
+  it('regression (issue 12): a crash-looping rollout never shows the old pods\' ready counts as its own', () => {
+    // The Deployment counts the old pod as ready and available; the new ReplicaSet has none.
+    const m = renderRollout(
+      view({ phase: 'failing', progress: { desired: 1, updated: 1, ready: 0, available: 0, old: 1 }, diagnosis: { pods: 1, stuckPods: 1, problems: [crashLoop] } }),
+      opts(),
+    );
+    assert.ok(body(m).includes('1 of 1 pods, 0 ready, 0 available · 1 old pod left'), body(m));
+    assert.equal(body(m).includes('ready 1/1'), false);
   });
 
-  it('failing: red early warning, still in progress, with the errors', () => {
+  it('failed without errors says so in its lead', () => {
+    const m = renderRollout(view({ phase: 'failed', endedAt: STARTED + 1000, progress: { desired: 3, updated: 3, ready: 1, available: 1, old: 0 } }), opts());
+    assert.equal(blockTexts(attachmentBlocks(m))[0], '*Failed after `600` seconds* (the progress deadline): 1 of 3 new pods ready. No pod errors were found.');
+  });
+
+  it('failing: red early warning, the reason first, still in progress', () => {
     const m = renderRollout(view({ phase: 'failing', diagnosis: { pods: 3, stuckPods: 3, problems: [crashLoop] } }), opts());
     assert.equal(m.attachments[0]?.color, '#e60000');
-    assert.ok(
-      headline(m).startsWith(
-        'Rollout for Deployment `api` (RS: `api-5d9f8c7b6`) in `payments` namespace on `prod` cluster is failing: every new pod is stuck.\n',
-      ),
-      headline(m),
-    );
-    assert.ok(headline(m).includes('still in progress'));
-    assert.ok(body(m).includes('Retrieved the following errors:'));
-    assert.ok(body(m).includes('`CrashLoopBackOff`'));
-    assert.equal(body(m).includes('*Duration*'), false);
+    const texts = blockTexts(attachmentBlocks(m));
+    assert.equal(texts[0], '*Every new pod is stuck.* Kubernetes declares the rollout failed once its progress deadline (`600` seconds) has passed.');
+    assert.ok(texts[1]?.startsWith('*3 pods* · `CrashLoopBackOff`'));
+    assert.ok(contextText(m).includes('New ReplicaSet `api-5d9f8c7b6`: 1 of 3 pods, 1 ready, 1 available · 2 old pods left'));
+    assert.equal(body(m).includes('took'), false, 'no duration before the end');
     assert.equal(m.text, ':warning: Rollout of Deployment `api` (revision 7) in `payments` on `prod` is failing');
   });
 
   it('failing: names a partial stall and a ReplicaSet that cannot create pods', () => {
     const partial = renderRollout(view({ phase: 'failing', diagnosis: { pods: 3, stuckPods: 2, problems: [crashLoop] } }), opts());
-    assert.ok(headline(partial).includes('is failing: 2 of 3 new pods are stuck.'));
+    assert.ok(blockTexts(attachmentBlocks(partial))[0]?.startsWith('*2 of 3 new pods are stuck.*'));
 
     const quota = 'pods "api-x" is forbidden: exceeded quota: compute, requested: cpu=2, used: cpu=9, limited: cpu=10';
     const noPods = renderRollout(view({ phase: 'failing', diagnosis: { pods: 0, stuckPods: 0, replicaFailure: quota, problems: [] } }), opts());
-    assert.ok(headline(noPods).includes('is failing: the new ReplicaSet cannot create pods.'));
+    assert.ok(blockTexts(attachmentBlocks(noPods))[0]?.startsWith('*The new ReplicaSet cannot create pods.*'));
     assert.ok(body(noPods).includes('*ReplicaSet* · `ReplicaFailure`\n```' + quota + '```'));
   });
 
@@ -240,74 +260,66 @@ describe('renderRollout: one message per phase', () => {
     assert.equal(body(m).split(msg).length - 1, 1);
   });
 
-  it('paused: orange, says how it continues', () => {
+  it('paused: orange, says how it continues, with the new ReplicaSet\'s progress', () => {
     const m = renderRollout(view({ phase: 'paused' }), opts());
     assert.equal(m.attachments[0]?.color, '#e69500');
     assert.equal(
-      headline(m),
-      'Rollout for Deployment `api` in `payments` namespace on `prod` cluster is paused.\nIt continues once the Deployment is resumed (`kubectl rollout resume`).',
+      blockTexts(attachmentBlocks(m))[0],
+      'Paused: the rollout continues once the Deployment is resumed (`kubectl rollout resume`).\nNew ReplicaSet `api-5d9f8c7b6`: 1 of 3 pods, 1 ready, 1 available · 2 old pods left',
     );
   });
 
-  it('superseded: grey, names the newer revision', () => {
+  it('superseded: grey, the title names the newer revision, one context line', () => {
     const m = renderRollout(view({ phase: 'superseded', supersededBy: 8, endedAt: STARTED + 5000 }), opts());
     assert.equal(m.attachments[0]?.color, '#9e9e9e');
-    assert.equal(
-      headline(m),
-      'Rollout of revision 7 for Deployment `api` in `payments` namespace on `prod` cluster was superseded by revision 8 before it finished.',
-    );
     assert.equal(m.text, ':fast_forward: Rollout of Deployment `api` (revision 7) in `payments` on `prod` was superseded by revision 8');
-    assert.ok(body(m).includes('*Duration*\n5s'));
+    assert.equal(attachmentBlocks(m).length, 1);
+    assert.equal(contextText(m), 'revision 7 (was 6) · took 5s');
   });
 
-  it('deleted: grey, the Deployment was deleted during the rollout', () => {
+  it('deleted: grey, the title says why, one context line', () => {
     const m = renderRollout(view({ phase: 'deleted', endedAt: STARTED + 3_725_000 }), opts());
     assert.equal(m.attachments[0]?.color, '#9e9e9e');
-    assert.ok(headline(m).includes('the Deployment was deleted during the rollout.'));
-    assert.ok(body(m).includes('*Duration*\n1h 2m 5s'));
+    assert.ok(m.text.endsWith('stopped: the Deployment was deleted'));
+    assert.equal(contextText(m), 'revision 7 (was 6) · took 1h 2m 5s');
   });
 
   it('untracked: grey, names the removed namespace annotation', () => {
     const m = renderRollout(view({ phase: 'untracked', endedAt: STARTED }), opts());
     assert.equal(m.attachments[0]?.color, '#9e9e9e');
-    assert.ok(
-      headline(m).startsWith('Hermod stopped tracking namespace `payments` on `prod` cluster: its `hermod.uswitch.com/slack` annotation was removed.'),
-      headline(m),
-    );
-    assert.ok(headline(m).includes('Deployment `api` (revision 7)'));
+    assert.equal(m.text, ':no_bell: Hermod stopped tracking Deployment `api` (revision 7) in `payments` on `prod`');
+    assert.equal(blockTexts(attachmentBlocks(m))[0], 'Its namespace lost the `hermod.uswitch.com/slack` annotation, so Hermod no longer follows this rollout.');
   });
 
-  it('every phase has a colour, a headline and a footer', () => {
+  it('every phase has a colour, a title and ends with one context line', () => {
     const phases: RolloutPhase[] = ['progressing', 'failing', 'paused', 'succeeded', 'failed', 'superseded', 'deleted', 'untracked'];
     for (const phase of phases) {
       const m = renderRollout(view({ phase, endedAt: STARTED + 1 }), opts());
       assert.equal(m.attachments[0]?.color, PHASE_COLOURS[phase]);
-      const blocks = attachmentBlocks(m);
-      const last = blocks[blocks.length - 1];
-      assert.ok(last && last.type === 'context');
-      assert.equal(last.elements[0]?.text, 'hermod');
-      assert.equal(last.elements[1]?.text, 'cluster `prod`');
+      assert.ok(m.text.includes('Deployment `api` (revision 7) in `payments` on `prod`'), m.text);
+      assert.ok(contextText(m).startsWith('revision 7 (was 6)'));
       assertWithinLimits(m);
     }
   });
 });
 
 describe('renderRollout: facts', () => {
-  it('shows a rollback', () => {
-    assert.ok(body(renderRollout(view({ rolledBackTo: [3] }), opts())).includes('*Revision*\n7 (was 6)\nrollback to revision 3'));
-    assert.ok(body(renderRollout(view({ rolledBackTo: [3, 5], previousRevision: null }), opts())).includes('*Revision*\n7\nrollback to revisions 3, 5'));
+  it('shows a rollback as "back to revision N"', () => {
+    const changes: RolloutChanges = { ...imageBump, backTo: 3 };
+    assert.ok(contextText(renderRollout(view({ rolledBackTo: [3], changes }), opts())).includes('· back to revision 3 · `api` `1.2.0` → `1.3.0`'));
   });
 
   it('marks an adopted rollout and its duration as a lower bound', () => {
     const m = renderRollout(view({ adopted: true, phase: 'succeeded', endedAt: STARTED + 61_000 }), opts());
-    assert.ok(body(m).includes('adopted: Hermod started watching mid-rollout'));
-    assert.ok(body(m).includes('*Duration*\nat least 1m 1s'));
-    assert.ok(body(m).includes(`seen <!date^${STARTED / 1000}^{date_short_pretty} {time}|2026-01-02T03:04:05.000Z>`));
+    assert.ok(contextText(m).includes('adopted: Hermod started watching mid-rollout'));
+    assert.ok(contextText(m).includes('took at least 1m 1s'));
+    const live = renderRollout(view({ adopted: true }), opts());
+    assert.ok(contextText(live).includes(`seen ${SINCE}`));
   });
 
-  it('footer dates the start', () => {
+  it('the context line dates the start while in progress', () => {
     const m = renderRollout(view(), opts());
-    assert.ok(body(m).includes(`started <!date^${STARTED / 1000}^{date_short_pretty} {time}|2026-01-02T03:04:05.000Z>`));
+    assert.ok(contextText(m).includes(`started ${SINCE}`));
     assert.equal(body(m).includes('adopted'), false);
   });
 
@@ -366,9 +378,9 @@ describe('renderRollout: git links', () => {
     assert.equal(body(renderRollout(failed({ repo: 'https://github.com/org/app' }), opts())).includes('Commit'), false);
   });
 
-  it('non-failure messages carry the commit as a field', () => {
+  it('non-failure messages carry the commit in the context line', () => {
     const m = renderRollout(view({ git: { sha: SHA, repo: 'https://github.com/org/app' } }), opts());
-    assert.ok(body(m).includes(`*Commit*\n<https://github.com/org/app/commit/${SHA}|0123456>`));
+    assert.ok(contextText(m).includes(`commit <https://github.com/org/app/commit/${SHA}|0123456>`));
     assert.equal(body(m).includes('Pull Request'), false);
   });
 });
@@ -438,10 +450,10 @@ describe('renderRollout: escaping hostile input', () => {
     const name = 'd'.repeat(253);
     const ns = 'n'.repeat(63);
     const m = renderRollout(view({ deployment: name, namespace: ns, replicaSet: `${name}`.slice(0, 243) + '-5d9f8c7b6' }), opts({ cluster: 'c'.repeat(10_000) }));
-    assert.ok(headline(m).includes('`' + name + '`'));
-    assert.ok(headline(m).includes('`' + ns + '`'));
-    assert.ok(headline(m).length < 600, `${headline(m).length}`);
-    assert.ok(headline(m).includes('c…`'));
+    assert.ok(m.text.includes('`' + name + '`'));
+    assert.ok(m.text.includes('`' + ns + '`'));
+    assert.ok(m.text.length < 600, `${m.text.length}`);
+    assert.ok(m.text.includes('c…`'));
     assertWithinLimits(m);
   });
 
@@ -450,8 +462,8 @@ describe('renderRollout: escaping hostile input', () => {
       view({ deployment: 'ünïcødé-app', phase: 'failed', endedAt: STARTED, diagnosis: { pods: 1, stuckPods: 1, problems: [{ ...crashLoop, message: '💥'.repeat(2000) }] } }),
       opts({ cluster: '東京-🗼' }),
     );
-    assert.ok(headline(m).includes('`ünïcødé-app`'));
-    assert.ok(headline(m).includes('`東京-🗼`'));
+    assert.ok(m.text.includes('`ünïcødé-app`'));
+    assert.ok(m.text.includes('`東京-🗼`'));
     assertNoInjection(m);
     assertWithinLimits(m);
   });

@@ -188,6 +188,18 @@ export class RolloutIndex {
     return found;
   }
 
+  /** The Deployment's ReplicaSet with the highest revision below the current one: what the rollout replaces. */
+  previousReplicaSet(deployment: DeploymentFacts): ReplicaSetFacts | null {
+    if (deployment.revision === null) return null;
+    let found: ReplicaSetFacts | null = null;
+    for (const uid of this.replicaSetsByOwner.get(deployment.uid) ?? []) {
+      const rs = this.replicaSets.get(uid);
+      if (rs?.revision == null || rs.revision >= deployment.revision) continue;
+      if (found === null || (found.revision ?? 0) < rs.revision) found = rs;
+    }
+    return found;
+  }
+
   /** Pods owned by a ReplicaSet, by name. */
   podsOf(replicaSetUid: string): PodFacts[] {
     const out: PodFacts[] = [];
@@ -231,7 +243,8 @@ export class RolloutIndex {
     const newReplicaSet = this.newReplicaSet(deployment);
     const pods = newReplicaSet ? this.podsOf(newReplicaSet.uid) : [];
     const warnings = newReplicaSet ? this.warningsAbout([newReplicaSet.uid, ...pods.map((p) => p.uid)], at) : [];
-    return { at, deployment, newReplicaSet, pods, warnings, target };
+    const previousReplicaSet = this.previousReplicaSet(deployment);
+    return { at, deployment, newReplicaSet, previousReplicaSet, pods, warnings, target };
   }
 
   /** Object counts per kind (for metrics). */

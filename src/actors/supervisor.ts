@@ -9,6 +9,7 @@ import { deploymentMachine, type RolloutChangedEvent } from '../machines/deploym
 import { deploymentKey, type RolloutObservation } from '../machines/facts.js';
 import type { Notification } from '../machines/notification.js';
 import { supervisorMachine } from '../machines/supervisorMachine.js';
+import { CrashLogs, type CrashLogOptions } from './crashLogs.js';
 import type { Logger } from './logger.js';
 import type { WatchSink } from './watchSink.js';
 
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   logger: Logger;
   /** Reports an unexpected error (Sentry in production). */
   reportError?: (error: unknown, context: Record<string, unknown>) => void;
+  /** Reads the crashed container's log for failing rollouts (--log-lines > 0); off when absent. */
+  crashLogs?: CrashLogOptions;
   /** Inspection observer for the whole actor system (Stately inspector); off by default. */
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
 }
@@ -43,9 +46,11 @@ export class Supervisor implements WatchSink {
   readonly #deployments = new Map<string, Map<string, DeploymentActor>>();
   #count = 0;
   readonly #root;
+  readonly #crashLogs: CrashLogs<RolloutChangedEvent['change']> | null;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+    this.#crashLogs = options.crashLogs === undefined ? null : new CrashLogs(options.crashLogs, options.onNotification);
     const machine = supervisorMachine.provide({
       actions: {
         // Routing goes through sendTo, so each Deployment actor handles its event after the
@@ -170,7 +175,8 @@ export class Supervisor implements WatchSink {
     const metrics = this.#options.metrics;
     if (change === 'started') metrics?.rolloutStarted();
     if (change === 'ended') metrics?.rolloutEnded(view.phase, Math.max(0, ((view.endedAt ?? view.startedAt) - view.startedAt) / 1000));
-    this.#options.onNotification(notification, change);
+    if (this.#crashLogs !== null) this.#crashLogs.handle(notification, change);
+    else this.#options.onNotification(notification, change);
   }
 
   /** Drop the actor of `namespace/name` from the registry and return it for stopping. */

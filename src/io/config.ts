@@ -5,6 +5,7 @@
  * show up in `ps` or in a Pod spec's args.
  */
 import { DEFAULT_COMMIT_SHA_ANNOTATION, DEFAULT_REPO_URL_ANNOTATION, type AnnotationNames } from '../machines/annotations.js';
+import { compileRedactions } from '../machines/crashLog.js';
 import { MESSAGE_MODES, type MessageMode } from '../machines/message.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -18,6 +19,10 @@ export interface Config {
   gitAnnotationWarning: boolean;
   messageMode: MessageMode;
   failingGraceSeconds: number;
+  /** Last lines of a crashed container's previous run shown in a failure's thread; 0: off. */
+  logLines: number;
+  /** Extra regexes whose matches are redacted from those lines (added to the built-in list). */
+  logRedact: string[];
   metricsPort: number;
   dryRun: boolean;
   /** WebSocket URL of a Stately inspector server, or null (inspection off). */
@@ -43,7 +48,7 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Kind = 'string' | 'boolean' | 'integer' | 'enum';
+type Kind = 'string' | 'boolean' | 'integer' | 'enum' | 'list';
 
 interface OptionSpec<K extends keyof Config = keyof Config> {
   key: K;
@@ -112,6 +117,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 86_400,
     default: 60,
     description: 'How long every new Pod must be stuck (CrashLoopBackOff, image pull errors, ...) before the rollout is reported as failing, ahead of its progress deadline.',
+  },
+  {
+    key: 'logLines',
+    flag: 'log-lines',
+    env: 'HERMOD_LOG_LINES',
+    kind: 'integer',
+    min: 0,
+    max: 200,
+    default: 20,
+    description:
+      "For a failing or failed rollout, how many of the crashed container's last log lines (its previous run, read through `pods/log`) to post in the message's thread. 0 turns it off.",
+  },
+  {
+    key: 'logRedact',
+    flag: 'log-redact',
+    env: 'HERMOD_LOG_REDACT',
+    kind: 'list',
+    default: [],
+    description:
+      'A regular expression (case-insensitive) whose matches are replaced with `[redacted]` in those log lines; repeat the flag for more (one a line in the environment variable). Added to the built-in list: Slack tokens, bearer tokens, `password=`-style values, AWS keys.',
   },
   {
     key: 'metricsPort',
@@ -220,6 +245,7 @@ function describeSource(spec: OptionSpec, from: 'flag' | 'env'): string {
 
 function parseValue(spec: OptionSpec, raw: unknown, from: 'flag' | 'env'): Config[keyof Config] {
   const where = describeSource(spec, from);
+  if (spec.kind === 'list') return parseList(where, raw, from);
   // cac turns numeric-looking values into numbers and repeated flags into arrays.
   if (Array.isArray(raw)) throw new ConfigError(`${where} was given more than once`);
   const text = typeof raw === 'string' ? raw.trim() : String(raw);
@@ -248,6 +274,17 @@ function parseValue(spec: OptionSpec, raw: unknown, from: 'flag' | 'env'): Confi
     case 'string':
       return text === '' ? spec.default : text;
   }
+}
+
+/** A repeatable flag (cac gives a string, or an array when repeated) or a newline-separated variable. */
+function parseList(where: string, raw: unknown, from: 'flag' | 'env'): string[] {
+  const items = (Array.isArray(raw) ? raw : from === 'env' ? String(raw).split('\n') : [raw]).map((v) => String(v).trim()).filter((v) => v !== '');
+  try {
+    compileRedactions(items);
+  } catch (err) {
+    throw new ConfigError(`${where}: ${(err as Error).message}`);
+  }
+  return items;
 }
 
 /**

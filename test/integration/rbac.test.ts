@@ -52,6 +52,7 @@ const NEEDED: Access[] = [
   ...(['deployments', 'replicasets'] as const).flatMap((r) => ['get', 'list', 'watch'].map((v): Access => ['apps', r, v])),
   ['', 'events', 'create'],
   ['', 'events', 'patch'],
+  ['', 'pods', 'get', 'log'],
 ];
 
 /** What Hermod must not be able to do: writes to workloads, secrets, exec, leases, escalation. */
@@ -61,7 +62,7 @@ const FORBIDDEN: Access[] = [
     ['apps', 'statefulsets', v], ['apps', 'daemonsets', v],
   ]),
   ['apps', 'deployments', 'update', 'scale'], ['apps', 'deployments', 'patch', 'scale'],
-  ['apps', 'deployments', 'update', 'status'], ['', 'pods', 'create', 'exec'], ['', 'pods', 'get', 'log'],
+  ['apps', 'deployments', 'update', 'status'], ['', 'pods', 'create', 'exec'],
   ['', 'pods', 'create', 'eviction'], ['', 'namespaces', 'update', 'finalize'],
   ['', 'secrets', 'get'], ['', 'secrets', 'list'], ['', 'secrets', 'watch'], ['', 'configmaps', 'get'],
   ['', 'events', 'update'], ['', 'events', 'delete'], ['', 'events', 'deletecollection'],

@@ -31,6 +31,8 @@ const EXPECTED_PERMISSIONS = new Set([
   ...['deployments', 'replicasets'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `apps/${r}:${v}`)),
   '/events:create',
   '/events:patch',
+  // The crashed container's last lines (--log-lines): read-only, the pods/log subresource.
+  '/pods/log:get',
 ]);
 /**
  * What Hermod needs in its OWN namespace only (a Role, never cluster-wide): its delivery
@@ -546,7 +548,7 @@ const sourceText = (dir: string): string =>
 
 /** client-node resource names for the kinds Hermod might touch: "group/resource". */
 const KIND_RESOURCES: Record<string, string> = {
-  Namespace: '/namespaces', Pod: '/pods', Event: '/events', Node: '/nodes', Service: '/services',
+  Namespace: '/namespaces', Pod: '/pods', PodLog: '/pods/log', Event: '/events', Node: '/nodes', Service: '/services',
   ConfigMap: '/configmaps', Secret: '/secrets', Deployment: 'apps/deployments', ReplicaSet: 'apps/replicasets',
   StatefulSet: 'apps/statefulsets', DaemonSet: 'apps/daemonsets', Lease: 'coordination.k8s.io/leases',
 };

@@ -19,7 +19,8 @@ function withConfigFlags<T extends { option(raw: string, description: string): T
     if (spec.flag === null) continue;
     const raw = spec.kind === 'boolean' ? `--${spec.flag}` : `--${spec.flag} <value>`;
     const values = spec.values ? ` (${spec.values.join('|')})` : '';
-    const fallback = spec.default === null || spec.default === false ? '' : ` [default: ${String(spec.default)}]`;
+    const empty = spec.default === null || spec.default === false || (Array.isArray(spec.default) && spec.default.length === 0);
+    const fallback = empty ? '' : ` [default: ${String(spec.default)}]`;
     const env = spec.env === null ? '' : ` Env: ${spec.env}.`;
     command.option(raw, `${spec.description}${values}${env}${fallback}`);
   }

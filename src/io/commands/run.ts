@@ -20,6 +20,8 @@ import { startInspector, type InspectorHandle } from '../inspect.js';
 import { namespaceEventRecorder } from '../kube/events.js';
 import { loadKubeConfig } from '../kube/kubeconfig.js';
 import { createLeaseApi, leaderElectionTiming, leaseIdentity } from '../kube/lease.js';
+import { createPodLogReader } from '../kube/podLogs.js';
+import { compileRedactions, CRASH_LOG_BYTES, DEFAULT_LOG_REDACTIONS } from '../../machines/crashLog.js';
 import { createStateStore, stateNamespace, type StateStore } from '../kube/stateStore.js';
 import { createStateWriter } from '../kube/stateWriter.js';
 import { startWatcher, type Watcher } from '../kube/watcher.js';
@@ -128,6 +130,16 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     metrics,
     logger: logger.child({ component: 'supervisor' }),
     reportError: (error, context) => reporter.report(error, context),
+    ...(config.logLines > 0
+      ? {
+          crashLogs: {
+            read: createPodLogReader(kubeConfig, { tailLines: config.logLines, limitBytes: CRASH_LOG_BYTES }),
+            lines: config.logLines,
+            redactions: compileRedactions([...DEFAULT_LOG_REDACTIONS, ...config.logRedact]),
+            logger: logger.child({ component: 'crash-log' }),
+          },
+        }
+      : {}),
     ...(inspector !== null ? { inspect: inspector.inspect } : {}),
   }).start();
   const tee = observationTee(supervisor);

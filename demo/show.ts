@@ -5,6 +5,8 @@
  * seconds. Each scene waits on what reached the local Slack, so a scene that does not go as
  * scripted fails with the message it was waiting for.
  */
+import { writeFile } from 'node:fs/promises';
+import { criLog } from '../test/support/cluster.js';
 import type { Harness } from '../test/support/hermod-harness.js';
 import { messageColour, REPO_ANNOTATION, SHA_ANNOTATION, SLACK_ANNOTATION, type DeploymentSpec } from '../test/support/hermod-harness.js';
 import type { StoredMessage } from '../test/support/slack-server.js';
@@ -19,6 +21,16 @@ export const SHOW_CHANNELS = ['deploys', 'payments', 'search', 'platform'] as co
 export const COLOURS = { orange: ORANGE, green: GREEN, red: RED, grey: GREY } as const;
 
 const REPO = 'https://github.com/example-org/shop';
+
+/** What the crashing payments/api printed before it died (KWOK serves it as the previous run's log). */
+const CRASH_LOG = [
+  '{"level":"info","msg":"payments-api 2.1.0 starting","port":8080}',
+  '{"level":"info","msg":"connecting to postgres://payments@db:5432/payments password=s3cr3t-do-not-post"}',
+  '{"level":"error","msg":"migration 0042_add_refunds failed: column \\"refund_id\\" does not exist"}',
+  'Error: migration 0042_add_refunds failed',
+  '    at migrate (/app/dist/db/migrate.js:88:11)',
+  '    at async main (/app/dist/server.js:21:3)',
+];
 
 export interface ShowOptions {
   /** Which scenes, in this order (default: all of SCENES). */
@@ -109,11 +121,13 @@ const SCENE_RUNNERS: Record<SceneName, (c: SceneContext) => Promise<void>> = {
     await h.createDeployment({ ...base, image: 'registry.example/payments/api:2.0.0', annotations: gitAnnotations('api', 1) });
     await until('payments', 'api', 1, 'succeeded');
     say(`payments/api: revision 2 crashes on start (exit code 1); progress deadline ${deadline}s`);
+    const logs = h.cluster.containerLogs;
+    if (logs !== undefined) await writeFile(logs.previous, criLog(CRASH_LOG));
     await h.updateDeployment({ ...base, image: 'registry.example/payments/api:2.1.0', failure: 'crashloop', annotations: gitAnnotations('api', 2) });
     await until('payments', 'api', 2, 'failing');
     say('payments/api: Hermod says "failing" early, before Kubernetes gives up');
     await until('payments', 'api', 2, 'failed');
-    say('payments/api: progress deadline exceeded: failed, with the crash reason and commit links');
+    say('payments/api: progress deadline exceeded: failed, with the crash reason, what changed, commit links and the crash log in the thread');
   },
 
   async imagepull({ h, deadline, say, until }) {

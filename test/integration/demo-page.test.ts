@@ -166,7 +166,7 @@ describe('the demo page in headless Chromium', () => {
 
     // Slack formatting: bold field titles, inline code, commit links, the footer.
     const payments = page.locator('section[data-channel="payments"]');
-    assert.ok((await payments.locator('strong', { hasText: 'Revision' }).count()) > 0, 'bold *Revision*');
+    assert.ok((await payments.locator('strong', { hasText: 'What changed' }).count()) > 0, 'bold *What changed*');
     assert.ok((await payments.locator('code', { hasText: 'payments' }).count()) > 0, 'inline code');
     assert.ok((await payments.locator('a[href^="https://github.com/example-org/shop/commit/"]').count()) > 0, 'commit link');
     assert.ok((await payments.locator('.context').count()) > 0, 'context footer');

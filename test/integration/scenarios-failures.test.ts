@@ -149,11 +149,11 @@ describe('failed rollouts on the real control plane', () => {
       const early = shown(failing.version);
       assert.match(early, /CrashLoopBackOff/);
       assert.match(early, /exit code 1\b/);
-      assert.match(early, /still in progress/);
+      assert.match(early, /Kubernetes declares the rollout failed once its progress deadline/);
 
       // The verdict: red, deadline, the same problem, the commit and pull-request links.
       const final = messageText(failed);
-      assert.match(final, new RegExp(`failed after \`${DEADLINE}\` seconds`));
+      assert.match(final, new RegExp(`Failed after \`${DEADLINE}\` seconds`));
       assert.match(final, /CrashLoopBackOff/);
       assert.match(final, /exit code 1\b/);
       assert.ok(final.includes(`<${REPO}/commit/${SHA}|${SHA.slice(0, 7)}>`), final);

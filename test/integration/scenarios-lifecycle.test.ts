@@ -127,7 +127,8 @@ describe('the life of rollouts on the real control plane', () => {
       // A new template is a rollout, posted as revision 2.
       await h.updateDeployment({ namespace: ns, name: 'web', replicas: 1, image: 'registry.example/app:2' });
       const second = await waitForMessage(h, ns, 'web', 2, 'green', isColour(GREEN));
-      assert.match(messageText(second), /\*Revision\*\\n2 \(was 1\)/);
+      assert.match(messageText(second), /revision 2 \(was 1\)/);
+      assert.ok(messageText(second).includes('`app` `1` → `2`'), `what changed: ${messageText(second)}`);
       assert.equal(aboutWeb().length, 2);
     });
 
@@ -142,7 +143,7 @@ describe('the life of rollouts on the real control plane', () => {
       await h.patchDeployment(ns, 'web', { spec: { paused: true } });
       const paused = await waitForMessage(h, ns, 'web', 2, 'paused', (m) => m.text.endsWith('is paused'));
       assert.equal(messageColour(paused), ORANGE);
-      assert.match(messageText(paused), /is paused\.\\nIt continues once the Deployment is resumed/);
+      assert.match(messageText(paused), /Paused: the rollout continues once the Deployment is resumed/);
       const progressing = (await h.getDeployment(ns, 'web')).status?.conditions?.find((c) => c.type === 'Progressing');
       assert.equal(progressing?.reason, 'DeploymentPaused', 'the controller saw the pause');
 

@@ -109,6 +109,12 @@ export interface TestCluster {
   dir: string;
   /** Milliseconds startCluster() took (build excluded). */
   startMs: number;
+  /**
+   * The files KWOK's kubelet server serves as every container's log (`pods/log`), in the CRI
+   * log format (see criLog): `current` for the running instance, `previous` for `previous=true`.
+   * Local only (undefined for an external cluster).
+   */
+  containerLogs: { current: string; previous: string } | undefined;
   /** Stop every component and remove the temp dir. Idempotent; a no-op for external clusters. */
   stop(): Promise<void>;
   /** Stop kube-apiserver and start it again on the same port (watches break). Local only. */
@@ -237,6 +243,14 @@ async function waitFor(what: string, deadline: number, check: () => Promise<bool
   throw new Error(`timed out waiting for ${what}${detail}${onTimeout ? `\n${onTimeout()}` : ''}`);
 }
 
+/**
+ * Lines in the CRI container log format KWOK's kubelet server reads (what containerd writes):
+ * `<RFC 3339 time> stdout F <line>`.
+ */
+export function criLog(lines: readonly string[], at = new Date()): string {
+  return lines.map((line) => `${at.toISOString()} stdout F ${line}\n`).join('');
+}
+
 /** Free loopback TCP ports, all distinct (listeners are held until all are picked). */
 async function freePorts(count: number): Promise<number[]> {
   const servers: net.Server[] = [];
@@ -354,6 +368,8 @@ interface Ports {
   apiserver: number;
   controllerManager: number;
   scheduler: number;
+  /** KWOK's kubelet server (container logs). */
+  kubelet: number;
 }
 
 class LocalCluster implements TestCluster {
@@ -368,6 +384,7 @@ class LocalCluster implements TestCluster {
   nodeName = FAKE_NODE;
   logsDir: string;
   startMs = 0;
+  containerLogs: { current: string; previous: string } | undefined;
 
   private procs = new Map<string, Proc>();
   private reaper: ChildProcess | undefined;
@@ -393,8 +410,8 @@ class LocalCluster implements TestCluster {
     const t0 = Date.now();
     const deadline = t0 + (this.opts.startTimeoutMs ?? 120_000);
     await mkdir(this.logsDir, { recursive: true });
-    const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler] = await freePorts(5);
-    this.ports = { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserver!, controllerManager: controllerManager!, scheduler: scheduler! };
+    const [etcdClient, etcdPeer, apiserver, controllerManager, scheduler, kubelet] = await freePorts(6);
+    this.ports = { etcdClient: etcdClient!, etcdPeer: etcdPeer!, apiserver: apiserver!, controllerManager: controllerManager!, scheduler: scheduler!, kubelet: kubelet! };
     this.server = `https://127.0.0.1:${this.ports.apiserver}`;
     this.startReaper();
 
@@ -459,6 +476,8 @@ class LocalCluster implements TestCluster {
       '--disable-admission-plugins=ServiceAccount,TaintNodesByCondition',
       '--allow-privileged=true',
       '--profiling=false',
+      // pods/log is proxied to the fake Node's kubelet endpoint (KWOK on loopback): reach it by IP.
+      '--kubelet-preferred-address-types=InternalIP',
       // On SIGTERM, end open watches within 1 s (clients see the stream close,
       // as in a rolling restart) instead of waiting for them to time out.
       '--shutdown-watch-termination-grace-period=1s',
@@ -514,14 +533,32 @@ class LocalCluster implements TestCluster {
     // kwok (plays the kubelet)
     const kwokDir = path.join(this.dir, 'kwok');
     await mkdir(kwokDir, { recursive: true });
+    // Container logs: KWOK's kubelet server (on loopback; the Node's InternalIP and kubelet
+    // port point at it) serves these two files for every container (a ClusterLogs rule).
+    this.containerLogs = { current: path.join(kwokDir, 'container.log'), previous: path.join(kwokDir, 'container-previous.log') };
+    await writeFile(this.containerLogs.current, '');
+    await writeFile(this.containerLogs.previous, '');
+    const logsConfig = path.join(kwokDir, 'container-logs.yaml');
+    await writeFile(
+      logsConfig,
+      JSON.stringify({
+        apiVersion: 'kwok.x-k8s.io/v1alpha1',
+        kind: 'ClusterLogs',
+        metadata: { name: 'every-container' },
+        spec: { logs: [{ logsFile: this.containerLogs.current, previousLogsFile: this.containerLogs.previous }] },
+      }),
+    );
     this.spawn(
       'kwok',
       [
         `--kubeconfig=${kc}`,
         `--config=${path.join(clusterDir, 'kwok-stages.yaml')}`,
+        `--config=${logsConfig}`,
         '--manage-all-nodes=true',
         '--cidr=10.244.0.0/16',
-        '--node-ip=10.240.0.2',
+        '--node-ip=127.0.0.1',
+        `--node-port=${this.ports.kubelet}`,
+        `--server-address=127.0.0.1:${this.ports.kubelet}`,
       ],
       { KWOK_WORKDIR: kwokDir },
       path.join(this.bin, 'kwok'),
@@ -852,6 +889,7 @@ async function externalCluster(kubeconfigPath: string, log: (m: string) => void)
     },
     request,
     nodeName: '',
+    containerLogs: undefined,
     logsDir: '',
     dir: '',
     startMs: 0,

@@ -108,19 +108,21 @@ describe('rollouts on the real control plane', () => {
       await rolloutRestart(h, ns, 'web');
       const restarted = await waitForColour(h, ns, 'web', 3, GREEN);
       assert.ok(!messageText(restarted).includes('rollback'), messageText(restarted));
-      assert.match(messageText(restarted), /\*Revision\*\\n3 \(was 2\)/);
+      assert.match(messageText(restarted), /revision 3 \(was 2\)/);
+      // Same image: what changed is the template annotation `kubectl rollout restart` sets.
+      assert.ok(messageText(restarted).includes('pod template changed: `metadata.annotations[kubectl.kubernetes.io/restartedAt]`'), messageText(restarted));
       assert.equal(await controllerState(h, ns, 'web'), 'complete');
 
       // kubectl rollout undo: back to revision 2's template, which becomes revision 4.
       assert.equal(await rolloutUndo(h, ns, 'web'), 2);
       const undone = await waitForColour(h, ns, 'web', 4, GREEN);
-      assert.match(messageText(undone), /\*Revision\*\\n4 \(was 3\)\\nrollback to revision 2"/);
+      assert.match(messageText(undone), /revision 4 \(was 3\) · [^"]*back to revision 2/);
       assert.equal(await controllerState(h, ns, 'web'), 'complete');
 
       // kubectl rollout undo --to-revision=1: revision 5, with revision 1's commit again.
       assert.equal(await rolloutUndo(h, ns, 'web', 1), 1);
       const first = await waitForColour(h, ns, 'web', 5, GREEN);
-      assert.match(messageText(first), /\*Revision\*\\n5 \(was 4\)\\nrollback to revision 1"/);
+      assert.match(messageText(first), /revision 5 \(was 4\) · [^"]*back to revision 1/);
       assert.ok(messageText(first).includes(`/commit/${shaOf(1)}|${shaOf(1).slice(0, 7)}>`), messageText(first));
       const live = await h.getDeployment(ns, 'web');
       assert.equal(live.spec?.template.spec?.containers[0]?.image, 'registry.example/app:1');
@@ -155,16 +157,16 @@ describe('rollouts on the real control plane', () => {
 
         const old = await waitForColour(h, ns, name, 2, GREY);
         assert.match(old.text, /was superseded by revision 3$/);
-        assert.match(messageText(old), /superseded by revision 3 before it finished/);
+        assert.match(messageText(old), /revision 2 \(was 1\) · took /);
         const fixed = await waitForColour(h, ns, name, 3, GREEN);
-        assert.match(messageText(fixed), /\*Revision\*\\n3 \(was 2\)/);
+        assert.match(messageText(fixed), /revision 3 \(was 2\)/);
         assert.equal(await controllerState(h, ns, name), 'complete');
         // The superseded message never claimed a verdict.
         assert.ok(!old.history.some((v) => messageColour(v) === GREEN || v.text.endsWith('failed')), dump(old));
       };
       await Promise.all([
         // Pods running but never ready: still progressing when revision 3 comes.
-        supersede('slow', 'neverready', (m) => messageText(m).includes('updated 1/2')),
+        supersede('slow', 'neverready', (m) => messageText(m).includes(': 1 of 2 pods')),
         // Crash-looping: already reported failing (red) when the fix comes.
         supersede('fix', 'crashloop', (m) => messageColour(m) === RED && m.text.endsWith('is failing')),
       ]);

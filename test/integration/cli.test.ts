@@ -158,6 +158,7 @@ describe('hermod against the test cluster and the local Slack', () => {
     assert.match(stdout, /ok {4}token works: bot hermod/);
     assert.match(stdout, /ok {4}may list apps\/deployments/);
     assert.match(stdout, /ok {4}may create events/);
+    assert.match(stdout, /ok {4}may get pods\/log/);
     assert.match(stdout, /ok {4}shop -> deploys$/m);
     assert.match(stdout, /ok {4}payments -> alerts \(failures only\)$/m);
     assert.match(stdout, /All checks passed\./);
@@ -167,7 +168,7 @@ describe('hermod against the test cluster and the local Slack', () => {
     assert.ok(h.cluster.userKubeconfigPath !== undefined, 'a local cluster has the hermod-test user');
     const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.userKubeconfigPath], slackEnv());
     assert.equal(code, 3, stdout);
-    for (const missing of ['list namespaces', 'watch pods', 'list apps/deployments', 'watch apps/replicasets', 'create events']) {
+    for (const missing of ['list namespaces', 'watch pods', 'list apps/deployments', 'watch apps/replicasets', 'create events', 'get pods/log']) {
       assert.ok(stdout.includes(`FAIL  may not ${missing}: grant it`), `${missing}:\n${stdout}`);
     }
     assert.match(stdout, /problem\(s\) found/);

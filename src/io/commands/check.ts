@@ -11,7 +11,7 @@ import { ALERT_ANNOTATION, SLACK_ANNOTATION } from '../../machines/annotations.j
 import { createSlackClient } from '../slack.js';
 
 /** What Hermod's watch layer and Event recorder call; example/clusterrole.yaml grants exactly this. */
-export const REQUIRED_ACCESS: readonly { verb: string; group: string; resource: string }[] = [
+export const REQUIRED_ACCESS: readonly { verb: string; group: string; resource: string; subresource?: string }[] = [
   ...['namespaces', 'pods', 'events'].flatMap((resource) => ['list', 'watch'].map((verb) => ({ verb, group: '', resource }))),
   ...['deployments', 'replicasets'].flatMap((resource) => ['list', 'watch'].map((verb) => ({ verb, group: 'apps', resource }))),
   { verb: 'create', group: '', resource: 'events' },
@@ -44,11 +44,14 @@ export async function check(config: Config, _flags: Record<string, unknown>, out
     const version = await kc.makeApiClient(VersionApi).getCode();
     ok(`connected to ${kc.getCurrentCluster()?.server ?? 'the cluster'} (Kubernetes ${version.gitVersion})`);
     const authz = kc.makeApiClient(AuthorizationV1Api);
-    for (const access of REQUIRED_ACCESS) {
+    // The crash log (--log-lines > 0) reads pods/log.
+    const needed = config.logLines > 0 ? [...REQUIRED_ACCESS, { verb: 'get', group: '', resource: 'pods', subresource: 'log' }] : REQUIRED_ACCESS;
+    for (const access of needed) {
+      const { verb, group, resource, subresource } = access;
       const review = await authz.createSelfSubjectAccessReview({
-        body: { spec: { resourceAttributes: { verb: access.verb, group: access.group, resource: access.resource } } },
+        body: { spec: { resourceAttributes: { verb, group, resource, ...(subresource !== undefined ? { subresource } : {}) } } },
       });
-      const name = `${access.verb} ${access.group === '' ? '' : `${access.group}/`}${access.resource}`;
+      const name = `${verb} ${group === '' ? '' : `${group}/`}${resource}${subresource !== undefined ? `/${subresource}` : ''}`;
       if (review.status?.allowed === true) ok(`may ${name}`);
       else bad(`may not ${name}: grant it (see example/clusterrole.yaml)`);
     }

@@ -185,7 +185,8 @@ function failureLead(view: RolloutView): string {
   const deadline = code(String(view.progressDeadlineSeconds));
   if (view.phase === 'failed') {
     const found = errorsOf(view).length > 0 ? '' : ' No pod errors were found.';
-    return `*Failed after ${deadline} seconds* (the progress deadline): ${p.ready} of ${p.desired} new pods ready.${found}`;
+    // Plain digits: a code span inside bold text does not render as bold everywhere.
+    return `*Failed after ${view.progressDeadlineSeconds} seconds* (the progress deadline): ${p.ready} of ${p.desired} new pods ready.${found}`;
   }
   let what: string;
   if (d.pods === 0 && d.replicaFailure !== undefined) what = 'The new ReplicaSet cannot create pods';

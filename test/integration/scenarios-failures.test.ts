@@ -153,7 +153,7 @@ describe('failed rollouts on the real control plane', () => {
 
       // The verdict: red, deadline, the same problem, the commit and pull-request links.
       const final = messageText(failed);
-      assert.match(final, new RegExp(`Failed after \`${DEADLINE}\` seconds`));
+      assert.match(final, new RegExp(`Failed after ${DEADLINE} seconds`));
       assert.match(final, /CrashLoopBackOff/);
       assert.match(final, /exit code 1\b/);
       assert.ok(final.includes(`<${REPO}/commit/${SHA}|${SHA.slice(0, 7)}>`), final);

@@ -208,7 +208,7 @@ describe('renderRollout: one message per phase', () => {
     assert.equal(m.attachments[0]?.color, '#e60000');
     assert.equal(m.text, ':x: Rollout of Deployment `api` (revision 7) in `payments` on `prod` failed');
     assert.deepEqual(blockTexts(attachmentBlocks(m)), [
-      '*Failed after `600` seconds* (the progress deadline): 0 of 3 new pods ready.',
+      '*Failed after 600 seconds* (the progress deadline): 0 of 3 new pods ready.',
       '*3 pods* · `CrashLoopBackOff` · container `api` · exit code 1\n```back-off 5m0s restarting failed container=api```',
       '*What changed* `api` `1.2.0` → `1.3.0`',
       `Commit: <https://github.com/org/app/commit/${SHA}|0123456>\nPull Request, if applicable: <https://github.com/org/app/pulls?q=${SHA}|search>`,
@@ -229,7 +229,7 @@ describe('renderRollout: one message per phase', () => {
 
   it('failed without errors says so in its lead', () => {
     const m = renderRollout(view({ phase: 'failed', endedAt: STARTED + 1000, progress: { desired: 3, updated: 3, ready: 1, available: 1, old: 0 } }), opts());
-    assert.equal(blockTexts(attachmentBlocks(m))[0], '*Failed after `600` seconds* (the progress deadline): 1 of 3 new pods ready. No pod errors were found.');
+    assert.equal(blockTexts(attachmentBlocks(m))[0], '*Failed after 600 seconds* (the progress deadline): 1 of 3 new pods ready. No pod errors were found.');
   });
 
   it('failing: red early warning, the reason first, still in progress', () => {

@@ -97,6 +97,7 @@ export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMess
     case 'failing':
     case 'failed':
       blocks.push(section(failureLead(view)));
+      if (view.phase === 'failing' && errors.length === 0) blocks.push(section('No pod errors were found yet.'));
       blocks.push(...problemBlocks(errors, overflow));
       break;
     case 'untracked':

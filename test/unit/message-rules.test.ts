@@ -97,104 +97,100 @@ describe('the notification text per phase', () => {
   });
 });
 
-describe('headlines', () => {
+describe('titles and lead lines (issue 12 layout)', () => {
   it('a failure without a cluster names no cluster', () => {
-    assert.equal(
-      headline(render({ phase: 'failed' }, { cluster: null })),
-      'Rollout for Deployment `api` (RS: `api-5d9f8c7b6`) in `payments` namespace failed after `600` seconds.',
-    );
+    const m = render({ phase: 'failed' }, { cluster: null });
+    assert.equal(m.text, ':x: Rollout of Deployment `api` (revision 7) in `payments` failed');
+    assert.equal(headline(m), '*Failed after 600 seconds* (the progress deadline): 1 of 3 new pods ready. No pod errors were found.');
   });
 
   it('a failing rollout without a ReplicaSet yet names none', () => {
-    assert.ok(headline(failing({}, { replicaSet: null })).startsWith('Rollout for Deployment `api` in `payments` namespace on `prod` cluster is failing'));
+    assert.ok(contexts(blocks(failing({}, { replicaSet: null })))[0]!.includes(' · The new ReplicaSet: 1 of 3 pods'));
   });
 
-  it('superseded by an unknown revision says "a newer revision"', () => {
-    assert.ok(headline(render({ phase: 'superseded' })).includes('was superseded by a newer revision before it finished.'));
+  it('superseded by an unknown revision names none', () => {
+    assert.ok(render({ phase: 'superseded' }).text.endsWith('was superseded'));
   });
 
   it('the cluster name is trimmed', () => {
-    assert.ok(headline(render({}, { cluster: '  prod  ' })).includes(' on `prod` cluster.'));
+    assert.ok(render({}, { cluster: '  prod  ' }).text.endsWith(' on `prod`'));
   });
 
   it('a blank cluster name is no cluster', () => {
-    assert.equal(headline(render({}, { cluster: '   ' })), 'Rolling out Deployment `api` in namespace `payments`.');
+    assert.equal(render({}, { cluster: '   ' }).text, ':hourglass_flowing_sand: Rolling out Deployment `api` (revision 7) in `payments`');
   });
 
-  it('Kubernetes\' detail is trimmed, and a blank one is left out', () => {
-    assert.ok(headline(render({ detail: '  waiting  ' })).endsWith('\nKubernetes: waiting'));
-    assert.ok(!headline(render({ detail: '   ' })).includes('Kubernetes:'));
+  it('Kubernetes\' detail is not said again: the title already says it', () => {
+    const m = render({ detail: '  waiting  ' });
+    assert.ok(!JSON.stringify(m).includes('waiting'));
   });
 });
 
 describe('why a rollout is failing', () => {
   it('no Pods and a ReplicaFailure: the ReplicaSet cannot create pods', () => {
-    assert.match(headline(failing({ pods: 0, stuckPods: 0, replicaFailure: 'quota', problems: [] })), /is failing: the new ReplicaSet cannot create pods\./);
+    assert.match(headline(failing({ pods: 0, stuckPods: 0, replicaFailure: 'quota', problems: [] })), /^\*The new ReplicaSet cannot create pods\.\*/);
   });
 
   it('no Pods and no ReplicaFailure: every new pod is stuck', () => {
-    assert.match(headline(failing({ pods: 0, stuckPods: 0, problems: [] })), /is failing: every new pod is stuck\./);
+    assert.match(headline(failing({ pods: 0, stuckPods: 0, problems: [] })), /^\*Every new pod is stuck\.\*/);
   });
 
   it('Pods and a ReplicaFailure, all stuck: every new pod is stuck', () => {
-    assert.match(headline(failing({ pods: 2, stuckPods: 2, replicaFailure: 'quota' })), /is failing: every new pod is stuck\./);
+    assert.match(headline(failing({ pods: 2, stuckPods: 2, replicaFailure: 'quota' })), /^\*Every new pod is stuck\.\*/);
   });
 
   it('some Pods stuck: how many of how many', () => {
-    assert.match(headline(failing({ pods: 3, stuckPods: 2 })), /is failing: 2 of 3 new pods are stuck\./);
+    assert.match(headline(failing({ pods: 3, stuckPods: 2 })), /^\*2 of 3 new pods are stuck\.\*/);
   });
 });
 
 describe('facts', () => {
-  it('the fields of a rollout, exactly', () => {
-    assert.deepEqual(fields(render()), [
-      '*Revision*\n7 (was 6)',
-      '*ReplicaSet*\n`api-5d9f8c7b6`',
-      '*Progress*\nupdated 1/3, ready 1/3, available 1/3\n2 old pending termination',
-      '*Progress deadline*\n600 seconds',
-    ]);
+  const since = `<!date^${Math.floor(STARTED / 1000)}^{date_short_pretty} {time}|2026-01-02T03:04:05.000Z>`;
+
+  it('the lines of a rollout in progress, exactly', () => {
+    const m = render();
+    assert.deepEqual(fields(m), []);
+    assert.deepEqual(sectionTexts(blocks(m)), ['New ReplicaSet `api-5d9f8c7b6`: 1 of 3 pods, 1 ready, 1 available · 2 old pods left']);
+    assert.deepEqual(contexts(blocks(m)), [`revision 7 (was 6) · started ${since}`]);
   });
 
-  it('the same previous revision is not repeated; no ReplicaSet, no field', () => {
-    assert.deepEqual(fields(render({ previousRevision: 7, replicaSet: null })).slice(0, 2), ['*Revision*\n7', '*Progress*\nupdated 1/3, ready 1/3, available 1/3\n2 old pending termination']);
+  it('the same previous revision is not repeated; no ReplicaSet, no name', () => {
+    const m = render({ previousRevision: 7, replicaSet: null });
+    assert.deepEqual(sectionTexts(blocks(m)), ['The new ReplicaSet: 1 of 3 pods, 1 ready, 1 available · 2 old pods left']);
+    assert.ok(contexts(blocks(m))[0]!.startsWith('revision 7 · '));
   });
 
-  it('a rollback to one revision is singular', () => {
-    assert.equal(fields(render({ rolledBackTo: [3] }))[0], '*Revision*\n7 (was 6)\nrollback to revision 3');
+  it('a rollback names the one revision it went back to', () => {
+    const changes = { images: [], fields: [], moreFields: 0, changeCause: null, backTo: 3 };
+    assert.ok(contexts(blocks(render({ rolledBackTo: [3], changes })))[0]!.endsWith(' · back to revision 3'));
   });
 
   it('a duration only for a final phase, ended no earlier than it started', () => {
-    const durations = (over: Partial<RolloutView>) => fields(render(over)).filter((f) => f.startsWith('*Duration*'));
-    assert.deepEqual(durations({ phase: 'succeeded', endedAt: STARTED }), ['*Duration*\n0s']);
+    const durations = (over: Partial<RolloutView>) => contexts(blocks(render(over))).join(' · ').split(' · ').filter((f) => f.startsWith('took'));
+    assert.deepEqual(durations({ phase: 'succeeded', endedAt: STARTED }), ['took 0s']);
     assert.deepEqual(durations({ phase: 'succeeded', endedAt: STARTED - 1 }), []);
     assert.deepEqual(durations({ phase: 'succeeded', endedAt: null }), []);
     assert.deepEqual(durations({ phase: 'progressing', endedAt: STARTED + 5_000 }), []);
   });
 
-  it('the commit is a field outside failures only, as text when it cannot be linked', () => {
+  it('the commit is in the context line outside failures only, as text when it cannot be linked', () => {
     const git = { sha: SHA };
-    assert.deepEqual(
-      fields(render({ git })).filter((f) => f.startsWith('*Commit*')),
-      ['*Commit*\n`0123456789abcdef0123456789abcdef01234567`'],
-    );
-    assert.deepEqual(
-      fields(failing({}, { git })).filter((f) => f.startsWith('*Commit*')),
-      [],
-    );
+    assert.ok(contexts(blocks(render({ git })))[0]!.includes(' · commit `0123456789abcdef0123456789abcdef01234567`'));
+    assert.ok(!contexts(blocks(failing({}, { git })))[0]!.includes('commit'));
   });
 });
 
-describe('footer', () => {
-  const footer = (m: SlackMessage) => contexts(blocks(m).slice(-1));
+describe('the context line', () => {
+  const context = (m: SlackMessage) => contexts(blocks(m).slice(-1));
 
   it('no start time when it is unknown (0 or not a number)', () => {
-    assert.deepEqual(footer(render({ startedAt: 0 })), ['hermod', 'cluster `prod`']);
-    assert.deepEqual(footer(render({ startedAt: Number.NaN })), ['hermod', 'cluster `prod`']);
+    assert.deepEqual(context(render({ startedAt: 0 })), ['revision 7 (was 6)']);
+    assert.deepEqual(context(render({ startedAt: Number.NaN })), ['revision 7 (was 6)']);
   });
 
   it('a start time in Slack\'s date syntax with its ISO fallback', () => {
     const seconds = Math.floor(STARTED / 1000);
-    assert.deepEqual(footer(render({}, { cluster: null })), ['hermod', `started <!date^${seconds}^{date_short_pretty} {time}|2026-01-02T03:04:05.000Z>`]);
+    assert.deepEqual(context(render({}, { cluster: null })), [`revision 7 (was 6) · started <!date^${seconds}^{date_short_pretty} {time}|2026-01-02T03:04:05.000Z>`]);
   });
 });
 
@@ -345,7 +341,7 @@ describe('block shapes', () => {
     const [first, second] = blocks(render());
     assert.equal(first!.type, 'section');
     assert.deepEqual(first!.type === 'section' ? first!.text?.type : null, 'mrkdwn');
-    assert.ok(second!.type === 'section' && second!.fields!.every((f) => f.type === 'mrkdwn'));
+    assert.ok(second!.type === 'context' && second!.elements.every((e) => e.type === 'mrkdwn'));
   });
 });
 
@@ -367,14 +363,14 @@ describe('the notify-test message', () => {
 describe('more message rules found by mutation testing', () => {
   it('no duration without an end, even when the start is unknown (0)', () => {
     assert.deepEqual(
-      fields(render({ phase: 'succeeded', startedAt: 0, endedAt: null })).filter((f) => f.startsWith('*Duration*')),
+      contexts(blocks(render({ phase: 'succeeded', startedAt: 0, endedAt: null }))).filter((f) => f.includes('took')),
       [],
     );
   });
 
   it('a ReplicaFailure is listed first even when other problems are shown', () => {
     const texts = sectionTexts(blocks(failing({ pods: 1, stuckPods: 1, replicaFailure: 'exceeded quota', problems: [problem()] })));
-    assert.deepEqual(texts.slice(1, 4), ['Retrieved the following errors:', '*ReplicaSet* · `ReplicaFailure`\n```exceeded quota```', '*1 pod* · `CrashLoopBackOff` · container `api`']);
+    assert.deepEqual(texts.slice(1, 3), ['*ReplicaSet* · `ReplicaFailure`\n```exceeded quota```', '*1 pod* · `CrashLoopBackOff` · container `api`']);
   });
 
   it('five problems and one long message: all are shown, the full text is in the thread', () => {
@@ -385,8 +381,9 @@ describe('more message rules found by mutation testing', () => {
     );
   });
 
-  it('a failure without git information: exactly the headline, the errors, the footer', () => {
+  it('a failure without git information: exactly the lead, the errors, the context line', () => {
     const m = failing({});
-    assert.deepEqual(sectionTexts(blocks(m)).slice(1), ['Retrieved the following errors:', '*1 pod* · `CrashLoopBackOff` · container `api`']);
+    assert.deepEqual(sectionTexts(blocks(m)).slice(1), ['*1 pod* · `CrashLoopBackOff` · container `api`']);
+    assert.equal(blocks(m).at(-1)!.type, 'context');
   });
 });

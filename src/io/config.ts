@@ -10,10 +10,14 @@ import { MESSAGE_MODES, type MessageMode } from '../machines/message.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'text'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface Config {
   kubeconfig: string | null;
   level: LogLevel;
+  /** null: text when stdout is a terminal, else JSON. */
+  logFormat: LogFormat | null;
   repoUrlAnnotation: string;
   commitShaAnnotation: string;
   gitAnnotationWarning: boolean;
@@ -75,6 +79,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     description: 'Path to a kubeconfig file. Empty: KUBECONFIG, then in-cluster config when running in a Pod, then ~/.kube/config.',
   },
   { key: 'level', flag: 'level', env: 'HERMOD_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', description: 'Log level.' },
+  {
+    key: 'logFormat',
+    flag: 'log-format',
+    env: 'HERMOD_LOG_FORMAT',
+    kind: 'enum',
+    values: LOG_FORMATS,
+    default: null,
+    description: '`json`: one JSON object per line (for a log pipeline). `text`: readable lines for a terminal. Default: text when stdout is a terminal, else json.',
+  },
   {
     key: 'repoUrlAnnotation',
     flag: 'repo-url-annotation',
@@ -331,7 +344,8 @@ export function camelCase(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** The configuration with secrets replaced, fit for a log line. */
+/** The configuration with secrets replaced, fit for a log line: a secret shows as `set` or `unset`, never its value. */
 export function redacted(config: Config): Record<string, unknown> {
-  return { ...config, slackToken: config.slackToken === null ? null : '[redacted]', sentryDsn: config.sentryDsn === null ? null : '[redacted]' };
+  const { slackToken, sentryDsn, ...rest } = config;
+  return { ...rest, slackToken: slackToken === null ? 'unset' : 'set', sentryDsn: sentryDsn === null ? 'unset' : 'set' };
 }

@@ -8,7 +8,7 @@ import { cac } from 'cac';
 import { fileURLToPath } from 'node:url';
 import { OPTIONS, ConfigError, resolveConfig, type Config } from '../config.js';
 import { VERSION } from '../version.js';
-
+import { preflight, type CommandSpec } from './argv.js';
 import { EXIT } from './exitCodes.js';
 
 type Command = (config: Config, args: Record<string, unknown>) => Promise<number>;
@@ -26,6 +26,29 @@ function withConfigFlags<T extends { option(raw: string, description: string): T
   }
   return command;
 }
+
+const CONFIG_VALUE_FLAGS = OPTIONS.filter((o) => o.flag !== null && o.kind !== 'boolean').map((o) => o.flag as string);
+const CONFIG_BOOLEAN_FLAGS = OPTIONS.filter((o) => o.flag !== null && o.kind === 'boolean').map((o) => o.flag as string);
+
+/** The commands and the flags each accepts, for the checks made before cac parses (./argv.ts). */
+export const COMMANDS: readonly CommandSpec[] = [
+  { name: 'run', valueFlags: CONFIG_VALUE_FLAGS, booleanFlags: CONFIG_BOOLEAN_FLAGS },
+  { name: 'check', valueFlags: CONFIG_VALUE_FLAGS, booleanFlags: CONFIG_BOOLEAN_FLAGS },
+  { name: 'notify-test', valueFlags: [...CONFIG_VALUE_FLAGS, 'channel'], booleanFlags: CONFIG_BOOLEAN_FLAGS },
+  { name: 'demo', valueFlags: [...CONFIG_VALUE_FLAGS, 'demo-port'], booleanFlags: [...CONFIG_BOOLEAN_FLAGS, 'keep', 'once'] },
+];
+
+/** Environment variables read outside the flag table, listed by --help. */
+export const ENVIRONMENT_HELP: readonly (readonly [string, string])[] = [
+  ['SLACK_TOKEN', 'Slack bot token (xoxb-...). Required unless --dry-run.'],
+  ['SENTRY_ENDPOINT', "Sentry DSN; Hermod reports its own errors there when set."],
+  ['CLUSTER_NAME', 'Cluster name shown in Slack messages.'],
+  ['POD_NAMESPACE', "Hermod's own namespace when --state-namespace is not given (set from the downward API)."],
+  ['KUBECONFIG', 'Kubeconfig files (a list, merged like kubectl) when --kubeconfig is not given.'],
+  ['HTTPS_PROXY, HTTP_PROXY, NO_PROXY', 'Proxy for Slack and Sentry (lower-case names too); NO_PROXY lists hosts reached directly.'],
+  ['NODE_EXTRA_CA_CERTS', 'A PEM file of extra CA certificates (an intercepting proxy, a private Slack or Sentry endpoint).'],
+  ['SLACK_API_URL', 'Slack Web API base URL (tests and the demo).'],
+];
 
 async function runCommand(load: () => Promise<Command>, flags: Record<string, unknown>): Promise<number> {
   let config: Config;
@@ -61,15 +84,28 @@ export async function main(argv: string[]): Promise<number> {
   );
   withConfigFlags(cli.command('demo', 'Run Hermod against a local control plane and a local Slack, with a scripted show (source checkout only)'))
     .option('--demo-port <port>', 'Port of the demo web page on 127.0.0.1 (default: any free port)')
-    .option('--keep', 'Keep running after the show, so the page stays up (Ctrl-C stops)')
+    .option('--keep', 'Keep running after the show, so the page stays up (the default; kept for compatibility)')
+    .option('--once', 'Stop after the show (tests): start it at once and exit when it ends')
     .action((flags: Record<string, unknown>) => {
       pending = runCommand(async () => (await import('./demo.js')).demo, flags);
     });
-  cli.help();
+  cli.help((sections) => [
+    ...sections,
+    {
+      title: 'Environment',
+      body: ENVIRONMENT_HELP.map(([name, text]) => `  ${name.padEnd(36)}${text}`).join('\n'),
+    },
+  ]);
   cli.version(VERSION);
 
+  const checked = preflight(argv, COMMANDS, 'run');
+  if (!checked.ok) {
+    console.error(`hermod: ${checked.message}`);
+    console.error('Run `hermod --help` for the commands and flags.');
+    return EXIT.usage;
+  }
   try {
-    cli.parse(['node', 'hermod', ...argv], { run: true });
+    cli.parse(['node', 'hermod', ...checked.argv], { run: true });
   } catch (err) {
     console.error(`hermod: ${err instanceof Error ? err.message : String(err)}`);
     console.error('Run `hermod --help` for the commands and flags.');

@@ -18,7 +18,8 @@ import { EXIT } from './exitCodes.js';
 import { startOpsServer, type OpsServer } from '../http.js';
 import { startInspector, type InspectorHandle } from '../inspect.js';
 import { namespaceEventRecorder } from '../kube/events.js';
-import { loadKubeConfig } from '../kube/kubeconfig.js';
+import { KubeConfigError } from '../kube/errors.js';
+import { KUBECONFIG_ADVICE, loadKubeConfig } from '../kube/kubeconfig.js';
 import { createLeaseApi, leaderElectionTiming, leaseIdentity } from '../kube/lease.js';
 import { createPodLogReader } from '../kube/podLogs.js';
 import { compileRedactions, CRASH_LOG_BYTES, DEFAULT_LOG_REDACTIONS } from '../../machines/crashLog.js';
@@ -67,8 +68,8 @@ const HANDOVER_DRAIN_MS = 1_000;
 
 /** Starts Hermod and returns once its HTTP server listens; the watches sync in the background. */
 export async function startHermod(config: Config, overrides: HermodOverrides = {}): Promise<Hermod> {
-  const logger = overrides.logger ?? createLogger(config.level);
-  logger.info({ version: VERSION, config: redacted(config) }, 'hermod starting');
+  const logger = overrides.logger ?? createLogger(config.level, undefined, config.logFormat);
+  logger.info({ version: VERSION, settings: redacted(config) }, 'hermod starting');
   const secrets = [config.slackToken, config.sentryDsn].filter((s): s is string => s !== null);
   const reporter: ErrorReporter = startSentry({ dsn: config.sentryDsn, release: VERSION, clusterName: config.clusterName, secrets });
   const metrics = createMetrics();
@@ -264,6 +265,10 @@ export async function run(config: Config): Promise<number> {
   try {
     hermod = await startHermod(config);
   } catch (err) {
+    if (err instanceof KubeConfigError) {
+      console.error(`hermod: ${err.message}\n${KUBECONFIG_ADVICE}`);
+      return EXIT.usage;
+    }
     console.error(`hermod: cannot start: ${(err as Error).message}`);
     return EXIT.failure;
   }

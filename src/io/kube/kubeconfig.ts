@@ -14,6 +14,10 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeConfigError } from './errors.js';
 
+/** What to do about a KubeConfigError, for the command line (exit 2). */
+export const KUBECONFIG_ADVICE =
+  '  Give Hermod a cluster: --kubeconfig PATH, or KUBECONFIG, or run it in a Pod with a service account (see docs/deploying.md).';
+
 /** The service account mount kubelet provides to every Pod. */
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 

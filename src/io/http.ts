@@ -1,18 +1,34 @@
 /**
  * The operations endpoints on one port (2112 by default, as the original):
- * /metrics (Prometheus), /livez (the process answers), /readyz (caches synced, not stopping).
- * Liveness never depends on Slack or Sentry: a Slack outage must not get Hermod restarted.
+ * /metrics (Prometheus), /livez and /readyz. What they decide is in ./health.ts; a failing
+ * check answers 503 with one reason per line.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import type { Verdict } from './health.js';
+
+const ALWAYS: () => Verdict = () => ({ ok: true, reasons: [] });
 
 export interface OpsServer {
   port: number;
   close(): Promise<void>;
 }
 
-export async function startOpsServer(options: { port: number; host?: string; registry: Registry; ready: () => boolean }): Promise<OpsServer> {
+export interface OpsServerOptions {
+  port: number;
+  host?: string;
+  registry: Registry;
+  ready: () => Verdict;
+  /** Default: always live. */
+  live?: () => Verdict;
+}
+
+function answer(res: ServerResponse, verdict: Verdict): void {
+  res.writeHead(verdict.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(verdict.ok ? 'ok\n' : verdict.reasons.map((r) => `${r}\n`).join(''));
+}
+
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -27,12 +43,11 @@ export async function startOpsServer(options: { port: number; host?: string; reg
       return;
     }
     if (path === '/livez' || path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      answer(res, (options.live ?? ALWAYS)());
       return;
     }
     if (path === '/readyz') {
-      const ready = options.ready();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok\n' : 'not ready: caches not synced yet, or shutting down\n');
+      answer(res, options.ready());
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /livez or /readyz\n');

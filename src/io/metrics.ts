@@ -6,6 +6,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { DeliveryMetrics } from '../actors/delivery/index.js';
 import type { RolloutMetrics } from '../actors/supervisor.js';
 import type { RolloutPhase } from '../machines/notification.js';
+import type { SlackHealth, StateHealth } from './health.js';
+import type { ReflectorStats } from './kube/reflector.js';
+import { VERSION } from './version.js';
+
+/** What the health metrics read at scrape time. */
+export interface HealthSources {
+  watches: () => Record<string, ReflectorStats>;
+  slack: SlackHealth;
+  /** Null when delivery state is not persisted. */
+  state: StateHealth | null;
+  now?: () => number;
+}
 
 export interface HermodMetrics extends RolloutMetrics {
   registry: Registry;
@@ -14,6 +26,8 @@ export interface HermodMetrics extends RolloutMetrics {
   watchCaches(read: () => Record<string, number>): void;
   /** hermod_leader (1 while this process leads) and hermod_leader_transitions_total (every change of it). */
   leader(leading: boolean): void;
+  /** Export watch, Slack and state-store health, read at scrape time. */
+  health(sources: HealthSources): void;
 }
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): HermodMetrics {
@@ -82,11 +96,22 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
       for (const [kind, count] of Object.entries(readCaches())) this.set({ kind }, count);
     },
   });
+  new Gauge({
+    name: 'hermod_build_info',
+    help: 'Always 1; the labels say which Hermod and which Node.js run.',
+    labelNames: ['version', 'nodejs'],
+    registers: [registry],
+  }).set({ version: VERSION, nodejs: process.version }, 1);
+  let health: HealthSources | null = null;
+  healthMetrics(registry, () => health);
   return {
     registry,
     delivery: deliveryMetrics(registry),
     watchCaches(read) {
       readCaches = read;
+    },
+    health(sources) {
+      health = sources;
     },
     rolloutStarted() {
       processed.inc();
@@ -168,4 +193,97 @@ function deliveryMetrics(registry: Registry): DeliveryMetrics {
     dropped: (reason, count) => dropped.inc({ reason }, count),
     possibleDuplicate: () => duplicates.inc(),
   };
+}
+
+/** Watch, Slack and state-store health, read at scrape time from whatever `read` returns. */
+function healthMetrics(registry: Registry, read: () => HealthSources | null): void {
+  const now = () => (read()?.now ?? Date.now)();
+  // Counters kept by the reflectors themselves: exported as they are at scrape time.
+  const fromWatches = (pick: (s: ReflectorStats) => number) =>
+    function (this: Counter) {
+      const sources = read();
+      if (sources === null) return;
+      this.reset();
+      for (const [kind, stats] of Object.entries(sources.watches())) this.inc({ kind }, pick(stats));
+    };
+  new Counter({
+    name: 'hermod_watch_errors_total',
+    help: 'Failed LIST or WATCH requests, retried with backoff, by kind.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect: fromWatches((s) => s.errors),
+  });
+  new Counter({
+    name: 'hermod_watch_restarts_total',
+    help: 'Watches restarted by the idle watchdog, or relisted after 410 Gone, by kind and reason (idle, expired).',
+    labelNames: ['kind', 'reason'],
+    registers: [registry],
+    collect() {
+      const sources = read();
+      if (sources === null) return;
+      this.reset();
+      for (const [kind, stats] of Object.entries(sources.watches())) {
+        this.inc({ kind, reason: 'idle' }, stats.idleRestarts);
+        this.inc({ kind, reason: 'expired' }, stats.expired);
+      }
+    },
+  });
+  new Gauge({
+    name: 'hermod_watch_seconds_since_activity',
+    help: 'Seconds since the watch of a kind last made progress (a LIST, a WATCH opened, an event or a bookmark). /livez fails above 900.',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const sources = read();
+      if (sources === null) return;
+      for (const [kind, stats] of Object.entries(sources.watches())) {
+        if (stats.lastActivityMs !== null) this.set({ kind }, Math.max(0, (now() - stats.lastActivityMs) / 1000));
+      }
+    },
+  });
+  new Gauge({
+    name: 'hermod_slack_seconds_since_success',
+    help: 'Seconds since Slack last answered a call with ok (absent before the first success).',
+    registers: [registry],
+    collect() {
+      const seconds = read()?.slack.secondsSinceSuccess();
+      if (seconds !== null && seconds !== undefined) this.set(seconds);
+    },
+  });
+  new Gauge({
+    name: 'hermod_slack_token_rejected',
+    help: '1 while Slack rejects the token (invalid_auth, token_revoked, ...): nothing can be posted. /readyz fails meanwhile.',
+    registers: [registry],
+    collect() {
+      this.set(read()?.slack.tokenRejected != null ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'hermod_state_last_save_timestamp_seconds',
+    help: 'When the delivery state ConfigMap was last saved (Unix time; absent before the first save or when not persisted).',
+    registers: [registry],
+    collect() {
+      const at = read()?.state?.lastSaveMs;
+      if (at !== null && at !== undefined) this.set(at / 1000);
+    },
+  });
+  new Gauge({
+    name: 'hermod_state_save_failing',
+    help: '1 while the latest save of the delivery state ConfigMap failed (RBAC, API server).',
+    registers: [registry],
+    collect() {
+      this.set(read()?.state?.failing === true ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'hermod_state_save_failures_total',
+    help: 'Failed saves of the delivery state ConfigMap.',
+    registers: [registry],
+    collect() {
+      const state = read()?.state;
+      if (state === null || state === undefined) return;
+      this.reset();
+      this.inc(state.failures);
+    },
+  });
 }

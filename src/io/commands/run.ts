@@ -15,6 +15,7 @@ import { annotationNames, redacted, type Config } from '../config.js';
 import { reportPermanentFailure } from '../deliveryFailures.js';
 import { dryRunSlackApi } from '../dryRun.js';
 import { EXIT } from './exitCodes.js';
+import { liveness, readiness, recordingOutcomes, SlackHealth, StateHealth } from '../health.js';
 import { startOpsServer, type OpsServer } from '../http.js';
 import { startInspector, type InspectorHandle } from '../inspect.js';
 import { namespaceEventRecorder } from '../kube/events.js';
@@ -77,7 +78,13 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
   const events = namespaceEventRecorder(kubeConfig, { logger });
   const inspector: InspectorHandle | null = config.inspect === null ? null : await startInspector(config.inspect);
 
-  const slack = overrides.slack ?? (config.dryRun ? dryRunSlackApi(logger) : slackApiFor(config, logger));
+  const slackHealth = new SlackHealth(logger.child({ component: 'slack' }));
+  const slack = recordingOutcomes(overrides.slack ?? (config.dryRun ? dryRunSlackApi(logger) : slackApiFor(config, logger)), (outcome) =>
+    slackHealth.record(outcome),
+  );
+  // A rejected token stops every post, so no call would repeat the error line: a timer does.
+  const reminder = setInterval(() => slackHealth.remind(), 60_000);
+  reminder.unref();
   const renderOptions = {
     cluster: config.clusterName,
     gitAnnotationWarning: config.gitAnnotationWarning,
@@ -88,6 +95,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
   const timing = leaderElectionTiming(config, stateNs);
   const stateLogger = logger.child({ component: 'state' });
   const store: StateStore | null = stateNs === null ? null : createStateStore({ kubeConfig, namespace: stateNs, logger: stateLogger });
+  const stateHealth = store === null ? null : new StateHealth();
   if (store === null) logger.info({}, 'delivery state is not persisted: set --state-namespace');
   if (stateNs !== null && timing === null) logger.warn({}, 'leader election is off (--leader-elect=false): run ONE Hermod only, or both post every rollout');
 
@@ -115,6 +123,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
         logger: stateLogger,
         onFenced: (reason) => election?.fence(reason),
         onError: (err) => reporter.report(err as Error, { namespace: stateNs, configMap: store?.name }),
+        onAttempt: (outcome) => (outcome === 'written' ? stateHealth?.saved() : stateHealth?.failed()),
       }),
     isLeader: () => election === null || election.isLeader(),
     observations: () => tee.latest(),
@@ -146,11 +155,14 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
   const tee = observationTee(supervisor);
 
   let stopping = false;
-  const ready = () => !stopping && watcher.ready() && supervisor.ready;
+  const readyVerdict = () => readiness({ synced: watcher.ready() && supervisor.ready, stopping, tokenRejected: slackHealth.tokenRejected });
+  const ready = () => readyVerdict().ok;
+  const live = () => liveness(lastActivity(watcher), Date.now());
   let ops: OpsServer;
   try {
-    ops = await startOpsServer({ port: config.metricsPort, host: overrides.host, registry: metrics.registry, ready });
+    ops = await startOpsServer({ port: config.metricsPort, host: overrides.host, registry: metrics.registry, ready: readyVerdict, live });
   } catch (err) {
+    clearInterval(reminder);
     supervisor.stop();
     delivery.stop();
     throw err;
@@ -162,6 +174,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     logger: logger.child({ component: 'watch' }),
   });
   metrics.watchCaches(() => watcher.stats().objects);
+  metrics.health({ watches: () => watcher.stats().reflectors, slack: slackHealth, state: stateHealth });
   watcher.whenSynced().then(
     () => logger.info({ objects: watcher.stats().objects, deployments: supervisor.deploymentCount }, 'caches synced: watching'),
     () => {},
@@ -221,6 +234,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
           logger.info({}, 'hermod stopped');
           return { drained: result.drained };
         } finally {
+          clearInterval(reminder);
           inspector?.stop();
           await reporter.close(2_000);
           await ops.close();
@@ -229,6 +243,13 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
       return stopped;
     },
   };
+}
+
+/** When each watch last made progress, for /livez. */
+function lastActivity(watcher: Watcher): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [kind, stats] of Object.entries(watcher.stats().reflectors)) out[kind] = stats.lastActivityMs;
+  return out;
 }
 
 /** The promise's value, or 'timeout' after `ms`. */

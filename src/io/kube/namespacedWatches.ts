@@ -76,12 +76,19 @@ export class NamespacedWatches {
     for (const set of this.sets.values()) set.events.prune(predicate);
   }
 
-  /** Counters summed over the namespaces, per kind. */
+  /**
+   * Counters summed over the namespaces, per kind. `lastActivityMs` is the stalest live watch's
+   * (a wedged watch in one namespace must show), null while none has made progress yet.
+   */
   stats(): Record<WorkloadKind, ReflectorStats> {
     const out = {} as Record<WorkloadKind, ReflectorStats>;
     for (const kind of WORKLOAD_KINDS) {
-      const sum = { ...(this.retired.get(kind) ?? zero()), objects: 0 };
-      for (const set of this.sets.values()) add(sum, set[kind].stats());
+      const sum = { ...(this.retired.get(kind) ?? zero()), objects: 0, lastActivityMs: null as number | null };
+      for (const set of this.sets.values()) {
+        const stats = set[kind].stats();
+        add(sum, stats);
+        if (stats.lastActivityMs !== null) sum.lastActivityMs = Math.min(sum.lastActivityMs ?? Infinity, stats.lastActivityMs);
+      }
       out[kind] = sum;
     }
     return out;
@@ -101,7 +108,7 @@ export class NamespacedWatches {
 }
 
 function zero(): ReflectorStats {
-  return { objects: 0, lists: 0, watches: 0, expired: 0, idleRestarts: 0, errors: 0 };
+  return { objects: 0, lists: 0, watches: 0, expired: 0, idleRestarts: 0, errors: 0, lastActivityMs: null };
 }
 
 function add(sum: ReflectorStats, s: ReflectorStats): void {

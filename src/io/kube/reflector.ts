@@ -97,6 +97,11 @@ export interface ReflectorStats {
   idleRestarts: number;
   /** Failures that were retried with backoff. */
   errors: number;
+  /**
+   * When (ms since the epoch) the reflector last made progress: started, completed a LIST,
+   * opened a WATCH, or received an event or bookmark. Null before it is started.
+   */
+  lastActivityMs: number | null;
 }
 
 /** The kind-independent controls of a reflector. */
@@ -137,6 +142,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
   private failures = 0;
   private syncWaiters: (() => void)[] = [];
   private readonly counters = { lists: 0, watches: 0, expired: 0, idleRestarts: 0, errors: 0 };
+  private lastActivityMs: number | null = null;
 
   constructor(options: ReflectorOptions<R, F>) {
     this.opts = options;
@@ -172,6 +178,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     this.stopping = false;
     const lifetime = new AbortController();
     this.lifetime = lifetime;
+    this.lastActivityMs = Date.now();
     const loop = previous.then(() => this.run(lifetime.signal));
     this.loop = loop;
     void loop.finally(() => {
@@ -224,7 +231,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
   }
 
   stats(): ReflectorStats {
-    return { objects: this.store.size, ...this.counters };
+    return { objects: this.store.size, ...this.counters, lastActivityMs: this.lastActivityMs };
   }
 
   private async run(lifetime: AbortSignal): Promise<void> {
@@ -332,6 +339,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     }
     this.rv = resourceVersion;
     this.counters.lists++;
+    this.lastActivityMs = Date.now();
     this.log.debug(
       { reflector: this.name, objects: this.store.size, pages, resourceVersion, removed: vanished.length },
       'listed',
@@ -356,6 +364,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     const idleMs = this.opts.idleTimeoutMs ?? 300_000;
     let timer: NodeJS.Timeout | undefined;
     const arm = (): void => {
+      this.lastActivityMs = Date.now();
       clearTimeout(timer);
       timer = setTimeout(() => request.abort(new WatchIdleError(idleMs)), idleMs);
       timer.unref();

@@ -35,6 +35,8 @@ export interface StateWriterOptions<S> {
   onFenced?: (reason: string) => void;
   /** Called for a failed write (first of a streak), e.g. to report to Sentry. */
   onError?: (err: unknown) => void;
+  /** Called after every write attempt that got an answer or failed: health metrics. */
+  onAttempt?: (outcome: 'written' | 'failed') => void;
   logger?: Logger;
 }
 
@@ -95,6 +97,7 @@ export function createStateWriter<S>(options: StateWriterOptions<S>): StateWrite
       result = await options.store.write(options.snapshot(), resourceVersion);
       writes++;
     } catch (err) {
+      options.onAttempt?.('failed');
       if (retryMs === 0) options.onError?.(err);
       retryMs = retryMs === 0 ? firstRetryMs : Math.min(10_000, retryMs * 2);
       logger.error({ err, retryInMs: retryMs, changes: batch.length }, 'cannot write delivery state: retrying');
@@ -112,6 +115,7 @@ export function createStateWriter<S>(options: StateWriterOptions<S>): StateWrite
       options.onFenced?.(result.reason);
       return;
     }
+    options.onAttempt?.('written');
     if (retryMs !== 0) logger.info({}, 'delivery state written again');
     retryMs = 0;
     resourceVersion = result.resourceVersion;

@@ -168,9 +168,10 @@ export class Supervisor implements WatchSink {
   #rolloutChanged(event: RolloutChangedEvent): void {
     const { notification, change } = event;
     const view = notification.view;
+    const reason = reasonOf(view);
     this.#options.logger.info(
-      { deployment: `${view.namespace}/${view.deployment}`, revision: view.revision, state: view.phase, change },
-      `rollout ${change}: ${view.phase}`,
+      { deployment: `${view.namespace}/${view.deployment}`, revision: view.revision, state: view.phase, change, ...(reason !== null ? { reason } : {}) },
+      `rollout ${change}: ${view.phase}${reason !== null ? ` (${reason})` : ''}`,
     );
     const metrics = this.#options.metrics;
     if (change === 'started') metrics?.rolloutStarted();
@@ -197,4 +198,16 @@ export class Supervisor implements WatchSink {
     this.#count = count;
     this.#options.metrics?.deploymentsTracked(count);
   }
+}
+
+/** Why a failing or failed rollout is red, in one phrase for its log line; null for the other phases. */
+export function reasonOf(view: RolloutChangedEvent['notification']['view']): string | null {
+  if (view.phase !== 'failed' && view.phase !== 'failing') return null;
+  const problem = view.diagnosis.problems[0];
+  const parts = [
+    view.detail,
+    problem !== undefined ? `${problem.reason}${view.diagnosis.problems.length > 1 ? ` and ${view.diagnosis.problems.length - 1} more` : ''}` : null,
+    view.diagnosis.replicaFailure ?? null,
+  ].filter((p): p is string => p !== null && p !== undefined && p !== '');
+  return parts.length > 0 ? parts.join('; ') : null;
 }

@@ -34,11 +34,14 @@ export async function callSlack(call: SlackCall, deps: SlackCallDeps): Promise<S
       case 'post': {
         const r = await slack.postMessage({ channel: call.channel, text: call.message.text, attachments: call.message.attachments, metadata: metadataOf(call) });
         outcome = { kind: 'ok', channelId: r.channelId, ts: r.ts, at: now() };
+        // One info line per message that reached Slack: where it is and what it shows.
+        log.info({ channel: call.channel, channelId: r.channelId, ts: r.ts, rolloutId: call.rolloutId, state: call.phase }, 'posted to Slack');
         break;
       }
       case 'update':
         await slack.updateMessage({ channelId: call.channelId, ts: call.ts, text: call.message.text, attachments: call.message.attachments, metadata: metadataOf(call) });
         outcome = { kind: 'ok', at: now() };
+        log.info({ channelId: call.channelId, ts: call.ts, rolloutId: call.rolloutId, state: call.phase }, 'updated in Slack');
         break;
       case 'reply': {
         const req = { channel: call.channelId, threadTs: call.threadTs, text: call.message.text, ...(call.message.blocks ? { blocks: call.message.blocks } : {}) };

@@ -13,6 +13,13 @@
  *   and a not-ready Pod is what a rollout of the fix waits for.
  */
 import type { Logger } from '../actors/logger.js';
+import { failureOfSlackError } from './slack.js';
+
+/** True when Slack's error code means the token itself is refused (invalid_auth, token_revoked, ...): no channel can be reached. */
+const isTokenRejected = (code: string): boolean => {
+  const failure = failureOfSlackError(code);
+  return failure.kind === 'permanent' && failure.scope === 'workspace';
+};
 
 /** How long a watch may show no progress before /livez fails (documented in the README). */
 export const WATCH_WEDGED_MS = 15 * 60 * 1000;
@@ -20,18 +27,6 @@ export const WATCH_WEDGED_MS = 15 * 60 * 1000;
 /** How often the error line about a rejected token is repeated while it lasts. */
 export const TOKEN_REJECTED_LOG_EVERY_MS = 5 * 60 * 1000;
 
-/** Slack error codes that mean the token itself is refused: no channel can be reached. */
-export const TOKEN_REJECTED_ERRORS: ReadonlySet<string> = new Set([
-  'invalid_auth',
-  'not_authed',
-  'token_revoked',
-  'token_expired',
-  'account_inactive',
-  'team_access_not_granted',
-  'org_login_required',
-  'not_allowed_token_type',
-  'ekm_access_denied',
-]);
 
 export interface Verdict {
   ok: boolean;
@@ -65,7 +60,7 @@ export class SlackHealth {
       this.rejectedBy = null;
       return;
     }
-    if (!TOKEN_REJECTED_ERRORS.has(outcome)) return;
+    if (!isTokenRejected(outcome)) return;
     this.rejectedBy = outcome;
     this.remind();
   }

@@ -8,6 +8,7 @@
  * only when SENTRY_ENDPOINT is set (ADR 0007); errors reported while it loads are queued.
  */
 import type * as SentryNamespace from '@sentry/node';
+import { proxyEnv, proxyFor, type ProxyEnv } from './proxy.js';
 
 export interface ErrorReporter {
   report(error: unknown, context?: Record<string, unknown>): void;
@@ -31,11 +32,30 @@ export function scrub<T>(value: T, secrets: readonly string[]): T {
   return JSON.parse(text) as T;
 }
 
+/** The DSN's ingest URL (`https://KEY@host/PROJECT` -> `https://host/`), for the proxy choice. */
+function ingestUrl(dsn: string): string | null {
+  try {
+    const url = new URL(dsn);
+    return `${url.protocol}//${url.host}/`;
+  } catch {
+    return null;
+  }
+}
+
 type SentryModule = typeof SentryNamespace;
 
-export function startSentry(options: { dsn: string | null; release: string; clusterName: string | null; secrets: readonly string[] }): ErrorReporter {
+export function startSentry(options: {
+  dsn: string | null;
+  release: string;
+  clusterName: string | null;
+  secrets: readonly string[];
+  /** Default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY from the environment (./proxy.ts). */
+  proxy?: ProxyEnv;
+}): ErrorReporter {
   if (options.dsn === null) return noReporter;
   const dsn = options.dsn;
+  const ingest = ingestUrl(dsn);
+  const proxy = ingest === null ? undefined : proxyFor(ingest, options.proxy ?? proxyEnv());
   let sdk: SentryModule | undefined;
   const queued: [unknown, Record<string, unknown>][] = [];
   const send = (Sentry: SentryModule, error: unknown, context: Record<string, unknown>): void => {
@@ -50,6 +70,8 @@ export function startSentry(options: { dsn: string | null; release: string; clus
   const loading = import('@sentry/node').then((Sentry) => {
     Sentry.init({
       dsn,
+      // The SDK reads only the lower-case variables and a simplified no_proxy: Hermod decides.
+      ...(proxy !== undefined ? { transportOptions: { proxy } } : {}),
       release: `hermod@${options.release}`,
       environment: options.clusterName ?? undefined,
       defaultIntegrations: false,

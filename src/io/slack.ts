@@ -15,6 +15,7 @@
 import type { Logger } from '../actors/logger.js';
 import { ErrorCode, WebClient, type Logger as SlackLogger, LogLevel } from '@slack/web-api';
 import { SlackCallError, type PostMessageRequest, type SlackApi, type UpdateMessageRequest } from '../actors/delivery/index.js';
+import { proxyFetch, type ProxyEnv } from './proxy.js';
 import type { SlackMethod } from '../machines/channelTypes.js';
 import type { SlackFailure } from '../machines/slackFailure.js';
 
@@ -28,6 +29,8 @@ export interface SlackClientOptions {
   /** Per-request timeout in ms (default 10,000). */
   timeoutMs?: number;
   logger?: SlackEdgeLogger;
+  /** Proxy settings (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY from the environment; see ./proxy.ts). */
+  proxy?: ProxyEnv;
 }
 
 export const DEFAULT_SLACK_TIMEOUT_MS = 10_000;
@@ -127,7 +130,7 @@ function clientLogger(logger: SlackEdgeLogger | undefined): SlackLogger {
   };
 }
 
-/** Creates the WebClient: no client retries, 429s rejected (handled per channel), a timeout. */
+/** Creates the WebClient: through the proxy the environment names, no client retries, 429s rejected (handled per channel), a timeout. */
 export function createSlackClient(opts: SlackClientOptions): WebClient {
   return new WebClient(opts.token, {
     ...(opts.slackApiUrl !== undefined ? { slackApiUrl: opts.slackApiUrl } : {}),
@@ -135,6 +138,8 @@ export function createSlackClient(opts: SlackClientOptions): WebClient {
     rejectRateLimitedCalls: true,
     timeout: opts.timeoutMs ?? DEFAULT_SLACK_TIMEOUT_MS,
     logger: clientLogger(opts.logger),
+    // Through HTTPS_PROXY unless NO_PROXY exempts the host (issue 14).
+    fetch: proxyFetch(opts.proxy),
   });
 }
 

@@ -108,3 +108,15 @@ describe('log lines', () => {
     assert.doesNotMatch(chunks.join(''), /^\{/);
   });
 });
+
+describe('Slack errors for a person', () => {
+  it('give the advice run gives for a refused token or channel, and the host for a network failure', async () => {
+    const { describeSlackError } = await import('../../src/io/slackErrors.js');
+    const { ErrorCode } = await import('@slack/web-api');
+    const platform = (error: string) => new Error('Slack chat.postMessage failed', { cause: Object.assign(new Error(`An API error occurred: ${error}`), { code: ErrorCode.PlatformError, data: { ok: false, error } }) });
+    assert.equal(describeSlackError(platform('not_in_channel'), 'https://slack.com/api/', '#deploys'), 'Slack answered not_in_channel: invite the Hermod app to #deploys');
+    assert.match(describeSlackError(platform('invalid_auth'), 'https://slack.com/api/'), /^Slack answered invalid_auth: .*SLACK_TOKEN/);
+    const dns = Object.assign(new Error('A request error occurred'), { code: ErrorCode.RequestError, original: withCode('getaddrinfo ENOTFOUND slack.com', 'ENOTFOUND') });
+    assert.match(describeSlackError(dns, 'https://slack.com/api/'), /^cannot reach slack\.com: the host name does not resolve \(DNS\)/);
+  });
+});

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { EXIT } from './exitCodes.js';
 import { renderTestMessage } from '../../machines/message.js';
 import { createSlackApi, createSlackClient } from '../slack.js';
+import { describeSlackError } from '../slackErrors.js';
 
 export async function notifySlack(config: Config, flags: Record<string, unknown>, out: (line: string) => void = console.log): Promise<number> {
   const channel = typeof flags['channel'] === 'string' || typeof flags['channel'] === 'number' ? String(flags['channel']) : '';
@@ -21,7 +22,7 @@ export async function notifySlack(config: Config, flags: Record<string, unknown>
     out(`posted a test message to ${channel} (channel ID ${posted.channelId}, ts ${posted.ts})`);
     return EXIT.ok;
   } catch (err) {
-    console.error(`hermod notify-test: ${(err as Error).message}`);
+    console.error(`hermod notify-test: ${describeSlackError(err, config.slackApiUrl, channel)}`);
     return EXIT.failure;
   }
 }

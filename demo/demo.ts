@@ -15,10 +15,11 @@ import { runShow, SHOW_CHANNELS } from './show.js';
 
 /** The demo's failing grace: short, so "failing" shows up a few seconds into a bad rollout. */
 const DEMO_GRACE_SECONDS = 3;
-/** A moment to open the page before the first rollout. */
-const SHOW_DELAY_MS = 3_000;
-/** How long the finished show stays on the page before the demo exits (without --keep). */
-const LINGER_MS = 5_000;
+/** Without the page opened, the show starts after this long anyway. */
+const SHOW_WAIT_MS = 15_000;
+/** With --once (tests): a moment before the first rollout, and how long the finished show stays before the demo exits. */
+const ONCE_DELAY_MS = 3_000;
+const ONCE_LINGER_MS = 5_000;
 
 /** Hermod flags the demo passes on (the rest would point Hermod elsewhere: kubeconfig, ports, dry run). */
 function hermodFlags(config: Config, flags: Record<string, unknown>): Record<string, unknown> {
@@ -51,7 +52,8 @@ export async function runDemo(config: Config, flags: Record<string, unknown>): P
     console.error(`hermod demo: ${(err as Error).message}`);
     return EXIT.usage;
   }
-  const keep = flags['keep'] === true;
+  // The page stays up after the show until Ctrl-C; --once stops after it (tests).
+  const once = flags['once'] === true;
   const started = Date.now();
   const narration: string[] = [];
   const say = (line: string): void => {
@@ -112,12 +114,19 @@ export async function runDemo(config: Config, flags: Record<string, unknown>): P
       `Hermod is running against the local cluster (${harness.cluster.server}) and the local Slack (${harness.slack.url}); ` +
         `metrics on http://127.0.0.1:${running?.port ?? '?'}/metrics${config.inspect !== null ? `; inspector: ${config.inspect}` : ''}`,
     );
-    page = await startPageServer({ slack: harness.slack, port, narration: () => narration });
+    let pageOpened: () => void = () => {};
+    const opened = new Promise<'opened'>((resolve) => (pageOpened = () => resolve('opened')));
+    page = await startPageServer({ slack: harness.slack, port, narration: () => narration, onPageOpened: () => pageOpened() });
     console.log(`\n  Open the demo page: ${page.url}\n`);
     watch = watchSlack(harness.slack, (line) => console.log(line), { ansi: process.stdout.isTTY === true });
-    console.log(`The show starts in ${SHOW_DELAY_MS / 1000} s: five scenes side by side, about half a minute.`);
-    const go = await Promise.race([new Promise((r) => setTimeout(() => r(true), SHOW_DELAY_MS)), interruptedPromise.then(() => false)]);
-    if (go === false) return EXIT.ok;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = (ms: number) => new Promise<'waited'>((r) => (timer = setTimeout(() => r('waited'), ms)));
+    if (once) console.log(`The show starts in ${ONCE_DELAY_MS / 1000} s: five scenes side by side, about half a minute.`);
+    else console.log(`The show starts when you open the page, or in ${SHOW_WAIT_MS / 1000} s: five scenes side by side, about half a minute.`);
+    const go = await Promise.race([...(once ? [] : [opened]), waited(once ? ONCE_DELAY_MS : SHOW_WAIT_MS), interruptedPromise.then(() => 'interrupted' as const)]);
+    clearTimeout(timer);
+    if (go === 'interrupted') return EXIT.ok;
+    if (go === 'opened') console.log('The page is open: the show starts.');
 
     const show = runShow(harness, { narrate: say, signal: abort.signal });
     const outcome = await Promise.race([show, interruptedPromise.then(() => null)]);
@@ -130,12 +139,13 @@ export async function runDemo(config: Config, flags: Record<string, unknown>): P
     } else {
       console.log(`\nThe show is over (${seconds} s, ${watch.changes} Slack changes; ${((Date.now() - started) / 1000).toFixed(0)} s in all).`);
     }
-    if (keep) {
-      console.log(`The page stays up at ${page.url} : Ctrl-C to stop.`);
-      await interruptedPromise;
+    if (once) {
+      console.log(`Stopping in ${ONCE_LINGER_MS / 1000} s (--once).`);
+      await Promise.race([waited(ONCE_LINGER_MS), interruptedPromise]);
+      clearTimeout(timer);
     } else {
-      console.log(`Stopping in ${LINGER_MS / 1000} s (run with --keep to keep the page up).`);
-      await Promise.race([new Promise((r) => setTimeout(r, LINGER_MS)), interruptedPromise]);
+      console.log(`The page stays up at ${page.url} with the whole show: press Ctrl-C to stop the demo.`);
+      await interruptedPromise;
     }
     return outcome.failures.length > 0 ? EXIT.failure : EXIT.ok;
   } catch (err) {

@@ -35,6 +35,8 @@ export interface PageServerOptions {
   port?: number;
   /** The show's story so far, shown above the channels. */
   narration?: () => readonly string[];
+  /** Called each time the page itself (`/`) is requested: the demo starts its show then. */
+  onPageOpened?: () => void;
 }
 
 /** The state the page polls: channels with their messages (no request log). */
@@ -67,6 +69,7 @@ export async function startPageServer(options: PageServerOptions): Promise<PageS
     }
     const entry = FILES[path];
     if (entry === undefined) return send(res, 404, 'text/plain', 'not found\n');
+    if (path === '/' && req.method === 'GET') options.onPageOpened?.();
     readFile(PAGE_DIR + entry.file).then(
       (body) => send(res, 200, entry.type, body),
       (err: unknown) => send(res, 500, 'text/plain', `cannot read ${entry.file}: ${String(err)}\n`),

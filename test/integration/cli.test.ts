@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPTIONS } from '../../src/io/config.js';
@@ -102,11 +105,58 @@ describe('hermod without a cluster', () => {
     assert.match(stderr, /--level must be one of debug, info, warn, error, got "loud"/);
   });
 
-  it('an unknown flag exits 2 and points at --help', async () => {
-    const { code, stderr } = await run(['check', '--bogus']);
+  it('an unknown flag exits 2, named as typed, and points at --help', async () => {
+    const { code, stderr } = await run(['check', '--bogus-flag']);
     assert.equal(code, 2);
-    assert.match(stderr, /Unknown option `--bogus`/);
+    assert.match(stderr, /unknown option --bogus-flag for check/);
     assert.match(stderr, /hermod --help/);
+  });
+
+  it('an unknown command exits 2 with a suggestion and starts nothing (hermod chek)', async () => {
+    const { code, stdout, stderr } = await run(['chek', '--dry-run', '--metrics-port', '0'], cleanEnv({ SLACK_TOKEN: 'xoxb-not-used' }));
+    assert.equal(code, 2);
+    assert.match(stderr, /unknown command "chek": did you mean check\?/);
+    assert.equal(stdout, '', 'the notifier did not start');
+  });
+
+  it('a negative number gets the range message, not "unknown option -5"', async () => {
+    const { code, stderr } = await run(['--failing-grace-seconds', '-5', '--dry-run']);
+    assert.equal(code, 2);
+    assert.match(stderr, /--failing-grace-seconds must be a whole number from 0 to 86400, got "-5"/);
+  });
+
+  it('--help lists the environment variables', async () => {
+    const { code, stdout } = await run(['--help']);
+    assert.equal(code, 0);
+    for (const name of ['SLACK_TOKEN', 'SENTRY_ENDPOINT', 'CLUSTER_NAME', 'POD_NAMESPACE', 'HTTPS_PROXY', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS']) assert.ok(stdout.includes(name), name);
+  });
+
+  it('a kubeconfig that does not exist exits 2 and says what to do', async () => {
+    const { code, stderr } = await run(['--kubeconfig', '/nonexistent/kubeconfig'], cleanEnv({ SLACK_TOKEN: 'xoxb-not-used' }));
+    assert.equal(code, 2);
+    assert.match(stderr, /--kubeconfig \/nonexistent\/kubeconfig: file does not exist/);
+    assert.match(stderr, /Give Hermod a cluster/);
+  });
+
+  it('check names the host, the cause and what to do when the cluster and Slack cannot be reached', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hermod-cli-'));
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    );
+    try {
+      const { code, stdout } = await run(['check', '--kubeconfig', kubeconfig], cleanEnv({ SLACK_TOKEN: 'xoxb-1', SLACK_API_URL: `http://127.0.0.1:${port}/api/` }));
+      assert.equal(code, 3);
+      assert.match(stdout, new RegExp(`FAIL  auth.test: cannot reach 127\\.0\\.0\\.1:${port}: connection refused \\(ECONNREFUSED\\): check the address`));
+      assert.match(stdout, new RegExp(`FAIL  cannot reach 127\\.0\\.0\\.1:${port}: connection refused`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('run without SLACK_TOKEN exits 2 and says how to provide one', async () => {
@@ -153,9 +203,12 @@ describe('hermod against the test cluster and the local Slack', () => {
   const slackEnv = (): NodeJS.ProcessEnv => cleanEnv({ SLACK_TOKEN: h.slack.token, SLACK_API_URL: h.slack.url });
 
   it('check with the admin kubeconfig passes and lists the annotated namespaces with their channels', async () => {
-    const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.kubeconfigPath], slackEnv());
+    const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.kubeconfigPath, '--state-namespace', 'hermod-system'], slackEnv());
     assert.equal(code, 0, stdout);
     assert.match(stdout, /ok {4}token works: bot hermod/);
+    assert.match(stdout, /ok {4}checked as \S+/);
+    assert.match(stdout, /ok {4}may update configmaps\/hermod-state in hermod-system$/m);
+    assert.match(stdout, /ok {4}may create coordination\.k8s\.io\/leases in hermod-system$/m);
     assert.match(stdout, /ok {4}may list apps\/deployments/);
     assert.match(stdout, /ok {4}may create events/);
     assert.match(stdout, /ok {4}may get pods\/log/);
@@ -166,18 +219,24 @@ describe('hermod against the test cluster and the local Slack', () => {
 
   it('check as a user without RBAC exits 3 naming the missing permissions', async () => {
     assert.ok(h.cluster.userKubeconfigPath !== undefined, 'a local cluster has the hermod-test user');
-    const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.userKubeconfigPath], slackEnv());
+    const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.userKubeconfigPath, '--state-namespace', 'hermod-system'], slackEnv());
     assert.equal(code, 3, stdout);
     for (const missing of ['list namespaces', 'watch pods', 'list apps/deployments', 'watch apps/replicasets', 'create events', 'get pods/log']) {
       assert.ok(stdout.includes(`FAIL  may not ${missing}: grant it`), `${missing}:\n${stdout}`);
     }
+    for (const missing of ['get configmaps/hermod-state', 'update coordination.k8s.io/leases/hermod-leader', 'create coordination.k8s.io/leases']) {
+      assert.ok(stdout.includes(`FAIL  may not ${missing} in hermod-system: grant it with a Role`), `${missing}:\n${stdout}`);
+    }
+    assert.match(stdout, /ok {4}checked as hermod-test/);
+    assert.match(stdout, /FAIL {2}list namespaces: HTTP 403 Forbidden: namespaces is forbidden/);
+    assert.doesNotMatch(stdout, /HTTP-Code|Headers:/, 'no raw HTTP dump');
     assert.match(stdout, /problem\(s\) found/);
   });
 
   it('check with a token Slack does not know exits 3 naming the Slack error', async () => {
     const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.kubeconfigPath], cleanEnv({ SLACK_TOKEN: 'xoxb-not-a-real-token', SLACK_API_URL: h.slack.url }));
     assert.equal(code, 3, stdout);
-    assert.match(stdout, /FAIL {2}auth\.test failed: invalid_auth/);
+    assert.match(stdout, /FAIL {2}auth\.test: Slack answered invalid_auth: the Slack token was refused: check SLACK_TOKEN/);
   });
 
   it('notify-test --channel deploys posts a test message to the local Slack', async () => {
@@ -188,6 +247,12 @@ describe('hermod against the test cluster and the local Slack', () => {
     const messages = h.messages('deploys');
     assert.equal(messages.length, before + 1);
     assert.match(messages.at(-1)?.text ?? '', /Hermod can post in this channel/);
+  });
+
+  it('notify-test to a channel Slack does not know gives the advice run gives', async () => {
+    const { code, stderr } = await run(['notify-test', '--channel', 'no-such-channel'], slackEnv());
+    assert.equal(code, 1);
+    assert.match(stderr, /Slack answered channel_not_found: check the channel in the hermod\.uswitch\.com\/slack annotation \("no-such-channel"\)/);
   });
 
   it('notify-test without --channel exits 2', async () => {
@@ -218,8 +283,8 @@ describe('hermod against the test cluster and the local Slack', () => {
     assert.equal(h.slack.requests().length, requestsBefore, 'a dry run sends nothing to Slack');
   });
 
-  it('demo: the whole show, each Slack change printed, then a clean exit 0', async () => {
-    const { code, stdout, stderr } = await run(['demo'], cleanEnv(), CLI, 240_000);
+  it('demo --once: the whole show, each Slack change printed, then a clean exit 0', async () => {
+    const { code, stdout, stderr } = await run(['demo', '--once'], cleanEnv(), CLI, 240_000);
     assert.equal(code, 0, `${stdout}\n${stderr}`);
     assert.match(stdout, /Open the demo page: http:\/\/127\.0\.0\.1:\d+\//);
     for (const scene of ['a successful rollout', 'a crash-looping release', 'an image that cannot be pulled', 'a bad release rolled back', 'a Pod Security refusal']) {
@@ -233,14 +298,20 @@ describe('hermod against the test cluster and the local Slack', () => {
     assert.ok(!stderr.includes('did not go as scripted'), stderr);
   });
 
-  it('demo: Ctrl-C while the show runs stops Hermod, the local Slack and the control plane, and exits 0', async () => {
+  it('demo: the show starts when the page is opened, the page stays up after it; Ctrl-C stops Hermod, the local Slack and the control plane, and exits 0', async () => {
     const p = start(CLI, ['demo'], cleanEnv());
     try {
       const [, logs] = await p.waitFor(/\(logs: (\S+)\/logs\)/, 180_000);
       const [, url] = await p.waitFor(/Open the demo page: (http:\/\/127\.0\.0\.1:\d+\/)/);
       const state = (await (await fetch(`${url}state`)).json()) as { channels: Array<{ name: string }> };
       assert.deepEqual(state.channels.map((c) => c.name), ['deploys', 'payments', 'search', 'platform']);
+      await p.waitFor(/The show starts when you open the page, or in 15 s/);
+      assert.equal((await fetch(url!)).status, 200);
+      await p.waitFor(/The page is open: the show starts\./, 5_000);
       await p.waitFor(/#deploys +posted /);
+      await p.waitFor(/The page stays up at http:\S+ with the whole show: press Ctrl-C to stop the demo\./, 120_000);
+      await new Promise((r) => setTimeout(r, 6_000)); // longer than --once would linger
+      assert.equal((await fetch(`${url}state`)).status, 200, 'the page is still served after the show');
       p.child.kill('SIGINT');
       assert.equal(await p.exited, 0, p.stderr());
       assert.match(p.stdout(), /SIGINT: stopping the demo/);

@@ -84,8 +84,8 @@ export async function main(argv: string[]): Promise<number> {
   );
   withConfigFlags(cli.command('demo', 'Run Hermod against a local control plane and a local Slack, with a scripted show (source checkout only)'))
     .option('--demo-port <port>', 'Port of the demo web page on 127.0.0.1 (default: any free port)')
-    .option('--keep', 'Keep running after the show, so the page stays up (the default; kept for compatibility)')
-    .option('--once', 'Stop after the show (tests): start it at once and exit when it ends')
+    .option('--keep', 'Keep the page up after the show until Ctrl-C (the default; accepted for compatibility)')
+    .option('--once', 'Start the show after 3 s and exit 5 s after it ends (tests), instead of waiting for the page and staying up')
     .action((flags: Record<string, unknown>) => {
       pending = runCommand(async () => (await import('./demo.js')).demo, flags);
     });

@@ -249,6 +249,27 @@ describe('hermod against the test cluster and the local Slack', () => {
     assert.match(messages.at(-1)?.text ?? '', /Hermod can post in this channel/);
   });
 
+  it('run with a token Slack rejects: an error line, /readyz 503 naming it, hermod_slack_token_rejected 1, /livez 200', async () => {
+    const p = start(CLI, ['run', '--kubeconfig', h.cluster.kubeconfigPath, '--metrics-port', '0'], cleanEnv({ SLACK_TOKEN: 'xoxb-not-a-real-token', SLACK_API_URL: h.slack.url }));
+    try {
+      const [, port] = await p.waitFor(/"port":(\d+),"msg":"serving/);
+      await p.waitFor(/caches synced: watching/);
+      await h.createDeployment({ namespace: 'shop', name: 'rejected', replicas: 1 });
+      await p.waitFor(/"level":"error".*Slack rejects the token \(invalid_auth\): nothing can be posted until SLACK_TOKEN is replaced/);
+      const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
+      assert.equal(readyz.status, 503);
+      assert.match(await readyz.text(), /Slack rejects the token \(invalid_auth\): replace SLACK_TOKEN/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/livez`)).status, 200, 'a Slack problem never fails liveness');
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /^hermod_slack_token_rejected 1$/m);
+      assert.match(metrics, /^hermod_build_info\{version="[^"]+",nodejs="v[^"]+"\} 1$/m);
+      assert.match(metrics, /^hermod_watch_seconds_since_activity\{kind="deployments"\} \d/m);
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    assert.equal(await p.exited, 0, p.stderr());
+  });
+
   it('notify-test to a channel Slack does not know gives the advice run gives', async () => {
     const { code, stderr } = await run(['notify-test', '--channel', 'no-such-channel'], slackEnv());
     assert.equal(code, 1);

@@ -51,6 +51,47 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- required "existingSecret must name a Secret holding SLACK_TOKEN (and optionally SENTRY_ENDPOINT): kubectl create secret generic hermod --from-literal=SLACK_TOKEN=xoxb-..." .Values.existingSecret }}
 {{- end }}
 
+{{/* repository:tag, and @digest when one is given (the runtime then pulls by digest). */}}
 {{- define "hermod.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- $ref := printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion | toString) }}
+{{- with .Values.image.digest }}{{ $ref = printf "%s@%s" $ref . }}{{ end }}
+{{- $ref }}
+{{- end }}
+
+{{/*
+The flags the chart sets from its values. Hermod exits 2 when a flag is given twice, so
+extraArgs may not repeat one (as --flag, --flag=value or --no-flag): the render fails
+instead of a Pod that crash-loops.
+*/}}
+{{- define "hermod.managedFlags" -}}
+level message-mode failing-grace-seconds metrics-port commit-sha-annotation repo-url-annotation git-annotation-warning
+{{- end }}
+
+{{- define "hermod.checkExtraArgs" -}}
+{{- $managed := splitList " " (include "hermod.managedFlags" .) }}
+{{- range .Values.extraArgs }}
+{{- $name := regexReplaceAll "^--(no-)?([^=]*)(=.*)?$" . "${2}" }}
+{{- if and (hasPrefix "--" .) (has $name $managed) }}
+{{- fail (printf "extraArgs repeats --%s, which the chart already sets: use the chart's value for it instead (see values.yaml)" $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The Pod annotations: the Prometheus scrape ones (port from metrics.port), then podAnnotations. */}}
+{{- define "hermod.podAnnotations" -}}
+{{- $annotations := dict }}
+{{- if .Values.metrics.scrapeAnnotations }}
+{{- $_ := set $annotations "prometheus.io/scrape" "true" }}
+{{- $_ := set $annotations "prometheus.io/port" (toString .Values.metrics.port) }}
+{{- $_ := set $annotations "prometheus.io/path" "/metrics" }}
+{{- end }}
+{{- $annotations = mergeOverwrite $annotations .Values.podAnnotations }}
+{{- with $annotations }}{{ toYaml . }}{{ end }}
+{{- end }}
+
+{{/* Whether to render the PodDisruptionBudget: as asked, or (enabled: null) when replicas > 1. */}}
+{{- define "hermod.pdbEnabled" -}}
+{{- $enabled := .Values.podDisruptionBudget.enabled }}
+{{- if kindIs "invalid" $enabled }}{{ $enabled = gt (int .Values.replicas) 1 }}{{ end }}
+{{- if $enabled }}true{{ end }}
 {{- end }}

@@ -7,15 +7,31 @@
 #   docker build -t hermod:dev .
 #   docker run --rm -e SLACK_TOKEN=xoxb-... hermod:dev --help
 #
-# test/unit/packaging.test.ts checks this file's structure, since no image is built in CI.
+# Behind a mirror or an intercepting proxy (see docs/deploying.md, building the image):
+#   --build-arg BUILD_IMAGE=mirror.example/node:22-bookworm-slim
+#   --build-arg RUNTIME_IMAGE=mirror.example/distroless/nodejs22-debian12:nonroot
+#   --build-arg NPM_REGISTRY=https://npm.mirror.example/
+#   --secret id=npm_ca,src=/path/to/proxy-ca.pem    (trusted by npm, never stored in a layer)
+#
+# scripts/image-build.sh builds it with buildah from local Debian-made bases, and
+# test/integration/image.test.ts runs the result; test/unit/packaging.test.ts checks its structure.
 
 ARG NODE_MAJOR=22
+# The bases: any image with node and npm on PATH and a shell (build), and any image with
+# node at /nodejs/bin/node and a uid 65532 (runtime), as distroless has it.
+ARG BUILD_IMAGE=node:${NODE_MAJOR}-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
 
 # --- build: all dependencies, TypeScript compiled to dist/ ------------------------------
-FROM node:${NODE_MAJOR}-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
+ARG NPM_REGISTRY=https://registry.npmjs.org/
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# The npm_ca secret, when given, is added to Node's trusted CAs for npm only (an
+# intercepting proxy's CA); it is mounted for this step and is in no layer.
+RUN --mount=type=secret,id=npm_ca,required=false \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+    npm ci --no-audit --no-fund --registry="$NPM_REGISTRY"
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -23,13 +39,16 @@ RUN npm run build
 # --- prod-deps: production dependencies only ----------------------------------------------
 # No production dependency has an install script, so --ignore-scripts costs nothing and
 # keeps a compromised package from running code at build time.
-FROM node:${NODE_MAJOR}-bookworm-slim AS prod-deps
+FROM ${BUILD_IMAGE} AS prod-deps
+ARG NPM_REGISTRY=https://registry.npmjs.org/
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+RUN --mount=type=secret,id=npm_ca,required=false \
+    if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund --registry="$NPM_REGISTRY" && npm cache clean --force
 
 # --- runtime: distroless Node.js, non-root -----------------------------------------------
-FROM gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=prod-deps /app/node_modules ./node_modules
@@ -40,6 +59,19 @@ COPY package.json ./
 USER 65532:65532
 # /metrics, /livez, /readyz
 EXPOSE 2112
+# OCI annotations (https://specs.opencontainers.org/image-spec/annotations/). Last, so a
+# new revision rebuilds only this layer.
+ARG RUNTIME_IMAGE
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
+LABEL org.opencontainers.image.title="hermod" \
+      org.opencontainers.image.description="Kubernetes rollout notifier for Slack: one message per rollout, updated in place, failures explained." \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.base.name="${RUNTIME_IMAGE}"
 # node itself is PID 1 (not npm, not a shell), so SIGTERM reaches Hermod's handler.
 # The absolute path: distroless does not put /nodejs/bin on PATH.
 ENTRYPOINT ["/nodejs/bin/node", "--enable-source-maps", "dist/src/io/commands/cli.js"]

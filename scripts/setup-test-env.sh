@@ -4,7 +4,9 @@
 #     KWOK), built from Go modules and cached by content (test/cluster/build.sh);
 #   - promtool (Debian package prometheus), to lint Hermod's metrics;
 #   - Chromium (Debian package chromium), to test the demo page in a real browser;
-#   - helm, built from Go modules, to render the chart in tests.
+#   - helm, built from Go modules, to render the chart in tests;
+#   - buildah, podman, runc and mmdebstrap (Debian), to build and run the real image
+#     (scripts/image-build.sh, test/integration/image.test.ts).
 # Run by `npm test` (pretest). Skips the control plane when HERMOD_TEST_KUBECONFIG names an
 # existing cluster. Never fails for a missing optional tool: the tests that need it say why.
 set -euo pipefail
@@ -26,6 +28,10 @@ command -v promtool >/dev/null 2>&1 || apt_install prometheus
 command -v chromium >/dev/null 2>&1 || apt_install chromium
 # Emoji in Slack messages render as boxes in the demo page screenshot without a colour emoji font.
 [ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || apt_install fonts-noto-color-emoji
+# The image test: buildah builds, podman runs (with runc: crun fails on hybrid cgroups), mmdebstrap makes the bases.
+for tool in buildah podman runc mmdebstrap; do
+  command -v "$tool" >/dev/null 2>&1 || { apt_install buildah podman runc mmdebstrap; break; }
+done
 
 # helm is in no registry here but Go modules: build it once (about 1.5 min) into ~/go/bin.
 HELM_VERSION=v3.22.0

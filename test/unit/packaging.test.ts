@@ -198,7 +198,8 @@ function readDockerfile(text: string): { args: Map<string, string>; stages: Stag
       assert.equal(keyword, 'ARG', `only ARG may come before the first FROM, found ${keyword}`);
       const arg = /^(\w+)(?:=(.*))?$/.exec(rest);
       assert.ok(arg, `unreadable ARG: ${rest}`);
-      if (arg[2] !== undefined) args.set(arg[1]!, arg[2]);
+      // A default may use an earlier ARG (BUILD_IMAGE=node:${NODE_MAJOR}-...).
+      if (arg[2] !== undefined) args.set(arg[1]!, arg[2].replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a: string | undefined, b: string | undefined) => args.get((a ?? b)!) ?? m));
     } else {
       const stage = stages[stages.length - 1]!;
       stage.instructions.push({ stage: stage.name, keyword, args: rest });
@@ -316,6 +317,25 @@ describe('Dockerfile', () => {
     assert.equal(tsconfig.compilerOptions.sourceMap, true);
     assert.ok(!entrypoint.some((w) => /^(npm|npx|sh|bash|\/bin\/sh)$/.test(basename(w))), 'no npm or shell in the entrypoint');
     assert.deepEqual(execForm(final.instructions.findLast((i) => i.keyword === 'CMD'), 'CMD'), ['run']);
+  });
+
+  it('takes its base images as build args, gives npm a CA hook, and carries OCI labels', () => {
+    const text = read('Dockerfile');
+    const { args } = readDockerfile(text);
+    assert.ok(args.has('BUILD_IMAGE') && args.has('RUNTIME_IMAGE'), 'BUILD_IMAGE and RUNTIME_IMAGE are ARGs with defaults');
+    assert.deepEqual(
+      text.split(/\r?\n/).filter((l) => /^FROM\s/i.test(l)).map((l) => l.split(/\s+/)[1]),
+      ['${BUILD_IMAGE}', '${BUILD_IMAGE}', '${RUNTIME_IMAGE}'],
+      'every FROM names a base by its build arg',
+    );
+    for (const run of stages.flatMap(runs).filter((r) => /\bnpm ci\b/.test(r))) {
+      assert.match(run, /--mount=type=secret,id=npm_ca\b/, `npm ci sees the npm_ca secret: ${run}`);
+      assert.match(run, /NODE_EXTRA_CA_CERTS=\/run\/secrets\/npm_ca/, 'the secret is added to the trusted CAs');
+      assert.match(run, /--registry="\$NPM_REGISTRY"/, 'the registry is a build arg (a mirror)');
+    }
+    const labels = final.instructions.filter((i) => i.keyword === 'LABEL').map((i) => i.args).join(' ');
+    for (const key of ['title', 'description', 'licenses', 'version', 'revision', 'created', 'base.name'])
+      assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key.replace('.', '\\.')}=`), `OCI label ${key}`);
   });
 
   it('exposes the metrics and health port 2112', () => {

@@ -91,6 +91,8 @@ const PLURALS: Record<string, { plural: string; namespaced: boolean }> = {
   ClusterRoleBinding: { plural: 'clusterrolebindings', namespaced: false },
   Role: { plural: 'roles', namespaced: true },
   RoleBinding: { plural: 'rolebindings', namespaced: true },
+  NetworkPolicy: { plural: 'networkpolicies', namespaced: true },
+  PodDisruptionBudget: { plural: 'poddisruptionbudgets', namespaced: true },
 };
 
 function objectPath(m: Manifest): string {
@@ -449,10 +451,17 @@ describe('example/ on a real cluster: manifests, Pod Security and least-privileg
     const helm = findHelm();
     if (!helm) return t.skip('helm not found (HELM, PATH, ~/go/bin)');
     const out = spawnSync(helm, ['template', 'chart-check', join(root, 'charts/hermod'), '--namespace', SA_NAMESPACE,
-      '--kube-version', '1.34.0', '--set', 'existingSecret=hermod', '--set', 'metrics.service.enabled=true'], { encoding: 'utf8' });
+      '--kube-version', '1.34.0', '--set', 'existingSecret=hermod', '--set', 'metrics.service.enabled=true',
+      // The optional objects and fields whose kinds this API server knows (not the Prometheus Operator's).
+      '--set', 'networkPolicy.enabled=true', '--set', 'podDisruptionBudget.enabled=true', '--set', 'deploymentAnnotations.team=sre',
+      '--set', `image.digest=sha256:${'0'.repeat(64)}`, '--set', 'revisionHistoryLimit=3',
+      '--set-json', 'extraVolumes=[{"name":"proxy-ca","configMap":{"name":"proxy-ca"}}]',
+      '--set-json', 'extraVolumeMounts=[{"name":"proxy-ca","mountPath":"/etc/hermod/ca","readOnly":true}]',
+      '--set-json', 'topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"kubernetes.io/hostname","whenUnsatisfiable":"ScheduleAnyway","labelSelector":{"matchLabels":{"app.kubernetes.io/name":"hermod"}}}]',
+    ], { encoding: 'utf8' });
     assert.equal(out.status, 0, out.stderr);
     const docs = parseAllDocuments(out.stdout).map((d) => d.toJS() as Manifest | null).filter((d): d is Manifest => d !== null);
-    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+    assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
     for (const m of docs) {
       const res = await apply(m, true);
       assert.deepEqual(warnings(res), [], `chart ${m.kind}/${m.metadata.name}: the API server warned`);

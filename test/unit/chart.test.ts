@@ -269,10 +269,11 @@ describe('charts/hermod options (rendered by helm)', { skip: helm ? false : 'hel
   });
 
   it('turns the PodDisruptionBudget on by itself when replicas > 1, and on request', () => {
-    assert.ok(!kinds(render()).includes('PodDisruptionBudget'), 'off for one replica');
+    assert.ok(!kinds(render({ replicas: 1 })).includes('PodDisruptionBudget'), 'off for one replica');
+    assert.ok(kinds(render()).includes('PodDisruptionBudget'), 'on for the default two replicas');
     assert.equal(at(one(render({ replicas: 3 }), 'PodDisruptionBudget'), 'spec.maxUnavailable'), 1);
     assert.ok(!kinds(render({ replicas: 3, podDisruptionBudget: { enabled: false } })).includes('PodDisruptionBudget'));
-    const single = one(render({ podDisruptionBudget: { enabled: true } }), 'PodDisruptionBudget');
+    const single = one(render({ replicas: 1, podDisruptionBudget: { enabled: true } }), 'PodDisruptionBudget');
     assert.equal(at(single, 'spec.maxUnavailable'), 1, 'a single replica stays drainable');
     const kept = at(one(render({ replicas: 3, podDisruptionBudget: { minAvailable: 2, maxUnavailable: null } }), 'PodDisruptionBudget'), 'spec') as Obj;
     assert.equal(kept['minAvailable'], 2);

@@ -846,7 +846,7 @@ describe('charts/hermod (rendered by helm)', { skip: helm ? false : 'helm not fo
 
   it('renders the ServiceAccount, least-privilege RBAC and a hardened Deployment by default', () => {
     const docs = render('existingSecret=hermod-slack');
-    assert.deepEqual(docs.map((d) => String(d['kind'])).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Role', 'RoleBinding', 'ServiceAccount']);
+    assert.deepEqual(docs.map((d) => String(d['kind'])).sort(), ['ClusterRole', 'ClusterRoleBinding', 'Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'ServiceAccount']);
     const role = one(docs, 'ClusterRole');
     assert.deepEqual(sorted(permissionsOf(role['rules'])), sorted(EXPECTED_PERMISSIONS));
     const account = one(docs, 'ServiceAccount');
@@ -893,7 +893,7 @@ describe('charts/hermod (rendered by helm)', { skip: helm ? false : 'helm not fo
 
   it('leaves out the ServiceAccount and RBAC when asked, and adds the metrics Service when asked', () => {
     const docs = render('existingSecret=s', 'serviceAccount.create=false', 'serviceAccount.name=mine', 'rbac.create=false', 'metrics.service.enabled=true');
-    assert.deepEqual(docs.map((d) => String(d['kind'])).sort(), ['Deployment', 'Service']);
+    assert.deepEqual(docs.map((d) => String(d['kind'])).sort(), ['Deployment', 'PodDisruptionBudget', 'Service']);
     assert.equal(at(podSpecOf(one(docs, 'Deployment')), 'serviceAccountName'), 'mine');
     const service = one(docs, 'Service');
     assert.deepEqual(at(service, 'spec.ports.0'), { name: 'http-metrics', port: METRICS_PORT, targetPort: 'http-metrics', protocol: 'TCP' });

@@ -10,11 +10,14 @@ const FAST_TESTS = [
   'test/unit/deployment-*.test.ts',
   'test/unit/diagnosis*.test.ts',
   'test/unit/facts*.test.ts',
+  'test/unit/hash*.test.ts',
   'test/unit/message*.test.ts',
   'test/unit/mrkdwn*.test.ts',
   'test/unit/notification*.test.ts',
   'test/unit/rollout*.test.ts',
+  'test/unit/slack-advice*.test.ts',
   'test/unit/supervisor*.test.ts',
+  'test/unit/update-budget*.test.ts',
 ];
 
 /**

@@ -19,7 +19,7 @@ import {
   recordSent,
   settleRollout,
 } from '../../src/machines/channelPolicy.js';
-import { DEFAULT_CHANNEL_CONFIG, type ChannelConfig, type ChannelNotification, type ChannelQueue, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
+import { DEFAULT_CHANNEL_CONFIG, methodOf, SLACK_DONE, SLACK_ERROR, type ChannelConfig, type ChannelNotification, type ChannelQueue, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
 import type { SlackThreadReply } from '../../src/machines/message.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
 
@@ -404,5 +404,20 @@ describe('channelPolicy rules: plain text, jitter, hashes', () => {
   it('content hash: FNV-1a in hex and the length of the JSON; undefined hashes as empty text', () => {
     assert.equal(contentHash(undefined), '811c9dc5:0');
     assert.equal(contentHash('a'), '61a1cfea:3');
+  });
+});
+
+describe('channelTypes rules', () => {
+  it('the Slack method of a call (a metric label): chat.update for an update, chat.postMessage for a post and a reply', () => {
+    const calls: Array<[SlackCall['op'], string]> = [
+      ['update', 'chat.update'],
+      ['post', 'chat.postMessage'],
+      ['reply', 'chat.postMessage'],
+    ];
+    for (const [op, method] of calls) assert.equal(methodOf({ op } as SlackCall), method, op);
+  });
+
+  it("the Slack call's answer events are xstate's done and error events of the actor slackCall", () => {
+    assert.deepEqual([SLACK_DONE, SLACK_ERROR], ['xstate.done.actor.slackCall', 'xstate.error.actor.slackCall']);
   });
 });

@@ -2,6 +2,12 @@
  * The Slack message shapes Hermod renders (a legacy attachment for the colour bar, Block Kit
  * blocks inside it, an optional thread reply), Slack's size limits, and the small block
  * builders every renderer uses. Pure.
+ *
+ * These are a deliberately narrow subset of @slack/types (mrkdwn only, the two block kinds
+ * Hermod renders), kept here because src/machines imports no Slack package. They are checked
+ * against @slack/types where they leave the machines: SlackApi (src/actors/delivery/slackApi.ts)
+ * takes @slack/types' MessageAttachment and KnownBlock, so a shape Slack would not accept fails
+ * to compile there, with no cast.
  */
 import { fitMrkdwn } from './mrkdwn.js';
 

@@ -288,7 +288,8 @@ export function judge(
       }
       const colour = messageColour(shown);
       const text = JSON.stringify(shown.attachments ?? []) + shown.text;
-      const final = colour === GREEN || colour === GREY || (colour === RED && text.includes('failed after'));
+      // Red is final only as the failed verdict ("Failed after N seconds"), not while failing.
+      const final = colour === GREEN || colour === GREY || (colour === RED && /failed after \d+ seconds/i.test(text));
       if (!final) {
         orphaned++;
         problems.push(`${name}#${revision}: not final (${colour})`);

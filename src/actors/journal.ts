@@ -100,16 +100,22 @@ export function merge(stored: PersistedState | undefined): { snapshot: DeliveryS
   if (stored === undefined) return { snapshot: undefined, possibleDuplicates: [], names: new Map() };
   const { journal, ...rest } = stored;
   const snapshot = JSON.parse(JSON.stringify(rest)) as DeliverySnapshot;
-  const channelOf = (name: string, channelId: string | null) => {
-    let c = snapshot.channels.find((x) => channelKey(x.channel) === channelKey(name));
+  // A binding names its channel as the post did: by name, or by ID once the channel actor knew
+  // it (a post restored from another process's queue). Either way it belongs to the channel
+  // that holds its rollout, else to the channel of that name or ID: a second channel for the
+  // same Slack channel would post the rollout again.
+  const channelOf = (b: Binding) => {
+    const same = (x: { channel: string; channelId: string | null }) =>
+      channelKey(x.channel) === channelKey(b.channel) || x.channelId === b.channelId || channelKey(x.channel) === b.channelId;
+    let c = snapshot.channels.find((x) => x.rollouts.some((r) => r.rolloutId === b.rolloutId)) ?? snapshot.channels.find(same);
     if (c === undefined) {
-      c = { channel: name, channelId, rollouts: [], finished: [], pending: [] };
+      c = { channel: b.channel, channelId: b.channelId, rollouts: [], finished: [], pending: [] };
       snapshot.channels.push(c);
     }
     return c;
   };
   for (const b of journal?.bindings ?? []) {
-    const c = channelOf(b.channel, b.channelId);
+    const c = channelOf(b);
     c.channelId ??= b.channelId;
     const record = c.rollouts.find((r) => r.rolloutId === b.rolloutId);
     if (record === undefined) {

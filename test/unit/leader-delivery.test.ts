@@ -179,6 +179,17 @@ describe('journal', () => {
     assert.equal(record?.ts, '1.1');
     assert.equal(record?.channelId, 'C1');
   });
+
+  it("merge: a binding that names the channel by ID lands in that channel's record, not in a second channel", () => {
+    // A post restored from another process's queue goes to the channel ID, and the binding says so.
+    const j = createJournal();
+    j.bind({ rolloutId: 'b/1', namespace: 'n', channel: 'C1', at: 2, channelId: 'C1', ts: '1.1', phase: 'progressing', version: 1 });
+    j.bind({ rolloutId: 'c/1', namespace: 'n', channel: 'C1', at: 2, channelId: 'C1', ts: '1.2', phase: 'progressing', version: 1 });
+    const pendingRecord = { rolloutId: 'b/1', namespace: 'n', channelId: 'C1', ts: null, sentPhase: null, sentVersion: 0, sentKey: null, threadKey: null, milestone: null };
+    const merged = merge(j.compose({ version: 1, channels: [{ channel: '#deploys', channelId: 'C1', rollouts: [pendingRecord], finished: [], pending: [] }] }));
+    assert.deepEqual(merged.snapshot?.channels.map((c) => c.channel), ['#deploys']);
+    assert.deepEqual(merged.snapshot?.channels[0]?.rollouts.map((r) => [r.rolloutId, r.ts]), [['b/1', '1.1'], ['c/1', '1.2']]);
+  });
 });
 
 function observation(uid: string, revision: number, state: 'complete' | 'deadline' | 'progressing', at = '2026-12-06T10:00:00Z'): RolloutObservation {

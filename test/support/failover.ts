@@ -11,6 +11,8 @@
  * whose message is not final), failover and handover times.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageColour, SLACK_ANNOTATION, type Harness } from './hermod-harness.js';
 import { controllerState, GREEN, GREY, RED } from './scenario.js';
@@ -234,6 +236,7 @@ export async function runFailover(h: Harness, options: FailoverOptions): Promise
     const settle = () => judge(h.messages(NS), names, uids, revisions, verdicts);
     await h.waitFor('every message to show its verdict', () => settle().problems.length === 0, 90_000).catch(() => undefined);
     const verdict = settle();
+    if (verdict.duplicates > 0) explainDuplicates(h, all, names, uids, revisions, log);
     const possibleDuplicates = all.flatMap((p) => p.logs()).filter((l) => l.msg.startsWith('a post may have reached Slack')).length;
     const sorted = [...failovers].sort((x, y) => x - y);
     return {
@@ -248,6 +251,28 @@ export async function runFailover(h: Harness, options: FailoverOptions): Promise
   } finally {
     for (const p of all) if (p.alive()) p.child.kill('SIGKILL');
     await Promise.all(all.map((p) => p.exited));
+  }
+}
+
+/**
+ * For every rollout with more than one top-level message: when Slack stored each post and what
+ * every process logged about that rollout, and where all the logs were written (to find the window).
+ */
+function explainDuplicates(h: Harness, all: HermodProcess[], names: string[], uids: Map<string, string>, revisions: Map<string, number>, log: (line: string) => void): void {
+  const dir = mkdtempSync(join(tmpdir(), 'hermod-failover-'));
+  all.forEach((p, i) => writeFileSync(join(dir, `${i}-${p.name}.log`), p.logs().map((l) => JSON.stringify(l)).join('\n')));
+  log(`duplicates: every process's log is in ${dir}`);
+  const messages = h.messages('ha');
+  for (const name of names) {
+    for (let revision = 1; revision <= (revisions.get(name) ?? 1); revision++) {
+      const id = `${uids.get(name) ?? ''}/${revision}`;
+      const mine = messages.filter((m) => (m.metadata?.event_payload as { rolloutId?: string } | undefined)?.rolloutId === id);
+      if (mine.length < 2) continue;
+      log(`${name}#${revision} (${id}): posted at ${mine.map((m) => new Date(Number(m.ts) * 1000).toISOString()).join(', ')}`);
+      for (const [i, p] of all.entries()) {
+        for (const l of p.logs()) if (JSON.stringify(l).includes(id)) log(`  ${i}-${p.name} ${l.time} ${l.msg}`);
+      }
+    }
   }
 }
 

@@ -138,3 +138,66 @@ export function knownRollouts(snapshot: DeliverySnapshot | undefined): Set<strin
   }
   return ids;
 }
+
+/** What a new leader learnt about the intents it found (see `settleIntents`). */
+export interface SettledIntents {
+  /** The stored state with every intent Slack's history answered turned into a binding or dropped. */
+  stored: PersistedState | undefined;
+  /** Posted: now bindings (the message is edited, not posted again). */
+  found: Intent[];
+  /** Never reached Slack: dropped (posting it is no duplicate). */
+  absent: Intent[];
+  /** The first failure of the lookup (e.g. `missing_scope`); the intents left stay possible duplicates. */
+  failure: unknown;
+}
+
+/** How far before an intent a post may carry Slack's timestamp (clocks differ). */
+const LOOKBACK_MS = 5 * 60_000;
+/** Lookups per takeover at most; the intents beyond stay possible duplicates. */
+const MAX_LOOKUPS = 20;
+
+const isChannelId = (channel: string) => /^[CGD][A-Z0-9]{6,}$/.test(channel);
+
+/**
+ * Asks Slack's history about each intent (a first post that may have happened without its
+ * answer being recorded): found, it becomes a binding; not there, it is dropped. Intents whose
+ * channel ID is unknown (the channel's very first post), and every intent once a lookup failed
+ * (no `channels:history` scope, ...), stay as they were: possible duplicates.
+ */
+export async function settleIntents(
+  stored: PersistedState | undefined,
+  find: ((req: { channelId: string; rolloutId: string; oldest: string }) => Promise<{ ts: string } | null>) | undefined,
+): Promise<SettledIntents> {
+  const intents = stored?.journal?.intents ?? [];
+  if (stored === undefined || find === undefined || intents.length === 0) return { stored, found: [], absent: [], failure: null };
+  const idOf = (channel: string) =>
+    isChannelId(channel) ? channel : (stored.channels.find((c) => channelKey(c.channel) === channelKey(channel) && c.channelId !== null)?.channelId ?? null);
+  const bindings = [...(stored.journal?.bindings ?? [])];
+  const left: Intent[] = [];
+  const found: Intent[] = [];
+  const absent: Intent[] = [];
+  let failure: unknown = null;
+  let lookups = 0;
+  for (const intent of intents) {
+    const channelId = idOf(intent.channel);
+    if (channelId === null || failure !== null || lookups >= MAX_LOOKUPS) {
+      left.push(intent);
+      continue;
+    }
+    lookups++;
+    try {
+      const oldest = ((intent.at - LOOKBACK_MS) / 1000).toFixed(6);
+      const post = await find({ channelId, rolloutId: intent.rolloutId, oldest });
+      if (post === null) {
+        absent.push(intent);
+      } else {
+        found.push(intent);
+        bindings.push({ ...intent, channelId, ts: post.ts, phase: 'progressing', version: 0 });
+      }
+    } catch (err) {
+      failure = err;
+      left.push(intent);
+    }
+  }
+  return { stored: { ...stored, journal: { intents: left, bindings, ...(stored.journal?.names ? { names: stored.journal.names } : {}) } }, found, absent, failure };
+}

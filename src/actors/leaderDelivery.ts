@@ -4,8 +4,9 @@
  *
  * - Every process keeps the latest notification of every rollout (warm, bounded), whatever
  *   its role. A follower delivers nothing and writes nothing.
- * - `lead()` (the election says this process leads): a fenced read of the state, the journal
- *   merged in (intents without an answer are counted as possible duplicates), a delivery
+ * - `lead()` (the election says this process leads): a fenced read of the state, each intent
+ *   without an answer looked up in Slack's history where the token may read it (found: edited;
+ *   absent: posted; unknown: counted as a possible duplicate), the journal merged in, a delivery
  *   created from it, then the warm notifications replayed and the repair/catch-up of
  *   ./repair.ts once the caches are synced.
  * - `follow()` (renew failed, fenced, released): the delivery stops at once; nothing in
@@ -14,8 +15,8 @@
  *   call; Slack's answer (channel ID, ts) is recorded and durable before the channel actor
  *   sees it. Everything else is written within the writer's window (250 ms).
  */
-import { SlackCallError, type Delivery, type DeliverySnapshot, type DrainResult, type PendingSummary, type SlackApi } from './delivery/index.js';
-import { createJournal, merge, type Journal, type PersistedState } from './journal.js';
+import { isSlackCallError, SlackCallError, type Delivery, type DeliverySnapshot, type DrainResult, type PendingSummary, type SlackApi } from './delivery/index.js';
+import { createJournal, merge, settleIntents, type Journal, type PersistedState } from './journal.js';
 import { silentLogger, type Logger } from './logger.js';
 import { repairNotifications } from './repair.js';
 import type { RolloutObservation } from '../machines/facts.js';
@@ -192,7 +193,15 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
         }
       }
       if (!current()) return;
-      const merged = merge(stored.snapshot);
+      const settled = await settleIntents(stored.snapshot, options.slack.findRolloutPost?.bind(options.slack));
+      if (!current()) return;
+      for (const intent of settled.found) log.info({ rolloutId: intent.rolloutId, channel: intent.channel }, 'found in the channel history a post an earlier leader made without recording it: it is edited, not sent again');
+      for (const intent of settled.absent) log.info({ rolloutId: intent.rolloutId, channel: intent.channel }, 'a post an earlier leader intended never reached Slack: it is sent now');
+      if (settled.failure !== null) {
+        const slackError = isSlackCallError(settled.failure) ? settled.failure.failure.error : String(settled.failure);
+        log.warn({ slackError }, 'cannot search the channel history for posts an earlier leader may have made (grant the Slack app channels:history and groups:history to close this window): they are sent again');
+      }
+      const merged = merge(settled.stored);
       for (const intent of merged.possibleDuplicates) {
         options.onPossibleDuplicate?.();
         log.warn({ rolloutId: intent.rolloutId, channel: intent.channel }, 'a post may have reached Slack without its answer being recorded: it is sent again and may appear twice');
@@ -209,7 +218,7 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
       log.info({ restored: merged.snapshot?.channels.reduce((k, c) => k + c.rollouts.length, 0) ?? 0, replayed: replay.length, possibleDuplicates: merged.possibleDuplicates.length }, 'leading: delivery state loaded');
       for (const n of replay) delivery.notify(n);
       // The intents just counted are cleared by the first write.
-      if (merged.possibleDuplicates.length > 0) void termWriter?.persist();
+      if (merged.possibleDuplicates.length + settled.found.length + settled.absent.length > 0) void termWriter?.persist();
       await options.whenSynced().catch(() => undefined);
       if (!current()) return;
       const covered = new Set(warm.keys());

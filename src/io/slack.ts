@@ -9,12 +9,14 @@
  * - `timeout`: a hung request must end; the delivery layer treats a timed-out post as
  *   ambiguous (it may have been posted), re-posts it and counts a possible duplicate.
  *
- * Methods called: chat.postMessage and chat.update only (scope `chat:write`). A timed-out post
- * is not looked for before it is re-posted: that would need `channels:history` (ADR 0003).
+ * Methods called: chat.postMessage and chat.update (scope `chat:write`); conversations.history
+ * only when a new leader looks for a post its predecessor may have made without recording it
+ * (optional scopes `channels:history` / `groups:history`, ADR 0006). A timed-out post is not
+ * looked for before it is re-posted (ADR 0003).
  */
 import type { Logger } from '../actors/logger.js';
 import { ErrorCode, WebClient, type Logger as SlackLogger, LogLevel } from '@slack/web-api';
-import { SlackCallError, type PostMessageRequest, type SlackApi, type UpdateMessageRequest } from '../actors/delivery/index.js';
+import { ROLLOUT_EVENT_TYPE, SlackCallError, type FindPostRequest, type PostMessageRequest, type SlackApi, type UpdateMessageRequest } from '../actors/delivery/index.js';
 import { proxyFetch, type ProxyEnv } from './proxy.js';
 import type { SlackMethod } from '../machines/channelTypes.js';
 import type { SlackFailure } from '../machines/slackFailure.js';
@@ -34,6 +36,9 @@ export interface SlackClientOptions {
 }
 
 export const DEFAULT_SLACK_TIMEOUT_MS = 10_000;
+
+/** Pages of 200 messages a new leader reads to find one lost post (findRolloutPost). */
+const HISTORY_PAGES = 5;
 
 /** The token is useless: no channel can be reached. */
 const WORKSPACE_ERRORS = new Set([
@@ -92,7 +97,7 @@ function causeChain(err: unknown): Array<{ name?: string; code?: string; message
 }
 
 /** Classifies anything the WebClient throws. The result's message never contains the token. */
-export function classifySlackError(method: SlackMethod | 'auth.test', err: unknown): SlackCallError {
+export function classifySlackError(method: SlackMethod | 'auth.test' | 'conversations.history', err: unknown): SlackCallError {
   const e = err as { code?: string; data?: { error?: string }; retryAfter?: number; statusCode?: number };
   switch (e?.code) {
     case ErrorCode.PlatformError: {
@@ -174,6 +179,27 @@ export function createSlackApi(client: WebClient): SlackApi {
       } catch (err) {
         throw classifySlackError('chat.update', err);
       }
+    },
+
+    async findRolloutPost(req: FindPostRequest) {
+      let cursor: string | undefined;
+      for (let page = 0; page < HISTORY_PAGES; page++) {
+        let r: Awaited<ReturnType<WebClient['conversations']['history']>>;
+        try {
+          r = await client.conversations.history({ channel: req.channelId, oldest: req.oldest, inclusive: true, include_all_metadata: true, limit: 200, ...(cursor !== undefined ? { cursor } : {}) });
+        } catch (err) {
+          throw classifySlackError('conversations.history', err);
+        }
+        const found = (r.messages ?? []).find(
+          (m) => m.metadata?.event_type === ROLLOUT_EVENT_TYPE && (m.metadata.event_payload as { rolloutId?: unknown } | undefined)?.rolloutId === req.rolloutId && (m.thread_ts === undefined || m.thread_ts === m.ts),
+        );
+        if (found?.ts !== undefined) return { ts: found.ts };
+        cursor = r.response_metadata?.next_cursor || undefined;
+        if (r.has_more !== true) return null;
+        if (cursor === undefined) break;
+      }
+      // More history than we read: whether the post is there is unknown.
+      throw new SlackCallError('conversations.history', { kind: 'transient', error: 'history_not_searched_to_the_end' });
     },
 
   };

@@ -57,8 +57,9 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
-async function rig() {
-  const slack = await startSlackServer({ channels: [{ name: 'deploys', member: true }], limits: false });
+/** `scopes`: the token's (default: the local Slack's, with channels:history). */
+async function rig(opts: { scopes?: string[] } = {}) {
+  const slack = await startSlackServer({ channels: [{ name: 'deploys', member: true }], limits: false, ...(opts.scopes ? { tokens: [{ token: 'xoxb-hermod-test', scopes: opts.scopes }] } : {}) });
   servers.push(slack);
   const api: SlackApi = createSlackApi(createSlackClient({ token: slack.token, slackApiUrl: slack.url, timeoutMs: 1_000 }));
   const store = new Store();
@@ -128,7 +129,7 @@ describe('delivery under leader election', () => {
     b.d.stop();
   });
 
-  it('a post whose answer never came is counted as a possible duplicate by the next leader', async () => {
+  it("a channel's first post whose answer never came (its ID unknown, nothing to look up) is counted as a possible duplicate", async () => {
     const r = await rig();
     let aLeads = true;
     const a = r.make('a', { leading: () => aLeads });
@@ -146,6 +147,54 @@ describe('delivery under leader election', () => {
     await r.until('the second post', () => r.slack.messages('deploys').length === 2);
     await b.d.drain(5_000);
     b.d.stop();
+  });
+
+  /**
+   * The channel's ID is known (an earlier rollout was posted), then leader `a` makes a first post
+   * that Slack applies (or not) but never answers, and dies; `b` takes over.
+   */
+  const lostAnswer = async (opts: { scopes?: string[]; applied: boolean }) => {
+    const r = await rig(opts);
+    let aLeads = true;
+    const a = r.make('a', { leading: () => aLeads });
+    const b = r.make('b', { leading: () => !aLeads });
+    await a.d.lead();
+    for (const p of [a, b]) p.d.notify(note('u1/2', 'succeeded'));
+    await a.d.drain(5_000);
+    r.slack.faults.outage({ methods: ['chat.postMessage'], mode: 'hang', commit: opts.applied, count: 1 });
+    for (const p of [a, b]) p.d.notify(note('u2/2', 'progressing'));
+    await r.until('the post to reach Slack', () => r.slack.requests().filter((q) => q.method === 'chat.postMessage').length === 2);
+    await r.until('the intent to be durable', () => r.store.value?.journal?.intents.some((i) => i.rolloutId === 'u2/2'));
+    a.d.stop();
+    aLeads = false;
+    await b.d.lead();
+    b.d.notify(note('u2/2', 'succeeded'));
+    await r.until('u2/2 shown as succeeded', () => r.slack.messages('deploys').some((m) => m.text === 'u2/2 succeeded'));
+    await b.d.drain(5_000);
+    b.d.stop();
+    const posts = r.slack.requests().filter((q) => q.method === 'chat.postMessage').length;
+    return { b, r, posts, messages: r.slack.messages('deploys').map((m) => m.text).sort() };
+  };
+
+  it('a lost answer, with channels:history: the next leader finds the post and edits it (no duplicate, none counted)', async () => {
+    const { b, posts, messages } = await lostAnswer({ applied: true });
+    assert.deepEqual(messages, ['u1/2 succeeded', 'u2/2 succeeded']);
+    assert.equal(posts, 2, 'b posted nothing');
+    assert.equal(b.duplicates(), 0);
+  });
+
+  it('a lost answer of a post Slack never applied: the next leader posts it, no duplicate counted', async () => {
+    const { b, posts, messages } = await lostAnswer({ applied: false });
+    assert.deepEqual(messages, ['u1/2 succeeded', 'u2/2 succeeded']);
+    assert.equal(posts, 3, 'b posted it');
+    assert.equal(b.duplicates(), 0);
+  });
+
+  it('a lost answer, without channels:history: the next leader posts again and counts the possible duplicate', async () => {
+    const { b, r, messages } = await lostAnswer({ applied: true, scopes: ['chat:write'] });
+    assert.deepEqual(messages, ['u1/2 succeeded', 'u2/2 progressing', 'u2/2 succeeded']);
+    assert.equal(b.duplicates(), 1);
+    assert.ok(r.slack.requests().some((q) => q.method === 'conversations.history' && q.outcome === 'missing_scope'), 'it asked, and Slack refused');
   });
 
   it('a fenced write stops the leader: it delivers nothing more', async () => {

@@ -28,7 +28,7 @@ import { slackCallActor } from './slackCalls.js';
 import type { Delivery, DeliveryClock, DeliveryOptions } from './types.js';
 
 export { ROLLOUT_EVENT_TYPE, SlackCallError, isSlackCallError, type SlackApi } from './slackApi.js';
-export type { PostMessageRequest, UpdateMessageRequest, RolloutMetadata } from './slackApi.js';
+export type { FindPostRequest, PostMessageRequest, UpdateMessageRequest, RolloutMetadata } from './slackApi.js';
 export type { SlackMethod } from '../../machines/channelTypes.js';
 export type * from './types.js';
 

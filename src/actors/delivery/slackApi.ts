@@ -35,18 +35,31 @@ export interface UpdateMessageRequest {
   metadata?: RolloutMetadata;
 }
 
+export interface FindPostRequest {
+  channelId: string;
+  rolloutId: string;
+  /** Slack ts: only messages posted since then. */
+  oldest: string;
+}
+
 export interface SlackApi {
   /** chat.postMessage; answers the channel's ID and the message's ts. */
   postMessage(req: PostMessageRequest): Promise<{ channelId: string; ts: string }>;
   /** chat.update. */
   updateMessage(req: UpdateMessageRequest): Promise<void>;
+  /**
+   * conversations.history: the rollout's top-level message (by its metadata) posted since
+   * `oldest`, or null when there is none. Optional: it needs the optional scopes
+   * `channels:history` / `groups:history`, and only a new leader asks (ADR 0006).
+   */
+  findRolloutPost?(req: FindPostRequest): Promise<{ ts: string } | null>;
 }
 
 /** A classified Slack failure (see src/machines/slackFailure.ts). Its message never contains the token. */
 export class SlackCallError extends Error {
   override readonly name = 'SlackCallError';
   constructor(
-    readonly method: SlackMethod | 'auth.test',
+    readonly method: SlackMethod | 'auth.test' | 'conversations.history',
     /** `failure.error` is Slack's error code (`channel_not_found`), `http_503`, `timeout`, `ECONNRESET`, ... */
     readonly failure: SlackFailure,
     options?: { cause?: unknown },

@@ -206,6 +206,7 @@ describe('hermod against the test cluster and the local Slack', () => {
     const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.kubeconfigPath, '--state-namespace', 'hermod-system'], slackEnv());
     assert.equal(code, 0, stdout);
     assert.match(stdout, /ok {4}token works: bot hermod/);
+    assert.match(stdout, /ok {4}channels:history granted/);
     assert.match(stdout, /ok {4}checked as \S+/);
     assert.match(stdout, /ok {4}may update configmaps\/hermod-state in hermod-system$/m);
     assert.match(stdout, /ok {4}may create coordination\.k8s\.io\/leases in hermod-system$/m);

@@ -53,6 +53,8 @@ function accessName(access: Access): string {
 
 interface Report {
   ok(line: string): void;
+  /** Not a problem: something the operator may want to know. */
+  note(line: string): void;
   bad(line: string): void;
   section(title: string): void;
 }
@@ -61,6 +63,7 @@ export async function check(config: Config, _flags: Record<string, unknown>, out
   const problems: string[] = [];
   const report: Report = {
     ok: (line) => out(`  ok    ${line}`),
+    note: (line) => out(`  note  ${line}`),
     bad: (line) => {
       problems.push(line);
       out(`  FAIL  ${line}`);
@@ -95,6 +98,9 @@ async function checkSlack(config: Config, report: Report): Promise<void> {
   try {
     const auth = await createSlackClient({ token: config.slackToken, slackApiUrl: config.slackApiUrl }).auth.test();
     report.ok(`token works: bot ${auth.user ?? '?'} in workspace ${auth.team ?? '?'}`);
+    const scopes = auth.response_metadata?.scopes ?? [];
+    if (scopes.includes('channels:history')) report.ok('channels:history granted: a new leader finds a first post its killed predecessor could not record, and edits it');
+    else report.note('channels:history not granted (optional): a first post whose answer a killed leader never recorded is sent again and counted as a possible duplicate (slack-app-manifest.yaml)');
   } catch (err) {
     report.bad(`auth.test: ${describeSlackError(err, config.slackApiUrl)}`);
   }

@@ -25,6 +25,7 @@ try {
   const result = await runFailover(h, { deployments: 40, rounds, batch: 5, failEvery: 5, log: (line) => console.log(line) });
   console.log(`took ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
   console.log(`possible duplicates logged by Hermod: ${result.possibleDuplicates}`);
+  console.log(`lost answers found in the channel history and edited (channels:history granted): ${result.recovered}`);
   for (const problem of result.problems) console.log(`problem: ${problem}`);
   const { rollouts, kills, lost, duplicates, orphaned, failoverSecondsP50, failoverSecondsMax, handoverSecondsMax } = result;
   console.log(JSON.stringify({ rollouts, kills, lost, duplicates, orphaned, failoverSecondsP50, failoverSecondsMax, handoverSecondsMax }));

@@ -107,6 +107,8 @@ export interface FailoverResult {
   handoverSecondsMax: number;
   problems: string[];
   possibleDuplicates: number;
+  /** First posts of a killed leader that the next one found in the channel history and edited. */
+  recovered: number;
 }
 
 const DEADLINE = 12;
@@ -238,12 +240,14 @@ export async function runFailover(h: Harness, options: FailoverOptions): Promise
     const verdict = settle();
     if (verdict.duplicates > 0) explainDuplicates(h, all, names, uids, revisions, log);
     const possibleDuplicates = all.flatMap((p) => p.logs()).filter((l) => l.msg.startsWith('a post may have reached Slack')).length;
+    const recovered = all.flatMap((p) => p.logs()).filter((l) => l.msg.startsWith('found in the channel history a post')).length;
     const sorted = [...failovers].sort((x, y) => x - y);
     return {
       rollouts: rolloutCount,
       kills,
       ...verdict,
       possibleDuplicates,
+      recovered,
       failoverSecondsP50: sorted.length === 0 ? NaN : (sorted[Math.floor((sorted.length - 1) / 2)] as number),
       failoverSecondsMax: sorted.length === 0 ? NaN : Math.max(...sorted),
       handoverSecondsMax: handovers.length === 0 ? NaN : Math.max(...handovers),

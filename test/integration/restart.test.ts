@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
-import { STATE_KEY } from '../../src/io/kube/stateStore.js';
+import { STATE_KEY } from '../../src/io/kube/stateEncoding.js';
 import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
 import { dump, gateSelector, GREEN, openGate, ORANGE } from '../support/scenario.js';

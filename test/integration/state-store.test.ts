@@ -5,11 +5,13 @@
  * burst of changes into one write and stops for good once fenced.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
 import { silentLogger } from '../../src/actors/logger.js';
-import { createStateStore, STATE_KEY } from '../../src/io/kube/stateStore.js';
+import { STATE_GZ_KEY, STATE_KEY } from '../../src/io/kube/stateEncoding.js';
+import { createStateStore } from '../../src/io/kube/stateStore.js';
 import { createStateWriter } from '../../src/io/kube/stateWriter.js';
 import { startCluster, type TestCluster } from '../support/cluster.js';
 
@@ -94,6 +96,29 @@ describe('fenced delivery state in a real ConfigMap', () => {
     assert.equal(await first.persist(), 'fenced', 'fenced for good');
     first.stop();
     second.stop();
+  });
+
+  it('a state too large for plain JSON is stored gzip\'d in binaryData, read back whole, and plain again once small', async () => {
+    const rollouts = Array.from({ length: 8_000 }, (_, i) => ({
+      rolloutId: `${randomUUID()}/${1 + (i % 7)}`, namespace: `team-${i % 50}`, channelId: 'C1', ts: `1796500000.${String(i).padStart(6, '0')}`,
+      sentPhase: 'progressing', sentVersion: 1, sentKey: (i * 2654435761 >>> 0).toString(16), threadKey: null, milestone: null,
+    }));
+    const large = { version: 1, channels: [{ channel: 'deploys', channelId: 'C1', rollouts, finished: [], pending: [] }] } as DeliverySnapshot;
+    assert.ok(Buffer.byteLength(JSON.stringify(large)) > 1024 * 1024, 'plain, it would not fit a ConfigMap');
+    const s = store('large');
+    const created = await s.write(large, null);
+    assert.equal(created.kind, 'written');
+    const raw = await core.readNamespacedConfigMap({ name: 'large', namespace: NS });
+    assert.equal(raw.data?.[STATE_KEY], undefined);
+    assert.ok((raw.binaryData?.[STATE_GZ_KEY]?.length ?? 0) > 0);
+    const read = await s.read();
+    assert.equal(read.snapshot?.channels[0]?.rollouts.length, 8_000, 'no in-flight record dropped');
+    assert.deepEqual(read.snapshot, large);
+    const small = await s.write(snapshotWith(['uid/1']), read.resourceVersion);
+    assert.equal(small.kind, 'written');
+    const after = await core.readNamespacedConfigMap({ name: 'large', namespace: NS });
+    assert.equal(after.binaryData, undefined);
+    assert.deepEqual((await stored('large')).channels[0]!.finished, ['uid/1']);
   });
 
   it('load() and save() still work as before for the periodic saver', async () => {

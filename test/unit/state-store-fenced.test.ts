@@ -12,7 +12,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
 import { silentLogger } from '../../src/actors/logger.js';
-import { createStateStore, STATE_KEY } from '../../src/io/kube/stateStore.js';
+import { STATE_KEY } from '../../src/io/kube/stateEncoding.js';
+import { createStateStore } from '../../src/io/kube/stateStore.js';
 
 type Drop = 'none' | 'beforeApply' | 'afterApply';
 

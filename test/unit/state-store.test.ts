@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
-import { fitSnapshot, parseSnapshot, stateNamespace } from '../../src/io/kube/stateStore.js';
+import { decodeState, encodeState, STATE_GZ_KEY, STATE_KEY } from '../../src/io/kube/stateEncoding.js';
+import { fitSnapshot, HARD_MAX_STATE_BYTES, parseSnapshot, stateNamespace } from '../../src/io/kube/stateStore.js';
+import { randomUUID } from 'node:crypto';
 
 const dir = mkdtempSync(join(tmpdir(), 'hermod-state-'));
 const nsFile = join(dir, 'namespace');
@@ -64,7 +66,9 @@ describe('parseSnapshot', () => {
 describe('fitSnapshot', () => {
   it('leaves a small snapshot whole', () => {
     const snapshot = snapshotOf({ rollouts: [record('uid/2', 'progressing')] as never, finished: ['uid/1'] });
-    assert.deepEqual(fitSnapshot(snapshot, 10_000), { json: JSON.stringify(snapshot), dropped: [] });
+    const fitted = fitSnapshot(snapshot, 10_000);
+    assert.deepEqual({ json: fitted.json, dropped: fitted.dropped }, { json: JSON.stringify(snapshot), dropped: [] });
+    assert.deepEqual(fitted.encoded.data, { [STATE_KEY]: JSON.stringify(snapshot) }, 'small: plain JSON');
   });
 
   it('drops finished ids and pending progress before anything Slack shows', () => {
@@ -116,5 +120,43 @@ describe('fitSnapshot', () => {
     assert.ok(dropped.includes('oldest rollouts'));
     assert.equal(ids.at(-1), 'live/39');
     assert.ok(!ids.includes('live/0'));
+  });
+});
+
+describe('state encoding', () => {
+  /** Records as Hermod writes them: UIDs, Slack timestamps and content keys do not repeat. */
+  const liveRecords = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      rolloutId: `${randomUUID()}/${1 + (i % 7)}`, namespace: `team-${i % 50}`, channelId: 'C0123ABCD',
+      ts: `17965${String(10_000 + i).padStart(5, '0')}.${String((i * 7919) % 1_000_000).padStart(6, '0')}`,
+      sentPhase: 'progressing', sentVersion: 1 + (i % 5), sentKey: (i * 2654435761 >>> 0).toString(16), threadKey: null, milestone: null,
+    }));
+
+  it('small states stay plain JSON; larger ones are gzip\'d into binaryData and read back the same', () => {
+    const small = JSON.stringify(snapshotOf({ rollouts: liveRecords(3) as never }));
+    assert.deepEqual(encodeState(small), { data: { [STATE_KEY]: small }, bytes: Buffer.byteLength(small) });
+    assert.equal(decodeState(encodeState(small)), small);
+    const large = JSON.stringify(snapshotOf({ rollouts: liveRecords(2_000) as never }));
+    const packed = encodeState(large);
+    assert.equal(packed.data, undefined);
+    assert.ok(packed.binaryData?.[STATE_GZ_KEY] !== undefined);
+    assert.ok(packed.bytes < Buffer.byteLength(large) / 2, `${packed.bytes} of ${Buffer.byteLength(large)} bytes`);
+    assert.equal(decodeState(packed), large);
+  });
+
+  it('a corrupt gzip payload is an error, not an empty state', () => {
+    assert.throws(() => decodeState({ binaryData: { [STATE_GZ_KEY]: Buffer.from('not gzip').toString('base64') } }));
+    assert.equal(decodeState({}), undefined);
+  });
+
+  it('keeps every in-flight record where plain JSON would be past the hard limit (issue 9)', () => {
+    const rollouts = liveRecords(8_000);
+    const snapshot = snapshotOf({ rollouts: rollouts as never });
+    assert.ok(Buffer.byteLength(JSON.stringify(snapshot)) > HARD_MAX_STATE_BYTES, 'plain, this would not fit');
+    const { json, encoded, dropped } = fitSnapshot(snapshot);
+    assert.ok(!dropped.includes('oldest rollouts'), dropped.join());
+    assert.ok(encoded.bytes <= HARD_MAX_STATE_BYTES, `${encoded.bytes} bytes stored`);
+    assert.equal((JSON.parse(json) as DeliverySnapshot).channels[0]!.rollouts.length, 8_000);
+    assert.equal(decodeState(encoded), json);
   });
 });

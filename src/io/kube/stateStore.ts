@@ -9,12 +9,11 @@ import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kub
 import type { DeliverySnapshot } from '../../actors/delivery/index.js';
 import { FINAL_PHASES } from '../../machines/notification.js';
 import type { Logger } from '../../actors/logger.js';
+import { decodeState, encodeState, PLAIN_MAX_BYTES, STATE_GZ_KEY, STATE_KEY, type EncodedState } from './stateEncoding.js';
 
 /** The ConfigMap's name; example/role.yaml and the chart grant get/update on this name only. */
 export const DEFAULT_STATE_NAME = 'hermod-state';
-/** The ConfigMap key holding the snapshot's JSON. */
-export const STATE_KEY = 'delivery.json';
-/** Well under the 1 MiB ConfigMap limit (which counts every key, and metadata besides). */
+/** Well under the 1 MiB ConfigMap limit (which counts every key, and metadata besides); the size as stored (./stateEncoding.ts). */
 export const MAX_STATE_BYTES = 512 * 1024;
 /**
  * What the bindings of in-flight rollouts may take beyond MAX_STATE_BYTES: they are dropped
@@ -105,7 +104,8 @@ export function parseSnapshot(text: string): { snapshot: DeliverySnapshot } | { 
 }
 
 /**
- * The snapshot's JSON within `maxBytes`. What Slack shows (channel IDs, message ts) matters
+ * The snapshot within `maxBytes` as stored (plain JSON while small, gzip'd beyond
+ * `plainMaxBytes`: ./stateEncoding.ts). What Slack shows (channel IDs, message ts) matters
  * most; if too large, drop first the finished lists, then pending progress updates, then all
  * pending work, then records of rollouts that already ended. The records of rollouts still in
  * flight are kept up to `hardMaxBytes`, and only past that are the oldest dropped.
@@ -114,10 +114,17 @@ export function fitSnapshot(
   snapshot: DeliverySnapshot,
   maxBytes: number = MAX_STATE_BYTES,
   hardMaxBytes: number = Math.max(maxBytes, HARD_MAX_STATE_BYTES),
-): { json: string; dropped: string[] } {
+  plainMaxBytes: number = PLAIN_MAX_BYTES,
+): { json: string; dropped: string[]; encoded: EncodedState } {
   const work = JSON.parse(JSON.stringify(snapshot)) as DeliverySnapshot;
   const dropped: string[] = [];
-  const size = () => Buffer.byteLength(JSON.stringify(work), 'utf8');
+  let last: { json: string; encoded: EncodedState } | null = null;
+  const encoded = () => {
+    const json = JSON.stringify(work);
+    if (last?.json !== json) last = { json, encoded: encodeState(json, plainMaxBytes) };
+    return last;
+  };
+  const size = () => encoded().encoded.bytes;
   const steps: Array<[string, () => void]> = [
     ['finished', () => work.channels.forEach((c) => (c.finished = []))],
     ['pending progress', () => work.channels.forEach((c) => (c.pending = c.pending.filter((p) => p.final)))],
@@ -134,8 +141,17 @@ export function fitSnapshot(
     work.channels.forEach((c) => (c.rollouts = c.rollouts.slice(Math.ceil(c.rollouts.length / 2))));
     if (!dropped.includes('oldest rollouts')) dropped.push('oldest rollouts');
   }
-  return { json: JSON.stringify(work), dropped };
+  return { ...encoded(), dropped };
 }
+
+/** The ConfigMap holds exactly this JSON (a write whose answer was lost landed). */
+const landed = (configMap: V1ConfigMap, json: string): boolean => {
+  try {
+    return decodeState(configMap) === json;
+  } catch {
+    return false;
+  }
+};
 
 const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
 
@@ -147,17 +163,18 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   const api = options.kubeConfig.makeApiClient(CoreV1Api);
   const where = { namespace, configMap: name };
 
-  const bodyOf = (json: string, resourceVersion?: string): V1ConfigMap => ({
+  const bodyOf = (encoded: EncodedState, resourceVersion?: string): V1ConfigMap => ({
     metadata: {
       name, namespace, labels: { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/component': 'state' },
       ...(resourceVersion !== undefined ? { resourceVersion } : {}),
     },
-    data: { [STATE_KEY]: json },
+    ...(encoded.data !== undefined ? { data: encoded.data } : {}),
+    ...(encoded.binaryData !== undefined ? { binaryData: encoded.binaryData } : {}),
   });
-  const fit = (snapshot: DeliverySnapshot): string => {
-    const { json, dropped } = fitSnapshot(snapshot, maxBytes);
-    if (dropped.length > 0) logger.warn({ ...where, dropped, bytes: json.length }, 'delivery state too large: dropped some of it');
-    return json;
+  const fit = (snapshot: DeliverySnapshot): { json: string; encoded: EncodedState } => {
+    const { json, encoded, dropped } = fitSnapshot(snapshot, maxBytes);
+    if (dropped.length > 0) logger.warn({ ...where, dropped, bytes: encoded.bytes }, 'delivery state too large: dropped some of it');
+    return { json, encoded };
   };
   /** The ConfigMap, or null when absent. */
   const get = async (): Promise<V1ConfigMap | null> => {
@@ -176,9 +193,15 @@ export function createStateStore(options: StateStoreOptions): StateStore {
       return { snapshot: undefined, resourceVersion: null };
     }
     const resourceVersion = configMap.metadata?.resourceVersion ?? null;
-    const text = configMap.data?.[STATE_KEY];
+    let text: string | undefined;
+    try {
+      text = decodeState(configMap);
+    } catch (err) {
+      logger.warn({ ...where, err }, `saved delivery state's ${STATE_GZ_KEY} cannot be unpacked: ignored`);
+      return { snapshot: undefined, resourceVersion };
+    }
     if (text === undefined) {
-      logger.warn(where, `saved delivery state has no ${STATE_KEY}: ignored`);
+      logger.warn(where, `saved delivery state has neither ${STATE_KEY} nor ${STATE_GZ_KEY}: ignored`);
       return { snapshot: undefined, resourceVersion };
     }
     const parsed = parseSnapshot(text);
@@ -199,12 +222,12 @@ export function createStateStore(options: StateStoreOptions): StateStore {
       return (await read()).snapshot;
     },
     async write(snapshot, resourceVersion) {
-      const json = fit(snapshot);
+      const { json, encoded } = fit(snapshot);
       try {
         const written =
           resourceVersion === null
-            ? await api.createNamespacedConfigMap({ namespace, body: bodyOf(json) })
-            : await api.replaceNamespacedConfigMap({ name, namespace, body: bodyOf(json, resourceVersion) });
+            ? await api.createNamespacedConfigMap({ namespace, body: bodyOf(encoded) })
+            : await api.replaceNamespacedConfigMap({ name, namespace, body: bodyOf(encoded, resourceVersion) });
         const version = written.metadata?.resourceVersion;
         if (version === undefined) throw new Error(`the API server returned ConfigMap ${namespace}/${name} without a resourceVersion`);
         return { kind: 'written', resourceVersion: version };
@@ -216,14 +239,14 @@ export function createStateStore(options: StateStoreOptions): StateStore {
         // with a resourceVersion that would then be stale and fence a writer that did nothing wrong.
         const now = await get().catch(() => undefined);
         const version = now?.metadata?.resourceVersion;
-        if (now != null && version !== undefined && version !== resourceVersion && now.data?.[STATE_KEY] === json) return { kind: 'written', resourceVersion: version };
+        if (now != null && version !== undefined && version !== resourceVersion && landed(now, json)) return { kind: 'written', resourceVersion: version };
         if (now === null && resourceVersion !== null) return { kind: 'fenced', reason: 'deleted since it was read' };
         if (now != null && version !== resourceVersion) return { kind: 'fenced', reason: `changed since resourceVersion ${resourceVersion ?? '(absent)'}` };
         throw err;
       }
     },
     async save(snapshot) {
-      const body = bodyOf(fit(snapshot));
+      const body = bodyOf(fit(snapshot).encoded);
       try {
         // No resourceVersion: one Hermod writes this, last write wins.
         await api.replaceNamespacedConfigMap({ name, namespace, body });

@@ -40,8 +40,24 @@ describe('Slack edge (src/io/slack.ts)', () => {
     const m = slack.messages('a').at(-1);
     assert.deepEqual(m?.history.map((h) => h.text), ['v1', 'v2']);
     assert.deepEqual(m?.metadata, { event_type: 'hermod_rollout', event_payload: { rolloutId: 'x/1', version: 1 } });
-    // chat:write only: no history lookup, which would need channels:history (ADR 0003).
-    assert.deepEqual(Object.keys(only).sort(), ['postMessage', 'updateMessage']);
+    // The history lookup needs channels:history, which chat:write alone does not give (ADR 0006).
+    const refused = await failure(only.findRolloutPost!({ channelId: 'C0AAAA', rolloutId: 'x/1', oldest: '0' }));
+    assert.equal(refused.method, 'conversations.history');
+    assert.equal(refused.failure.error, 'missing_scope');
+  });
+
+  it("finds a rollout's top-level post in the channel history by its metadata, not its thread replies nor older posts", async () => {
+    const meta = (rolloutId: string) => ({ event_type: 'hermod_rollout' as const, event_payload: { rolloutId, version: 1 } });
+    const full = api();
+    const early = await full.postMessage({ channel: 'b', text: 'early', metadata: meta('old/1') });
+    const top = await full.postMessage({ channel: 'b', text: 'top', metadata: meta('y/2') });
+    await full.postMessage({ channel: 'b', text: 'reply', threadTs: top.ts, metadata: meta('z/3') });
+    await full.postMessage({ channel: 'b', text: 'other', metadata: meta('w/1') });
+    assert.deepEqual(await full.findRolloutPost!({ channelId: top.channelId, rolloutId: 'y/2', oldest: '0' }), { ts: top.ts });
+    assert.equal(await full.findRolloutPost!({ channelId: top.channelId, rolloutId: 'z/3', oldest: '0' }), null, 'a thread reply is not the rollout\'s message');
+    assert.equal(await full.findRolloutPost!({ channelId: top.channelId, rolloutId: 'nothing/1', oldest: '0' }), null);
+    assert.deepEqual(await full.findRolloutPost!({ channelId: top.channelId, rolloutId: 'old/1', oldest: '0' }), { ts: early.ts });
+    assert.equal(await full.findRolloutPost!({ channelId: top.channelId, rolloutId: 'old/1', oldest: top.ts }), null, 'posted before oldest');
   });
 
   it('classifies permanent, gone and rejected errors from Slack', async () => {

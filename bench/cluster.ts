@@ -22,7 +22,8 @@
  *
  * Flags: --deployments 5000 --namespaces 500 --tracked 50 --channels 10 --untracked-replicas 1
  *   --burst 300 --churn 300 --idle-seconds 180 --quick (200 Deployments / 20 namespaces / 4
- *   tracked, burst 30, churn 30, idle 20 s) --no-build --hermod-dir DIR (a checkout whose dist/ to run).
+ *   tracked, burst 30, churn 30, idle 20 s) --no-build --hermod-dir DIR (a checkout whose dist/ to run)
+ *   --cpu-prof-dir DIR (Hermod runs with --cpu-prof; the idle window's offsets are printed, to read the profile of that window).
  * Run it under the cluster lock: flock /tmp/hermod-cluster.lock npm run bench:cluster -- --quick
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -47,6 +48,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'hermod-dir': { type: 'string' },
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const quick = flags.quick === true;
@@ -255,7 +257,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     hermod = spawn(
       process.execPath,
-      [join(HERMOD_DIR, 'dist/src/io/commands/cli.js'), 'run', '--kubeconfig', cluster.userKubeconfigPath!, '--metrics-port', String(metricsPort), '--level', 'info'],
+      [...(flags['cpu-prof-dir'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : []), join(HERMOD_DIR, 'dist/src/io/commands/cli.js'), 'run', '--kubeconfig', cluster.userKubeconfigPath!, '--metrics-port', String(metricsPort), '--level', 'info'],
       { env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', SLACK_TOKEN: slack.token, SLACK_API_URL: slack.url, CLUSTER_NAME: 'bench' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     hermod.stdout!.pipe(out);
@@ -280,8 +282,10 @@ async function main(): Promise<void> {
 
     // Idle.
     const idle0 = await procStats(pid);
+    const idleFrom = (Date.now() - t0) / 1000;
     await sleep(IDLE_SECONDS * 1000);
     const idle1 = await procStats(pid);
+    if (flags['cpu-prof-dir'] !== undefined) log(`idle window: ${round(idleFrom, 2)} s to ${round((Date.now() - t0) / 1000, 2)} s after spawn`);
     const idleCpuSecondsPer3Min = ((idle1.cpu - idle0.cpu) * 180) / IDLE_SECONDS;
     const rssSettled = idle1.rss;
     log(`idle ${IDLE_SECONDS} s: CPU ${round(idle1.cpu - idle0.cpu)} s, RSS ${round(rssSettled / 2 ** 20, 1)} MiB`);

@@ -8,6 +8,8 @@
  * watch that has delivered nothing for too long. One loop per reflector: never two
  * requests at once.
  *
+ * The cache itself is factStore.ts; the request timeouts are watchdog.ts.
+ *
  * Why not client-node's informer: its ObjectCache keeps every whole object (a Pod is
  * kilobytes; Hermod needs a few fields of it), and it stops on the first non-410 error.
  */
@@ -16,22 +18,10 @@ import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { watchStatusError, type ListWatchClient, type WatchEvent } from './client.js';
 import { RequestTimeoutError, WatchIdleError, isResourceExpired } from './errors.js';
 import { silentLogger, type Logger } from '../../actors/logger.js';
+import { FactStore, type RawObject, type ReflectorEvent } from './factStore.js';
+import { Watchdog } from './watchdog.js';
 
-/** The metadata a reflector reads from every raw object. */
-export interface RawObject {
-  metadata?: {
-    uid?: string;
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-  } | null;
-}
-
-/** A change to the cache, emitted to the handler. Facts are never mutated after emission. */
-export type ReflectorEvent<F> =
-  | { type: 'add'; key: string; facts: F }
-  | { type: 'update'; key: string; facts: F; old: F }
-  | { type: 'delete'; key: string; old: F };
+export type { RawObject, ReflectorEvent } from './factStore.js';
 
 export interface ReflectorOptions<R extends RawObject, F> {
   /** For logs and statistics, e.g. `pods`. */
@@ -77,13 +67,13 @@ export interface ReflectorOptions<R extends RawObject, F> {
   random?: () => number;
 }
 
-/** Counters for metrics and tests. */
 /** The tuning knobs a caller running several reflectors shares between them. */
 export type ReflectorTuning = Pick<
   ReflectorOptions<RawObject, unknown>,
   'pageSize' | 'idleTimeoutMs' | 'openTimeoutMs' | 'watchTimeoutSeconds' | 'backoff' | 'sleep' | 'random'
 >;
 
+/** Counters for metrics and tests. */
 export interface ReflectorStats {
   /** Objects held in the cache. */
   objects: number;
@@ -114,11 +104,6 @@ export interface ReflectorControl {
   stats(): ReflectorStats;
 }
 
-interface Entry<F> {
-  rv: string;
-  facts: F;
-}
-
 // Why a request was aborted from inside the reflector (so the loop can tell them apart).
 const STOP = Symbol('stop');
 const RELIST = Symbol('relist');
@@ -128,7 +113,7 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> =>
 
 export class Reflector<R extends RawObject, F> implements ReflectorControl {
   readonly name: string;
-  private readonly store = new Map<string, Entry<F>>();
+  private readonly store: FactStore<R, F>;
   private readonly log: Logger;
   private readonly opts: ReflectorOptions<R, F>;
   private rv = '';
@@ -148,6 +133,13 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     this.opts = options;
     this.name = options.name;
     this.log = options.logger ?? silentLogger;
+    this.store = new FactStore<R, F>({
+      name: options.name,
+      filter: options.filter,
+      transform: options.transform,
+      onEvent: options.onEvent,
+      logger: this.log,
+    });
   }
 
   /** True once the first LIST has completed and its objects were emitted. */
@@ -207,12 +199,12 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
 
   /** The cached facts for a key (an object's uid). */
   get(key: string): F | undefined {
-    return this.store.get(key)?.facts;
+    return this.store.get(key);
   }
 
   /** All cached facts. */
-  *values(): IterableIterator<F> {
-    for (const e of this.store.values()) yield e.facts;
+  values(): IterableIterator<F> {
+    return this.store.values();
   }
 
   /**
@@ -220,14 +212,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
    * longer tracked. Returns how many were dropped.
    */
   prune(predicate: (facts: F, key: string) => boolean): number {
-    let n = 0;
-    for (const [key, e] of this.store) {
-      if (predicate(e.facts, key)) {
-        this.store.delete(key);
-        n++;
-      }
-    }
-    return n;
+    return this.store.prune(predicate);
   }
 
   stats(): ReflectorStats {
@@ -298,11 +283,10 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     let cont: string | undefined;
     let pages = 0;
     const openMs = this.opts.openTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Watchdog(request);
     try {
       do {
-        timer = setTimeout(() => request.abort(new RequestTimeoutError(`LIST ${this.opts.path}`, openMs)), openMs);
-        timer.unref();
+        watchdog.arm(openMs, () => new RequestTimeoutError(`LIST ${this.opts.path}`, openMs));
         const page = await this.opts.client.list(
           this.opts.path,
           {
@@ -313,10 +297,10 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
           },
           request.signal,
         );
-        clearTimeout(timer);
+        watchdog.clear();
         pages++;
         for (const raw of page.items as R[]) {
-          const key = this.upsert(raw);
+          const key = this.store.upsert(raw);
           if (key !== undefined) seen.add(key);
         }
         // Every page of one paginated list belongs to the first page's snapshot.
@@ -328,20 +312,15 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
       this.needList = true;
       throw request.signal.aborted ? (request.signal.reason as unknown) : err;
     } finally {
-      clearTimeout(timer);
+      watchdog.clear();
       if (this.request === request) this.request = undefined;
     }
-    const vanished: [string, Entry<F>][] = [];
-    for (const entry of this.store) if (!seen.has(entry[0])) vanished.push(entry);
-    for (const [key, e] of vanished) {
-      this.store.delete(key);
-      this.emit({ type: 'delete', key, old: e.facts });
-    }
+    const removed = this.store.retainOnly(seen);
     this.rv = resourceVersion;
     this.counters.lists++;
     this.lastActivityMs = Date.now();
     this.log.debug(
-      { reflector: this.name, objects: this.store.size, pages, resourceVersion, removed: vanished.length },
+      { reflector: this.name, objects: this.store.size, pages, resourceVersion, removed },
       'listed',
     );
     if (!this.synced) {
@@ -362,20 +341,17 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     this.watching = true;
     this.counters.watches++;
     const idleMs = this.opts.idleTimeoutMs ?? 300_000;
-    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Watchdog(request);
     const arm = (): void => {
       this.lastActivityMs = Date.now();
-      clearTimeout(timer);
-      timer = setTimeout(() => request.abort(new WatchIdleError(idleMs)), idleMs);
-      timer.unref();
+      watchdog.arm(idleMs, () => new WatchIdleError(idleMs));
     };
     const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
     const timeoutSeconds = Math.round(lo + (hi - lo) * (this.opts.random ?? Math.random)());
     let events = 0;
     // Until the response headers arrive, the shorter open timeout applies; then the watchdog.
     const openMs = this.opts.openTimeoutMs ?? 30_000;
-    timer = setTimeout(() => request.abort(new RequestTimeoutError(`WATCH ${this.opts.path}`, openMs)), openMs);
-    timer.unref();
+    watchdog.arm(openMs, () => new RequestTimeoutError(`WATCH ${this.opts.path}`, openMs));
     try {
       await this.opts.client.watch(
         this.opts.path,
@@ -398,7 +374,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
       // An abort surfaces as a generic AbortError; the signal's reason says who aborted.
       throw request.signal.aborted ? (request.signal.reason as unknown) : err;
     } finally {
-      clearTimeout(timer);
+      watchdog.clear();
       this.watching = false;
       if (this.request === request) this.request = undefined;
     }
@@ -410,10 +386,10 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     switch (event.type) {
       case 'ADDED':
       case 'MODIFIED':
-        if (raw) this.upsert(raw);
+        if (raw) this.store.upsert(raw);
         break;
       case 'DELETED':
-        if (raw) this.remove(raw);
+        if (raw) this.store.remove(raw);
         break;
       case 'BOOKMARK':
         break;
@@ -427,54 +403,4 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     const rv = raw?.metadata?.resourceVersion;
     if (typeof rv === 'string' && rv !== '') this.rv = rv;
   }
-
-  /** Adds or updates an object that passes the filter; returns its key if it is cached now. */
-  private upsert(raw: R): string | undefined {
-    const key = keyOf(raw);
-    if (key === undefined) return undefined;
-    const prev = this.store.get(key);
-    if (this.opts.filter && !this.opts.filter(raw)) {
-      if (prev) {
-        this.store.delete(key);
-        this.emit({ type: 'delete', key, old: prev.facts });
-      }
-      return undefined;
-    }
-    const rv = raw.metadata?.resourceVersion ?? '';
-    // Unchanged resourceVersion = unchanged object (relist replays, duplicate deliveries).
-    if (prev && rv !== '' && prev.rv === rv) return key;
-    const facts = this.opts.transform(raw);
-    this.store.set(key, { rv, facts });
-    this.emit(prev ? { type: 'update', key, facts, old: prev.facts } : { type: 'add', key, facts });
-    return key;
-  }
-
-  private remove(raw: R): void {
-    const key = keyOf(raw);
-    if (key === undefined) return;
-    const prev = this.store.get(key);
-    if (!prev) return;
-    this.store.delete(key);
-    this.emit({ type: 'delete', key, old: prev.facts });
-  }
-
-  private emit(event: ReflectorEvent<F>): void {
-    try {
-      this.opts.onEvent(event);
-    } catch (err) {
-      this.log.error({ reflector: this.name, err, key: event.key }, 'reflector handler threw');
-    }
-  }
-}
-
-/**
- * The cache key: metadata.uid, so a deleted and re-created object of the same name is a
- * delete and an add, never an update. Falls back to namespace/name.
- */
-export function keyOf(raw: RawObject | null | undefined): string | undefined {
-  const meta = raw?.metadata;
-  if (!meta) return undefined;
-  if (typeof meta.uid === 'string' && meta.uid !== '') return meta.uid;
-  if (typeof meta.name === 'string' && meta.name !== '') return `${meta.namespace ?? ''}/${meta.name}`;
-  return undefined;
 }

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SimulatedClock, createActor, fromPromise, type Actor } from 'xstate';
 import { channelMachine } from '../../src/machines/channelMachine.js';
-import { contentHash } from '../../src/machines/channelPolicy.js';
 import type { ChannelConfig, ChannelEmitted, ChannelNotification, SlackCall, SlackOutcome } from '../../src/machines/channelTypes.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import { updateBudgetMachine } from '../../src/machines/updateBudgetMachine.js';
+import { note as channelNote, type NoteOptions } from '../support/channelFixtures.js';
 
 /** An outcome before the fake stamps its time (Omit distributed over the union). */
 type Answer = SlackOutcome extends infer O ? (O extends SlackOutcome ? Omit<O, 'at'> : never) : never;
@@ -78,20 +78,9 @@ class ScriptedSlack {
   }
 }
 
-function note(rolloutId: string, phase: RolloutPhase, opts: { alert?: 'all' | 'failure'; text?: string; thread?: string; at?: number } = {}): ChannelNotification {
-  const message = { text: opts.text ?? `${rolloutId} ${phase}`, attachments: [{ color: '#000000', blocks: [] }] };
-  const thread = opts.thread === undefined ? null : { text: opts.thread };
-  return {
-    rolloutId,
-    namespace: `ns-${rolloutId}`,
-    phase,
-    alert: opts.alert ?? 'all',
-    message,
-    thread,
-    contentKey: contentHash(message),
-    threadKey: thread === null ? null : contentHash(thread),
-    notifiedAt: opts.at ?? 0,
-  };
+/** A notification whose message has a colour bar (so the plain-text fallback shows), notified at 0 unless told. */
+function note(rolloutId: string, phase: RolloutPhase, opts: NoteOptions = {}): ChannelNotification {
+  return channelNote(rolloutId, phase, { attachments: [{ color: '#000000', blocks: [] }], at: 0, ...opts });
 }
 
 type ChannelActor = Actor<typeof channelMachine>;

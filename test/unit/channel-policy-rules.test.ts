@@ -19,59 +19,9 @@ import {
   recordSent,
   settleRollout,
 } from '../../src/machines/channelPolicy.js';
-import { DEFAULT_CHANNEL_CONFIG, methodOf, SLACK_DONE, SLACK_ERROR, type ChannelConfig, type ChannelNotification, type ChannelQueue, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
+import { methodOf, SLACK_DONE, SLACK_ERROR, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
 import type { SlackThreadReply } from '../../src/machines/message.js';
-import type { RolloutPhase } from '../../src/machines/notification.js';
-
-const CHANNEL = '#deploys';
-const CHANNEL_ID = 'C0DEPLOYS';
-const TS = '1.000100';
-
-function config(overrides: Partial<ChannelConfig> = {}): ChannelConfig {
-  return { ...DEFAULT_CHANNEL_CONFIG, ...overrides };
-}
-
-function note(rolloutId: string, phase: RolloutPhase, opts: { alert?: 'all' | 'failure'; text?: string; thread?: string } = {}): ChannelNotification {
-  const message = { text: opts.text ?? `${rolloutId} ${phase}`, attachments: [] };
-  const thread = opts.thread === undefined ? null : { text: opts.thread };
-  return {
-    rolloutId,
-    namespace: `ns-${rolloutId}`,
-    phase,
-    alert: opts.alert ?? 'all',
-    message,
-    thread,
-    contentKey: contentHash(message),
-    threadKey: thread === null ? null : contentHash(thread),
-    notifiedAt: 7,
-  };
-}
-
-function empty(): ChannelQueue {
-  return { queue: [], rollouts: {}, finished: [] };
-}
-
-function shown(rolloutId: string, overrides: Partial<RolloutRecord> = {}): RolloutRecord {
-  return { rolloutId, namespace: `ns-${rolloutId}`, channelId: CHANNEL_ID, ts: TS, sentPhase: 'progressing', sentVersion: 1, sentKey: 'k', threadKey: null, milestone: null, ...overrides };
-}
-
-function accept(notes: ChannelNotification[], cfg = config(), start = empty()): ChannelQueue {
-  let s = start;
-  for (const n of notes) s = acceptNotification(s, n, cfg, null).state;
-  return s;
-}
-
-function item(s: ChannelQueue, rolloutId: string): PendingDelivery {
-  const p = s.queue.find((x) => x.rolloutId === rolloutId);
-  assert.ok(p, `${rolloutId} is pending`);
-  return p;
-}
-
-function sent(s: ChannelQueue, rolloutId: string, cfg = config(), answer: { channelId?: string; ts?: string } = { channelId: CHANNEL_ID, ts: TS }): ChannelQueue {
-  const call = callFor(item(s, rolloutId), s.rollouts[rolloutId], CHANNEL, CHANNEL_ID, cfg);
-  assert.ok(call, `a call for ${rolloutId}`);
-  return recordSent(s, call, answer, cfg);
-}
+import { accept, CHANNEL, CHANNEL_ID, config, empty, item, note, sent, shown, TS } from '../support/channelFixtures.js';
 
 function reason(r: ReturnType<typeof acceptNotification>): string {
   return r.kind === 'skipped' ? `skipped:${r.reason}` : r.kind;

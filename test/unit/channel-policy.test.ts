@@ -20,66 +20,15 @@ import {
   plainContent,
   recordGone,
   recordRejected,
-  recordSent,
   settleRollout,
   wantsUpdate,
 } from '../../src/machines/channelPolicy.js';
-import { DEFAULT_CHANNEL_CONFIG, type ChannelConfig, type ChannelNotification, type ChannelQueue, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
+import type { ChannelQueue, SlackCall } from '../../src/machines/channelTypes.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
-
-const CHANNEL = '#deploys';
-const CHANNEL_ID = 'C0DEPLOYS';
-
-function config(overrides: Partial<ChannelConfig> = {}): ChannelConfig {
-  return { ...DEFAULT_CHANNEL_CONFIG, ...overrides };
-}
-
-function note(rolloutId: string, phase: RolloutPhase, opts: { alert?: 'all' | 'failure'; text?: string; thread?: string } = {}): ChannelNotification {
-  const message = { text: opts.text ?? `${rolloutId} ${phase}`, attachments: [] };
-  const thread = opts.thread === undefined ? null : { text: opts.thread };
-  return {
-    rolloutId,
-    namespace: `ns-${rolloutId}`,
-    phase,
-    alert: opts.alert ?? 'all',
-    message,
-    thread,
-    contentKey: contentHash(message),
-    threadKey: thread === null ? null : contentHash(thread),
-    notifiedAt: 0,
-  };
-}
-
-function empty(): ChannelQueue {
-  return { queue: [], rollouts: {}, finished: [] };
-}
+import { accept, CHANNEL, CHANNEL_ID, config, empty, item, note, sent, shown } from '../support/channelFixtures.js';
 
 function withChannel(s: ChannelQueue, channelId: string | null = CHANNEL_ID) {
   return { ...s, channel: CHANNEL, channelId };
-}
-
-/** Accepts notifications in order (update mode unless told), failing on anything but queued/coalesced/skipped. */
-function accept(notes: ChannelNotification[], cfg = config(), start = empty()): ChannelQueue {
-  let s = start;
-  for (const n of notes) s = acceptNotification(s, n, cfg, null).state;
-  return s;
-}
-
-function item(s: ChannelQueue, rolloutId: string): PendingDelivery {
-  const p = s.queue.find((x) => x.rolloutId === rolloutId);
-  assert.ok(p, `${rolloutId} is pending`);
-  return p;
-}
-
-/** The state after Slack answered ok to the next call for `rolloutId`. */
-function sent(s: ChannelQueue, rolloutId: string, cfg = config(), answer = { channelId: CHANNEL_ID, ts: '1.000100' }): ChannelQueue {
-  const call = callFor(item(s, rolloutId), s.rollouts[rolloutId], CHANNEL, CHANNEL_ID, cfg);
-  assert.ok(call, `a call for ${rolloutId}`);
-  return recordSent(s, call, answer, cfg);
-}
-
-function shown(rolloutId: string, overrides: Partial<RolloutRecord> = {}): RolloutRecord {
-  return { rolloutId, namespace: `ns-${rolloutId}`, channelId: CHANNEL_ID, ts: '1.000100', sentPhase: 'progressing', sentVersion: 1, sentKey: 'k', threadKey: null, milestone: null, ...overrides };
 }
 
 describe('channelPolicy: which notifications are queued', () => {
@@ -189,7 +138,7 @@ describe('channelPolicy: the next Slack call (level-based)', () => {
       contentKey: item(s, 'r1').contentKey,
       phase: 'progressing',
       version: 1,
-      notifiedAt: 0,
+      notifiedAt: 7,
       final: false,
     });
     const known = callFor(item(s, 'r1'), undefined, CHANNEL, CHANNEL_ID, config());

@@ -174,6 +174,7 @@ export function createSlackApi(client: WebClient): SlackApi {
           ts: req.ts,
           text: req.text,
           attachments: req.attachments,
+          ...(req.blocks !== undefined ? { blocks: req.blocks } : {}),
           ...(req.metadata !== undefined ? { metadata: req.metadata } : {}),
         });
       } catch (err) {

@@ -111,7 +111,7 @@ export const channelMachine = setup({
     isQueueEmpty: ({ context }) => context.queue.length === 0,
     canSendNow: ({ context }) => nextCall(context, context.config, open(context)) !== null,
     isOk: isOutcome('ok'),
-    isUpdateRateLimited: ({ context, event }) => isOutcome('rateLimited')({ event }) && inFlightOf(context).op === 'update',
+    isUpdateRateLimited: ({ context, event }) => isOutcome('rateLimited')({ event }) && laneOf(inFlightOf(context)) === 'update',
     isRateLimited: isOutcome('rateLimited'),
     isTransient: isOutcome('transient'),
     isAmbiguous: isOutcome('ambiguous'),
@@ -220,7 +220,7 @@ export const channelMachine = setup({
       }
       const { delayMs, seed } = backoffDelay(context.attempt, context.seed, context.config);
       enqueue.assign({ retryDelayMs: delayMs, seed, attempt: context.attempt + 1 });
-      if (call.op === 'update') enqueue.assign({ updateGrant: 'none' });
+      if (laneOf(call) === 'update') enqueue.assign({ updateGrant: 'none' });
       enqueue.emit({ type: 'retrying', channel: context.channel, method: methodOf(call), attempt: context.attempt + 1, delayMs, error, ambiguous });
     }),
 

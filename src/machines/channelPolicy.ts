@@ -5,8 +5,9 @@
  * - One pending item per rollout: a newer notification replaces the waiting one
  *   (coalescing), so a channel never sends stale states and never reorders a rollout.
  * - The next Slack call is derived from the item and what Slack already shows (level-based):
- *   postMessage when the rollout has no message yet, chat.update when it has, a thread reply
- *   when the render has one that was not posted yet.
+ *   postMessage when the rollout has no message yet, chat.update when it has; a thread reply
+ *   when the render has one that was not posted yet, edited in place when the thread's
+ *   content changes (one reply per message: a crash log read late joins the first reply).
  * - The queue is bounded: the oldest progress update goes first, a final verdict never.
  *
  * Everything here is plain data in, plain data out (the machine's context is serialisable);
@@ -16,7 +17,7 @@ import { fnv1a } from './hash.js';
 import type { MessageMode } from './message.js';
 import { isFinalPhase, type RolloutPhase } from './notification.js';
 import type { SlackFailure } from './slackFailure.js';
-import type { ChannelConfig, ChannelNotification, ChannelQueue, MessageContent, Milestone, PendingDelivery, RolloutRecord, SlackCall } from './channelTypes.js';
+import { isEdit, type ChannelConfig, type ChannelNotification, type ChannelQueue, type MessageContent, type Milestone, type PendingDelivery, type RolloutRecord, type SlackCall } from './channelTypes.js';
 
 export function milestoneOf(phase: RolloutPhase): Milestone {
   switch (phase) {
@@ -122,7 +123,7 @@ function touch(rollouts: Record<string, RolloutRecord>, record: RolloutRecord): 
 }
 
 function newRecord(item: { rolloutId: string; namespace: string }): RolloutRecord {
-  return { rolloutId: item.rolloutId, namespace: item.namespace, channelId: null, ts: null, sentPhase: null, sentVersion: 0, sentKey: null, threadKey: null, milestone: null };
+  return { rolloutId: item.rolloutId, namespace: item.namespace, channelId: null, ts: null, sentPhase: null, sentVersion: 0, sentKey: null, threadKey: null, replyTs: null, milestone: null };
 }
 
 /** Evicts the least recently used records that have no pending work. */
@@ -162,16 +163,16 @@ function needsThread(item: PendingDelivery, record: RolloutRecord | undefined): 
 
 /** Which pacing a call needs: the channel's postMessage tokens or the workspace's update budget. */
 export function laneOf(call: SlackCall): 'post' | 'update' {
-  return call.op === 'update' ? 'update' : 'post';
+  return isEdit(call) ? 'update' : 'post';
 }
 
 /**
  * How the channel treats a failed call. chat.update is idempotent (applied twice, Slack shows
- * the same message), so an ambiguous timeout on an update is merely transient: only a post or
- * a thread reply can leave a duplicate.
+ * the same message), so an ambiguous timeout on an edit (of the message or of its thread
+ * reply) is merely transient: only a post or a first thread reply can leave a duplicate.
  */
 export function failureOfCall(call: SlackCall, failure: SlackFailure): SlackFailure {
-  if (failure.kind === 'ambiguous' && call.op === 'update') return { kind: 'transient', error: failure.error };
+  if (failure.kind === 'ambiguous' && isEdit(call)) return { kind: 'transient', error: failure.error };
   return failure;
 }
 
@@ -214,7 +215,8 @@ export function callFor(item: PendingDelivery, record: RolloutRecord | undefined
   }
   if (needsThread(item, record) && record?.ts != null && item.thread !== null && item.threadKey !== null) {
     const message = item.plain ? { text: plainContent(item.thread).text } : item.thread;
-    return { op: 'reply', rolloutId: item.rolloutId, channelId: record.channelId ?? channelId ?? channel, threadTs: record.ts, message, threadKey: item.threadKey };
+    // Why edit: a second reply for the same rollout (the crash log read after the first) is noise (issue 12).
+    return { op: 'reply', rolloutId: item.rolloutId, channelId: record.channelId ?? channelId ?? channel, threadTs: record.ts, message, threadKey: item.threadKey, replyTs: record.replyTs ?? null };
   }
   return null;
 }
@@ -232,9 +234,12 @@ export function nextCall(
   return null;
 }
 
-/** Whether some pending item waits for the workspace's chat.update budget. */
+/** Whether some pending item waits for the workspace's chat.update budget (an edit of a message or of its reply). */
 export function wantsUpdate(s: ChannelQueue & { channel: string; channelId: string | null }, config: ChannelConfig): boolean {
-  return s.queue.some((item) => callFor(item, s.rollouts[item.rolloutId], s.channel, s.channelId, config)?.op === 'update');
+  return s.queue.some((item) => {
+    const call = callFor(item, s.rollouts[item.rolloutId], s.channel, s.channelId, config);
+    return call !== null && laneOf(call) === 'update';
+  });
 }
 
 /** Removes the rollout's item when Slack shows it all; a finished rollout is forgotten. */
@@ -253,7 +258,8 @@ export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId
   if (record === undefined) return s;
   let next: RolloutRecord;
   if (call.op === 'reply') {
-    next = { ...record, threadKey: call.threadKey };
+    // A first reply's ts is Slack's answer; an edit keeps the reply it edited.
+    next = { ...record, threadKey: call.threadKey, replyTs: call.replyTs ?? answer.ts ?? null };
   } else {
     next = {
       ...record,
@@ -265,18 +271,26 @@ export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId
     };
     if (config.mode === 'post') next.milestone = milestoneOf(call.phase);
     // A new message in `post` mode has no thread yet.
-    if (call.op === 'post') next.threadKey = null;
+    if (call.op === 'post') {
+      next.threadKey = null;
+      next.replyTs = null;
+    }
   }
   const state = capRecords({ ...s, rollouts: touch(s.rollouts, next) }, config);
   return settleRollout(state, call.rolloutId, config);
 }
 
-/** chat.update found no message (deleted in Slack): post a new one. A thread's parent gone: skip the thread. */
+/**
+ * chat.update found no message (deleted in Slack): post a new one. The thread reply to edit
+ * gone: reply anew (if the parent is gone too, that reply finds no thread). A thread's parent
+ * gone: skip the thread.
+ */
 export function recordGone(s: ChannelQueue, call: SlackCall): ChannelQueue {
   const record = s.rollouts[call.rolloutId];
   if (record === undefined) return s;
+  if (call.op === 'reply' && call.replyTs !== null) return { ...s, rollouts: { ...s.rollouts, [call.rolloutId]: { ...record, replyTs: null } } };
   if (call.op === 'reply') return { ...s, rollouts: { ...s.rollouts, [call.rolloutId]: { ...record, threadKey: call.threadKey } } };
-  return { ...s, rollouts: { ...s.rollouts, [call.rolloutId]: { ...record, ts: null, sentKey: null, threadKey: null } } };
+  return { ...s, rollouts: { ...s.rollouts, [call.rolloutId]: { ...record, ts: null, sentKey: null, threadKey: null, replyTs: null } } };
 }
 
 /**

@@ -94,6 +94,12 @@ export interface RolloutRecord {
   sentKey: string | null;
   /** Hash of the thread reply already posted. */
   threadKey: string | null;
+  /**
+   * The ts of Hermod's one reply in the message's thread; null until posted. Newer thread
+   * content (a crash log read late, a fuller problem list) edits it instead of replying again.
+   * Absent from records saved before Hermod kept it (read as null).
+   */
+  replyTs?: string | null;
   /** `post` mode: the milestone last posted (started, succeeded, failed). */
   milestone: Milestone | null;
 }
@@ -134,7 +140,16 @@ export type SlackCall =
       notifiedAt: number;
       final: boolean;
     }
-  | { op: 'reply'; rolloutId: string; channelId: string; threadTs: string; message: SlackThreadReply; threadKey: string };
+  | {
+      op: 'reply';
+      rolloutId: string;
+      channelId: string;
+      threadTs: string;
+      message: SlackThreadReply;
+      threadKey: string;
+      /** The reply already in the thread, edited with chat.update; null posts the first one. */
+      replyTs: string | null;
+    };
 
 /**
  * How a Slack call ended: `ok`, or a failure in the one vocabulary of ./slackFailure.ts
@@ -146,7 +161,12 @@ export type SlackOutcome = { kind: 'ok'; channelId?: string; ts?: string; at: nu
 export type SlackMethod = 'chat.postMessage' | 'chat.update';
 
 export function methodOf(call: SlackCall): SlackMethod {
-  return call.op === 'update' ? 'chat.update' : 'chat.postMessage';
+  return isEdit(call) ? 'chat.update' : 'chat.postMessage';
+}
+
+/** The call edits a message Slack shows (the rollout's message, or its thread reply). */
+export function isEdit(call: SlackCall): boolean {
+  return call.op === 'update' || (call.op === 'reply' && call.replyTs !== null);
 }
 
 /** Restart-safe state of one channel (see delivery.snapshot()). */

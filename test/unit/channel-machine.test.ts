@@ -23,7 +23,9 @@ interface FakeMessage {
   rolloutId: string;
   versions: number[];
   texts: string[];
+  /** What the thread shows: each reply's latest text, oldest reply first. */
   replies: string[];
+  replyTs: string[];
 }
 
 /** An in-memory Slack answering the machine's calls; `script` can fail any call. */
@@ -43,7 +45,7 @@ class ScriptedSlack {
     switch (call.op) {
       case 'post': {
         const channelId = call.channel.startsWith('C') ? call.channel : `C_${call.channel.replace(/^#/, '')}`;
-        const m: FakeMessage = { channelId, ts: `${this.ts++}.000000`, rolloutId: call.rolloutId, versions: [call.version], texts: [call.message.text], replies: [] };
+        const m: FakeMessage = { channelId, ts: `${this.ts++}.000000`, rolloutId: call.rolloutId, versions: [call.version], texts: [call.message.text], replies: [], replyTs: [] };
         this.messages.push(m);
         return { kind: 'ok', channelId, ts: m.ts };
       }
@@ -57,8 +59,16 @@ class ScriptedSlack {
       case 'reply': {
         const m = this.messages.find((x) => x.channelId === call.channelId && x.ts === call.threadTs);
         if (m === undefined) return { kind: 'messageGone', error: 'thread_not_found' };
+        if (call.replyTs !== null) {
+          const i = m.replyTs.indexOf(call.replyTs);
+          if (i === -1) return { kind: 'messageGone', error: 'message_not_found' };
+          m.replies[i] = call.message.text;
+          return { kind: 'ok' };
+        }
+        const ts = `${this.ts++}.000000`;
         m.replies.push(call.message.text);
-        return { kind: 'ok', channelId: call.channelId };
+        m.replyTs.push(ts);
+        return { kind: 'ok', channelId: call.channelId, ts };
       }
     }
   }
@@ -176,7 +186,7 @@ describe('channelMachine: update mode', () => {
     assert.equal(h.of('skipped').at(-1)?.reason, 'unchanged');
   });
 
-  it('posts a thread reply once per distinct content, under the message', async () => {
+  it('posts one thread reply under the message, and edits it when the thread content changes (issue 12)', async () => {
     const h = harness();
     await h.send('c', note('r1', 'failing', { thread: 'details A' }));
     await h.advance(3000);
@@ -185,9 +195,33 @@ describe('channelMachine: update mode', () => {
     await h.send('c', note('r1', 'failed', { thread: 'details B' }));
     await h.advance(3000);
     assert.deepEqual(h.slack.calls.map((c) => c.op), ['post', 'reply', 'update', 'update', 'reply']);
-    assert.deepEqual(h.slack.messages[0]?.replies, ['details A', 'details B']);
-    const reply = h.slack.calls[1];
-    assert.equal(reply?.op === 'reply' && reply.threadTs, h.slack.messages[0]?.ts);
+    assert.deepEqual(h.slack.messages[0]?.replies, ['details B']);
+    const [, reply, , , edit] = h.slack.calls;
+    assert.deepEqual(reply?.op === 'reply' && [reply.threadTs, reply.replyTs], [h.slack.messages[0]?.ts, null]);
+    assert.deepEqual(edit?.op === 'reply' && [edit.threadTs, edit.replyTs], [h.slack.messages[0]?.ts, h.slack.messages[0]?.replyTs[0]]);
+  });
+
+  it('a crash log read late: the failing message first, then its one reply edited to carry the log (issue 12)', async () => {
+    const h = harness();
+    await h.send('c', note('r1', 'failing', { text: 'failing', thread: 'problems' }));
+    await h.advance(3000);
+    await h.send('c', note('r1', 'failing', { text: 'failing', thread: 'problems + crash log' }));
+    await h.advance(3000);
+    assert.deepEqual(h.slack.calls.map((c) => (c.op === 'reply' && c.replyTs !== null ? 'edit' : c.op)), ['post', 'reply', 'edit']);
+    assert.deepEqual([h.slack.messages.length, h.slack.messages[0]?.replies], [1, ['problems + crash log']]);
+  });
+
+  it('a reply deleted in Slack is replied anew rather than lost', async () => {
+    const h = harness();
+    await h.send('c', note('r1', 'failing', { thread: 'A' }));
+    await h.advance(3000);
+    const m = h.slack.messages[0];
+    m?.replies.splice(0);
+    m?.replyTs.splice(0);
+    await h.send('c', note('r1', 'failing', { thread: 'B' }));
+    await h.advance(5000);
+    assert.deepEqual(h.slack.calls.map((c) => (c.op === 'reply' && c.replyTs !== null ? 'edit' : c.op)), ['post', 'reply', 'edit', 'reply']);
+    assert.deepEqual(m?.replies, ['B']);
   });
 
   it('ignores a late duplicate verdict after the rollout finished', async () => {

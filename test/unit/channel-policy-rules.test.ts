@@ -18,8 +18,9 @@ import {
   recordRejected,
   recordSent,
   settleRollout,
+  wantsUpdate,
 } from '../../src/machines/channelPolicy.js';
-import { methodOf, SLACK_DONE, SLACK_ERROR, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
+import { methodOf, SLACK_DONE, SLACK_ERROR, type ChannelQueue, type PendingDelivery, type RolloutRecord, type SlackCall } from '../../src/machines/channelTypes.js';
 import type { SlackThreadReply } from '../../src/machines/message.js';
 import { accept, CHANNEL, CHANNEL_ID, config, empty, item, note, sent, shown, TS } from '../support/channelFixtures.js';
 
@@ -229,12 +230,12 @@ describe('channelPolicy rules: what Slack answered', () => {
     assert.equal(sent(u, 'r1').rollouts['r1']?.threadKey, 't');
   });
 
-  it('a thread reply sent records its thread key and nothing else', () => {
+  it('a thread reply sent records its thread key and its ts, and nothing else', () => {
     const n = note('r1', 'progressing', { thread: 'details' });
     const record = shown('r1', { sentKey: n.contentKey });
     const s = accept([n], config(), { ...empty(), rollouts: { r1: record } });
-    const after = sent(s, 'r1');
-    assert.deepEqual(after.rollouts['r1'], { ...record, threadKey: n.threadKey });
+    const after = sent(s, 'r1', config(), { channelId: CHANNEL_ID, ts: '1.000200' });
+    assert.deepEqual(after.rollouts['r1'], { ...record, threadKey: n.threadKey, replyTs: '1.000200' });
     assert.deepEqual(after.queue, []);
   });
 
@@ -303,6 +304,62 @@ describe('channelPolicy rules: what Slack answered', () => {
   });
 });
 
+describe('channelPolicy rules: one thread reply per message, edited in place (issue 12)', () => {
+  /** A failed rollout whose message Slack shows, with `details` already replied in its thread at 1.000200. */
+  function replied(cfg = config()): ChannelQueue {
+    const first = note('r1', 'failing', { thread: 'details' });
+    const s = accept([first], cfg, { ...empty(), rollouts: { r1: shown('r1', { sentKey: first.contentKey, sentPhase: 'failing' }) } });
+    return sent(s, 'r1', cfg, { channelId: CHANNEL_ID, ts: '1.000200' });
+  }
+
+  it('a crash log read late edits the first reply (chat.update of its ts), never a second reply', () => {
+    const s0 = replied();
+    assert.equal(s0.rollouts['r1']?.replyTs, '1.000200');
+    const late = note('r1', 'failing', { thread: 'details + the crash log' });
+    const s1 = accept([{ ...late, contentKey: s0.rollouts['r1']?.sentKey ?? '' }], config(), s0);
+    const call = callFor(item(s1, 'r1'), s1.rollouts['r1'], CHANNEL, CHANNEL_ID, config());
+    assert.deepEqual(call, { op: 'reply', rolloutId: 'r1', channelId: CHANNEL_ID, threadTs: TS, message: { text: 'details + the crash log' }, threadKey: late.threadKey, replyTs: '1.000200' });
+    assert.equal(call !== null && methodOf(call), 'chat.update');
+    // So the edit waits for the workspace's chat.update budget, like any edit.
+    assert.equal(wantsUpdate({ ...s1, channel: CHANNEL, channelId: CHANNEL_ID }, config()), true);
+    // Slack's answer to chat.update carries no new ts: the record keeps the reply it edited.
+    const s2 = recordSent(s1, call as SlackCall, {}, config());
+    assert.deepEqual([s2.rollouts['r1']?.replyTs, s2.rollouts['r1']?.threadKey, s2.queue.length], ['1.000200', late.threadKey, 0]);
+  });
+
+  it('the same thread content again sends nothing', () => {
+    const s0 = replied();
+    const again = note('r1', 'failing', { thread: 'details' });
+    assert.equal(acceptNotification(s0, { ...again, contentKey: s0.rollouts['r1']?.sentKey ?? '' }, config(), null).kind, 'skipped');
+  });
+
+  it('a reply edit that finds the reply gone replies anew; the message itself gone forgets the reply too', () => {
+    const s0 = replied();
+    const edit: SlackCall = { op: 'reply', rolloutId: 'r1', channelId: CHANNEL_ID, threadTs: TS, message: { text: 'x' }, threadKey: 't2', replyTs: '1.000200' };
+    const gone = recordGone(s0, edit).rollouts['r1'];
+    assert.deepEqual([gone?.replyTs, gone?.threadKey, gone?.ts], [null, s0.rollouts['r1']?.threadKey, TS]);
+    const update: SlackCall = { op: 'update', rolloutId: 'r1', channelId: CHANNEL_ID, ts: TS, message: { text: 'x', attachments: [] }, contentKey: 'k2', phase: 'failed', version: 3, notifiedAt: 7, final: true };
+    assert.equal(recordGone(s0, update).rollouts['r1']?.replyTs, null);
+  });
+
+  it('post mode: a new message starts a new thread, so its first reply is posted, not an edit of the old one', () => {
+    const post = config({ mode: 'post' });
+    const s2 = sent(accept([note('r2', 'failed', { thread: 'why' })], post, { ...empty(), rollouts: { r2: shown('r2', { replyTs: '1.000300', threadKey: 'old' }) } }), 'r2', post, { channelId: CHANNEL_ID, ts: '2.000200' });
+    assert.deepEqual([s2.rollouts['r2']?.ts, s2.rollouts['r2']?.replyTs, s2.rollouts['r2']?.threadKey], ['2.000200', null, null]);
+    const reply = callFor(item(s2, 'r2'), s2.rollouts['r2'], CHANNEL, CHANNEL_ID, post);
+    assert.deepEqual(reply?.op === 'reply' && [reply.threadTs, reply.replyTs], ['2.000200', null]);
+  });
+
+  it('a record saved before Hermod kept the reply ts posts a reply (never an edit of ts undefined)', () => {
+    const n = note('r1', 'failing', { thread: 'details' });
+    const legacy = shown('r1', { sentKey: n.contentKey, threadKey: 'old' });
+    delete legacy.replyTs;
+    const s = accept([n], config(), { ...empty(), rollouts: { r1: legacy } });
+    const call = callFor(item(s, 'r1'), s.rollouts['r1'], CHANNEL, CHANNEL_ID, config());
+    assert.deepEqual(call?.op === 'reply' && [call.replyTs, methodOf(call)], [null, 'chat.postMessage']);
+  });
+});
+
 describe('channelPolicy rules: forgetting', () => {
   it('a forgotten rollout leaves the queue and the records, other rollouts stay', () => {
     const s = accept([note('r1', 'progressing'), note('r2', 'progressing')], config(), { ...empty(), rollouts: { r1: shown('r1'), r2: shown('r2') } });
@@ -358,13 +415,14 @@ describe('channelPolicy rules: plain text, jitter, hashes', () => {
 });
 
 describe('channelTypes rules', () => {
-  it('the Slack method of a call (a metric label): chat.update for an update, chat.postMessage for a post and a reply', () => {
-    const calls: Array<[SlackCall['op'], string]> = [
-      ['update', 'chat.update'],
-      ['post', 'chat.postMessage'],
-      ['reply', 'chat.postMessage'],
+  it('the Slack method of a call (a metric label): chat.update for an update and a reply edited, chat.postMessage for a post and a first reply', () => {
+    const calls: Array<[Partial<SlackCall>, string]> = [
+      [{ op: 'update' }, 'chat.update'],
+      [{ op: 'post' }, 'chat.postMessage'],
+      [{ op: 'reply', replyTs: null }, 'chat.postMessage'],
+      [{ op: 'reply', replyTs: '1.000200' }, 'chat.update'],
     ];
-    for (const [op, method] of calls) assert.equal(methodOf({ op } as SlackCall), method, op);
+    for (const [call, method] of calls) assert.equal(methodOf(call as SlackCall), method, JSON.stringify(call));
   });
 
   it("the Slack call's answer events are xstate's done and error events of the actor slackCall", () => {

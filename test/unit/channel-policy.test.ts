@@ -182,13 +182,14 @@ describe('channelPolicy: the next Slack call (level-based)', () => {
     assert.equal(wantsUpdate(withChannel(accept([note('r2', 'progressing')])), config()), false);
   });
 
-  it('lanes: chat.update uses the workspace budget, posts and replies the channel tokens', () => {
-    const calls: Array<[SlackCall['op'], 'post' | 'update']> = [
-      ['post', 'post'],
-      ['update', 'update'],
-      ['reply', 'post'],
+  it('lanes: chat.update (of the message or of its thread reply) uses the workspace budget, posts and first replies the channel tokens', () => {
+    const calls: Array<[Partial<SlackCall>, 'post' | 'update']> = [
+      [{ op: 'post' }, 'post'],
+      [{ op: 'update' }, 'update'],
+      [{ op: 'reply', replyTs: null }, 'post'],
+      [{ op: 'reply', replyTs: '1.000200' }, 'update'],
     ];
-    for (const [op, lane] of calls) assert.equal(laneOf({ op } as SlackCall), lane, op);
+    for (const [call, lane] of calls) assert.equal(laneOf(call as SlackCall), lane, JSON.stringify(call));
   });
 });
 
@@ -226,12 +227,12 @@ describe('channelPolicy: what Slack answered', () => {
   it('a deleted message (update gone) is posted anew', () => {
     const s = { ...empty(), rollouts: { r1: shown('r1', { threadKey: 't' }) } };
     const call: SlackCall = { op: 'update', rolloutId: 'r1', channelId: CHANNEL_ID, ts: '1.000100', message: { text: 'x', attachments: [] }, contentKey: 'k2', phase: 'succeeded', version: 2, notifiedAt: 0, final: true };
-    assert.deepEqual(recordGone(s, call).rollouts['r1'], { ...shown('r1'), ts: null, sentKey: null, threadKey: null });
+    assert.deepEqual(recordGone(s, call).rollouts['r1'], { ...shown('r1'), ts: null, sentKey: null, threadKey: null, replyTs: null });
   });
 
   it("a thread whose parent is gone is skipped (marked as posted), the message kept", () => {
     const s = { ...empty(), rollouts: { r1: shown('r1') } };
-    const call: SlackCall = { op: 'reply', rolloutId: 'r1', channelId: CHANNEL_ID, threadTs: '1.000100', message: { text: 'd' }, threadKey: 't9' };
+    const call: SlackCall = { op: 'reply', rolloutId: 'r1', channelId: CHANNEL_ID, threadTs: '1.000100', message: { text: 'd' }, threadKey: 't9', replyTs: null };
     assert.deepEqual(recordGone(s, call).rollouts['r1'], { ...shown('r1'), threadKey: 't9' });
   });
 
@@ -255,10 +256,14 @@ describe('channelPolicy: what Slack answered', () => {
 describe('channelPolicy: failures', () => {
   const post: SlackCall = { op: 'post', rolloutId: 'r1', channel: CHANNEL, message: { text: 'x', attachments: [] }, contentKey: 'k', phase: 'progressing', version: 1, notifiedAt: 0, final: false };
   const update: SlackCall = { op: 'update', rolloutId: 'r1', channelId: CHANNEL_ID, ts: '1.0', message: { text: 'x', attachments: [] }, contentKey: 'k', phase: 'progressing', version: 2, notifiedAt: 0, final: false };
-  const reply: SlackCall = { op: 'reply', rolloutId: 'r1', channelId: CHANNEL_ID, threadTs: '1.0', message: { text: 'x' }, threadKey: 't' };
+  const reply: SlackCall = { op: 'reply', rolloutId: 'r1', channelId: CHANNEL_ID, threadTs: '1.0', message: { text: 'x' }, threadKey: 't', replyTs: null };
 
   it('an ambiguous timeout is transient for an idempotent call (chat.update)', () => {
     assert.deepEqual(failureOfCall(update, { kind: 'ambiguous', error: 'timeout' }), { kind: 'transient', error: 'timeout' });
+  });
+
+  it('an ambiguous timeout is transient for an edit of the thread reply (chat.update)', () => {
+    assert.deepEqual(failureOfCall({ ...reply, replyTs: '1.000200' }, { kind: 'ambiguous', error: 'timeout' }), { kind: 'transient', error: 'timeout' });
   });
 
   it('an ambiguous timeout stays ambiguous for a post or a thread reply (it may leave a duplicate)', () => {

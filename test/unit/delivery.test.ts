@@ -416,6 +416,32 @@ describe('delivery against the local Slack (real WebClient, limits on)', () => {
     assert.equal(r.slack.requests().length, 2);
   });
 
+  it('a crash log read late edits the one thread reply through chat.update (issue 12: never a second reply)', async () => {
+    const { renderRollout } = await import('../../src/machines/message.js');
+    const real = (v: RolloutView): SlackMessage => renderRollout(v, { cluster: 'prod', gitAnnotationWarning: false, annotationNames: { commitSha: 'a', repoUrl: 'b' }, mode: 'update' });
+    const r = await rig({ channels: [{ name: 'deploys-a' }], delivery: { render: real } });
+    const v = view('crashy/5', 'failing');
+    v.diagnosis = {
+      pods: 8,
+      stuckPods: 8,
+      problems: Array.from({ length: 8 }, (_, i) => ({ source: 'container' as const, reason: 'CrashLoopBackOff', message: `error ${i}`, container: `c${i}`, count: 1 })),
+    };
+    r.delivery.notify({ rolloutId: v.rolloutId, channel: 'deploys-a', alert: 'all', view: v });
+    await r.runUntilDrained(10_000);
+    const withLog: RolloutView = { ...v, crashLog: { pod: 'crashy-5-abc', container: 'c0', lines: ['panic: late log'], truncated: false, unavailable: null } };
+    r.delivery.notify({ rolloutId: v.rolloutId, channel: 'deploys-a', alert: 'all', view: withLog });
+    await r.runUntilDrained(10_000);
+    const [m] = r.slack.messages('deploys-a');
+    assert.equal(r.slack.messages('deploys-a').length, 1);
+    assert.equal(m?.replies.length, 1, 'one thread reply');
+    const reply = m?.replies[0];
+    assert.equal(reply?.history.length, 2, 'the reply was edited once');
+    const shown = JSON.stringify(reply?.blocks ?? []);
+    assert.ok(shown.includes('panic: late log') && shown.includes('error 0'), shown);
+    assert.equal(JSON.stringify(reply?.history[0]?.blocks ?? []).includes('panic'), false);
+    assert.deepEqual(r.slack.requests().map((q) => q.method), ['chat.postMessage', 'chat.postMessage', 'chat.update']);
+  });
+
   it('post mode: one message per start and verdict', async () => {
     const r = await rig({ channels: [{ name: 'deploys-a' }], delivery: { mode: 'post' } });
     r.delivery.notify(notification('p/1', 'progressing', 'deploys-a'));

@@ -32,6 +32,8 @@ export interface UpdateMessageRequest {
   text: string;
   /** Sent even when empty, so a plain-text fallback clears the old attachments. */
   attachments: MessageAttachment[];
+  /** A thread reply's blocks (rollout messages carry theirs inside the attachment). */
+  blocks?: KnownBlock[];
   metadata?: RolloutMetadata;
 }
 

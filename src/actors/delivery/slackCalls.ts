@@ -44,9 +44,15 @@ export async function callSlack(call: SlackCall, deps: SlackCallDeps): Promise<S
         log.info({ channelId: call.channelId, ts: call.ts, rolloutId: call.rolloutId, state: call.phase }, 'updated in Slack');
         break;
       case 'reply': {
+        if (call.replyTs !== null) {
+          // Blocks sent even when empty, so a plain-text fallback clears the old ones.
+          await slack.updateMessage({ channelId: call.channelId, ts: call.replyTs, text: call.message.text, attachments: [], blocks: call.message.blocks ?? [] });
+          outcome = { kind: 'ok', at: now() };
+          break;
+        }
         const req = { channel: call.channelId, threadTs: call.threadTs, text: call.message.text, ...(call.message.blocks ? { blocks: call.message.blocks } : {}) };
         const r = await slack.postMessage(req);
-        outcome = { kind: 'ok', channelId: r.channelId, at: now() };
+        outcome = { kind: 'ok', channelId: r.channelId, ts: r.ts, at: now() };
         break;
       }
     }

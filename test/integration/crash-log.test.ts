@@ -4,7 +4,8 @@
  * printed, read through `pods/log` (kube-apiserver proxies it to KWOK's kubelet server on
  * loopback, which serves the file test/support/cluster.ts configures), redacted, escaped and
  * bounded. Hostile lines (`<!channel>`, `<@U123>`, `<https://x|y>`, backticks, a 10 KiB line)
- * stay inert text, and none of it reaches the channel message.
+ * stay inert text, and none of it reaches the channel message. The thread holds one reply,
+ * edited when its content changes, never a second one.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -61,6 +62,12 @@ describe('the crash log in the thread, on the real control plane', () => {
     assert.match(final, /CrashLoopBackOff/);
     assert.ok(final.includes('*What changed* `app` `1` → `2`'), final);
     for (const v of failed.history) assert.ok(!messageText(v).includes('panic') && !messageText(v).includes('shop-api 2.0'), `the log stays out of the channel: ${dump(failed)}`);
+
+    // ONE reply in the thread: the crash log, read after the first failing message, and the
+    // verdict's details edit it in place (chat.update) rather than reply again.
+    assert.equal(failed.replies.length, 1, `one thread reply: ${dump(failed)}`);
+    const edits = failed.replies[0]?.history ?? [];
+    assert.ok(edits.every((v) => v.text.startsWith('Failure details for Deployment `api` (revision 2)')), dump(failed));
 
     // The thread: the last lines of the previous run of container app, inert and redacted.
     const reply = failed.replies.map((r) => (r.blocks ?? []).map((b) => (b as { text?: { text?: string } }).text?.text ?? '').join('\n')).join('\n');

@@ -86,6 +86,12 @@ describe('charts/hermod values.schema.json', () => {
     const grace = option('failing-grace-seconds');
     assert.equal(schemaAt('failingGraceSeconds')['minimum'], grace.min);
     assert.equal(schemaAt('failingGraceSeconds')['maximum'], grace.max);
+    const lines = option('log-lines');
+    assert.equal(schemaAt('logLines')['minimum'], lines.min);
+    assert.equal(schemaAt('logLines')['maximum'], lines.max);
+    assert.equal(values['logLines'], lines.default);
+    assert.equal(option('log-redact').kind, 'list');
+    assert.deepEqual([schemaAt('logRedact')['type'], at(schemaAt('logRedact'), 'items.type')], ['array', 'string']);
     const port = option('metrics-port');
     // The CLI's 0 means "any free port", which a probe or a scrape cannot find: the chart starts at 1.
     assert.equal(schemaAt('metrics.port')['minimum'], Math.max(1, port.min!));
@@ -152,6 +158,8 @@ const SELECTOR = { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/instan
 const EVERYTHING: Obj = {
   replicas: 2,
   revisionHistoryLimit: 3,
+  logLines: 5,
+  logRedact: ['customer-\\d+', 'acct "[0-9]+"'],
   image: { repository: 'registry.example/hermod', tag: '1.2.3', digest: DIGEST },
   deploymentAnnotations: { 'example.com/owner': 'platform' },
   podAnnotations: { 'example.com/team': 'sre' },
@@ -204,6 +212,15 @@ describe('charts/hermod options (rendered by helm)', { skip: helm ? false : 'hel
     assert.deepEqual(at(deployment, 'spec.template.spec.volumes'), [{ name: 'tmp', emptyDir: { sizeLimit: '16Mi' } }, { name: 'proxy-ca', configMap: { name: 'proxy-ca' } }]);
     assert.deepEqual(c['volumeMounts'], [{ name: 'tmp', mountPath: '/tmp' }, { name: 'proxy-ca', mountPath: '/etc/hermod/ca', readOnly: true }]);
     assert.ok((c['env'] as Obj[]).some((e) => e['name'] === 'NODE_EXTRA_CA_CERTS'));
+    // The crash log's flags, one --log-redact per entry, each pattern passed as written.
+    const args = c['args'] as string[];
+    assert.deepEqual(args.filter((a) => a.startsWith('--log-')), ['--log-lines=5', '--log-redact=customer-\\d+', '--log-redact=acct "[0-9]+"']);
+  });
+
+  it('passes the crash log defaults: --log-lines=20 and no --log-redact', () => {
+    const args = container(render())['args'] as string[];
+    assert.deepEqual(args.filter((a) => a.startsWith('--log-')), [`--log-lines=${option('log-lines').default}`]);
+    assert.ok((container(render({ logLines: 0 }))['args'] as string[]).includes('--log-lines=0'), '0 turns the crash log off and is passed as such');
   });
 
   it('moves the port, the scrape annotation and the monitors together with metrics.port', () => {
@@ -292,9 +309,9 @@ describe('charts/hermod options (rendered by helm)', { skip: helm ? false : 'hel
 
   it('refuses extraArgs that repeat a flag the chart sets, in every spelling', () => {
     // Every flag the chart renders, with every value set that adds one.
-    const all = container(render({ gitAnnotations: { commitSha: 'a/b', repoUrl: 'c/d', warnWhenMissing: true } }));
+    const all = container(render({ gitAnnotations: { commitSha: 'a/b', repoUrl: 'c/d', warnWhenMissing: true }, logRedact: ['x'] }));
     const managed = (all['args'] as string[]).slice(1).map((a) => /^--([a-z-]+)/.exec(a)![1]!);
-    assert.ok(managed.length >= 7, managed.join(' '));
+    assert.ok(managed.length >= 9 && managed.includes('log-lines') && managed.includes('log-redact'), managed.join(' '));
     for (const flag of managed) {
       for (const spelling of [[`--${flag}=x`], [`--${flag}`, 'x']]) refused({ extraArgs: spelling }, new RegExp(`extraArgs repeats --${flag}, which the chart already sets`));
       assert.ok(option(flag), `--${flag} is a CLI flag`);
@@ -325,12 +342,13 @@ describe('charts/hermod options (rendered by helm)', { skip: helm ? false : 'hel
       { replicas: 0 }, { revisionHistoryLimit: -1 },
       { image: { repository: 'hermod', digest: 'sha256:abc' } }, { image: { repository: 'hermod', digest: 'latest' } },
       { logLevel: 'verbose' }, { messageMode: 'thread' },
+      { logLines: 201 }, { logLines: -1 }, { logLines: 2.5 }, { logRedact: 'password' }, { logRedact: [''] },
       { networkPolicy: { apiServer: { ports: [70_000] } } },
       { serviceMonitor: { interval: 'soon' } },
       { podAnnotations: { 'prometheus.io/port': 2112 } },
     ])
       refused(overrides, /don't meet the specifications of the schema/);
-    for (const overrides of [{ failingGraceSeconds: 86_400 }, { failingGraceSeconds: 0 }, { metrics: { port: 65_535 } }, { metrics: { port: 1 } }])
+    for (const overrides of [{ failingGraceSeconds: 86_400 }, { failingGraceSeconds: 0 }, { logLines: 0 }, { logLines: 200 }, { metrics: { port: 65_535 } }, { metrics: { port: 1 } }])
       assert.equal(template(overrides).status, 0, JSON.stringify(overrides));
   });
 });

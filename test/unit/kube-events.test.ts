@@ -7,12 +7,11 @@
  * server is exercised by test/integration/scenarios-resilience.test.ts.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { namespaceEventRecorder } from '../../src/io/kube/events.js';
 import type { Logger } from '../../src/actors/logger.js';
+import { failureStatus, kubeConfigFor, LocalApiServer, sendJson } from '../support/localApiServer.js';
 
 interface PostedEvent {
   metadata: { namespace?: string; generateName?: string };
@@ -30,38 +29,29 @@ class EventsApi {
   refused: Array<{ namespace: string; reason: string }> = [];
   /** Answer the next requests with this HTTP status instead (e.g. 503). */
   failNext: number[] = [];
-  url = '';
-  private server = http.createServer((req, res) => void this.handle(req, res));
+  private readonly server = new LocalApiServer((req, res, body) => this.handle(req, res, body));
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  get url(): string {
+    return this.server.url;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
+  start = (): Promise<void> => this.server.start();
+  close = (): Promise<void> => this.server.close();
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
+  private handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): void {
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(req.url ?? '');
-    if (req.method !== 'POST' || m?.[1] === undefined) return send(404, { kind: 'Status', status: 'Failure', code: 404 });
+    if (req.method !== 'POST' || m?.[1] === undefined) return sendJson(res, 404, { kind: 'Status', status: 'Failure', code: 404 });
     const namespace = decodeURIComponent(m[1]);
     const failure = this.failNext.shift();
-    if (failure !== undefined) return send(failure, { kind: 'Status', status: 'Failure', code: failure });
-    const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as PostedEvent;
+    if (failure !== undefined) return sendJson(res, failure, { kind: 'Status', status: 'Failure', code: failure });
+    const event = JSON.parse(body.toString('utf8')) as PostedEvent;
     const problem = legacyEventProblem(namespace, event);
     if (problem !== null) {
       this.refused.push({ namespace, reason: problem });
-      return send(422, { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Invalid', code: 422, message: `Event is invalid: ${problem}` });
+      return sendJson(res, 422, failureStatus(422, { reason: 'Invalid', message: `Event is invalid: ${problem}` }));
     }
     this.accepted.push({ namespace, event });
-    send(201, { ...event, metadata: { ...event.metadata, name: `${event.metadata.generateName ?? ''}x1`, namespace } });
+    sendJson(res, 201, { ...event, metadata: { ...event.metadata, name: `${event.metadata.generateName ?? ''}x1`, namespace } });
   }
 }
 
@@ -71,17 +61,6 @@ function legacyEventProblem(namespace: string, event: PostedEvent): string | nul
   const involved = event.involvedObject.namespace ?? '';
   if (involved === '') return namespace === '' || namespace === 'default' ? null : 'involvedObject.namespace: Invalid value: "": does not match event.namespace';
   return involved === namespace ? null : `involvedObject.namespace: Invalid value: "${involved}": does not match event.namespace`;
-}
-
-function kubeConfigFor(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'tiny', server, skipTLSVerify: true }],
-    users: [{ name: 'hermod', token: 'hermod-token' }],
-    contexts: [{ name: 'tiny', cluster: 'tiny', user: 'hermod' }],
-    currentContext: 'tiny',
-  });
-  return kc;
 }
 
 function recordingLogger(): Logger & { warnings: Array<{ obj: object; msg?: string }> } {

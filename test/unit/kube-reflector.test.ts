@@ -6,12 +6,11 @@
  * plane is exercised by test/integration/watch.test.ts.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeListWatchClient } from '../../src/io/kube/client.js';
 import { Reflector, type ReflectorEvent } from '../../src/io/kube/reflector.js';
+import { kubeConfigFor, LocalApiServer } from '../support/localApiServer.js';
 
 interface Obj {
   metadata: { uid: string; name: string; namespace: string; resourceVersion: string; labels?: Record<string, string> };
@@ -46,18 +45,17 @@ class TinyApiServer {
   openWatches = 0;
   maxOpenWatches = 0;
   private streams = new Set<{ res: http.ServerResponse; from: number }>();
-  private server = http.createServer((req, res) => this.handle(req, res));
-  url = '';
+  private readonly server = new LocalApiServer((req, res) => this.handle(req, res));
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  get url(): string {
+    return this.server.url;
   }
+
+  start = (): Promise<void> => this.server.start();
 
   async close(): Promise<void> {
     for (const s of this.streams) s.res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   reset(): void {
@@ -183,17 +181,6 @@ function goneStatus(): object {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' };
 }
 
-function kubeConfigFor(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'tiny', server, skipTLSVerify: true }],
-    users: [{ name: 'reader', token: 'reader-token' }],
-    contexts: [{ name: 'tiny', cluster: 'tiny', user: 'reader' }],
-    currentContext: 'tiny',
-  });
-  return kc;
-}
-
 async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -225,7 +212,7 @@ describe('Reflector (tiny API server)', () => {
   function makeReflector(overrides: Partial<ConstructorParameters<typeof Reflector<Obj, Facts>>[0]> = {}): Reflector<Obj, Facts> {
     reflector = new Reflector<Obj, Facts>({
       name: 'things',
-      client: new KubeListWatchClient(kubeConfigFor(api.url)),
+      client: new KubeListWatchClient(kubeConfigFor(api.url, 'reader')),
       path: '/api/v1/things',
       transform: (o) => ({ name: o.metadata.name, value: o.value }),
       onEvent: (e) => events.push(summary(e)),

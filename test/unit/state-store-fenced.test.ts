@@ -6,14 +6,13 @@
  * normal paths run against the real control plane in test/integration/state-store.test.ts.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
 import { silentLogger } from '../../src/actors/logger.js';
 import { STATE_KEY } from '../../src/io/kube/stateEncoding.js';
 import { createStateStore } from '../../src/io/kube/stateStore.js';
+import { failureStatus, kubeConfigFor, LocalApiServer, sendJson } from '../support/localApiServer.js';
 
 type Drop = 'none' | 'beforeApply' | 'afterApply';
 
@@ -30,30 +29,22 @@ class ConfigMapApi {
   dropNextWrite: Drop = 'none';
   /** Another writer's update, applied just before the next write arrives. */
   interleave: (() => void) | null = null;
-  url = '';
-  private server = http.createServer((req, res) => void this.handle(req, res));
+  private readonly server = new LocalApiServer((req, res, body) => this.handle(req, res, body));
 
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  get url(): string {
+    return this.server.url;
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
+  start = (): Promise<void> => this.server.start();
+  close = (): Promise<void> => this.server.close();
 
   put(data: Record<string, string>): void {
     this.stored = { metadata: { name: 'hermod-state', namespace: 'ns', resourceVersion: String(++this.version) }, data };
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const send = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    const status = (code: number) => send(code, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code });
+  private handle(req: http.IncomingMessage, res: http.ServerResponse, raw: Buffer): void {
+    const send = (status: number, body: unknown): void => sendJson(res, status, body);
+    const status = (code: number) => send(code, failureStatus(code));
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'GET' && path === '/api/v1/namespaces/ns/configmaps/hermod-state') {
       return this.stored === null ? status(404) : send(200, { apiVersion: 'v1', kind: 'ConfigMap', ...this.stored });
@@ -66,24 +57,13 @@ class ConfigMapApi {
     const drop = this.dropNextWrite;
     this.dropNextWrite = 'none';
     if (drop === 'beforeApply') return void req.socket.destroy();
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { metadata: { resourceVersion?: string }; data: Record<string, string> };
+    const body = JSON.parse(raw.toString('utf8')) as { metadata: { resourceVersion?: string }; data: Record<string, string> };
     if (isCreate && this.stored !== null) return status(409);
     if (isUpdate && (this.stored === null || body.metadata.resourceVersion !== this.stored.metadata.resourceVersion)) return status(this.stored === null ? 404 : 409);
     this.put(body.data);
     if (drop === 'afterApply') return void req.socket.destroy();
     send(isCreate ? 201 : 200, { apiVersion: 'v1', kind: 'ConfigMap', ...this.stored });
   }
-}
-
-function kubeConfigFor(server: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: 'tiny', server, skipTLSVerify: true }],
-    users: [{ name: 'hermod', token: 'hermod-token' }],
-    contexts: [{ name: 'tiny', cluster: 'tiny', user: 'hermod' }],
-    currentContext: 'tiny',
-  });
-  return kc;
 }
 
 const snapshotWith = (finished: string[]): DeliverySnapshot =>

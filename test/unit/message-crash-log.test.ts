@@ -14,6 +14,7 @@ import {
 import type { ContainerFacts, PodFacts } from '../../src/machines/facts.js';
 import { renderRollout, type Block, type SlackMessage } from '../../src/machines/message.js';
 import type { CrashLog, RolloutView } from '../../src/machines/notification.js';
+import { opts as renderOpts, view as baseView } from '../support/rolloutViews.js';
 
 const defaults = compileRedactions(DEFAULT_LOG_REDACTIONS);
 const target = { pod: 'api-5d9f8c7b6-x', container: 'api' };
@@ -30,30 +31,18 @@ function threadText(m: SlackMessage): string {
   return m.thread ? [m.thread.text, ...texts(m.thread.blocks ?? [])].join('\n') : '';
 }
 
+/** A rollout failing because its one new pod crash-loops (the shared view, failing). */
 function view(over: Partial<RolloutView> = {}): RolloutView {
-  return {
-    rolloutId: 'uid-1/7',
-    namespace: 'payments',
-    deployment: 'api',
-    revision: 7,
-    previousRevision: 6,
-    rolledBackTo: [],
-    replicaSet: 'api-5d9f8c7b6',
+  return baseView({
     phase: 'failing',
     startedAt: Date.UTC(2026, 0, 2),
-    endedAt: null,
-    adopted: false,
-    progressDeadlineSeconds: 600,
     progress: { desired: 1, updated: 1, ready: 0, available: 0, old: 1 },
     diagnosis: { pods: 1, stuckPods: 1, problems: [{ source: 'container', reason: 'CrashLoopBackOff', container: 'api', exitCode: 1, count: 1 }] },
-    git: {},
-    supersededBy: null,
-    detail: null,
     ...over,
-  };
+  });
 }
 
-const opts = { cluster: 'prod', gitAnnotationWarning: false, annotationNames: { commitSha: 'a', repoUrl: 'b' }, mode: 'update' as const };
+const opts = renderOpts();
 
 describe('redaction of log lines', () => {
   it('the default list covers Slack tokens, bearer tokens, password= and AWS keys', () => {

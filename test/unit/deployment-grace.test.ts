@@ -8,24 +8,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
+import { GRACE, startDeployment } from '../support/deploymentActor.js';
 import { observation, type RolloutStep } from '../support/observations.js';
 
-const GRACE = 60_000;
 
 /** Revision 1 complete at t=0, then revision 2 starts; observation times follow the simulated clock. */
 function rollout() {
-  const clock = new SimulatedClock();
-  const actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE }, clock });
-  const changes: RolloutChangedEvent[] = [];
-  actor.on('rollout.changed', (e) => changes.push(e));
-  actor.start();
+  const { actor, clock, changes, state, phases } = startDeployment();
   const send = (step: Omit<RolloutStep, 'revision' | 'at'> & { revision?: number }) =>
     actor.send({ type: 'deployment.observed', observation: observation({ revision: 2, ...step, at: clock.now() }) });
-  const state = () => actor.getSnapshot().value;
   /** The clock moves to `t` (ms since the start); timers due by then fire. */
   const at = (t: number) => clock.increment(t - clock.now());
-  const phases = () => changes.map((c) => `${c.change}:${c.notification.view.phase}`);
   actor.send({ type: 'deployment.observed', observation: observation({ revision: 1, updated: 2, available: 2, at: 0 }) });
   return {
     actor,

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createActor, SimulatedClock } from 'xstate';
-import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
-import { observation, type RolloutStep } from '../support/observations.js';
+import { createActor } from 'xstate';
+import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
+import { GRACE, startDeployment } from '../support/deploymentActor.js';
+import { observation } from '../support/observations.js';
 
-const GRACE = 60_000;
-
+/** The shared actor, its updates as `change:revision:phase`. */
 function start() {
-  const clock = new SimulatedClock();
-  const actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE }, clock });
-  const changes: RolloutChangedEvent[] = [];
-  actor.on('rollout.changed', (e) => changes.push(e));
-  actor.start();
-  const observe = (step: RolloutStep) => actor.send({ type: 'deployment.observed', observation: observation(step) });
-  const phases = () => changes.map((c) => `${c.change}:${c.notification.view.revision}:${c.notification.view.phase}`);
-  return { actor, clock, changes, observe, phases };
+  const t = startDeployment();
+  const phases = () => t.changes.map((c) => `${c.change}:${c.notification.view.revision}:${c.notification.view.phase}`);
+  return { ...t, phases };
 }
 
 describe('deploymentMachine', () => {

@@ -6,25 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createActor, SimulatedClock } from 'xstate';
 import type { EventFacts, RolloutObservation } from '../../src/machines/facts.js';
-import { deploymentMachine, type DeploymentContext, type DeploymentEvent, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import { deploymentMachine, type DeploymentContext, type DeploymentEvent } from '../../src/machines/deploymentMachine.js';
+import { GRACE, startDeployment } from '../support/deploymentActor.js';
 import { observation, type RolloutStep } from '../support/observations.js';
 
-const GRACE = 60_000;
-
-function start() {
-  const clock = new SimulatedClock();
-  const actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE }, clock });
-  const changes: RolloutChangedEvent[] = [];
-  actor.on('rollout.changed', (e) => changes.push(e));
-  actor.start();
-  const observe = (step: RolloutStep) => actor.send({ type: 'deployment.observed', observation: observation(step) });
-  const state = () => actor.getSnapshot().value;
-  const last = () => changes.at(-1)!;
-  const phases = () => changes.map((c) => `${c.change}:${c.notification.view.phase}`);
-  return { actor, clock, changes, observe, state, last, phases };
-}
+const start = startDeployment;
 
 /** Revision 1 at rest, then revision 2 rolling out (one of two new Pods updated). */
 function rollingOut() {

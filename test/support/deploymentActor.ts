@@ -1,0 +1,26 @@
+/**
+ * The Deployment statechart as its unit tests start it: one actor for `shop/web` on a
+ * SimulatedClock with a 60 s failing grace, recording every rollout.changed it emits, fed
+ * observations built by ./observations.ts.
+ */
+import { createActor, SimulatedClock } from 'xstate';
+import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import { observation, type RolloutStep } from './observations.js';
+
+/** failingGraceMs of the actor (ms). */
+export const GRACE = 60_000;
+
+export function startDeployment() {
+  const clock = new SimulatedClock();
+  const actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE }, clock });
+  const changes: RolloutChangedEvent[] = [];
+  actor.on('rollout.changed', (e) => changes.push(e));
+  actor.start();
+  /** Sends one observation. */
+  const observe = (step: RolloutStep) => actor.send({ type: 'deployment.observed', observation: observation(step) });
+  const state = () => actor.getSnapshot().value;
+  const last = () => changes.at(-1)!;
+  /** `change:phase` of every update emitted so far. */
+  const phases = () => changes.map((c) => `${c.change}:${c.notification.view.phase}`);
+  return { actor, clock, changes, observe, state, last, phases };
+}

@@ -6,7 +6,7 @@
  * scripted fails with the message it was waiting for.
  */
 import { writeFile } from 'node:fs/promises';
-import { criLog } from '../test/support/cluster.js';
+import { criLog, type SimulatedFailure } from '../test/support/cluster.js';
 import type { Harness } from '../test/support/hermod-harness.js';
 import { messageColour, REPO_ANNOTATION, SHA_ANNOTATION, SLACK_ANNOTATION, type DeploymentSpec } from '../test/support/hermod-harness.js';
 import type { StoredMessage } from '../test/support/slack-server.js';
@@ -101,63 +101,91 @@ const SCENE_TITLES: Record<SceneName, string> = {
   podsecurity: 'a Pod Security refusal (details in the thread)',
 };
 
+/** One release of a scene's Deployment: its image, how KWOK fails its Pods, what the show says. */
+interface Release {
+  image: string;
+  failure?: SimulatedFailure;
+  say: string;
+  /** Runs just before the release is applied (e.g. the crash log KWOK will serve). */
+  before?: () => Promise<void>;
+}
+
+/**
+ * The opening most scenes share: the namespace sends to `channel`, revision 1 rolls out and
+ * its message turns green, then revision 2 is applied. With `git`, each revision carries the
+ * commit and repository annotations.
+ */
+async function twoReleases(
+  { h, deadline, say, until }: SceneContext,
+  s: { namespace: string; name: string; channel: string; replicas: number; git: boolean; first: Release; second: Release },
+): Promise<void> {
+  const base: DeploymentSpec = { namespace: s.namespace, name: s.name, replicas: s.replicas, progressDeadlineSeconds: deadline };
+  const apply = async (r: Release, revision: number, action: (spec: DeploymentSpec) => Promise<void>): Promise<void> => {
+    say(`${s.namespace}/${s.name}: ${r.say}`);
+    await r.before?.();
+    await action({ ...base, image: r.image, failure: r.failure, annotations: s.git ? gitAnnotations(s.name, revision) : undefined });
+  };
+  await h.createNamespace(s.namespace, { [SLACK_ANNOTATION]: s.channel });
+  await apply(s.first, 1, (spec) => h.createDeployment(spec));
+  await until(s.channel, s.name, 1, 'succeeded');
+  await apply(s.second, 2, (spec) => h.updateDeployment(spec));
+}
+
 const SCENE_RUNNERS: Record<SceneName, (c: SceneContext) => Promise<void>> = {
-  async success({ h, deadline, say, until }) {
-    const base: DeploymentSpec = { namespace: 'storefront', name: 'frontend', replicas: 3, progressDeadlineSeconds: deadline };
-    await h.createNamespace('storefront', { [SLACK_ANNOTATION]: 'deploys' });
-    say('storefront/frontend: first deploy (revision 1), 3 replicas');
-    await h.createDeployment({ ...base, image: 'registry.example/shop/frontend:1.4.0', annotations: gitAnnotations('frontend', 1) });
-    await until('deploys', 'frontend', 1, 'succeeded');
-    say('storefront/frontend: release 1.5.0 (revision 2)');
-    await h.updateDeployment({ ...base, image: 'registry.example/shop/frontend:1.5.0', annotations: gitAnnotations('frontend', 2) });
-    await until('deploys', 'frontend', 2, 'succeeded');
-    say('storefront/frontend: revision 2 is live, the message turned green');
+  async success(c) {
+    await twoReleases(c, {
+      namespace: 'storefront', name: 'frontend', channel: 'deploys', replicas: 3, git: true,
+      first: { image: 'registry.example/shop/frontend:1.4.0', say: 'first deploy (revision 1), 3 replicas' },
+      second: { image: 'registry.example/shop/frontend:1.5.0', say: 'release 1.5.0 (revision 2)' },
+    });
+    await c.until('deploys', 'frontend', 2, 'succeeded');
+    c.say('storefront/frontend: revision 2 is live, the message turned green');
   },
 
-  async crashloop({ h, deadline, say, until }) {
-    const base: DeploymentSpec = { namespace: 'payments', name: 'api', replicas: 2, progressDeadlineSeconds: deadline };
-    await h.createNamespace('payments', { [SLACK_ANNOTATION]: 'payments' });
-    say('payments/api: healthy revision 1');
-    await h.createDeployment({ ...base, image: 'registry.example/payments/api:2.0.0', annotations: gitAnnotations('api', 1) });
-    await until('payments', 'api', 1, 'succeeded');
-    say(`payments/api: revision 2 crashes on start (exit code 1); progress deadline ${deadline}s`);
-    const logs = h.cluster.containerLogs;
-    if (logs !== undefined) await writeFile(logs.previous, criLog(CRASH_LOG));
-    await h.updateDeployment({ ...base, image: 'registry.example/payments/api:2.1.0', failure: 'crashloop', annotations: gitAnnotations('api', 2) });
-    await until('payments', 'api', 2, 'failing');
-    say('payments/api: Hermod says "failing" early, before Kubernetes gives up');
-    await until('payments', 'api', 2, 'failed');
-    say('payments/api: progress deadline exceeded: failed, with the crash reason, what changed, commit links and the crash log in the thread');
+  async crashloop(c) {
+    const logs = c.h.cluster.containerLogs;
+    await twoReleases(c, {
+      namespace: 'payments', name: 'api', channel: 'payments', replicas: 2, git: true,
+      first: { image: 'registry.example/payments/api:2.0.0', say: 'healthy revision 1' },
+      second: {
+        image: 'registry.example/payments/api:2.1.0',
+        failure: 'crashloop',
+        say: `revision 2 crashes on start (exit code 1); progress deadline ${c.deadline}s`,
+        before: async () => {
+          if (logs !== undefined) await writeFile(logs.previous, criLog(CRASH_LOG));
+        },
+      },
+    });
+    await c.until('payments', 'api', 2, 'failing');
+    c.say('payments/api: Hermod says "failing" early, before Kubernetes gives up');
+    await c.until('payments', 'api', 2, 'failed');
+    c.say('payments/api: progress deadline exceeded: failed, with the crash reason, what changed, commit links and the crash log in the thread');
   },
 
-  async imagepull({ h, deadline, say, until }) {
-    const base: DeploymentSpec = { namespace: 'search', name: 'indexer', replicas: 2, progressDeadlineSeconds: deadline };
-    await h.createNamespace('search', { [SLACK_ANNOTATION]: 'search' });
-    say('search/indexer: healthy revision 1');
-    await h.createDeployment({ ...base, image: 'registry.example/search/indexer:7.2.0' });
-    await until('search', 'indexer', 1, 'succeeded');
-    say('search/indexer: revision 2 names an image tag that does not exist');
-    await h.updateDeployment({ ...base, image: 'registry.example/search/indexer:7.3.0-typo', failure: 'imagepull' });
-    await until('search', 'indexer', 2, 'failing');
-    say('search/indexer: ImagePullBackOff reported while the rollout is still in progress');
-    await until('search', 'indexer', 2, 'failed');
-    say('search/indexer: failed at the progress deadline');
+  async imagepull(c) {
+    await twoReleases(c, {
+      namespace: 'search', name: 'indexer', channel: 'search', replicas: 2, git: false,
+      first: { image: 'registry.example/search/indexer:7.2.0', say: 'healthy revision 1' },
+      second: { image: 'registry.example/search/indexer:7.3.0-typo', failure: 'imagepull', say: 'revision 2 names an image tag that does not exist' },
+    });
+    await c.until('search', 'indexer', 2, 'failing');
+    c.say('search/indexer: ImagePullBackOff reported while the rollout is still in progress');
+    await c.until('search', 'indexer', 2, 'failed');
+    c.say('search/indexer: failed at the progress deadline');
   },
 
-  async rollback({ h, deadline, say, until }) {
-    const base: DeploymentSpec = { namespace: 'checkout', name: 'web', replicas: 2, progressDeadlineSeconds: deadline };
-    await h.createNamespace('checkout', { [SLACK_ANNOTATION]: 'deploys' });
-    say('checkout/web: healthy revision 1');
-    await h.createDeployment({ ...base, image: 'registry.example/shop/checkout:3.1.0', annotations: gitAnnotations('web', 1) });
-    await until('deploys', 'web', 1, 'succeeded');
-    say('checkout/web: revision 2 crash-loops');
-    await h.updateDeployment({ ...base, image: 'registry.example/shop/checkout:3.2.0', failure: 'crashloop', annotations: gitAnnotations('web', 2) });
-    await until('deploys', 'web', 2, 'failing');
-    const to = await rolloutUndo(h, 'checkout', 'web');
-    say(`checkout/web: the team sees "failing" and runs kubectl rollout undo (back to revision ${to})`);
-    await until('deploys', 'web', 3, 'succeeded');
-    await until('deploys', 'web', 2, 'superseded');
-    say('checkout/web: revision 3 (a rollback to revision 1) succeeded; revision 2 is marked superseded');
+  async rollback(c) {
+    await twoReleases(c, {
+      namespace: 'checkout', name: 'web', channel: 'deploys', replicas: 2, git: true,
+      first: { image: 'registry.example/shop/checkout:3.1.0', say: 'healthy revision 1' },
+      second: { image: 'registry.example/shop/checkout:3.2.0', failure: 'crashloop', say: 'revision 2 crash-loops' },
+    });
+    await c.until('deploys', 'web', 2, 'failing');
+    const to = await rolloutUndo(c.h, 'checkout', 'web');
+    c.say(`checkout/web: the team sees "failing" and runs kubectl rollout undo (back to revision ${to})`);
+    await c.until('deploys', 'web', 3, 'succeeded');
+    await c.until('deploys', 'web', 2, 'superseded');
+    c.say('checkout/web: revision 3 (a rollback to revision 1) succeeded; revision 2 is marked superseded');
   },
 
   async podsecurity({ h, deadline, say, until }) {

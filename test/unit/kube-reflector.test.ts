@@ -42,7 +42,10 @@ class TinyApiServer {
   /** Hung requests, closed on reset. */
   private hung = new Set<http.ServerResponse>();
   requests: { kind: 'list' | 'watch'; query: URLSearchParams; auth: string | undefined }[] = [];
-  openWatches = 0;
+  /** Watch streams open now (of this test: reset() forgets the earlier ones). */
+  get openWatches(): number {
+    return this.streams.size;
+  }
   maxOpenWatches = 0;
   private streams = new Set<{ res: http.ServerResponse; from: number }>();
   private readonly server = new LocalApiServer((req, res) => this.handle(req, res));
@@ -141,12 +144,9 @@ class TinyApiServer {
     res.flushHeaders();
     const stream = { res, from };
     this.streams.add(stream);
-    this.openWatches++;
     this.maxOpenWatches = Math.max(this.maxOpenWatches, this.openWatches);
-    res.on('close', () => {
-      this.streams.delete(stream);
-      this.openWatches--;
-    });
+    // Only this test's streams count: one a previous test left open may report its close late.
+    res.on('close', () => this.streams.delete(stream));
     if (!this.silent) for (const e of this.log) if (e.rv > from) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
   }
 

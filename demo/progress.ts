@@ -47,12 +47,13 @@ export interface SlackWatch {
 }
 
 /**
- * Prints `[+12.3s] #channel  posted|edit N|reply  <text>` for every change in the local
+ * Prints `[+12.3s] #channel  posted|edit N|reply|reply edit N  <text>` for every change in the local
  * Slack. `ansi` colours the swatch with the message's colour bar.
  */
 export function watchSlack(slack: SlackServer, print: (line: string) => void, options: { intervalMs?: number; ansi?: boolean } = {}): SlackWatch {
   const started = Date.now();
-  const seen = new Map<string, { versions: number; replies: number }>();
+  /** Per message: versions printed, and per thread reply the versions printed. */
+  const seen = new Map<string, { versions: number; replies: number[] }>();
   const ansi = options.ansi ?? false;
   let changes = 0;
 
@@ -66,16 +67,19 @@ export function watchSlack(slack: SlackServer, print: (line: string) => void, op
     for (const channel of slack.state().channels) {
       for (const message of channel.messages) {
         const key = `${channel.id}/${message.ts}`;
-        const known = seen.get(key) ?? { versions: 0, replies: 0 };
+        const known = seen.get(key) ?? { versions: 0, replies: [] };
         for (let i = known.versions; i < message.history.length; i++) {
           const version = message.history[i];
           if (version !== undefined) line(channel.name, i === 0 ? 'posted' : `edit ${i}`, version);
         }
-        for (let i = known.replies; i < message.replies.length; i++) {
-          const reply = message.replies[i];
-          if (reply !== undefined) line(channel.name, 'reply', reply);
-        }
-        seen.set(key, { versions: message.history.length, replies: message.replies.length });
+        // Hermod edits its one reply when the thread's content changes (a crash log read late).
+        message.replies.forEach((reply, r) => {
+          for (let i = known.replies[r] ?? 0; i < reply.history.length; i++) {
+            const version = reply.history[i];
+            if (version !== undefined) line(channel.name, i === 0 ? 'reply' : `reply edit ${i}`, version);
+          }
+        });
+        seen.set(key, { versions: message.history.length, replies: message.replies.map((reply) => reply.history.length) });
       }
     }
   };

@@ -397,16 +397,22 @@ describe('delivery against the local Slack (real WebClient, limits on)', () => {
     assert.deepEqual(r.rejections.map((x) => [x.error, x.fallback, x.namespace]), [['invalid_blocks', 'plain', 'team-big']]);
   });
 
-  it('posts the thread reply under the message (real renderer, a failure with many problems)', async () => {
+  /** A rig rendering with the real renderer, and a rollout with 8 crashing containers: more problems than the message holds, so it has a thread. */
+  async function threadRig(rolloutId: string, phase: RolloutPhase): Promise<{ r: Rig; v: RolloutView }> {
     const { renderRollout } = await import('../../src/machines/message.js');
     const real = (v: RolloutView): SlackMessage => renderRollout(v, { cluster: 'prod', gitAnnotationWarning: false, annotationNames: { commitSha: 'a', repoUrl: 'b' }, mode: 'update' });
     const r = await rig({ channels: [{ name: 'deploys-a' }], delivery: { render: real } });
-    const v = view('crashy/4', 'failed');
+    const v = view(rolloutId, phase);
     v.diagnosis = {
       pods: 8,
       stuckPods: 8,
       problems: Array.from({ length: 8 }, (_, i) => ({ source: 'container' as const, reason: 'CrashLoopBackOff', message: `error ${i}`, container: `c${i}`, count: 1 })),
     };
+    return { r, v };
+  }
+
+  it('posts the thread reply under the message (real renderer, a failure with many problems)', async () => {
+    const { r, v } = await threadRig('crashy/4', 'failed');
     r.delivery.notify({ rolloutId: v.rolloutId, channel: 'deploys-a', alert: 'all', view: v });
     r.delivery.notify({ rolloutId: v.rolloutId, channel: 'deploys-a', alert: 'all', view: v });
     await r.runUntilDrained(10_000);
@@ -417,15 +423,7 @@ describe('delivery against the local Slack (real WebClient, limits on)', () => {
   });
 
   it('a crash log read late edits the one thread reply through chat.update (issue 12: never a second reply)', async () => {
-    const { renderRollout } = await import('../../src/machines/message.js');
-    const real = (v: RolloutView): SlackMessage => renderRollout(v, { cluster: 'prod', gitAnnotationWarning: false, annotationNames: { commitSha: 'a', repoUrl: 'b' }, mode: 'update' });
-    const r = await rig({ channels: [{ name: 'deploys-a' }], delivery: { render: real } });
-    const v = view('crashy/5', 'failing');
-    v.diagnosis = {
-      pods: 8,
-      stuckPods: 8,
-      problems: Array.from({ length: 8 }, (_, i) => ({ source: 'container' as const, reason: 'CrashLoopBackOff', message: `error ${i}`, container: `c${i}`, count: 1 })),
-    };
+    const { r, v } = await threadRig('crashy/5', 'failing');
     r.delivery.notify({ rolloutId: v.rolloutId, channel: 'deploys-a', alert: 'all', view: v });
     await r.runUntilDrained(10_000);
     const withLog: RolloutView = { ...v, crashLog: { pod: 'crashy-5-abc', container: 'c0', lines: ['panic: late log'], truncated: false, unavailable: null } };

@@ -4,7 +4,11 @@
  * Hermod never writes any annotation.
  */
 
-/** On a Namespace: the Slack channel; a non-empty value turns Hermod on for the namespace. */
+/**
+ * On a Namespace: the Slack channel; a non-empty value turns Hermod on for the namespace.
+ * On a Deployment: that workload's own channel, overriding its namespace's (issue 13); it
+ * never turns tracking on by itself.
+ */
 export const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';
 /** On a Namespace or a Deployment (the Deployment's wins): `failure` = post only failures. */
 export const ALERT_ANNOTATION = 'hermod.uswitch.com/alert';

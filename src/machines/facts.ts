@@ -33,6 +33,8 @@ export interface DeploymentFacts {
   revision: number | null;
   /** `hermod.uswitch.com/alert` on the Deployment, if present (wins over the namespace's). */
   alert?: string;
+  /** `hermod.uswitch.com/slack` on the Deployment, if present: its own channel (wins over the namespace's). */
+  channel?: string;
   git: GitFacts;
   spec: {
     /** spec.replicas; the API defaults it to 1 when absent. */
@@ -139,9 +141,12 @@ export interface EventFacts {
   lastSeen: number;
 }
 
-/** Where a Deployment's notifications go, resolved from its namespace and its own annotations. */
+/**
+ * Where a Deployment's notifications go, resolved from its namespace and its own annotations
+ * (the Deployment's win). The namespace's channel annotation alone decides whether it is tracked.
+ */
 export interface NotifyTarget {
-  /** The namespace's `hermod.uswitch.com/slack` value: a channel name or ID. */
+  /** `hermod.uswitch.com/slack` on the Deployment, else on its namespace: a channel name or ID. */
   channel: string;
   /** `failure`: post only failures. The Deployment's annotation wins over the namespace's. */
   alert: AlertLevel;

@@ -89,7 +89,7 @@ describe('routing on the real control plane', () => {
   let initial: { processed: number; success: number; failed: number };
   before(async () => {
     h = await startHarness({
-      channels: ['alpha', 'beta', 'gamma', 'alerts-ns', 'alerts-dep', 'old-home', 'new-home', 'third-home'],
+      channels: ['alpha', 'beta', 'gamma', 'alerts-ns', 'alerts-dep', 'old-home', 'new-home', 'third-home', 'ns-home', 'team-api', 'team-api-2'],
       flags: { failingGraceSeconds: 2 },
     });
     initial = {
@@ -231,6 +231,44 @@ describe('routing on the real control plane', () => {
       );
       assert.equal(await controllerState(h, ns, 'web'), 'complete');
     });
+    it("a Deployment's own channel overrides its namespace's from the next rollout; it never tracks an untracked namespace (issue 13)", async () => {
+      const ns = 'owned';
+      const darkNs = 'dark-owned';
+      await Promise.all([h.createNamespace(ns, { [SLACK_ANNOTATION]: 'ns-home' }), h.createNamespace(darkNs)]);
+      await Promise.all([
+        h.createDeployment({ namespace: ns, name: 'api', annotations: { [SLACK_ANNOTATION]: 'team-api' } }),
+        h.createDeployment({ namespace: ns, name: 'web' }),
+        // The namespace decides tracking (parity with the original): a Deployment's channel alone changes nothing.
+        h.createDeployment({ namespace: darkNs, name: `${DARK_PREFIX}owned`, annotations: { [SLACK_ANNOTATION]: 'team-api' } }),
+      ]);
+      await Promise.all([
+        waitForColour(h, 'team-api', ns, 'api', 1, GREEN),
+        waitForColour(h, 'ns-home', ns, 'web', 1, GREEN),
+        waitForController(h, darkNs, `${DARK_PREFIX}owned`, 'complete', 1),
+      ]);
+
+      // Mid-rollout, the Deployment's channel changes (a metadata edit, not a rollout): revision 2
+      // finishes in the channel it started in; revision 3 goes to the new one.
+      await h.patchDeployment(ns, 'api', {
+        spec: { template: { spec: { nodeSelector: { [GATE_PREFIX + ns]: 'open' }, containers: [{ name: 'app', image: 'registry.example/app:2' }] } } },
+      });
+      const second = await waitForColour(h, 'team-api', ns, 'api', 2, ORANGE);
+      await h.patchDeployment(ns, 'api', { metadata: { annotations: { [SLACK_ANNOTATION]: 'team-api-2' } } });
+      await sleep(NAMESPACE_SETTLE_MS);
+      await openGate(h, ns);
+      await waitForColour(h, 'team-api', ns, 'api', 2, GREEN);
+      await h.patchDeployment(ns, 'api', { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.example/app:3' }] } } } });
+      await waitForColour(h, 'team-api-2', ns, 'api', 3, GREEN);
+
+      assert.deepEqual(h.messages('team-api').map((m) => /revision (\d+)/.exec(m.text)?.[1]), ['1', '2'], dump(second));
+      assert.deepEqual(h.messages('team-api-2').map((m) => /revision (\d+)/.exec(m.text)?.[1]), ['3']);
+      assert.deepEqual(
+        h.messages('ns-home').map((m) => /`([^`]+)` \(revision (\d+)\)/.exec(m.text)?.slice(1).join('@')),
+        ['web@1'],
+        'the namespace channel holds only the Deployment without its own channel',
+      );
+      assert.equal(h.hermod?.supervisor.deployment(darkNs, `${DARK_PREFIX}owned`), undefined);
+    });
   });
 
   it('no message anywhere mentions an untracked namespace, and the counters count every rollout, posted or not', async () => {
@@ -242,14 +280,14 @@ describe('routing on the real control plane', () => {
       for (const ns of DARK_NAMESPACES) assert.ok(!raw.includes(`\`${ns}\``), `#${channel} mentions namespace ${ns}: ${version.text}`);
     }
     // Silent successes are rollouts too: 5 namespaces x 2 Deployments, 3 + 3 with alerts
-    // (2 failed), 4 in `moving`. The untracked namespaces count for nothing.
+    // (2 failed), 4 in `moving`, 3 + 1 in `owned`. The untracked namespaces count for nothing.
     assert.deepEqual(
       {
         processed: (await h.metric('hermod_deployment_processed_total')) - initial.processed,
         success: (await h.metric('hermod_deployment_success_total')) - initial.success,
         failed: (await h.metric('hermod_deployment_failed_total')) - initial.failed,
       },
-      { processed: 10 + 6 + 4, success: 10 + 4 + 4, failed: 2 },
+      { processed: 10 + 6 + 4 + 4, success: 10 + 4 + 4 + 4, failed: 2 },
     );
     assert.equal(await h.metric('hermod_rollouts_in_progress'), 0);
     assert.equal(await h.metric('hermod_slack_permanent_failures_total'), 0);

@@ -136,6 +136,20 @@ describe('RolloutIndex', () => {
     assert.equal(alertLevel(undefined), 'all');
   });
 
+  it("target: the Deployment's channel annotation wins over the namespace's, but never tracks by itself (issue 13)", () => {
+    const idx = world();
+    idx.setNamespace(ns('shop', { 'hermod.uswitch.com/slack': '#shop' }));
+    idx.applyDeployment({ type: 'update', key: 'd-web', facts: dep('web', 3, { 'hermod.uswitch.com/slack': ' web-team ' }), old: dep('web', 3) });
+    assert.deepEqual(idx.observation('d-web', T0)?.target, { channel: 'web-team', alert: 'all' });
+    // A blank value on the Deployment falls back to the namespace's channel.
+    idx.applyDeployment({ type: 'update', key: 'd-web', facts: dep('web', 3, { 'hermod.uswitch.com/slack': '  ' }), old: dep('web', 3) });
+    assert.deepEqual(idx.observation('d-web', T0)?.target, { channel: '#shop', alert: 'all' });
+    // Parity with the original: the namespace decides tracking, whatever the Deployment says.
+    idx.applyDeployment({ type: 'update', key: 'd-web', facts: dep('web', 3, { 'hermod.uswitch.com/slack': 'web-team' }), old: dep('web', 3) });
+    idx.setNamespace(ns('shop'));
+    assert.equal(idx.observation('d-web', T0), null);
+  });
+
   it('no observation for an untracked namespace or an unknown Deployment', () => {
     const idx = world();
     idx.setNamespace(ns('shop'));

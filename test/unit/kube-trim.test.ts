@@ -26,6 +26,7 @@ const deploymentMidRollout = raw<V1Deployment>({
     annotations: {
       'deployment.kubernetes.io/revision': '7',
       'hermod.uswitch.com/alert': ' failure ',
+      'hermod.uswitch.com/slack': ' #web-team ',
       'hermod.uswitch.com/gitsha': '3f2a9c1',
       'hermod.uswitch.com/gitrepo': 'https://github.com/acme/web',
       'kubectl.kubernetes.io/last-applied-configuration': '{"apiVersion":"apps/v1","kind":"Deployment"}',
@@ -87,6 +88,7 @@ describe('trimDeployment', () => {
       generation: 9,
       revision: 7,
       alert: 'failure',
+      channel: '#web-team',
       git: { sha: '3f2a9c1', repo: 'https://github.com/acme/web' },
       spec: { replicas: 3, paused: false, progressDeadlineSeconds: 120 },
       status: {

@@ -30,10 +30,15 @@ export interface WarningPolicy {
   maxAgeMs: number;
 }
 
-/** The target of a Deployment: the namespace's channel; the Deployment's alert annotation wins. */
+/**
+ * The target of a Deployment: null unless its namespace is tracked (the namespace's channel
+ * annotation alone decides); then the Deployment's own channel and alert annotations win over
+ * the namespace's. The actor reads the channel when a rollout starts, so a change applies from
+ * the next rollout.
+ */
 export function resolveTarget(ns: NamespaceFacts, deployment: DeploymentFacts): NotifyTarget | null {
   if (ns.channel === undefined) return null;
-  return { channel: ns.channel, alert: alertLevel(deployment.alert ?? ns.alert) };
+  return { channel: deployment.channel ?? ns.channel, alert: alertLevel(deployment.alert ?? ns.alert) };
 }
 
 /** `failure` (any case, surrounding blanks ignored) = post only failures; anything else = all. */

@@ -111,6 +111,8 @@ export function trimDeployment(
   };
   const alert = annotation(meta, ALERT_ANNOTATION);
   if (alert !== undefined) facts.alert = alert;
+  const channel = annotation(meta, SLACK_ANNOTATION);
+  if (channel !== undefined) facts.channel = channel;
   const sha = annotation(meta, names.commitSha);
   if (sha !== undefined) facts.git.sha = sha;
   const repo = annotation(meta, names.repoUrl);

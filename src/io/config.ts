@@ -23,6 +23,8 @@ export interface Config {
   gitAnnotationWarning: boolean;
   messageMode: MessageMode;
   failingGraceSeconds: number;
+  /** `here` and `channel` allowed in `hermod.uswitch.com/mention` (issue 13). */
+  allowBroadcastMentions: boolean;
   /** Last lines of a crashed container's previous run shown in a failure's thread; 0: off. */
   logLines: number;
   /** Extra regexes whose matches are redacted from those lines (added to the built-in list). */
@@ -130,6 +132,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 86_400,
     default: 60,
     description: 'How long every new Pod must be stuck (CrashLoopBackOff, image pull errors, ...) before the rollout is reported as failing, ahead of its progress deadline.',
+  },
+  {
+    key: 'allowBroadcastMentions',
+    flag: 'allow-broadcast-mentions',
+    env: 'HERMOD_ALLOW_BROADCAST_MENTIONS',
+    kind: 'boolean',
+    default: false,
+    description:
+      'Allow the words `here` and `channel` in the `hermod.uswitch.com/mention` annotation (they ping everyone in the channel when a rollout fails). Without it only Slack user and user-group IDs are accepted.',
   },
   {
     key: 'logLines',

@@ -32,3 +32,9 @@ export const DEFAULT_ANNOTATIONS: Readonly<AnnotationNames> = Object.freeze({
   commitSha: DEFAULT_COMMIT_SHA_ANNOTATION,
   repoUrl: DEFAULT_REPO_URL_ANNOTATION,
 });
+
+/**
+ * On a Namespace or a Deployment (the Deployment's wins): Slack user and user-group IDs to
+ * mention when a rollout turns failing or failed (issue 13); parsed by ./mentions.ts.
+ */
+export const MENTION_ANNOTATION = 'hermod.uswitch.com/mention';

@@ -140,12 +140,13 @@ export function viewFrom(
     detail: status.message,
     changes: templateChanges(observation.previousReplicaSet, observation.newReplicaSet, history),
     crashTarget: diagnosis.stuckPods > 0 ? crashLogTarget(observation.pods) : null,
+    ...(observation.target.mentions !== undefined ? { mentions: observation.target.mentions } : {}),
   };
 }
 
 /** What a message shows, so unchanged observations (a resync, an unrelated Pod) stay silent. */
 function visibleState(view: RolloutView): string {
-  return JSON.stringify([view.phase, view.progress, view.diagnosis, view.replicaSet, view.rolledBackTo, view.git, view.changes, view.crashTarget]);
+  return JSON.stringify([view.phase, view.progress, view.diagnosis, view.replicaSet, view.rolledBackTo, view.git, view.changes, view.crashTarget, view.mentions]);
 }
 
 function notification(rollout: ActiveRollout): Notification {

@@ -35,6 +35,8 @@ export interface DeploymentFacts {
   alert?: string;
   /** `hermod.uswitch.com/slack` on the Deployment, if present: its own channel (wins over the namespace's). */
   channel?: string;
+  /** `hermod.uswitch.com/mention` on the Deployment, as written (wins over the namespace's); see ./mentions.ts. */
+  mention?: string;
   git: GitFacts;
   spec: {
     /** spec.replicas; the API defaults it to 1 when absent. */
@@ -150,6 +152,11 @@ export interface NotifyTarget {
   channel: string;
   /** `failure`: post only failures. The Deployment's annotation wins over the namespace's. */
   alert: AlertLevel;
+  /**
+   * Slack mentions (`<@U…>`, `<!subteam^S…>`) for a failing or failed rollout, from the
+   * `hermod.uswitch.com/mention` annotation (the Deployment's wins); absent when none or refused.
+   */
+  mentions?: string[];
 }
 
 export type AlertLevel = 'all' | 'failure';

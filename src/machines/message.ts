@@ -10,7 +10,8 @@
  * marker where something was cut.
  *
  * Layout (issue 12: short when it went well, precise when it did not; no sentence twice; every
- * count is the NEW ReplicaSet's): the title is the message `text`; the attachment holds
+ * count is the NEW ReplicaSet's): the title is the message `text` (with the owners' mentions on a
+ * second line while the rollout is failing or failed, issue 13); the attachment holds
  * - succeeded, superseded, deleted: one context line (revision, duration, replicas, commit, what changed);
  * - progressing, paused: the new ReplicaSet's progress, then the context line;
  * - failing, failed: the reason first (the grouped problems), what changed, the links, the context line.
@@ -22,6 +23,7 @@ import { errorsOf, problemBlocks, problemsOverflow, threadReply } from './messag
 import { code, fitMrkdwn, isLinkableUrl, link } from './mrkdwn.js';
 import type { RolloutChanges, RolloutPhase, RolloutView } from './notification.js';
 import { isFinalPhase } from './notification.js';
+import { isMentionToken } from './mentions.js';
 import { shortImage } from './templateChanges.js';
 
 export * from './messageBlocks.js';
@@ -118,10 +120,12 @@ export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMess
   }
   blocks.push(contextLine(contextParts(view, !failure)));
 
-  const text = fitMrkdwn(`${PHASE_EMOJI[view.phase]} ${summary(view, cluster)}`, SLACK_LIMITS.sectionText);
+  const title = fitMrkdwn(`${PHASE_EMOJI[view.phase]} ${summary(view, cluster)}`, SLACK_LIMITS.sectionText);
+  const mentions = failure ? mentionLine(view) : '';
+  const text = mentions === '' ? title : `${title}\n${mentions}`;
   return {
     text,
-    attachments: [{ color: PHASE_COLOURS[view.phase], fallback: text, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
+    attachments: [{ color: PHASE_COLOURS[view.phase], fallback: title, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
     thread: overflow || log !== null ? threadReply(view, errors, overflow, log) : null,
   };
 }
@@ -164,6 +168,14 @@ export function formatDuration(ms: number): string {
 }
 
 // --- lines -----------------------------------------------------------------------------
+
+/**
+ * The owners to ping, on the line under the title of a failing or failed rollout (issue 13):
+ * in the top-level text, where Slack notifies. Only tokens ./mentions.ts emits get through.
+ */
+function mentionLine(view: RolloutView): string {
+  return (view.mentions ?? []).filter(isMentionToken).join(' ');
+}
 
 function clusterName(raw: string | null): string | null {
   if (raw === null || raw.trim() === '') return null;

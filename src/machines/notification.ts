@@ -110,6 +110,11 @@ export interface RolloutView {
   crashTarget?: CrashLogTarget | null;
   /** That log's last lines, once read (the actors layer fills it in; never rendered in the channel). */
   crashLog?: CrashLog | null;
+  /**
+   * Who to mention (`<@U…>`, `<!subteam^S…>`, from ./mentions.ts) should the rollout fail; the
+   * channel message shows them only while it is failing or failed, never on success.
+   */
+  mentions?: string[];
 }
 
 /** One container's image before and after; null when the container did not exist on that side. */

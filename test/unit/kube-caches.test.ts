@@ -150,6 +150,24 @@ describe('RolloutIndex', () => {
     assert.equal(idx.observation('d-web', T0), null);
   });
 
+  it("target: mentions from the namespace's or the Deployment's annotation (the Deployment's wins); a refused value mentions no one (issue 13)", () => {
+    const idx = world();
+    const mention = (value: string) => ({ 'hermod.uswitch.com/mention': value });
+    idx.setNamespace(ns('shop', { 'hermod.uswitch.com/slack': '#shop', ...mention('S0614TZR7') }));
+    assert.deepEqual(idx.observation('d-web', T0)?.target.mentions, ['<!subteam^S0614TZR7>']);
+    idx.applyDeployment({ type: 'update', key: 'd-web', facts: dep('web', 3, mention('U012AB3CD W0123ABCDEF')), old: dep('web', 3) });
+    assert.deepEqual(idx.observation('d-web', T0)?.target.mentions, ['<@U012AB3CD>', '<@W0123ABCDEF>']);
+    // A refused value on the Deployment does not fall back to the namespace's: the owners said something else.
+    idx.applyDeployment({ type: 'update', key: 'd-web', facts: dep('web', 3, mention('<!everyone>')), old: dep('web', 3) });
+    assert.deepEqual(idx.observation('d-web', T0)?.target, { channel: '#shop', alert: 'all' });
+    idx.applyDeployment({ type: 'update', key: 'd-web', facts: dep('web', 3, mention('here')), old: dep('web', 3) });
+    assert.equal(idx.observation('d-web', T0)?.target.mentions, undefined);
+    const broadcasting = new RolloutIndex(undefined, { allowBroadcast: true });
+    broadcasting.setNamespace(ns('shop', { 'hermod.uswitch.com/slack': '#shop' }));
+    broadcasting.applyDeployment({ type: 'add', key: 'd-web', facts: dep('web', 3, mention('here')) });
+    assert.deepEqual(broadcasting.observation('d-web', T0)?.target.mentions, ['<!here>']);
+  });
+
   it('no observation for an untracked namespace or an unknown Deployment', () => {
     const idx = world();
     idx.setNamespace(ns('shop'));

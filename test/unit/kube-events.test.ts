@@ -15,7 +15,7 @@ import { failureStatus, kubeConfigFor, LocalApiServer, sendJson } from '../suppo
 
 interface PostedEvent {
   metadata: { namespace?: string; generateName?: string };
-  involvedObject: { apiVersion?: string; kind?: string; name?: string; namespace?: string };
+  involvedObject: { apiVersion?: string; kind?: string; name?: string; namespace?: string; uid?: string };
   type?: string;
   reason?: string;
   message?: string;
@@ -123,5 +123,24 @@ describe('namespace Warning Events', () => {
     assert.match(logger.warnings[0]?.msg ?? '', /could not record a Warning Event/);
     await recorder.warn('team-c', 'SlackDeliveryFailed', 'refused once');
     assert.equal(api.accepted.length, 1);
+  });
+
+  it('an Event on a Deployment names it (kind, apiVersion, uid) in its namespace; repeats are held back per object (issue 13)', async () => {
+    const recorder = namespaceEventRecorder(kubeConfigFor(api.url), { logger: recordingLogger(), repeatAfterMs: 60_000 });
+    const web = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'team-a', name: 'web', uid: 'd-1' };
+    await recorder.warnOn(web, 'InvalidMentionAnnotation', 'refused');
+    await recorder.warnOn(web, 'InvalidMentionAnnotation', 'refused');
+    await recorder.warnOn({ ...web, name: 'api', uid: 'd-2' }, 'InvalidMentionAnnotation', 'refused');
+    // The same reason and message on the namespace is another object.
+    await recorder.warn('team-a', 'InvalidMentionAnnotation', 'refused');
+    assert.deepEqual(api.refused, []);
+    assert.deepEqual(
+      api.accepted.map((a) => [a.namespace, a.event.involvedObject]),
+      [
+        ['team-a', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', namespace: 'team-a', uid: 'd-1' }],
+        ['team-a', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', namespace: 'team-a', uid: 'd-2' }],
+        ['team-a', { apiVersion: 'v1', kind: 'Namespace', name: 'team-a', namespace: 'team-a' }],
+      ],
+    );
   });
 });

@@ -13,6 +13,7 @@ import { Supervisor } from '../../actors/supervisor.js';
 import { renderRollout } from '../../machines/message.js';
 import { annotationNames, redacted, type Config } from '../config.js';
 import { reportPermanentFailure } from '../deliveryFailures.js';
+import { reportRefusedMention } from '../refusedMentions.js';
 import { dryRunSlackApi } from '../dryRun.js';
 import { EXIT } from './exitCodes.js';
 import { liveness, readiness, recordingOutcomes, SlackHealth, StateHealth } from '../health.js';
@@ -172,6 +173,10 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     sink: tee,
     annotations: annotationNames(config),
     logger: logger.child({ component: 'watch' }),
+    mentions: {
+      policy: { allowBroadcast: config.allowBroadcastMentions },
+      onRefused: (refused) => reportRefusedMention(refused, { logger, events, isLeader: () => election === null || election.isLeader() }),
+    },
   });
   metrics.watchCaches(() => watcher.stats().objects);
   metrics.health({ watches: () => watcher.stats().reflectors, slack: slackHealth, state: stateHealth });

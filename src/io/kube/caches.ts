@@ -15,6 +15,7 @@ import type {
   ReplicaSetFacts,
   RolloutObservation,
 } from '../../machines/facts.js';
+import { parseMentions, type MentionPolicy } from '../../machines/mentions.js';
 import type { ReflectorEvent } from './reflector.js';
 import type { NamespaceFacts } from './trim.js';
 
@@ -30,15 +31,23 @@ export interface WarningPolicy {
   maxAgeMs: number;
 }
 
+/** The default mention policy: IDs only, no `here` or `channel`. */
+export const NO_BROADCAST: Readonly<MentionPolicy> = Object.freeze({ allowBroadcast: false });
+
 /**
  * The target of a Deployment: null unless its namespace is tracked (the namespace's channel
  * annotation alone decides); then the Deployment's own channel and alert annotations win over
  * the namespace's. The actor reads the channel when a rollout starts, so a change applies from
  * the next rollout.
  */
-export function resolveTarget(ns: NamespaceFacts, deployment: DeploymentFacts): NotifyTarget | null {
+export function resolveTarget(ns: NamespaceFacts, deployment: DeploymentFacts, mentionPolicy: MentionPolicy = NO_BROADCAST): NotifyTarget | null {
   if (ns.channel === undefined) return null;
-  return { channel: deployment.channel ?? ns.channel, alert: alertLevel(deployment.alert ?? ns.alert) };
+  const target: NotifyTarget = { channel: deployment.channel ?? ns.channel, alert: alertLevel(deployment.alert ?? ns.alert) };
+  // A refused value means no mention (the watch layer reports why, once per value: ./mentionAudit.ts).
+  const mention = deployment.mention ?? ns.mention;
+  const parsed = mention === undefined ? null : parseMentions(mention, mentionPolicy);
+  if (parsed?.ok === true && parsed.mentions.length > 0) target.mentions = parsed.mentions;
+  return target;
 }
 
 /** `failure` (any case, surrounding blanks ignored) = post only failures; anything else = all. */
@@ -59,10 +68,13 @@ export class RolloutIndex {
   private readonly podsByOwner = new Map<string, Set<string>>();
   private readonly eventsByInvolved = new Map<string, Set<string>>();
 
-  constructor(private readonly warnings: WarningPolicy = {
-    perObject: DEFAULT_WARNINGS_PER_OBJECT,
-    maxAgeMs: DEFAULT_WARNING_MAX_AGE_MS,
-  }) {}
+  constructor(
+    private readonly warnings: WarningPolicy = {
+      perObject: DEFAULT_WARNINGS_PER_OBJECT,
+      maxAgeMs: DEFAULT_WARNING_MAX_AGE_MS,
+    },
+    private readonly mentionPolicy: MentionPolicy = NO_BROADCAST,
+  ) {}
 
   /** True when the namespace carries a non-blank slack annotation. */
   isTracked(namespace: string): boolean {
@@ -243,7 +255,7 @@ export class RolloutIndex {
     const deployment = this.deployments.get(deploymentUid);
     if (!deployment) return null;
     const ns = this.namespaces.get(deployment.namespace);
-    const target = ns ? resolveTarget(ns, deployment) : null;
+    const target = ns ? resolveTarget(ns, deployment, this.mentionPolicy) : null;
     if (!target) return null;
     const newReplicaSet = this.newReplicaSet(deployment);
     const pods = newReplicaSet ? this.podsOf(newReplicaSet.uid) : [];

@@ -5,8 +5,8 @@
  * - a namespace that becomes tracked gets its own workload watches (they list, then watch);
  * - a namespace that stops being tracked has its watches stopped and its cached objects
  *   dropped, and the sink is told;
- * - a tracked namespace whose channel or alert level changes has its Deployments observed
- *   again, so the actors learn the new target for their next message.
+ * - a tracked namespace whose channel, alert level or mentions change has its Deployments
+ *   observed again, so the actors learn the new target for their next message.
  */
 import type { Logger } from '../../actors/logger.js';
 import type { RolloutIndex } from './caches.js';
@@ -45,7 +45,7 @@ export class NamespaceTracker {
       if (!this.stopped) this.options.watchWorkloads(name);
     } else if (was && !is) {
       this.untrack(name);
-    } else if (was && is && (before?.channel !== after?.channel || before?.alert !== after?.alert)) {
+    } else if (was && is && (before?.channel !== after?.channel || before?.alert !== after?.alert || before?.mention !== after?.mention)) {
       feed.markDirty(index.deploymentUidsIn(name));
     }
   }

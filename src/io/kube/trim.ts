@@ -32,6 +32,7 @@ import { fnv1a } from '../../machines/hash.js';
 import {
   ALERT_ANNOTATION,
   DEFAULT_ANNOTATIONS,
+  MENTION_ANNOTATION,
   REVISION_ANNOTATION,
   REVISION_HISTORY_ANNOTATION,
   SLACK_ANNOTATION,
@@ -51,6 +52,8 @@ export interface NamespaceFacts {
   channel?: string;
   /** `hermod.uswitch.com/alert`, trimmed; absent when missing or blank. */
   alert?: string;
+  /** `hermod.uswitch.com/mention`, trimmed; absent when missing or blank. */
+  mention?: string;
 }
 
 // A condition as any of the three kinds sends it; every field optional on purpose.
@@ -71,6 +74,8 @@ export function trimNamespace(ns: V1Namespace | null | undefined): NamespaceFact
   if (channel !== undefined) facts.channel = channel;
   const alert = annotation(meta, ALERT_ANNOTATION);
   if (alert !== undefined) facts.alert = alert;
+  const mention = annotation(meta, MENTION_ANNOTATION);
+  if (mention !== undefined) facts.mention = mention;
   return facts;
 }
 
@@ -113,6 +118,8 @@ export function trimDeployment(
   if (alert !== undefined) facts.alert = alert;
   const channel = annotation(meta, SLACK_ANNOTATION);
   if (channel !== undefined) facts.channel = channel;
+  const mention = annotation(meta, MENTION_ANNOTATION);
+  if (mention !== undefined) facts.mention = mention;
   const sha = annotation(meta, names.commitSha);
   if (sha !== undefined) facts.git.sha = sha;
   const repo = annotation(meta, names.repoUrl);

@@ -18,11 +18,13 @@ import { silentLogger, type Logger } from '../../actors/logger.js';
 import type { WatchSink } from '../../actors/watchSink.js';
 import { DEFAULT_ANNOTATIONS, type AnnotationNames } from '../../machines/annotations.js';
 import type { EventFacts } from '../../machines/facts.js';
-import { DEFAULT_WARNING_MAX_AGE_MS, DEFAULT_WARNINGS_PER_OBJECT, RolloutIndex } from './caches.js';
+import type { MentionPolicy } from '../../machines/mentions.js';
+import { DEFAULT_WARNING_MAX_AGE_MS, DEFAULT_WARNINGS_PER_OBJECT, NO_BROADCAST, RolloutIndex } from './caches.js';
 import { KubeListWatchClient, type ListWatchClient } from './client.js';
 import { NamespaceTracker } from './namespaceTracker.js';
 import { NamespacedWatches } from './namespacedWatches.js';
 import type { ReflectorStats, ReflectorTuning } from './reflector.js';
+import { MentionAudit, type RefusedMention } from './mentionAudit.js';
 import { createNamespaceReflector, type WatchedKind } from './reflectors.js';
 import { SinkFeed } from './sinkFeed.js';
 
@@ -40,6 +42,11 @@ export interface WatcherOptions {
   reflector?: ReflectorTuning;
   /** Warning events: how many per Pod/ReplicaSet (default 3) and how old at most (default 1 h). */
   warnings?: { perObject?: number; maxAgeMs?: number };
+  /**
+   * The `hermod.uswitch.com/mention` rule (`--allow-broadcast-mentions`; default IDs only) and
+   * who hears about a refused value (the wiring records an Event and logs; default: logged here).
+   */
+  mentions?: { policy?: MentionPolicy; onRefused?: (refused: RefusedMention) => void };
 }
 
 /** Statistics for metrics. */
@@ -81,7 +88,12 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const now = options.now ?? Date.now;
   const names = options.annotations ?? DEFAULT_ANNOTATIONS;
   const maxAgeMs = options.warnings?.maxAgeMs ?? DEFAULT_WARNING_MAX_AGE_MS;
-  const index = new RolloutIndex({ perObject: options.warnings?.perObject ?? DEFAULT_WARNINGS_PER_OBJECT, maxAgeMs });
+  const mentionPolicy = options.mentions?.policy ?? NO_BROADCAST;
+  const index = new RolloutIndex({ perObject: options.warnings?.perObject ?? DEFAULT_WARNINGS_PER_OBJECT, maxAgeMs }, mentionPolicy);
+  const audit = new MentionAudit(
+    mentionPolicy,
+    options.mentions?.onRefused ?? ((r) => log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, reason: r.reason }, 'mention annotation refused')),
+  );
   const feed = new SinkFeed({ sink: options.sink, index, logger: log, now });
 
   let stopped = false;
@@ -103,6 +115,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     isRecent: (lastSeen) => lastSeen >= now() - maxAgeMs,
     on: {
       deployment: (e) => {
+        audit.deployment(e);
         if (e.type === 'delete') {
           index.applyDeployment(e);
           feed.forget(e.key);
@@ -136,7 +149,10 @@ export function startWatcher(options: WatcherOptions): Watcher {
     logger: log,
     ...(options.reflector !== undefined ? { tuning: options.reflector } : {}),
     on: {
-      namespace: (e) => namespaces.onEvent(e),
+      namespace: (e) => {
+        audit.namespace(e);
+        namespaces.onEvent(e);
+      },
       listed: () => {
         namespaces.onListed();
         checkSynced();

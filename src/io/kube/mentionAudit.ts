@@ -1,0 +1,52 @@
+/**
+ * Says so when a `hermod.uswitch.com/mention` annotation is refused (issue 13): once per value,
+ * when a tracked namespace or one of its Deployments shows it (at list, or when it changes),
+ * the handler records a Warning Event on that object and a log line. The rollout itself is
+ * reported without a mention (./caches.ts resolves targets with the same rule).
+ *
+ * Handlers only: called from the reflector handlers, it decides and hands over; no I/O here.
+ */
+import type { DeploymentFacts } from '../../machines/facts.js';
+import { parseMentions, type MentionPolicy } from '../../machines/mentions.js';
+import type { ReflectorEvent } from './reflector.js';
+import type { NamespaceFacts } from './trim.js';
+
+/** A refused mention annotation and the object that carries it. */
+export interface RefusedMention {
+  kind: 'Namespace' | 'Deployment';
+  namespace: string;
+  /** The object's name (for a Namespace, the namespace). */
+  name: string;
+  uid: string;
+  /** The value as written (trimmed). */
+  value: string;
+  /** Why it was refused, from ./mentions.ts. */
+  reason: string;
+}
+
+export class MentionAudit {
+  constructor(
+    private readonly policy: MentionPolicy,
+    private readonly onRefused: (refused: RefusedMention) => void,
+  ) {}
+
+  /** A namespace event: checked when it is tracked and its value is new to Hermod. */
+  namespace(e: ReflectorEvent<NamespaceFacts>): void {
+    if (e.type === 'delete' || e.facts.channel === undefined) return;
+    const seen = e.type === 'update' && e.old.channel !== undefined ? e.old.mention : undefined;
+    this.check(e.facts.mention, seen, { kind: 'Namespace', namespace: e.facts.name, name: e.facts.name, uid: e.facts.uid });
+  }
+
+  /** A Deployment event (its namespace is tracked, or Hermod would not watch it). */
+  deployment(e: ReflectorEvent<DeploymentFacts>): void {
+    if (e.type === 'delete') return;
+    const seen = e.type === 'update' ? e.old.mention : undefined;
+    this.check(e.facts.mention, seen, { kind: 'Deployment', namespace: e.facts.namespace, name: e.facts.name, uid: e.facts.uid });
+  }
+
+  private check(value: string | undefined, seen: string | undefined, subject: Omit<RefusedMention, 'value' | 'reason'>): void {
+    if (value === undefined || value === seen) return;
+    const parsed = parseMentions(value, this.policy);
+    if (!parsed.ok) this.onRefused({ ...subject, value, reason: parsed.reason });
+  }
+}

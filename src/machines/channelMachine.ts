@@ -32,6 +32,7 @@ import {
   type PendingDelivery,
   type SlackCall,
   type SlackOutcome,
+  type WorkloadRef,
 } from './channelTypes.js';
 
 function initialContext(input: ChannelInput): ChannelContext {
@@ -86,6 +87,16 @@ function inFlightOf(context: ChannelContext): SlackCall {
 
 function dropped(items: PendingDelivery[]): DroppedRollout[] {
   return items.map((p) => ({ rolloutId: p.rolloutId, namespace: p.namespace, final: p.final }));
+}
+
+/** The workloads of the given work, each once, in order (items from older snapshots may not name theirs). */
+function workloadsOf(items: PendingDelivery[]): WorkloadRef[] {
+  const out: WorkloadRef[] = [];
+  for (const p of items) {
+    if (p.workload === undefined || out.some((w) => w.namespace === p.namespace && w.name === p.workload)) continue;
+    out.push({ namespace: p.namespace, name: p.workload });
+  }
+  return out;
 }
 
 export const channelMachine = setup({
@@ -254,8 +265,9 @@ export const channelMachine = setup({
       const call = inFlightOf(context);
       const first = context.queue.find((p) => p.rolloutId === call.rolloutId);
       const namespaces = [...new Set([first?.namespace, ...context.queue.map((p) => p.namespace)].filter((n): n is string => n !== undefined))];
+      const workloads = workloadsOf([...(first !== undefined ? [first] : []), ...context.queue]);
       enqueue.assign({ blockedError: out.error, attempt: 0 });
-      enqueue.emit({ type: 'permanentFailure', channel: context.channel, method: methodOf(call), error: out.error, scope: out.scope, rolloutId: call.rolloutId, namespaces });
+      enqueue.emit({ type: 'permanentFailure', channel: context.channel, method: methodOf(call), error: out.error, scope: out.scope, rolloutId: call.rolloutId, namespaces, workloads });
     }),
 
     noteWorkspaceBlock: assign({

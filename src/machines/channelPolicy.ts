@@ -79,6 +79,7 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
   const item: PendingDelivery = {
     rolloutId: n.rolloutId,
     namespace: n.namespace,
+    ...(n.workload !== undefined ? { workload: n.workload } : {}),
     phase: n.phase,
     final,
     version,

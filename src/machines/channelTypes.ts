@@ -51,6 +51,8 @@ export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
 export interface ChannelNotification {
   rolloutId: string;
   namespace: string;
+  /** The workload's name (a Deployment), where a permanent failure is also recorded (issue 13). */
+  workload?: string;
   phase: RolloutPhase;
   alert: AlertLevel;
   message: MessageContent;
@@ -67,6 +69,8 @@ export interface ChannelNotification {
 export interface PendingDelivery {
   rolloutId: string;
   namespace: string;
+  /** As in ChannelNotification; absent in snapshots written before issue 13. */
+  workload?: string;
   phase: RolloutPhase;
   final: boolean;
   /** Per-rollout counter of accepted notifications; carried in the message metadata. */
@@ -229,6 +233,12 @@ export type BudgetEvent =
   | { type: 'budget.spent' }
   | { type: 'budget.penalty'; retryAfterMs: number };
 
+/** A workload whose work a channel dropped: where its owners look for why. */
+export interface WorkloadRef {
+  namespace: string;
+  name: string;
+}
+
 export type DroppedRollout = { rolloutId: string; namespace: string; final: boolean };
 
 /** What the machine reports; the delivery layer turns these into logs, metrics and hooks. */
@@ -239,7 +249,7 @@ export type ChannelEmitted =
   | { type: 'rateLimited'; channel: string; method: SlackMethod; retryAfterSec: number }
   | { type: 'retrying'; channel: string; method: SlackMethod; attempt: number; delayMs: number; error: string; ambiguous: boolean }
   | { type: 'recovered'; channel: string; attempts: number }
-  | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: PermanentScope; rolloutId: string | null; namespaces: string[] }
+  | { type: 'permanentFailure'; channel: string; method: SlackMethod; error: string; scope: PermanentScope; rolloutId: string | null; namespaces: string[]; workloads: WorkloadRef[] }
   | { type: 'messageRejected'; channel: string; error: string; rolloutId: string; namespace: string; part: 'main' | 'thread'; fallback: 'plain' | 'gave_up' }
   | { type: 'possibleDuplicate'; channel: string; rolloutId: string; part: 'main' | 'thread' }
   | { type: 'queueDepth'; channel: string; depth: number };

@@ -72,10 +72,10 @@ async function ops(h: Harness, path: string, init: RequestInit = {}): Promise<{ 
   return { status: res.status, body: await res.text() };
 }
 
-/** Warning Events Hermod recorded on a namespace because Slack refused its channel. */
-async function deliveryEvents(h: Harness, namespace: string): Promise<CoreV1Event[]> {
+/** Warning Events Hermod recorded on a namespace (or, with `kind`, on its objects of that kind) because Slack refused its channel. */
+async function deliveryEvents(h: Harness, namespace: string, kind = 'Namespace'): Promise<CoreV1Event[]> {
   const list = await h.api<{ items: CoreV1Event[] }>('GET', `/api/v1/namespaces/${namespace}/events`);
-  return list.items.filter((e) => e.reason === 'SlackDeliveryFailed');
+  return list.items.filter((e) => e.reason === 'SlackDeliveryFailed' && e.involvedObject.kind === kind);
 }
 
 /** Sum of the `watches` counters of Hermod's reflectors (each restart of a watch counts one). */
@@ -221,7 +221,7 @@ describe('resilience on the real control plane', () => {
   });
 
   describe('Slack trouble', { concurrency: true }, () => {
-    it('a wrong channel: a Warning Event on its namespace and a metric, no retry storm; other namespaces are delivered', async () => {
+    it('a wrong channel: a Warning Event on its namespace and on the Deployment, a metric, no retry storm; other namespaces are delivered', async () => {
       const cases = [
         { namespace: 'nowhere', channel: 'no-such-channel', error: 'channel_not_found', advice: /check the channel in the hermod\.uswitch\.com\/slack annotation/ },
         { namespace: 'uninvited', channel: 'private-room', error: 'not_in_channel', advice: /invite the Hermod app to private-room/ },
@@ -244,6 +244,16 @@ describe('resilience on the real control plane', () => {
         assert.deepEqual({ kind: event?.involvedObject.kind, name: event?.involvedObject.name }, { kind: 'Namespace', name: c.namespace });
         assert.ok(event?.message?.includes(`"${c.channel}"`) && event.message.includes(c.error), event?.message);
         assert.match(event?.message ?? '', c.advice);
+        // The same on the Deployment whose message was dropped: `kubectl describe deployment` says why (issue 13).
+        const [onDeployment, ...moreOnDeployments] = await h.waitFor(`a SlackDeliveryFailed Event on ${c.namespace}/web`, async () => {
+          const events = await deliveryEvents(h, c.namespace, 'Deployment');
+          return events.length > 0 ? events : undefined;
+        });
+        assert.equal(moreOnDeployments.length, 0, JSON.stringify(moreOnDeployments));
+        assert.deepEqual(
+          { type: onDeployment?.type, apiVersion: onDeployment?.involvedObject.apiVersion, name: onDeployment?.involvedObject.name, message: onDeployment?.message },
+          { type: 'Warning', apiVersion: 'apps/v1', name: 'web', message: event?.message },
+        );
         assert.ok((await h.metric('hermod_slack_permanent_failures_total', { error: c.error })) >= 1, `hermod_slack_permanent_failures_total{error="${c.error}"}`);
       }
 

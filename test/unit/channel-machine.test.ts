@@ -88,9 +88,9 @@ class ScriptedSlack {
   }
 }
 
-/** A notification whose message has a colour bar (so the plain-text fallback shows), notified at 0 unless told. */
+/** A notification whose message has a colour bar (so the plain-text fallback shows), notified at 0 unless told; its workload is `web-<rolloutId>`. */
 function note(rolloutId: string, phase: RolloutPhase, opts: NoteOptions = {}): ChannelNotification {
-  return channelNote(rolloutId, phase, { attachments: [{ color: '#000000', blocks: [] }], at: 0, ...opts });
+  return { ...channelNote(rolloutId, phase, { attachments: [{ color: '#000000', blocks: [] }], at: 0, ...opts }), workload: `web-${rolloutId}` };
 }
 
 type ChannelActor = Actor<typeof channelMachine>;
@@ -373,6 +373,8 @@ describe('channelMachine: failures', () => {
     const [failure] = h.of('permanentFailure');
     assert.equal(failure?.error, 'channel_not_found');
     assert.deepEqual(failure?.namespaces, ['ns-r0', 'ns-r1', 'ns-r2', 'ns-r3', 'ns-r4']);
+    // Each workload whose message was dropped, once (issue 13: an Event on the Deployment too).
+    assert.deepEqual(failure?.workloads, [0, 1, 2, 3, 4].map((i) => ({ namespace: `ns-r${i}`, name: `web-r${i}` })));
     assert.equal(h.of('dropped').find((d) => d.reason === 'permanent_error')?.rollouts.length, 5);
     await h.send('nowhere', note('r9', 'succeeded'));
     assert.equal(h.of('dropped').at(-1)?.reason, 'channel_blocked');

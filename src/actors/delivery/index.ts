@@ -94,6 +94,7 @@ export function createDelivery(options: DeliveryOptions): Delivery {
       const notification: ChannelNotification = {
         rolloutId: n.rolloutId,
         namespace: n.view.namespace,
+        workload: n.view.deployment,
         phase: n.view.phase,
         alert: n.alert,
         message,

@@ -60,6 +60,7 @@ export function reporter(deps: ReportDeps): (e: ChannelEmitted) => void {
           scope: e.scope,
           namespaceHint: e.namespaces[0] ?? null,
           namespaces: e.namespaces,
+          workloads: e.workloads,
           rolloutId: e.rolloutId,
         };
         // The one error line for a permanent failure (ADR 0003); the hook adds no other.

@@ -4,7 +4,7 @@
  */
 import type { InspectionEvent, Observer } from 'xstate';
 import type { Logger } from '../logger.js';
-import type { ChannelConfig, PendingDelivery, RolloutRecord, SlackMethod } from '../../machines/channelTypes.js';
+import type { ChannelConfig, PendingDelivery, RolloutRecord, SlackMethod, WorkloadRef } from '../../machines/channelTypes.js';
 import type { MessageMode } from '../../machines/message.js';
 import type { SlackMessage } from '../../machines/message.js';
 import type { Notification, RolloutPhase, RolloutView } from '../../machines/notification.js';
@@ -49,6 +49,8 @@ export interface PermanentFailure {
   namespaceHint: string | null;
   /** Every namespace whose pending work was dropped. */
   namespaces: string[];
+  /** Every workload (a Deployment) whose pending work was dropped: its owners look there too (issue 13). */
+  workloads: WorkloadRef[];
   rolloutId: string | null;
 }
 

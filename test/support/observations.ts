@@ -22,6 +22,8 @@ export interface RolloutStep {
   crashing?: number;
   channel?: string;
   alert?: 'all' | 'failure';
+  /** The target's mentions (as src/machines/mentions.ts emits them). */
+  mentions?: string[];
   at: number;
   git?: { sha?: string; repo?: string };
 }
@@ -113,6 +115,6 @@ export function observation(step: RolloutStep): RolloutObservation {
     newReplicaSet: rs,
     pods,
     warnings: [],
-    target: { channel: step.channel ?? 'deploys', alert: step.alert ?? 'all' },
+    target: { channel: step.channel ?? 'deploys', alert: step.alert ?? 'all', ...(step.mentions !== undefined ? { mentions: step.mentions } : {}) },
   };
 }

@@ -215,6 +215,21 @@ describe('deploymentMachine', () => {
     assert.equal(ended.alert, 'failure');
   });
 
+  it('carries the latest mentions in the view, so a fix of the annotation reaches the rollout in flight (issue 13)', () => {
+    const t = start();
+    t.observe({ revision: 1, updated: 2, available: 2, at: 1 });
+    t.observe({ revision: 2, updated: 1, available: 2, old: 2, channel: 'a', at: 10 });
+    assert.equal(t.changes.at(-1)!.notification.view.mentions, undefined);
+    // Only the mentions changed: still a change of what a failure message would show.
+    t.observe({ revision: 2, updated: 1, available: 2, old: 2, channel: 'b', mentions: ['<@U012AB3CD>'], at: 20 });
+    const updated = t.changes.at(-1)!;
+    assert.equal(updated.change, 'updated');
+    assert.deepEqual(updated.notification.view.mentions, ['<@U012AB3CD>']);
+    assert.equal(updated.notification.channel, 'a', 'the channel stays the one the rollout started in');
+    t.observe({ revision: 2, updated: 1, available: 2, old: 2, at: 30 });
+    assert.equal(t.changes.at(-1)!.notification.view.mentions, undefined, 'an annotation removed: no mention');
+  });
+
   it('has a small, serialisable context while idle', () => {
     const t = start();
     t.observe({ revision: 1, updated: 2, available: 2, at: 1 });

@@ -11,6 +11,7 @@ const FAST_TESTS = [
   'test/unit/diagnosis*.test.ts',
   'test/unit/facts*.test.ts',
   'test/unit/hash*.test.ts',
+  'test/unit/mention*.test.ts',
   'test/unit/message*.test.ts',
   'test/unit/mrkdwn*.test.ts',
   'test/unit/notification*.test.ts',

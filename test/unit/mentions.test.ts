@@ -69,6 +69,9 @@ describe('parseMentions: hostile and mistaken values refuse the whole value', ()
     'U012AB3CD>',
     'S0614TZR7&lt;',
     '`U012AB3CD`',
+    '@U012AB3CD',
+    'xU012AB3CD',
+    '!S0614TZR7',
   ];
   for (const value of hostile) {
     it(`${JSON.stringify(value)} is refused, even with one good ID beside it`, () => {
@@ -83,23 +86,27 @@ describe('parseMentions: hostile and mistaken values refuse the whole value', ()
     });
   }
 
-  it('a refused part is quoted short in the reason', () => {
+  it('a refused part is quoted short in the reason: whole up to 40 characters, cut past them', () => {
     const result = parseMentions('x'.repeat(100), ids);
     assert.equal(!result.ok && result.reason, `"${'x'.repeat(39)}…" is not a Slack user ID (U…, W…) or user-group ID (S…)`);
+    const forty = parseMentions('x'.repeat(40), ids);
+    assert.equal(!forty.ok && forty.reason, `"${'x'.repeat(40)}" is not a Slack user ID (U…, W…) or user-group ID (S…)`);
   });
 
   it(`a value over ${MAX_MENTION_VALUE} characters is refused unread`, () => {
     const long = Array.from({ length: 60 }, () => 'U012AB3CD').join(' ');
     assert.ok(long.length > MAX_MENTION_VALUE);
     assert.deepEqual(parseMentions(long, ids), { ok: false, reason: `the value is longer than ${MAX_MENTION_VALUE} characters` });
-    assert.equal(parseMentions('U012AB3CD '.repeat(51).slice(0, MAX_MENTION_VALUE), ids).ok, true);
+    const longest = `U012AB3CD${' '.repeat(MAX_MENTION_VALUE - 9)}`;
+    assert.equal(longest.length, MAX_MENTION_VALUE);
+    assert.deepEqual(parseMentions(longest, ids), { ok: true, mentions: ['<@U012AB3CD>'] });
   });
 });
 
 describe('isMentionToken: only what parseMentions emits', () => {
   it('accepts its outputs and nothing near them', () => {
     for (const token of ['<@U012AB3CD>', '<@W0123ABCDEF>', '<!subteam^S0614TZR7>', '<!here>', '<!channel>']) assert.ok(isMentionToken(token), token);
-    for (const token of ['<!everyone>', '<@U012AB3CD|alice>', '<!subteam^S0614TZR7|@team>', '<@C012AB3CD>', 'U012AB3CD', '<!here> ', '<https://x|y>']) {
+    for (const token of ['<!everyone>', '<@U012AB3CD|alice>', '<!subteam^S0614TZR7|@team>', '<@C012AB3CD>', 'U012AB3CD', '<!here> ', 'x<!here>', '<!everyone><!here>', '<https://x|y>']) {
       assert.ok(!isMentionToken(token), token);
     }
   });

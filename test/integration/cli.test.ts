@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPTIONS } from '../../src/io/config.js';
 import { VERSION } from '../../src/io/version.js';
+import { MENTION_ANNOTATION } from '../../src/machines/annotations.js';
 import { SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 
 const ROOT = process.cwd();
@@ -216,6 +217,24 @@ describe('hermod against the test cluster and the local Slack', () => {
     assert.match(stdout, /ok {4}shop -> deploys$/m);
     assert.match(stdout, /ok {4}payments -> alerts \(failures only\)$/m);
     assert.match(stdout, /All checks passed\./);
+  });
+
+  it('check names a refused mention annotation on a watched namespace and exits 3; a valid one is counted (issue 13)', async () => {
+    await h.createNamespace('owners-ok', { [SLACK_ANNOTATION]: 'deploys', [MENTION_ANNOTATION]: 'U012AB3CD, S0614TZR7' });
+    await h.createNamespace('owners-bad', { [SLACK_ANNOTATION]: 'deploys', [MENTION_ANNOTATION]: 'here' });
+    try {
+      const { code, stdout } = await run(['check', '--kubeconfig', h.cluster.kubeconfigPath, '--state-namespace', 'hermod-system'], slackEnv());
+      assert.equal(code, 3, stdout);
+      assert.match(stdout, /ok {4}owners-ok -> deploys, mentioning 2 on failure$/m);
+      assert.match(stdout, /FAIL {2}owners-bad: hermod\.uswitch\.com\/mention is refused: "here" pings the whole channel: it is allowed only with --allow-broadcast-mentions; failures are posted without a mention$/m);
+      const allowed = await run(['check', '--kubeconfig', h.cluster.kubeconfigPath, '--state-namespace', 'hermod-system', '--allow-broadcast-mentions'], slackEnv());
+      assert.equal(allowed.code, 0, allowed.stdout);
+      assert.match(allowed.stdout, /ok {4}owners-bad -> deploys, mentioning 1 on failure$/m);
+    } finally {
+      // The other checks expect only their own namespaces to be watched.
+      await h.annotateNamespace('owners-ok', { [SLACK_ANNOTATION]: null });
+      await h.annotateNamespace('owners-bad', { [SLACK_ANNOTATION]: null });
+    }
   });
 
   it('check as a user without RBAC exits 3 naming the missing permissions', async () => {

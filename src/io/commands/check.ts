@@ -13,7 +13,8 @@ import { describeKubeError } from '../kube/describe.js';
 import { KubeConfigError } from '../kube/errors.js';
 import { KUBECONFIG_ADVICE, loadKubeConfig } from '../kube/kubeconfig.js';
 import { DEFAULT_STATE_NAME, stateNamespace } from '../kube/stateStore.js';
-import { ALERT_ANNOTATION, SLACK_ANNOTATION } from '../../machines/annotations.js';
+import { ALERT_ANNOTATION, MENTION_ANNOTATION, SLACK_ANNOTATION } from '../../machines/annotations.js';
+import { parseMentions } from '../../machines/mentions.js';
 import { describeSlackError } from '../slackErrors.js';
 import { createSlackClient } from '../slack.js';
 
@@ -171,9 +172,15 @@ async function checkCluster(kc: KubeConfig, config: Config, report: Report): Pro
       const name = ns.metadata?.name ?? '?';
       const channel = ns.metadata?.annotations?.[SLACK_ANNOTATION]?.trim() ?? '';
       const alert = ns.metadata?.annotations?.[ALERT_ANNOTATION];
+      const mention = ns.metadata?.annotations?.[MENTION_ANNOTATION]?.trim() ?? '';
+      const mentions = parseMentions(mention, { allowBroadcast: config.allowBroadcastMentions });
       if (channel === '') report.bad(`${name}: ${SLACK_ANNOTATION} is empty, so this namespace is not watched`);
       else if (alert !== undefined && alert !== 'failure') report.bad(`${name}: ${ALERT_ANNOTATION} is "${alert}"; the only value is "failure" (everything is posted)`);
-      else report.ok(`${name} -> ${channel}${alert === 'failure' ? ' (failures only)' : ''}`);
+      else if (!mentions.ok) report.bad(`${name}: ${MENTION_ANNOTATION} is refused: ${mentions.reason}; failures are posted without a mention`);
+      else {
+        const who = mentions.mentions.length === 0 ? '' : `, mentioning ${mentions.mentions.length} on failure`;
+        report.ok(`${name} -> ${channel}${alert === 'failure' ? ' (failures only)' : ''}${who}`);
+      }
     }
   } catch (err) {
     report.bad(`list namespaces: ${describeKubeError(err, server)}`);

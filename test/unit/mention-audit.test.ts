@@ -71,4 +71,24 @@ describe('MentionAudit', () => {
     loose.audit.deployment({ type: 'add', key: 'd-1', facts: dep('here') });
     assert.equal(loose.refused.length, 0);
   });
+
+  it('keeps the refusals standing now, for a replica that becomes leader: fixed, deleted or untracked ones go', () => {
+    const { audit: a } = audit();
+    const standing = () => a.refusals().map((r) => `${r.kind}/${r.name}=${r.value}`).sort();
+    a.namespace({ type: 'add', key: 'shop', facts: ns('here') });
+    a.deployment({ type: 'add', key: 'd-1', facts: dep('alice') });
+    assert.deepEqual(standing(), ['Deployment/web=alice', 'Namespace/shop=here']);
+    // Unchanged values stay standing (no second report); a fix removes one.
+    a.deployment({ type: 'update', key: 'd-1', facts: dep('alice'), old: dep('alice') });
+    a.namespace({ type: 'update', key: 'shop', facts: ns('S0614TZR7'), old: ns('here') });
+    assert.deepEqual(standing(), ['Deployment/web=alice']);
+    a.deployment({ type: 'delete', key: 'd-1', old: dep('alice') });
+    assert.deepEqual(standing(), []);
+    a.namespace({ type: 'update', key: 'shop', facts: ns('here'), old: ns('S0614TZR7') });
+    a.deployment({ type: 'add', key: 'd-1', facts: dep('alice') });
+    a.namespace({ type: 'update', key: 'shop', facts: ns('here', null), old: ns('here') });
+    assert.deepEqual(standing(), ['Deployment/web=alice'], 'the namespace untracked: its own refusal goes at once');
+    a.forgetNamespace('shop');
+    assert.deepEqual(standing(), [], 'and its Deployments\' once its watches stop');
+  });
 });

@@ -13,7 +13,7 @@ import { Supervisor } from '../../actors/supervisor.js';
 import { renderRollout } from '../../machines/message.js';
 import { annotationNames, redacted, type Config } from '../config.js';
 import { reportPermanentFailure } from '../deliveryFailures.js';
-import { reportRefusedMention } from '../refusedMentions.js';
+import { recordRefusedMention, reportRefusedMention } from '../refusedMentions.js';
 import { dryRunSlackApi } from '../dryRun.js';
 import { EXIT } from './exitCodes.js';
 import { liveness, readiness, recordingOutcomes, SlackHealth, StateHealth } from '../health.js';
@@ -200,6 +200,8 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
       onStartedLeading: () => {
         metrics.leader(true);
         void delivery.lead();
+        // Refusals seen while following were only logged: the leader records their Events.
+        for (const refused of watcher.refusedMentions()) recordRefusedMention(refused, events);
       },
       onStoppedLeading: () => {
         metrics.leader(false);

@@ -25,6 +25,9 @@ export interface RefusedMention {
 }
 
 export class MentionAudit {
+  /** The refusals standing now, by object: what a replica that becomes leader records. */
+  private readonly standing = new Map<string, RefusedMention>();
+
   constructor(
     private readonly policy: MentionPolicy,
     private readonly onRefused: (refused: RefusedMention) => void,
@@ -32,21 +35,43 @@ export class MentionAudit {
 
   /** A namespace event: checked when it is tracked and its value is new to Hermod. */
   namespace(e: ReflectorEvent<NamespaceFacts>): void {
-    if (e.type === 'delete' || e.facts.channel === undefined) return;
+    if (e.type === 'delete' || e.facts.channel === undefined) {
+      this.standing.delete(`Namespace/${e.key}`);
+      return;
+    }
     const seen = e.type === 'update' && e.old.channel !== undefined ? e.old.mention : undefined;
     this.check(e.facts.mention, seen, { kind: 'Namespace', namespace: e.facts.name, name: e.facts.name, uid: e.facts.uid });
   }
 
   /** A Deployment event (its namespace is tracked, or Hermod would not watch it). */
   deployment(e: ReflectorEvent<DeploymentFacts>): void {
-    if (e.type === 'delete') return;
+    if (e.type === 'delete') {
+      this.standing.delete(`Deployment/${e.old.namespace}/${e.old.name}`);
+      return;
+    }
     const seen = e.type === 'update' ? e.old.mention : undefined;
     this.check(e.facts.mention, seen, { kind: 'Deployment', namespace: e.facts.namespace, name: e.facts.name, uid: e.facts.uid });
   }
 
+  /** The refused values standing now (tracked namespaces and their Deployments). */
+  refusals(): RefusedMention[] {
+    return [...this.standing.values()];
+  }
+
+  /** Forgets the refusals of a namespace that is no longer tracked, its own and its Deployments'. */
+  forgetNamespace(namespace: string): void {
+    for (const [key, r] of this.standing) if (r.namespace === namespace) this.standing.delete(key);
+  }
+
   private check(value: string | undefined, seen: string | undefined, subject: Omit<RefusedMention, 'value' | 'reason'>): void {
-    if (value === undefined || value === seen) return;
-    const parsed = parseMentions(value, this.policy);
-    if (!parsed.ok) this.onRefused({ ...subject, value, reason: parsed.reason });
+    const key = subject.kind === 'Namespace' ? `Namespace/${subject.name}` : `Deployment/${subject.namespace}/${subject.name}`;
+    const parsed = value === undefined ? null : parseMentions(value, this.policy);
+    if (value === undefined || parsed?.ok !== false) {
+      this.standing.delete(key);
+      return;
+    }
+    const refused: RefusedMention = { ...subject, value, reason: parsed.reason };
+    this.standing.set(key, refused);
+    if (value !== seen) this.onRefused(refused);
   }
 }

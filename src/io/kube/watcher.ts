@@ -69,6 +69,8 @@ export interface Watcher {
   /** Stops every watch; nothing reaches the sink afterwards. */
   stop(): Promise<void>;
   stats(): WatcherStats;
+  /** The `hermod.uswitch.com/mention` values refused now, on tracked namespaces and their Deployments. */
+  refusedMentions(): RefusedMention[];
 }
 
 // How often Warning events older than the age limit are pruned from the cache.
@@ -139,6 +141,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     watchWorkloads: (namespace) => workloads.start(namespace),
     unwatchWorkloads: (namespace) => {
       workloads.stop(namespace);
+      audit.forgetNamespace(namespace);
       // It may have been the last namespace still listing; check once its objects are dropped.
       queueMicrotask(checkSynced);
     },
@@ -195,6 +198,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       if (!synced) rejectSynced(new Error('watcher stopped before its caches synced'));
       await Promise.all([namespaceReflector.stop(), workloads.stopAll()]);
     },
+    refusedMentions: () => audit.refusals(),
     stats() {
       const objects = index.counts();
       const stats: Record<WatchedKind, ReflectorStats> = { namespaces: namespaceReflector.stats(), ...workloads.stats() };

@@ -106,4 +106,23 @@ describe('mentions on failure on the real control plane', () => {
     // Still one Event per object: later changes of the same Deployments did not repeat them.
     assert.equal((await refusals(h, ns)).length, 4);
   });
+
+  it('under leader election, a refused value present before Hermod starts gets its Event once Hermod leads', async () => {
+    const stateNs = 'hermod-mentions';
+    await h.stopHermod();
+    await Promise.all([
+      h.createNamespace(stateNs),
+      h.createNamespace('before-start', { [SLACK_ANNOTATION]: 'owners', [MENTION_ANNOTATION]: 'bob' }),
+    ]);
+    // The caches sync (and see the value) before the Lease is won: the leader records what stands.
+    await h.startHermod({ stateNamespace: stateNs });
+    await h.waitFor('Hermod to lead', async () => (await h.metric('hermod_leader')) === 1);
+    const [event, ...more] = await h.waitFor('an InvalidMentionAnnotation Event on namespace before-start', async () => {
+      const found = await refusals(h, 'before-start');
+      return found.length > 0 ? found : undefined;
+    });
+    assert.equal(more.length, 0, JSON.stringify(more));
+    assert.deepEqual({ kind: event?.involvedObject.kind, name: event?.involvedObject.name }, { kind: 'Namespace', name: 'before-start' });
+    assert.match(event?.message ?? '', /"bob" is not a Slack user ID/);
+  });
 });

@@ -126,7 +126,9 @@ export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMess
   return {
     text,
     attachments: [{ color: PHASE_COLOURS[view.phase], fallback: title, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
-    thread: overflow || log !== null ? threadReply(view, errors, overflow, log) : null,
+    // The owners are named in the thread too: a reply is a new message, which Slack notifies,
+    // while the channel message turns failing by an edit, which it may not.
+    thread: overflow || log !== null || mentions !== '' ? threadReply(view, errors, overflow, log, mentions) : null,
   };
 }
 

@@ -97,9 +97,10 @@ export function crashLogText(log: CrashLog): string {
 }
 
 /** The thread reply: the fuller problem list when it overflowed, and the crash log when there is one. */
-export function threadReply(view: RolloutView, errors: readonly ProblemGroup[], withProblems: boolean, log: CrashLog | null): SlackThreadReply {
+export function threadReply(view: RolloutView, errors: readonly ProblemGroup[], withProblems: boolean, log: CrashLog | null, mentions = ''): SlackThreadReply {
   const plural = errors.length === 1 ? '' : 's';
   const intro =
+    (mentions === '' ? '' : `${mentions} `) +
     `Failure details for Deployment ${code(view.deployment)} (revision ${view.revision}) in ${code(view.namespace)}` +
     (withProblems ? `: ${errors.length} problem${plural}.` : '.');
   const blocks: Block[] = [section(intro)];

@@ -1,7 +1,7 @@
 /**
  * Mentions on failure on the real control plane (issue 13): `hermod.uswitch.com/mention` on a
  * namespace and on a Deployment (the Deployment's wins) mentions the owners in the channel
- * message once the rollout is failing or failed, never on success; hostile or mistaken values
+ * message and at the head of its thread reply once the rollout is failing or failed, never on success; hostile or mistaken values
  * are refused with a Warning Event on the object that carries them, and the rollout is
  * reported without a mention.
  */
@@ -62,6 +62,10 @@ describe('mentions on failure on the real control plane', () => {
       assert.ok(m.history.slice(0, first).every((v) => messageColour(v) !== RED), dump(m));
       assert.ok(m.history.slice(first).every((v) => messageColour(v) === RED && mentionsOf(v) === mentionsOf(m)), dump(m));
       assert.ok(m.history[first]!.text.split('\n')[0]!.endsWith('is failing'), dump(m));
+      // The one thread reply, posted when it turned red (a new message, which Slack notifies where
+      // an edit may not), names them first.
+      assert.equal(m.replies.length, 1, dump(m));
+      assert.ok(m.replies[0]!.history[0]!.text.startsWith(`${mentionsOf(m)} Failure details for Deployment`), JSON.stringify(m.replies[0]!.history[0]));
     }
     assert.ok(fine.history.every((v) => mentionsOf(v) === undefined), `no mention on success: ${dump(fine)}`);
     assert.deepEqual(await refusals(h, ns), [], 'valid values are not refused');

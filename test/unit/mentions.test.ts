@@ -125,6 +125,10 @@ describe('the rendered message mentions the owners only while the rollout is fai
       // The attachment's fallback is the title alone: one ping per message, never two.
       assert.equal(m.attachments[0]!.fallback, lines[0]);
       assert.ok(!JSON.stringify(m.attachments).includes('<@U012AB3CD>'), 'mentions stay out of the attachment');
+      // The thread reply, a new message Slack notifies (the channel message turns red by an edit),
+      // names them too; nothing else does.
+      if (shown) assert.match(m.thread?.text ?? '', /^<@U012AB3CD> <!subteam\^S0614TZR7> Failure details for Deployment/);
+      else assert.ok(!JSON.stringify(m.thread ?? null).includes('<@U012AB3CD>'));
     });
   }
 

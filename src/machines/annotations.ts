@@ -12,6 +12,11 @@
 export const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';
 /** On a Namespace or a Deployment (the Deployment's wins): `failure` = post only failures. */
 export const ALERT_ANNOTATION = 'hermod.uswitch.com/alert';
+/**
+ * On a Namespace or a StatefulSet/DaemonSet (the workload's wins): seconds a rollout may take
+ * before Hermod declares it failed (those kinds have no progressDeadlineSeconds of their own).
+ */
+export const PROGRESS_DEADLINE_ANNOTATION = 'hermod.uswitch.com/progress-deadline-seconds';
 /** Set by the deployment controller on Deployments and their ReplicaSets. */
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
 /** Set by the deployment controller on a ReplicaSet whose template was rolled back to. */

@@ -23,7 +23,13 @@ export interface GitFacts {
   repo?: string;
 }
 
+/** The workload kinds Hermod tracks; one statechart serves all three (./deploymentMachine.ts). */
+export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
 export interface DeploymentFacts {
+  /** Absent in facts written before Hermod tracked other kinds: a Deployment. */
+  kind?: 'Deployment';
   uid: string;
   namespace: string;
   name: string;
@@ -54,6 +60,100 @@ export interface DeploymentFacts {
     unavailableReplicas: number;
     conditions: ConditionFacts[];
   };
+}
+
+/** What every tracked workload kind has in common. */
+interface WorkloadMeta {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** metadata.generation (0 when absent). */
+  generation: number;
+  /**
+   * The `revision` number of the ControllerRevision the rollout goes to (StatefulSet: the one named
+   * `status.updateRevision`; DaemonSet: the newest), filled in by the watch layer from its cache;
+   * null until that ControllerRevision is known.
+   */
+  revision: number | null;
+  /** `hermod.uswitch.com/alert` on the workload, if present (wins over the namespace's). */
+  alert?: string;
+  git: GitFacts;
+  /** `hermod.uswitch.com/progress-deadline-seconds` on the workload, raw, if present. */
+  progressDeadlineAnnotation?: string;
+}
+
+/** A StatefulSet, trimmed: what `kubectl rollout status statefulset/NAME` reads, and its revisions. */
+export interface StatefulSetFacts extends WorkloadMeta {
+  kind: 'StatefulSet';
+  spec: {
+    /** spec.replicas; the API defaults it to 1. */
+    replicas: number;
+    /** spec.updateStrategy.type: `RollingUpdate` (the default) or `OnDelete`. */
+    updateStrategy: string;
+    /** spec.updateStrategy.rollingUpdate is set (the API sets it, with partition 0, for RollingUpdate). */
+    rollingUpdate: boolean;
+    /** spec.updateStrategy.rollingUpdate.partition, null when absent. */
+    partition: number | null;
+  };
+  status: {
+    observedGeneration: number;
+    replicas: number;
+    readyReplicas: number;
+    currentReplicas: number;
+    updatedReplicas: number;
+    availableReplicas: number;
+    /** ControllerRevision names (`<name>-<hash>`), '' when absent. */
+    currentRevision: string;
+    updateRevision: string;
+  };
+}
+
+/** A DaemonSet, trimmed: what `kubectl rollout status daemonset/NAME` reads. */
+export interface DaemonSetFacts extends WorkloadMeta {
+  kind: 'DaemonSet';
+  spec: {
+    /** spec.updateStrategy.type: `RollingUpdate` (the default) or `OnDelete`. */
+    updateStrategy: string;
+  };
+  status: {
+    observedGeneration: number;
+    desiredNumberScheduled: number;
+    currentNumberScheduled: number;
+    updatedNumberScheduled: number;
+    numberReady: number;
+    numberAvailable: number;
+  };
+}
+
+/** A tracked workload of any kind. */
+export type WorkloadFacts = DeploymentFacts | StatefulSetFacts | DaemonSetFacts;
+
+/** The kind of a workload's facts (Deployment facts may predate the field). */
+export function kindOf(w: { kind?: WorkloadKind }): WorkloadKind {
+  return w.kind ?? 'Deployment';
+}
+
+/**
+ * A ControllerRevision of a StatefulSet or DaemonSet, trimmed: the history those controllers
+ * keep (a Deployment's is its ReplicaSets). `kubectl rollout undo` gives an existing one a new
+ * `revision` number rather than creating one.
+ */
+export interface ControllerRevisionFacts {
+  uid: string;
+  namespace: string;
+  name: string;
+  /** uid of the controlling StatefulSet or DaemonSet. */
+  ownerUid?: string;
+  /** The `revision` field: higher is newer. */
+  revision: number;
+  /** Earlier `revision` numbers this template had while Hermod watched (a rollback renumbers it). */
+  revisionHistory: number[];
+  /**
+   * The `controller-revision-hash` label value the revision's pods carry: the
+   * ControllerRevision's name for a StatefulSet, its `controller.kubernetes.io/hash` label for a DaemonSet.
+   */
+  podHash: string;
+  template?: TemplateFacts;
 }
 
 export interface ReplicaSetFacts {
@@ -121,8 +221,10 @@ export interface PodFacts {
   uid: string;
   namespace: string;
   name: string;
-  /** uid of the controlling ReplicaSet. */
+  /** uid of the controlling ReplicaSet (or StatefulSet, DaemonSet). */
   ownerUid?: string;
+  /** The `controller-revision-hash` label (pods of StatefulSets and DaemonSets), if set. */
+  revisionHash?: string;
   phase: string;
   /** metadata.deletionTimestamp is set. */
   deleting: boolean;

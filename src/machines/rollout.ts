@@ -5,7 +5,7 @@
  * pkg/polymorphichelpers/rollout_status.go, DeploymentStatusViewer) branch for branch and
  * word for word, so Hermod says "done" exactly when the tool people already trust does.
  */
-import type { ConditionFacts, DeploymentFacts, ReplicaSetFacts } from './facts.js';
+import type { ConditionFacts, DeploymentFacts, ReplicaSetFacts, WorkloadFacts } from './facts.js';
 import type { RolloutProgress } from './notification.js';
 
 /** The Progressing condition reason the deployment controller sets when the deadline passes. */
@@ -17,8 +17,10 @@ export const PROGRESS_DEADLINE_EXCEEDED = 'ProgressDeadlineExceeded';
  * - progressing: observed, not finished; the message says what it waits for.
  * - deadlineExceeded: Progressing=False with reason ProgressDeadlineExceeded (kubectl exits 1).
  * - complete: every replica updated and available, no old replica left (kubectl exits 0).
+ * - notFollowable: a StatefulSet or DaemonSet with the OnDelete strategy: kubectl refuses
+ *   ("rollout status is only available for RollingUpdate strategy type"); see ./workloadRollout.ts.
  */
-export type RolloutState = 'specNotObserved' | 'progressing' | 'deadlineExceeded' | 'complete';
+export type RolloutState = 'specNotObserved' | 'progressing' | 'deadlineExceeded' | 'complete' | 'notFollowable';
 
 export interface RolloutStatus {
   state: RolloutState;
@@ -132,7 +134,7 @@ export function rolloutStatus(d: DeploymentFacts): RolloutStatus {
  * Callers that adopt existing Deployments at start-up seed `previousRevision` from the
  * first observation instead, so a restart does not re-announce the world.
  */
-export function isNewRollout(previousRevision: number | null, d: DeploymentFacts): boolean {
+export function isNewRollout(previousRevision: number | null, d: WorkloadFacts): boolean {
   return d.revision !== null && d.revision !== undefined && d.revision !== previousRevision;
 }
 

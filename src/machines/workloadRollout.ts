@@ -1,0 +1,239 @@
+/**
+ * Pure rules for StatefulSet and DaemonSet rollouts, beside ./rollout.ts (Deployments), and
+ * the dispatch by kind that the one workload statechart (./deploymentMachine.ts) asks.
+ *
+ * "Done" follows `kubectl rollout status` (k8s.io/kubectl pkg/polymorphichelpers/rollout_status.go,
+ * StatefulSetStatusViewer and DaemonSetStatusViewer) branch for branch and word for word
+ * (issue 11). Neither kind has a progress deadline or a Progressing condition, so "failed" is
+ * Hermod's own deadline: `hermod.uswitch.com/progress-deadline-seconds` on the workload or its
+ * namespace, else `--progress-deadline-seconds` (default 600).
+ */
+import type {
+  ControllerRevisionFacts,
+  DaemonSetFacts,
+  PodFacts,
+  StatefulSetFacts,
+  WorkloadFacts,
+  WorkloadKind,
+} from './facts.js';
+import type { RolloutProgress } from './notification.js';
+import { progressDeadlineExceeded, rolloutStatus, type RolloutStatus } from './rollout.js';
+
+/** Default of `--progress-deadline-seconds`, the same as a Deployment's progressDeadlineSeconds default. */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
+/** Longest deadline accepted from an annotation or the flag: a week. */
+export const MAX_PROGRESS_DEADLINE_SECONDS = 7 * 24 * 3600;
+/** The only update strategy `kubectl rollout status` can follow for StatefulSets and DaemonSets. */
+export const ROLLING_UPDATE = 'RollingUpdate';
+/** kubectl's refusal for any other strategy (OnDelete). */
+export const NOT_FOLLOWABLE_MESSAGE = `rollout status is only available for ${ROLLING_UPDATE} strategy type`;
+
+/** A finite, non-negative count, else 0. */
+function count(n: number | null | undefined): number {
+  return typeof n === 'number' && Number.isFinite(n) ? n : 0;
+}
+
+/** Go's %q for a Kubernetes name (a DNS label, so JSON quoting gives the same text). */
+function quoted(name: string): string {
+  return JSON.stringify(name);
+}
+
+/**
+ * A deadline in whole seconds from an annotation value: a positive integer up to a week,
+ * surrounding blanks ignored; anything else is not a deadline (undefined), so a typo falls
+ * back to the next source rather than failing every rollout at once.
+ */
+export function parseDeadlineSeconds(raw: string | undefined | null): number | undefined {
+  const text = raw?.trim() ?? '';
+  if (!/^\d+$/.test(text)) return undefined;
+  const seconds = Number(text);
+  return seconds > 0 && seconds <= MAX_PROGRESS_DEADLINE_SECONDS ? seconds : undefined;
+}
+
+/** Hermod's deadline for a StatefulSet or DaemonSet rollout: the workload's annotation, else the namespace's, else the flag. */
+export function resolveProgressDeadlineSeconds(sources: { workload?: string | undefined; namespace?: string | undefined; flag: number }): number {
+  return parseDeadlineSeconds(sources.workload) ?? parseDeadlineSeconds(sources.namespace) ?? sources.flag;
+}
+
+/** The rollout status exactly as `kubectl rollout status statefulset/NAME` decides it. */
+export function statefulSetStatus(s: StatefulSetFacts, progress: RolloutProgress = statefulSetProgress(s, [])): RolloutStatus {
+  if (s.spec.updateStrategy !== ROLLING_UPDATE) return { state: 'notFollowable', message: NOT_FOLLOWABLE_MESSAGE, progress };
+  const observed = count(s.status.observedGeneration);
+  if (observed === 0 || count(s.generation) > observed) {
+    return { state: 'specNotObserved', message: 'Waiting for statefulset spec update to be observed...', progress };
+  }
+  const replicas = count(s.spec.replicas);
+  const ready = count(s.status.readyReplicas);
+  const updated = count(s.status.updatedReplicas);
+  if (ready < replicas) return { state: 'progressing', message: `Waiting for ${replicas - ready} pods to be ready...`, progress };
+  if (s.spec.rollingUpdate) {
+    // kubectl treats an absent partition as "nothing to wait for"; the API server defaults it to 0.
+    if (s.spec.partition !== null && updated < replicas - count(s.spec.partition)) {
+      return {
+        state: 'progressing',
+        message: `Waiting for partitioned roll out to finish: ${updated} out of ${replicas - count(s.spec.partition)} new pods have been updated...`,
+        progress,
+      };
+    }
+    return { state: 'complete', message: `partitioned roll out complete: ${updated} new pods have been updated...`, progress };
+  }
+  if (s.status.updateRevision !== s.status.currentRevision) {
+    return {
+      state: 'progressing',
+      message: `waiting for statefulset rolling update to complete ${updated} pods at revision ${s.status.updateRevision}...`,
+      progress,
+    };
+  }
+  return {
+    state: 'complete',
+    message: `statefulset rolling update complete ${count(s.status.currentReplicas)} pods at revision ${s.status.currentRevision}...`,
+    progress,
+  };
+}
+
+/** The rollout status exactly as `kubectl rollout status daemonset/NAME` decides it. */
+export function daemonSetStatus(d: DaemonSetFacts, progress: RolloutProgress = daemonSetProgress(d, [])): RolloutStatus {
+  if (d.spec.updateStrategy !== ROLLING_UPDATE) return { state: 'notFollowable', message: NOT_FOLLOWABLE_MESSAGE, progress };
+  if (count(d.generation) > count(d.status.observedGeneration)) {
+    return { state: 'specNotObserved', message: 'Waiting for daemon set spec update to be observed...', progress };
+  }
+  const name = quoted(d.name);
+  const desired = count(d.status.desiredNumberScheduled);
+  const updated = count(d.status.updatedNumberScheduled);
+  const available = count(d.status.numberAvailable);
+  if (updated < desired) {
+    return { state: 'progressing', message: `Waiting for daemon set ${name} rollout to finish: ${updated} out of ${desired} new pods have been updated...`, progress };
+  }
+  if (available < desired) {
+    return { state: 'progressing', message: `Waiting for daemon set ${name} rollout to finish: ${available} of ${desired} updated pods are available...`, progress };
+  }
+  return { state: 'complete', message: `daemon set ${name} successfully rolled out`, progress };
+}
+
+/** A Pod that is not being deleted and has Ready=True. */
+function isReady(p: PodFacts): boolean {
+  return !p.deleting && p.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/**
+ * A StatefulSet's progress for messages: the NEW revision's pods (status.readyReplicas counts
+ * old pods too, which would make a crash loop look healthy, issue 12).
+ */
+export function statefulSetProgress(s: StatefulSetFacts, newPods: readonly PodFacts[]): RolloutProgress {
+  const updated = count(s.status.updatedReplicas);
+  const ready = newPods.filter(isReady).length;
+  return { desired: count(s.spec.replicas), updated, ready, available: ready, old: Math.max(0, count(s.status.replicas) - updated) };
+}
+
+/** A DaemonSet's progress for messages: the new revision's pods against the nodes that should run one. */
+export function daemonSetProgress(d: DaemonSetFacts, newPods: readonly PodFacts[]): RolloutProgress {
+  const updated = count(d.status.updatedNumberScheduled);
+  const ready = newPods.filter(isReady).length;
+  return {
+    desired: count(d.status.desiredNumberScheduled),
+    updated,
+    ready,
+    available: ready,
+    old: Math.max(0, count(d.status.currentNumberScheduled) - updated),
+  };
+}
+
+/**
+ * A StatefulSet's partition when it holds pods back on purpose (above 0), else null. A rollout
+ * that reaches it is "partitioned rollout complete", not stuck.
+ */
+export function partitionOf(w: WorkloadFacts): number | null {
+  if (w.kind !== 'StatefulSet' || !w.spec.rollingUpdate || w.spec.partition === null) return null;
+  return w.spec.partition > 0 ? w.spec.partition : null;
+}
+
+/**
+ * The ControllerRevision a StatefulSet or DaemonSet rolls out to, from the owner's revisions:
+ * the StatefulSet's `status.updateRevision`; the DaemonSet's newest (highest `revision`).
+ * Null until the controller has made it (or the cache has it).
+ */
+export function targetRevision(w: StatefulSetFacts | DaemonSetFacts, revisions: readonly ControllerRevisionFacts[]): ControllerRevisionFacts | null {
+  if (w.kind === 'StatefulSet') {
+    if (w.status.updateRevision === '') return null;
+    return revisions.find((r) => r.name === w.status.updateRevision) ?? null;
+  }
+  let newest: ControllerRevisionFacts | null = null;
+  for (const r of revisions) if (newest === null || r.revision > newest.revision || (r.revision === newest.revision && r.name < newest.name)) newest = r;
+  return newest;
+}
+
+/** The revision a rollout replaces: the highest `revision` below the target's, for "what changed". */
+export function replacedRevision(target: ControllerRevisionFacts | null, revisions: readonly ControllerRevisionFacts[]): ControllerRevisionFacts | null {
+  if (target === null) return null;
+  let found: ControllerRevisionFacts | null = null;
+  for (const r of revisions) {
+    if (r.uid === target.uid || r.revision >= target.revision) continue;
+    if (found === null || r.revision > found.revision) found = r;
+  }
+  return found;
+}
+
+/** Pods of the target revision: their `controller-revision-hash` label names it. */
+export function isPodOfRevision(pod: PodFacts, revision: ControllerRevisionFacts): boolean {
+  return pod.revisionHash !== undefined && pod.revisionHash === revision.podHash;
+}
+
+/** The ordinal of a StatefulSet pod (`web-2` -> 2), or null. */
+export function ordinalOf(setName: string, podName: string): number | null {
+  const prefix = `${setName}-`;
+  if (!podName.startsWith(prefix)) return null;
+  const rest = podName.slice(prefix.length);
+  return /^(0|[1-9]\d*)$/.test(rest) ? Number(rest) : null;
+}
+
+/**
+ * The pod a StatefulSet's rolling update waits on: the controller replaces pods one at a time,
+ * highest ordinal first, and waits for each to be Running and Ready; so the new-revision pod
+ * with the lowest ordinal that is not ready. Null for other kinds or when none waits.
+ */
+export function waitingOnPod(w: WorkloadFacts, newPods: readonly PodFacts[]): string | null {
+  if (w.kind !== 'StatefulSet') return null;
+  let found: { name: string; ordinal: number } | null = null;
+  for (const p of newPods) {
+    if (p.deleting || isReady(p)) continue;
+    const ordinal = ordinalOf(w.name, p.name);
+    if (ordinal !== null && (found === null || ordinal < found.ordinal)) found = { name: p.name, ordinal };
+  }
+  return found?.name ?? null;
+}
+
+// --- dispatch by kind: what the one workload statechart asks ---------------------------
+
+/** Where the rollout stands, as `kubectl rollout status <kind>/NAME` would say it. */
+export function workloadStatus(w: WorkloadFacts, newPods: readonly PodFacts[] = []): RolloutStatus {
+  if (w.kind === 'StatefulSet') return statefulSetStatus(w, statefulSetProgress(w, newPods));
+  if (w.kind === 'DaemonSet') return daemonSetStatus(w, daemonSetProgress(w, newPods));
+  return rolloutStatus(w);
+}
+
+/** True for kinds whose "failed" is Hermod's own deadline rather than a controller's condition. */
+export function hasOwnDeadline(kind: WorkloadKind): boolean {
+  return kind !== 'Deployment';
+}
+
+/**
+ * The rollout is past its deadline. A Deployment: the controller said so
+ * (ProgressDeadlineExceeded). A StatefulSet or DaemonSet: `deadlineSeconds` have passed since
+ * the rollout started (`startedAt`, ms) and kubectl does not call it done.
+ */
+export function deadlinePassed(w: WorkloadFacts, at: number, startedAt: number | undefined, deadlineSeconds: number): boolean {
+  if (w.kind !== 'StatefulSet' && w.kind !== 'DaemonSet') return progressDeadlineExceeded(w);
+  if (startedAt === undefined) return false;
+  const state = workloadStatus(w).state;
+  return state !== 'complete' && state !== 'notFollowable' && at - startedAt >= deadlineSeconds * 1000;
+}
+
+/** `spec.paused`: only Deployments can be paused. */
+export function isWorkloadPaused(w: WorkloadFacts): boolean {
+  return w.kind !== 'StatefulSet' && w.kind !== 'DaemonSet' && w.spec.paused;
+}
+
+/** The OnDelete strategy: pods change only when someone deletes them, so the rollout cannot be followed. */
+export function isNotFollowable(w: WorkloadFacts): boolean {
+  return workloadStatus(w).state === 'notFollowable';
+}

@@ -13,9 +13,10 @@
  *   announced.
  */
 import { viewFrom } from '../machines/deploymentMachine.js';
-import type { RolloutObservation } from '../machines/facts.js';
+import { isDeploymentFacts, type RolloutObservation } from '../machines/facts.js';
 import { isFinalPhase, type Notification, type RolloutPhase, type RolloutView } from '../machines/notification.js';
-import { progressDeadlineExceeded, rolloutStatus } from '../machines/rollout.js';
+import { progressDeadlineExceeded } from '../machines/rollout.js';
+import { workloadStatus } from '../machines/workloadRollout.js';
 import type { DeliverySnapshot } from './delivery/index.js';
 
 export interface RepairInput {
@@ -37,14 +38,17 @@ const splitId = (rolloutId: string): { uid: string; revision: number } => {
 
 /** The verdict of a Deployment at rest, or null while it is still rolling out. */
 function verdictOf(observation: RolloutObservation): 'succeeded' | 'failed' | null {
-  if (rolloutStatus(observation.deployment).state === 'complete') return 'succeeded';
-  if (progressDeadlineExceeded(observation.deployment)) return 'failed';
+  const w = observation.deployment;
+  if (workloadStatus(w).state === 'complete') return 'succeeded';
+  // StatefulSets and DaemonSets fail at Hermod's own deadline, which needs the rollout's start: not known here.
+  if (isDeploymentFacts(w) && progressDeadlineExceeded(w)) return 'failed';
   return null;
 }
 
 /** When the Progressing condition last changed: when the controller reached its verdict. */
 function endedAt(observation: RolloutObservation, fallback: number): number {
-  const condition = observation.deployment.status.conditions.find((c) => c.type === 'Progressing');
+  const w = observation.deployment;
+  const condition = isDeploymentFacts(w) ? w.status.conditions.find((c) => c.type === 'Progressing') : undefined;
   const at = condition?.lastUpdateTime === undefined ? NaN : Date.parse(condition.lastUpdateTime);
   return Number.isNaN(at) ? fallback : at;
 }

@@ -6,7 +6,7 @@
  */
 import { assertEvent, createActor, enqueueActions, type Actor, type InspectionEvent, type Observer } from 'xstate';
 import { deploymentMachine, type RolloutChangedEvent } from '../machines/deploymentMachine.js';
-import { deploymentKey, type RolloutObservation } from '../machines/facts.js';
+import { actorName, deploymentKey, type RolloutObservation, type WorkloadKind } from '../machines/facts.js';
 import type { Notification } from '../machines/notification.js';
 import { supervisorMachine } from '../machines/supervisorMachine.js';
 import { CrashLogs, type CrashLogOptions } from './crashLogs.js';
@@ -15,8 +15,9 @@ import type { WatchSink } from './watchSink.js';
 
 /** What the supervisor counts; the io layer backs it with prom-client. */
 export interface RolloutMetrics {
-  rolloutStarted(): void;
-  rolloutEnded(phase: Notification['view']['phase'], durationSeconds: number): void;
+  /** A rollout started; `kind` is the workload's (the original's counters count Deployments only). */
+  rolloutStarted(kind?: WorkloadKind): void;
+  rolloutEnded(phase: Notification['view']['phase'], durationSeconds: number, kind?: WorkloadKind): void;
   deploymentsTracked(count: number): void;
 }
 
@@ -62,7 +63,7 @@ export class Supervisor implements WatchSink {
         }),
         routeDeletion: enqueueActions(({ event, enqueue }) => {
           assertEvent(event, 'deployment.deleted');
-          const actor = this.#deployments.get(event.namespace)?.get(event.name);
+          const actor = this.#deployments.get(event.namespace)?.get(actorName(event));
           if (actor !== undefined) enqueue.sendTo(actor, { type: 'deployment.deleted', uid: event.uid, at: event.at });
         }),
         untrackNamespace: enqueueActions(({ event, enqueue }) => {
@@ -125,7 +126,7 @@ export class Supervisor implements WatchSink {
     this.#root.send({ type: 'deployment.observed', observation });
   }
 
-  deploymentDeleted(ref: { namespace: string; name: string; uid: string }, at: number): void {
+  deploymentDeleted(ref: { namespace: string; name: string; uid: string; kind?: WorkloadKind }, at: number): void {
     this.#root.send({ type: 'deployment.deleted', ...ref, at });
   }
 
@@ -143,7 +144,9 @@ export class Supervisor implements WatchSink {
   }
 
   #deploymentFor(observation: RolloutObservation): DeploymentActor {
-    const { namespace, name } = observation.deployment;
+    const { namespace } = observation.deployment;
+    // A Deployment and a StatefulSet may share a name: each kind has its own actor.
+    const name = actorName(observation.deployment);
     let byName = this.#deployments.get(namespace);
     if (byName === undefined) {
       byName = new Map();
@@ -170,12 +173,13 @@ export class Supervisor implements WatchSink {
     const view = notification.view;
     const reason = reasonOf(view);
     this.#options.logger.info(
-      { deployment: `${view.namespace}/${view.deployment}`, revision: view.revision, state: view.phase, change, ...(reason !== null ? { reason } : {}) },
+      { deployment: `${view.namespace}/${actorName(view.kind === undefined ? { name: view.deployment } : { name: view.deployment, kind: view.kind })}`, revision: view.revision, state: view.phase, change, ...(reason !== null ? { reason } : {}) },
       `rollout ${change}: ${view.phase}${reason !== null ? ` (${reason})` : ''}`,
     );
     const metrics = this.#options.metrics;
-    if (change === 'started') metrics?.rolloutStarted();
-    if (change === 'ended') metrics?.rolloutEnded(view.phase, Math.max(0, ((view.endedAt ?? view.startedAt) - view.startedAt) / 1000));
+    const kind = view.kind ?? 'Deployment';
+    if (change === 'started') metrics?.rolloutStarted(kind);
+    if (change === 'ended') metrics?.rolloutEnded(view.phase, Math.max(0, ((view.endedAt ?? view.startedAt) - view.startedAt) / 1000), kind);
     if (this.#crashLogs !== null) this.#crashLogs.handle(notification, change);
     else this.#options.onNotification(notification, change);
   }

@@ -1,4 +1,4 @@
-import type { RolloutObservation } from '../machines/facts.js';
+import type { RolloutObservation, WorkloadKind } from '../machines/facts.js';
 
 /**
  * What the Kubernetes watch layer (src/io/kube) hands to the actor system. Implementations
@@ -10,8 +10,8 @@ export interface WatchSink {
    * changed (or the caches were (re)listed). Level-based: the same observation twice is harmless.
    */
   observe(observation: RolloutObservation): void;
-  /** The Deployment was deleted (uid identifies which incarnation). */
-  deploymentDeleted(ref: { namespace: string; name: string; uid: string }, at: number): void;
+  /** The workload was deleted (uid identifies which incarnation; `kind` absent means a Deployment). */
+  deploymentDeleted(ref: { namespace: string; name: string; uid: string; kind?: WorkloadKind }, at: number): void;
   /** The namespace lost its `hermod.uswitch.com/slack` annotation (or was deleted). */
   namespaceUntracked(namespace: string, at: number): void;
   /** Every watch has listed once: from now on observations are live. Called once. */

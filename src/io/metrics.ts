@@ -1,10 +1,12 @@
 /**
  * Hermod's Prometheus metrics. The three counters keep the original's names and meaning
- * (hermod_deployment_processed_total counts rollouts started); the rest are new.
+ * (hermod_deployment_processed_total counts rollouts started) and count Deployments only; the
+ * rest are new, and the rollout metrics among them carry the workload's `kind` (issue 11).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DeliveryMetrics } from '../actors/delivery/index.js';
 import type { RolloutMetrics } from '../actors/supervisor.js';
+import type { WorkloadKind } from '../machines/facts.js';
 import type { RolloutPhase } from '../machines/notification.js';
 import type { SlackHealth, StateHealth } from './health.js';
 import type { ReflectorStats } from './kube/reflector.js';
@@ -52,20 +54,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
   });
   const ended = new Counter({
     name: 'hermod_rollouts_ended_total',
-    help: 'Rollouts that ended, by how they ended (succeeded, failed, superseded, deleted, untracked).',
-    labelNames: ['phase'],
+    help: 'Rollouts that ended, by how they ended (succeeded, failed, superseded, deleted, untracked, unfollowable) and workload kind.',
+    labelNames: ['phase', 'kind'],
     registers: [registry],
   });
   const duration = new Histogram({
     name: 'hermod_rollout_duration_seconds',
-    help: 'Duration of rollouts from start to verdict.',
-    labelNames: ['outcome'],
+    help: 'Duration of rollouts from start to verdict, by outcome and workload kind.',
+    labelNames: ['outcome', 'kind'],
     buckets: [5, 15, 30, 60, 120, 300, 600, 1200, 3600],
     registers: [registry],
   });
   const inProgress = new Gauge({
     name: 'hermod_rollouts_in_progress',
-    help: 'Rollouts started and not yet ended.',
+    help: 'Rollouts started and not yet ended, by workload kind.',
+    labelNames: ['kind'],
     registers: [registry],
   });
   const tracked = new Gauge({
@@ -113,16 +116,17 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
     health(sources) {
       health = sources;
     },
-    rolloutStarted() {
-      processed.inc();
-      inProgress.inc();
+    rolloutStarted(kind: WorkloadKind = 'Deployment') {
+      // The original's three counters mean Deployments, as they always did.
+      if (kind === 'Deployment') processed.inc();
+      inProgress.inc({ kind });
     },
-    rolloutEnded(phase: RolloutPhase, durationSeconds: number) {
-      inProgress.dec();
-      ended.inc({ phase });
-      if (phase === 'succeeded') success.inc();
-      if (phase === 'failed') failed.inc();
-      if (phase === 'succeeded' || phase === 'failed') duration.observe({ outcome: phase }, durationSeconds);
+    rolloutEnded(phase: RolloutPhase, durationSeconds: number, kind: WorkloadKind = 'Deployment') {
+      inProgress.dec({ kind });
+      ended.inc({ phase, kind });
+      if (kind === 'Deployment' && phase === 'succeeded') success.inc();
+      if (kind === 'Deployment' && phase === 'failed') failed.inc();
+      if (phase === 'succeeded' || phase === 'failed') duration.observe({ outcome: phase, kind }, durationSeconds);
     },
     deploymentsTracked(count: number) {
       tracked.set(count);

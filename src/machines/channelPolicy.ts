@@ -28,6 +28,7 @@ export function milestoneOf(phase: RolloutPhase): Milestone {
     case 'superseded':
     case 'deleted':
     case 'untracked':
+    case 'unfollowable':
       return 'ended';
     default:
       return 'started';

@@ -1,5 +1,7 @@
 /**
- * The statechart of one Deployment: it watches the Deployment's observations go by and
+ * The statechart of one workload (Deployment, StatefulSet or DaemonSet; issue 11: one chart for
+ * every kind, the per-kind rules are pure functions in ./rollout.ts and ./workloadRollout.ts).
+ * It watches the workload's observations go by and
  * decides when a rollout starts, how it is going and how it ends. Every decision is a pure
  * function of the observation (./rollout.ts, ./diagnosis.ts); the only outputs are emitted
  * `rollout.changed` events that carry the rollout's view model. Nothing here does I/O: the
@@ -8,17 +10,35 @@
  *   unknown ──(complete / deadline exceeded / no revision)──► idle ──(new revision)──► active ──► succeeded | failed
  *      └────────(mid-rollout at first sight: adopt)──────────────────┘
  *   active = progressing ⇄ stalled ─(grace)─► failing, and paused; a new revision supersedes.
+ *   StatefulSets and DaemonSets fail at Hermod's own deadline (a timer from the rollout's start,
+ *   or an observation past it); with the OnDelete strategy a rollout is said once to be
+ *   unfollowable (state `unfollowed`) and then left alone.
  *
  * Context stays small while idle (key, uid, revision): the rollout's view exists only while a
  * rollout is active, so tens of thousands of idle Deployments cost little.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
-import type { AlertLevel, RolloutObservation } from './facts.js';
+import { kindOf, type AlertLevel, type RolloutObservation } from './facts.js';
 import { diagnose, isFailing } from './diagnosis.js';
 import type { Diagnosis, Notification, RolloutPhase, RolloutView } from './notification.js';
 import { crashLogTarget } from './crashLog.js';
-import { isNewRollout, isPaused, newReplicaSetProgress, progressDeadlineExceeded, rolledBackTo, rolloutStatus } from './rollout.js';
+import { isNewRollout } from './rollout.js';
 import { templateChanges } from './templateChanges.js';
+import {
+  deadlinePassed,
+  deadlineSecondsOf,
+  desiredPods,
+  hasOwnDeadline,
+  isNotFollowable,
+  isWorkloadPaused,
+  newRevisionName,
+  observedProgress,
+  partitionOf,
+  rollbackHistory,
+  templatesOf,
+  waitingOnPod,
+  workloadStatus,
+} from './workloadRollout.js';
 
 export interface DeploymentInput {
   /** `namespace/name`. */
@@ -86,9 +106,14 @@ function inFlight(context: DeploymentContext): ActiveRollout {
   return context.rollout;
 }
 
-/** When the event happened, from the watch layer's clock: the machine never reads a clock itself. */
-function timeOf(event: DeploymentEvent): number {
-  return event.type === 'deployment.observed' ? event.observation.at : event.at;
+/**
+ * When the event happened, from the watch layer's clock: the machine never reads a clock itself.
+ * Hermod's own deadline timer carries no time: the rollout ended when its deadline passed.
+ */
+function timeOf(event: DeploymentEvent, rollout: ActiveRollout): number {
+  if (event.type === 'deployment.observed') return event.observation.at;
+  const at = (event as { at?: unknown }).at;
+  return typeof at === 'number' ? at : rollout.view.startedAt + rollout.view.progressDeadlineSeconds * 1000;
 }
 
 // diagnose() walks the Pods; several guards and actions of one transition ask about the same
@@ -106,7 +131,7 @@ function diagnosisOf(observation: RolloutObservation, since: number | undefined)
 
 function failingNow(context: DeploymentContext, observation: RolloutObservation): boolean {
   const diagnosis = diagnosisOf(observation, context.rollout?.view.startedAt);
-  return isFailing(diagnosis, observation.deployment.spec.replicas);
+  return isFailing(diagnosis, desiredPods(observation.deployment));
 }
 
 /** The view of a rollout from its latest observation; `base` carries what only the start knows. */
@@ -116,29 +141,33 @@ export function viewFrom(
   base: Pick<RolloutView, 'startedAt' | 'previousRevision' | 'adopted'>,
 ): RolloutView {
   const d = observation.deployment;
-  const status = rolloutStatus(d);
+  const kind = kindOf(d);
+  const status = workloadStatus(d, observation.pods);
   const revision = d.revision ?? 0;
-  const history = rolledBackTo(observation.newReplicaSet);
+  const history = rollbackHistory(observation);
   const diagnosis = diagnosisOf(observation, base.startedAt);
+  const templates = templatesOf(observation);
   return {
     rolloutId: `${d.uid}/${revision}`,
     namespace: d.namespace,
+    // Deployment views keep their shape from before other kinds were tracked.
+    ...(kind === 'Deployment' ? {} : { kind, partition: partitionOf(d), waitingOn: waitingOnPod(d, observation.pods) }),
     deployment: d.name,
     revision,
     previousRevision: base.previousRevision,
     rolledBackTo: history,
-    replicaSet: observation.newReplicaSet?.name ?? null,
+    replicaSet: newRevisionName(observation),
     phase,
     startedAt: base.startedAt,
     endedAt: null,
     adopted: base.adopted,
-    progressDeadlineSeconds: d.spec.progressDeadlineSeconds,
-    progress: newReplicaSetProgress(d, observation.newReplicaSet),
+    progressDeadlineSeconds: deadlineSecondsOf(observation),
+    progress: observedProgress(observation),
     diagnosis,
     git: d.git,
     supersededBy: null,
     detail: status.message,
-    changes: templateChanges(observation.previousReplicaSet, observation.newReplicaSet, history),
+    changes: templateChanges(templates.previous, templates.next, history),
     crashTarget: diagnosis.stuckPods > 0 ? crashLogTarget(observation.pods) : null,
     ...(observation.target.mentions !== undefined ? { mentions: observation.target.mentions } : {}),
   };
@@ -146,7 +175,19 @@ export function viewFrom(
 
 /** What a message shows, so unchanged observations (a resync, an unrelated Pod) stay silent. */
 function visibleState(view: RolloutView): string {
-  return JSON.stringify([view.phase, view.progress, view.diagnosis, view.replicaSet, view.rolledBackTo, view.git, view.changes, view.crashTarget, view.mentions]);
+  return JSON.stringify([
+    view.phase,
+    view.progress,
+    view.diagnosis,
+    view.replicaSet,
+    view.rolledBackTo,
+    view.git,
+    view.changes,
+    view.crashTarget,
+    view.mentions,
+    view.partition,
+    view.waitingOn,
+  ]);
 }
 
 function notification(rollout: ActiveRollout): Notification {
@@ -166,6 +207,8 @@ const endings = [
     reenter: true,
     actions: [{ type: 'endRollout', params: { phase: 'superseded' } }, { type: 'startRollout', params: { adopted: false } }, 'reobserve'],
   },
+  // OnDelete (StatefulSets, DaemonSets): say once that it cannot be followed, never hang orange.
+  { guard: 'isNotFollowable', target: '#deployment.unfollowed', actions: { type: 'endRollout', params: { phase: 'unfollowable' } } },
   { guard: 'isComplete', target: '#deployment.succeeded', actions: { type: 'endRollout', params: { phase: 'succeeded' } } },
   { guard: 'isDeadlineExceeded', target: '#deployment.failed', actions: { type: 'endRollout', params: { phase: 'failed' } } },
 ] as const;
@@ -187,9 +230,15 @@ export const deploymentMachine = setup({
     hasNoRevision: ({ event }) => observed(event).deployment.revision === null,
     isOtherIncarnation: ({ context, event }) => context.uid !== null && observed(event).deployment.uid !== context.uid,
     hasNewRevision: ({ context, event }) => isNewRollout(context.revision, observed(event).deployment),
-    isComplete: ({ event }) => rolloutStatus(observed(event).deployment).state === 'complete',
-    isDeadlineExceeded: ({ event }) => progressDeadlineExceeded(observed(event).deployment),
-    isPaused: ({ event }) => isPaused(observed(event).deployment),
+    isComplete: ({ event }) => workloadStatus(observed(event).deployment).state === 'complete',
+    isDeadlineExceeded: ({ context, event }) => {
+      const observation = observed(event);
+      return deadlinePassed(observation.deployment, observation.at, context.rollout?.view.startedAt, deadlineSecondsOf(observation));
+    },
+    isNotFollowable: ({ event }) => isNotFollowable(observed(event).deployment),
+    isPaused: ({ event }) => isWorkloadPaused(observed(event).deployment),
+    /** The rollout in flight is judged by Hermod's own deadline (StatefulSets, DaemonSets). */
+    hasOwnDeadline: ({ context }) => context.rollout !== null && hasOwnDeadline(context.rollout.view.kind ?? 'Deployment'),
     isFailing: ({ context, event }) => failingNow(context, observed(event)),
     isStuckPastGrace: ({ context, event }) => {
       const observation = observed(event);
@@ -250,9 +299,11 @@ export const deploymentMachine = setup({
       const observation = observationOf(event);
       const verdict = params.phase === 'succeeded' || params.phase === 'failed';
       const latest = verdict && observation !== null ? viewFrom(observation, params.phase, rollout.view) : { ...rollout.view, phase: params.phase };
+      const ownDeadline = params.phase === 'failed' && hasOwnDeadline(latest.kind ?? 'Deployment');
       const view: RolloutView = {
         ...latest,
-        endedAt: timeOf(event),
+        ...(ownDeadline ? { detail: `${(latest.kind ?? 'Deployment').toLowerCase()} "${latest.deployment}" exceeded Hermod's progress deadline (${latest.progressDeadlineSeconds} seconds)` } : {}),
+        endedAt: timeOf(event, rollout),
         supersededBy: params.phase === 'superseded' ? (observation?.deployment.revision ?? null) : null,
       };
       const alert = observation?.target.alert ?? rollout.alert;
@@ -262,6 +313,7 @@ export const deploymentMachine = setup({
   },
   delays: {
     failingGrace: ({ context }) => context.failingGraceMs,
+    ownDeadline: ({ context }) => (context.rollout?.view.progressDeadlineSeconds ?? 0) * 1000,
   },
 }).createMachine({
   id: 'deployment',
@@ -274,6 +326,8 @@ export const deploymentMachine = setup({
         'deployment.observed': [
           { guard: 'hasNoRevision', target: 'idle', actions: 'recordRevision' },
           { guard: 'isComplete', target: 'idle', actions: 'recordRevision' },
+          // OnDelete at first sight: nothing to follow, nothing to announce.
+          { guard: 'isNotFollowable', target: 'idle', actions: 'recordRevision' },
           // A rollout the controller already gave up on is over, like a complete one: a restart must not announce it again.
           { guard: 'isDeadlineExceeded', target: 'idle', actions: 'recordRevision' },
           // Mid-rollout at first sight: adopted, unless it is a Deployment created while Hermod
@@ -300,6 +354,8 @@ export const deploymentMachine = setup({
     active: {
       entry: 'announceStart',
       initial: 'progressing',
+      // StatefulSets and DaemonSets have no deadline of their own: Hermod's fires even when no observation comes.
+      after: { ownDeadline: { guard: 'hasOwnDeadline', target: 'failed', actions: { type: 'endRollout', params: { phase: 'failed' } } } },
       on: {
         'deployment.deleted': { guard: 'isCurrentIncarnation', target: 'gone', actions: { type: 'endRollout', params: { phase: 'deleted' } } },
         'tracking.stopped': { target: 'gone', actions: { type: 'endRollout', params: { phase: 'untracked' } } },
@@ -355,6 +411,10 @@ export const deploymentMachine = setup({
       on: { 'deployment.observed': [...nextRollout] },
     },
     failed: {
+      on: { 'deployment.observed': [...nextRollout] },
+    },
+    /** Said once that this rollout (OnDelete) cannot be followed: quiet until the next revision. */
+    unfollowed: {
       on: { 'deployment.observed': [...nextRollout] },
     },
     /** Deleted, or its namespace is no longer tracked: the supervisor stops the actor. */

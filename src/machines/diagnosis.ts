@@ -6,13 +6,14 @@
  * Pure and deterministic: the same facts in any order give the same Diagnosis, so the
  * actor can compare diagnoses to decide whether a message needs an update.
  */
-import type { ContainerFacts, ContainerStateFacts, DeploymentFacts, EventFacts, PodFacts, ReplicaSetFacts } from './facts.js';
+import type { ContainerFacts, ContainerStateFacts, EventFacts, PodFacts, ReplicaSetFacts, WorkloadFacts } from './facts.js';
 import type { Diagnosis, ProblemGroup } from './notification.js';
 import { replicaFailureCondition } from './rollout.js';
 
 /** What {@link diagnose} reads: the parts of a RolloutObservation about the new ReplicaSet. */
 export interface DiagnosisInput {
-  deployment?: DeploymentFacts | null;
+  /** The workload; only a Deployment's own ReplicaFailure condition is read. */
+  deployment?: WorkloadFacts | null;
   newReplicaSet: ReplicaSetFacts | null;
   /** Pods of the new ReplicaSet. */
   pods: readonly PodFacts[];
@@ -270,7 +271,8 @@ export function diagnose(obs: DiagnosisInput, opts: DiagnoseOptions = {}): Diagn
   const pods = (obs.pods ?? []).filter((p) => !p.deleting).sort(byName);
 
   const replicaSetGroups = new Groups();
-  const failure = replicaFailureCondition(obs.deployment ?? null, rs);
+  const d = obs.deployment;
+  const failure = replicaFailureCondition(d == null || d.kind === 'StatefulSet' || d.kind === 'DaemonSet' ? null : d, rs);
   const replicaFailure = failure === undefined ? undefined : (normaliseMessage(failure.message, ctx) ?? failure.reason ?? failure.type);
   if (failure !== undefined) {
     replicaSetGroups.add({ source: 'replicaSet', reason: failure.reason ?? failure.type, message: replicaFailure }, 'replicaSet');

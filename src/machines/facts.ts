@@ -264,26 +264,57 @@ export interface NotifyTarget {
 export type AlertLevel = 'all' | 'failure';
 
 /**
- * Everything one Deployment actor needs to decide, assembled by the watch layer from its
- * caches each time the Deployment, its new ReplicaSet, that ReplicaSet's Pods or their
- * Warning events change.
+ * Everything one workload actor needs to decide, assembled by the watch layer from its
+ * caches each time the workload, its new ReplicaSet or ControllerRevision, that revision's
+ * Pods or their Warning events change.
  */
 export interface RolloutObservation {
   /** When the watch layer assembled this observation, ms since the epoch. */
   at: number;
-  deployment: DeploymentFacts;
-  /** The ReplicaSet whose revision equals the Deployment's, once the controller made it. */
+  /**
+   * The workload: a Deployment, StatefulSet or DaemonSet (`kind`). The field keeps the name of
+   * the first kind Hermod tracked: every layer reads it, and renaming it buys nothing.
+   */
+  deployment: WorkloadFacts;
+  /** The ReplicaSet whose revision equals the Deployment's, once the controller made it (Deployments only). */
   newReplicaSet: ReplicaSetFacts | null;
   /** The Deployment's ReplicaSet with the highest revision below the new one (what it replaces), if kept. */
   previousReplicaSet?: ReplicaSetFacts | null;
-  /** Pods of the new ReplicaSet only. */
+  /** StatefulSets and DaemonSets: the ControllerRevision the rollout goes to, once known. */
+  newRevision?: ControllerRevisionFacts | null;
+  /** StatefulSets and DaemonSets: the revision it replaces (highest below the new one), if kept. */
+  previousRevision?: ControllerRevisionFacts | null;
+  /** Pods of the new ReplicaSet, or of the new ControllerRevision (label controller-revision-hash). */
   pods: PodFacts[];
-  /** Recent Warning events about those Pods and the new ReplicaSet. */
+  /** Recent Warning events about those Pods and the new ReplicaSet (or the StatefulSet/DaemonSet). */
   warnings: EventFacts[];
   target: NotifyTarget;
+  /**
+   * Hermod's own deadline for StatefulSets and DaemonSets, in seconds, resolved by the watch
+   * layer (annotation on the workload, else its namespace, else `--progress-deadline-seconds`).
+   */
+  progressDeadlineSeconds?: number;
 }
 
-/** `namespace/name`: the key of a Deployment actor. */
-export function deploymentKey(d: { namespace: string; name: string }): string {
-  return `${d.namespace}/${d.name}`;
+/** An observation of a Deployment (the watch layer's and the tests' most common case). */
+export type DeploymentObservation = RolloutObservation & { deployment: DeploymentFacts };
+
+/** True for Deployment facts (`kind` absent or `Deployment`). */
+export function isDeploymentFacts(w: WorkloadFacts): w is DeploymentFacts {
+  return w.kind === undefined || w.kind === 'Deployment';
+}
+
+/**
+ * The name of a workload actor within its namespace: the Deployment's name (as before other
+ * kinds were tracked), `StatefulSet/NAME` or `DaemonSet/NAME`, so a Deployment and a
+ * StatefulSet of the same name never share an actor.
+ */
+export function actorName(w: { name: string; kind?: WorkloadKind }): string {
+  const kind = w.kind ?? 'Deployment';
+  return kind === 'Deployment' ? w.name : `${kind}/${w.name}`;
+}
+
+/** `namespace/name` (`namespace/Kind/name` for StatefulSets and DaemonSets): the key of a workload actor. */
+export function deploymentKey(d: { namespace: string; name: string; kind?: WorkloadKind }): string {
+  return `${d.namespace}/${actorName(d)}`;
 }

@@ -58,6 +58,7 @@ export const PHASE_COLOURS: Readonly<Record<RolloutPhase, string>> = {
   superseded: '#9e9e9e',
   deleted: '#9e9e9e',
   untracked: '#9e9e9e',
+  unfollowable: '#9e9e9e',
 };
 
 /** Colour of the `hermod notify-test` message (Slack's informational blue). */
@@ -72,6 +73,7 @@ const PHASE_EMOJI: Readonly<Record<RolloutPhase, string>> = {
   superseded: ':fast_forward:',
   deleted: ':wastebasket:',
   untracked: ':no_bell:',
+  unfollowable: ':information_source:',
 };
 
 /** Longest cluster name shown (CLUSTER_NAME is free text). */
@@ -104,6 +106,13 @@ export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMess
       break;
     case 'untracked':
       blocks.push(section(`Its namespace lost the ${code(SLACK_ANNOTATION)} annotation, so Hermod no longer follows this rollout.`));
+      break;
+    case 'unfollowable':
+      blocks.push(
+        section(
+          `Its update strategy is ${code('OnDelete')}: pods change only when someone deletes them, so this rollout cannot be followed (nor can ${code('kubectl rollout status')}). Hermod says nothing more about it.`,
+        ),
+      );
       break;
     case 'succeeded':
     case 'superseded':
@@ -184,12 +193,30 @@ function clusterName(raw: string | null): string | null {
   return code(raw.trim(), CLUSTER_MAX);
 }
 
-/** The new ReplicaSet's progress: its pods, how many are ready and available, and the old pods left. */
+/** The workload's kind as messages name it (views made before other kinds were tracked are Deployments'). */
+function kindName(view: RolloutView): string {
+  return view.kind ?? 'Deployment';
+}
+
+/** What holds the new pods: a Deployment's new ReplicaSet, the other kinds' new ControllerRevision. */
+function newPodsOwner(view: RolloutView): string {
+  return kindName(view) === 'Deployment' ? 'ReplicaSet' : 'revision';
+}
+
+/** Hermod, not the controller, declares StatefulSet and DaemonSet rollouts failed (they have no deadline). */
+function hasOwnDeadline(view: RolloutView): boolean {
+  return kindName(view) !== 'Deployment';
+}
+
+/** The new ReplicaSet's (or revision's) progress: its pods, how many are ready and available, and the old pods left. */
 function progressLine(view: RolloutView): string {
   const p = view.progress;
-  const rs = view.replicaSet === null ? 'The new ReplicaSet' : `New ReplicaSet ${code(view.replicaSet)}`;
+  const owner = newPodsOwner(view);
+  const rs = view.replicaSet === null ? `The new ${owner}` : `New ${owner} ${code(view.replicaSet)}`;
   let s = `${rs}: ${p.updated} of ${p.desired} pods, ${p.ready} ready, ${p.available} available`;
   if (p.old > 0) s += ` · ${p.old} old pod${p.old === 1 ? '' : 's'} left`;
+  if (view.partition != null) s += ` · partition ${view.partition}`;
+  if (view.waitingOn != null) s += ` · waiting on pod ${code(view.waitingOn)}`;
   return s;
 }
 
@@ -201,13 +228,17 @@ function failureLead(view: RolloutView): string {
   if (view.phase === 'failed') {
     const found = errorsOf(view).length > 0 ? '' : ' No pod errors were found.';
     // Plain digits: a code span inside bold text does not render as bold everywhere.
-    return `*Failed after ${view.progressDeadlineSeconds} seconds* (the progress deadline): ${p.ready} of ${p.desired} new pods ready.${found}`;
+    const which = hasOwnDeadline(view) ? "Hermod's progress deadline" : 'the progress deadline';
+    const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}.` : '';
+    return `*Failed after ${view.progressDeadlineSeconds} seconds* (${which}): ${p.ready} of ${p.desired} new pods ready.${waiting}${found}`;
   }
   let what: string;
   if (d.pods === 0 && d.replicaFailure !== undefined) what = 'The new ReplicaSet cannot create pods';
   else if (d.pods > 0 && d.stuckPods < d.pods) what = `${d.stuckPods} of ${d.pods} new pods are stuck`;
   else what = 'Every new pod is stuck';
-  return `*${what}.* Kubernetes declares the rollout failed once its progress deadline (${deadline} seconds) has passed.`;
+  const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}.` : '';
+  const who = hasOwnDeadline(view) ? 'Hermod declares' : 'Kubernetes declares';
+  return `*${what}.*${waiting} ${who} the rollout failed once its progress deadline (${deadline} seconds) has passed.`;
 }
 
 /** The context line's parts: revision, duration or start, replicas, commit, what changed. */
@@ -225,10 +256,13 @@ function contextParts(view: RolloutView, withCommit: boolean): string[] {
     const iso = new Date(seconds * 1000).toISOString();
     parts.push(`${view.adopted ? 'seen' : 'started'} <!date^${seconds}^{date_short_pretty} {time}|${iso}>`);
   }
-  if (view.phase === 'succeeded') parts.push(`${view.progress.desired} replica${view.progress.desired === 1 ? '' : 's'}`);
+  if (view.phase === 'succeeded' && view.partition != null) {
+    // A partition holds pods back on purpose: done as kubectl says, with only the pods above it updated.
+    parts.push(`partitioned rollout complete: ${view.progress.updated} of ${view.progress.desired} pods updated, partition ${view.partition}`);
+  } else if (view.phase === 'succeeded') parts.push(`${view.progress.desired} replica${view.progress.desired === 1 ? '' : 's'}`);
   if (view.phase === 'failing') parts.push(progressLine(view));
   // The failed lead already counts the new pods; the context only names their ReplicaSet.
-  if (view.phase === 'failed' && view.replicaSet !== null) parts.push(`new ReplicaSet ${code(view.replicaSet)}`);
+  if (view.phase === 'failed' && view.replicaSet !== null) parts.push(`new ${newPodsOwner(view)} ${code(view.replicaSet)}`);
   if (withCommit) {
     const git = gitInfo(view);
     if (git.sha !== null) parts.push(`commit ${git.commitUrl === null ? code(git.sha, 80) : link(git.commitUrl, git.sha.slice(0, 7))}`);
@@ -268,7 +302,7 @@ export function changesText(changes: RolloutChanges | null): string {
 
 /** The one-line `text`: notifications and the line Slack shows above the attachment. */
 function summary(view: RolloutView, cluster: string | null): string {
-  const subject = `Deployment ${code(view.deployment)} (revision ${view.revision}) in ${code(view.namespace)}`;
+  const subject = `${kindName(view)} ${code(view.deployment)} (revision ${view.revision}) in ${code(view.namespace)}`;
   const on = cluster === null ? '' : ` on ${cluster}`;
   switch (view.phase) {
     case 'progressing':
@@ -284,9 +318,11 @@ function summary(view: RolloutView, cluster: string | null): string {
     case 'superseded':
       return `Rollout of ${subject}${on} was superseded${view.supersededBy === null ? '' : ` by revision ${view.supersededBy}`}`;
     case 'deleted':
-      return `Rollout of ${subject}${on} stopped: the Deployment was deleted`;
+      return `Rollout of ${subject}${on} stopped: the ${kindName(view)} was deleted`;
     case 'untracked':
       return `Hermod stopped tracking ${subject}${on}`;
+    case 'unfollowable':
+      return `Rollout of ${subject}${on} cannot be followed (OnDelete)`;
   }
 }
 
@@ -325,7 +361,7 @@ function gitWarning(view: RolloutView, opts: RenderOptions): string | null {
   if (git.repo === null) missing.push(code(names.repoUrl));
   if (missing.length > 0) {
     const which = missing.length === 1 ? `the ${missing[0]} annotation` : `the ${missing.join(' and ')} annotations`;
-    return `:warning: No commit links: the Deployment does not have ${which}.`;
+    return `:warning: No commit links: the ${kindName(view)} does not have ${which}.`;
   }
   if (git.commitUrl !== null) return null;
   if (!/^[0-9a-f]{7,64}$/i.test(git.sha ?? '')) return `:warning: No commit links: the ${code(names.commitSha)} annotation is not a commit SHA.`;

@@ -3,7 +3,7 @@
  * rollout. Message text is rendered from it by pure functions (./message.ts); the delivery
  * layer decides whether and how to send it (alert level, message mode, coalescing).
  */
-import type { AlertLevel, GitFacts } from './facts.js';
+import type { AlertLevel, GitFacts, WorkloadKind } from './facts.js';
 
 /**
  * The phase of one rollout as Hermod reports it.
@@ -14,6 +14,7 @@ import type { AlertLevel, GitFacts } from './facts.js';
  * - superseded: a newer revision started before this one finished.
  * - deleted: the Deployment was deleted mid-rollout.
  * - untracked: the namespace lost its `hermod.uswitch.com/slack` annotation mid-rollout.
+ * - unfollowable: a StatefulSet or DaemonSet with the OnDelete strategy: said once, then quiet.
  */
 export type RolloutPhase =
   | 'progressing'
@@ -23,7 +24,8 @@ export type RolloutPhase =
   | 'failed'
   | 'superseded'
   | 'deleted'
-  | 'untracked';
+  | 'untracked'
+  | 'unfollowable';
 
 /** Phases after which the rollout's message never changes again. */
 export const FINAL_PHASES: ReadonlySet<RolloutPhase> = new Set([
@@ -32,6 +34,7 @@ export const FINAL_PHASES: ReadonlySet<RolloutPhase> = new Set([
   'superseded',
   'deleted',
   'untracked',
+  'unfollowable',
 ]);
 
 export function isFinalPhase(phase: RolloutPhase): boolean {
@@ -82,13 +85,21 @@ export interface RolloutView {
   /** `${deployment uid}/${revision}`: stable across restarts, unique per rollout. */
   rolloutId: string;
   namespace: string;
+  /** The workload's kind; absent in views made before Hermod tracked other kinds: a Deployment. */
+  kind?: WorkloadKind;
+  /** The workload's name (of any kind: the field keeps the first kind's name). */
   deployment: string;
   revision: number;
   /** The revision that was live before this rollout, when Hermod saw it. */
   previousRevision: number | null;
   /** Set when this revision re-uses an earlier template (`kubectl rollout undo`): the revisions it returned to. */
   rolledBackTo: number[];
+  /** The new ReplicaSet (Deployments) or ControllerRevision (StatefulSets, DaemonSets), once made. */
   replicaSet: string | null;
+  /** A StatefulSet's partition above 0: the rollout completes with only the pods above it updated. */
+  partition?: number | null;
+  /** The StatefulSet pod its rolling update waits on (the lowest not-ready new ordinal), if any. */
+  waitingOn?: string | null;
   phase: RolloutPhase;
   /** ms since the epoch. */
   startedAt: number;
@@ -96,6 +107,7 @@ export interface RolloutView {
   endedAt: number | null;
   /** Hermod saw the rollout already under way when it started watching. */
   adopted: boolean;
+  /** The Deployment's progressDeadlineSeconds, or Hermod's own deadline for the other kinds. */
   progressDeadlineSeconds: number;
   progress: RolloutProgress;
   diagnosis: Diagnosis;

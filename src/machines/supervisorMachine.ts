@@ -10,11 +10,11 @@
  * routing actions named here (docs/adr/0001-actor-system.md).
  */
 import { setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
-import type { RolloutObservation } from './facts.js';
+import type { RolloutObservation, WorkloadKind } from './facts.js';
 
 export type SupervisorEvent =
   | { type: 'deployment.observed'; observation: RolloutObservation }
-  | { type: 'deployment.deleted'; namespace: string; name: string; uid: string; at: number }
+  | { type: 'deployment.deleted'; namespace: string; name: string; uid: string; at: number; kind?: WorkloadKind }
   | { type: 'namespace.untracked'; namespace: string; at: number }
   | { type: 'watch.synced' }
   | { type: 'supervisor.stop' }

@@ -17,8 +17,8 @@ export const MAX_CHANGED_FIELDS = 5;
  * history (see rollout.ts's rolledBackTo); the latest of it is where a rollback went back to.
  */
 export function templateChanges(
-  previous: ReplicaSetFacts | null | undefined,
-  next: ReplicaSetFacts | null | undefined,
+  previous: Pick<ReplicaSetFacts, 'template'> | null | undefined,
+  next: Pick<ReplicaSetFacts, 'template'> | null | undefined,
   rolledBackTo: readonly number[] = [],
 ): RolloutChanges | null {
   const before = previous?.template;

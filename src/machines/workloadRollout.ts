@@ -12,12 +12,13 @@ import type {
   ControllerRevisionFacts,
   DaemonSetFacts,
   PodFacts,
+  RolloutObservation,
   StatefulSetFacts,
   WorkloadFacts,
   WorkloadKind,
 } from './facts.js';
 import type { RolloutProgress } from './notification.js';
-import { progressDeadlineExceeded, rolloutStatus, type RolloutStatus } from './rollout.js';
+import { newReplicaSetProgress, progressDeadlineExceeded, rolledBackTo, rolloutStatus, type RolloutStatus } from './rollout.js';
 
 /** Default of `--progress-deadline-seconds`, the same as a Deployment's progressDeadlineSeconds default. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
@@ -236,4 +237,46 @@ export function isWorkloadPaused(w: WorkloadFacts): boolean {
 /** The OnDelete strategy: pods change only when someone deletes them, so the rollout cannot be followed. */
 export function isNotFollowable(w: WorkloadFacts): boolean {
   return workloadStatus(w).state === 'notFollowable';
+}
+
+/** How many pods the rollout should end with: spec.replicas, or the nodes that should run a DaemonSet pod. */
+export function desiredPods(w: WorkloadFacts): number {
+  if (w.kind === 'DaemonSet') return count(w.status.desiredNumberScheduled);
+  return count(w.spec.replicas);
+}
+
+/** The new ReplicaSet's or new revision's progress, for messages (issue 12: never the workload-wide counts). */
+export function observedProgress(o: RolloutObservation): RolloutProgress {
+  const w = o.deployment;
+  if (w.kind === 'StatefulSet') return statefulSetProgress(w, o.pods);
+  if (w.kind === 'DaemonSet') return daemonSetProgress(w, o.pods);
+  return newReplicaSetProgress(w, o.newReplicaSet);
+}
+
+/** The deadline a message states: the Deployment's progressDeadlineSeconds, or Hermod's own for the other kinds. */
+export function deadlineSecondsOf(o: RolloutObservation): number {
+  const w = o.deployment;
+  if (w.kind !== 'StatefulSet' && w.kind !== 'DaemonSet') return w.spec.progressDeadlineSeconds;
+  return o.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS;
+}
+
+/** The name of the rollout's new ReplicaSet or ControllerRevision, once made. */
+export function newRevisionName(o: RolloutObservation): string | null {
+  return o.deployment.kind === 'StatefulSet' || o.deployment.kind === 'DaemonSet' ? (o.newRevision?.name ?? null) : (o.newReplicaSet?.name ?? null);
+}
+
+/**
+ * The earlier revisions whose template this rollout returns to (`kubectl rollout undo`):
+ * a ReplicaSet's revision-history, or the numbers a ControllerRevision had before it was renumbered.
+ */
+export function rollbackHistory(o: RolloutObservation): number[] {
+  if (o.deployment.kind !== 'StatefulSet' && o.deployment.kind !== 'DaemonSet') return rolledBackTo(o.newReplicaSet);
+  const history = (o.newRevision?.revisionHistory ?? []).filter((r) => Number.isInteger(r) && r > 0);
+  return [...new Set(history)].sort((a, b) => a - b);
+}
+
+/** The previous and new pod templates of the rollout, for "what changed". */
+export function templatesOf(o: RolloutObservation): { previous: Pick<ControllerRevisionFacts, 'template'> | null; next: Pick<ControllerRevisionFacts, 'template'> | null } {
+  if (o.deployment.kind !== 'StatefulSet' && o.deployment.kind !== 'DaemonSet') return { previous: o.previousReplicaSet ?? null, next: o.newReplicaSet };
+  return { previous: o.previousRevision ?? null, next: o.newRevision ?? null };
 }

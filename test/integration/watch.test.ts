@@ -12,7 +12,7 @@ import type { WatchSink } from '../../src/actors/watchSink.js';
 import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
 import type { Logger } from '../../src/actors/logger.js';
 import { startWatcher, type Watcher } from '../../src/io/kube/watcher.js';
-import type { RolloutObservation } from '../../src/machines/facts.js';
+import { isDeploymentFacts, type DeploymentFacts, type DeploymentObservation, type RolloutObservation } from '../../src/machines/facts.js';
 import { FAILURE_LABEL, TEST_USER, startCluster, type TestCluster } from '../support/cluster.js';
 
 type Rec =
@@ -44,10 +44,13 @@ class RecordingSink implements WatchSink {
     return this.records.length;
   }
 
-  observations(namespace: string, name: string, from = 0): RolloutObservation[] {
-    const out: RolloutObservation[] = [];
+  /** Observations of the Deployment `namespace/name` (this file watches Deployments only). */
+  observations(namespace: string, name: string, from = 0): DeploymentObservation[] {
+    const out: DeploymentObservation[] = [];
     for (const r of this.records.slice(from)) {
-      if (r.kind === 'observe' && r.obs.deployment.namespace === namespace && r.obs.deployment.name === name) out.push(r.obs);
+      if (r.kind === 'observe' && isDeploymentFacts(r.obs.deployment) && r.obs.deployment.namespace === namespace && r.obs.deployment.name === name) {
+        out.push(r.obs as DeploymentObservation);
+      }
     }
     return out;
   }
@@ -82,7 +85,8 @@ class RecordingSink implements WatchSink {
 function describeRec(r: Rec): string {
   switch (r.kind) {
     case 'observe': {
-      const { deployment: d, newReplicaSet: rs, pods } = r.obs;
+      const { newReplicaSet: rs, pods } = r.obs;
+      const d = r.obs.deployment as DeploymentFacts;
       return `observe ${d.namespace}/${d.name} rev=${d.revision} upd=${d.status.updatedReplicas}/${d.spec.replicas} avail=${d.status.availableReplicas} rs=${rs?.name ?? '-'} pods=${pods.length}`;
     }
     case 'deleted':
@@ -96,7 +100,7 @@ function describeRec(r: Rec): string {
 
 /** Complete as `kubectl rollout status` says, for the observation's own revision. */
 function isComplete(o: RolloutObservation): boolean {
-  const d = o.deployment;
+  const d = o.deployment as DeploymentFacts;
   const s = d.status;
   return (
     s.observedGeneration >= d.generation &&

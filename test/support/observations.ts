@@ -2,7 +2,7 @@
  * Builders of RolloutObservations shaped like what the deployment controller reports at each
  * step of a rollout, for unit and model-based tests of the statecharts.
  */
-import type { DeploymentFacts, PodFacts, ReplicaSetFacts, RolloutObservation } from '../../src/machines/facts.js';
+import type { DeploymentFacts, DeploymentObservation, PodFacts, ReplicaSetFacts } from '../../src/machines/facts.js';
 
 export interface RolloutStep {
   namespace?: string;
@@ -88,7 +88,7 @@ function crashingPod(rs: ReplicaSetFacts, index: number): PodFacts {
   };
 }
 
-export function observation(step: RolloutStep): RolloutObservation {
+export function observation(step: RolloutStep): DeploymentObservation {
   const deployment = deploymentFacts(step);
   const rs: ReplicaSetFacts | null =
     step.revision === null

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import type { ContainerFacts, PodFacts, RolloutObservation } from '../../src/machines/facts.js';
+import type { ContainerFacts, DeploymentFacts, PodFacts, RolloutObservation } from '../../src/machines/facts.js';
 import type { Diagnosis, ProblemGroup } from '../../src/machines/notification.js';
 import type { DiagnosisInput } from '../../src/machines/diagnosis.js';
 import {
@@ -16,7 +16,8 @@ import type { CoreV1Event as RawEvent, V1Deployment as RawDeployment, V1Pod as R
 import { loadFixture } from '../support/fixtures.js';
 import { trimDeployment, trimEvent, trimPod, trimReplicaSet } from '../../src/io/kube/trim.js';
 
-const observation = (name: string): DiagnosisInput => loadFixture<DiagnosisInput>(`observations/${name}.json`);
+type DeploymentInput = DiagnosisInput & { deployment?: DeploymentFacts | null };
+const observation = (name: string): DeploymentInput => loadFixture<DeploymentInput>(`observations/${name}.json`);
 /** 2026-11-25T10:00:00Z: when the fixtures' rollouts start. */
 const ROLLOUT_START = Date.parse('2026-11-25T10:00:00Z');
 

@@ -12,7 +12,7 @@ import { supervisorMachine, type SupervisorEvent } from '../../src/machines/supe
 import { observation } from '../support/observations.js';
 
 describe('final phases: the message never changes after these', () => {
-  const final: RolloutPhase[] = ['succeeded', 'failed', 'superseded', 'deleted', 'untracked'];
+  const final: RolloutPhase[] = ['succeeded', 'failed', 'superseded', 'deleted', 'untracked', 'unfollowable'];
   const live: RolloutPhase[] = ['progressing', 'failing', 'paused'];
   for (const phase of final) it(`${phase} is final`, () => assert.equal(isFinalPhase(phase), true));
   for (const phase of live) it(`${phase} is not final`, () => assert.equal(isFinalPhase(phase), false));
@@ -21,6 +21,11 @@ describe('final phases: the message never changes after these', () => {
 
 describe('deploymentKey', () => {
   it('is namespace/name', () => assert.equal(deploymentKey({ namespace: 'shop', name: 'web' }), 'shop/web'));
+  it('names the kind of the other workloads, so a StatefulSet never shares a Deployment\'s actor', () => {
+    assert.equal(deploymentKey({ namespace: 'shop', name: 'web', kind: 'Deployment' }), 'shop/web');
+    assert.equal(deploymentKey({ namespace: 'shop', name: 'web', kind: 'StatefulSet' }), 'shop/StatefulSet/web');
+    assert.equal(deploymentKey({ namespace: 'shop', name: 'web', kind: 'DaemonSet' }), 'shop/DaemonSet/web');
+  });
 });
 
 describe('supervisorMachine: what it routes, by state', () => {

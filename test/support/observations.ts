@@ -2,7 +2,17 @@
  * Builders of RolloutObservations shaped like what the deployment controller reports at each
  * step of a rollout, for unit and model-based tests of the statecharts.
  */
-import type { DeploymentFacts, DeploymentObservation, PodFacts, ReplicaSetFacts } from '../../src/machines/facts.js';
+import type {
+  ControllerRevisionFacts,
+  DaemonSetFacts,
+  DeploymentFacts,
+  DeploymentObservation,
+  PodFacts,
+  ReplicaSetFacts,
+  RolloutObservation,
+  StatefulSetFacts,
+  WorkloadKind,
+} from '../../src/machines/facts.js';
 
 export interface RolloutStep {
   namespace?: string;
@@ -26,6 +36,12 @@ export interface RolloutStep {
   mentions?: string[];
   at: number;
   git?: { sha?: string; repo?: string };
+  /** StatefulSets and DaemonSets: spec.updateStrategy.type is OnDelete. */
+  onDelete?: boolean;
+  /** StatefulSets: spec.updateStrategy.rollingUpdate.partition (default 0). */
+  partition?: number;
+  /** StatefulSets and DaemonSets: Hermod's deadline as the watch layer resolved it (default 600). */
+  deadlineSeconds?: number;
 }
 
 export function deploymentFacts(step: RolloutStep): DeploymentFacts {
@@ -66,12 +82,13 @@ export function deploymentFacts(step: RolloutStep): DeploymentFacts {
   };
 }
 
-function crashingPod(rs: ReplicaSetFacts, index: number): PodFacts {
+function crashingPod(rs: { uid: string; namespace: string; name: string }, index: number, extra: Partial<PodFacts> = {}): PodFacts {
   return {
     uid: `${rs.uid}-pod${index}`,
     namespace: rs.namespace,
     name: `${rs.name}-pod${index}`,
     ownerUid: rs.uid,
+    ...extra,
     phase: 'Running',
     deleting: false,
     containers: [
@@ -116,5 +133,77 @@ export function observation(step: RolloutStep): DeploymentObservation {
     pods,
     warnings: [],
     target: { channel: step.channel ?? 'deploys', alert: step.alert ?? 'all', ...(step.mentions !== undefined ? { mentions: step.mentions } : {}) },
+  };
+}
+
+/**
+ * The same abstract step for a StatefulSet or a DaemonSet: what their controllers report (the
+ * new ControllerRevision `web-r<revision>`, updated/ready counts), and crashing pods of the new
+ * revision (label controller-revision-hash). For a Deployment, {@link observation}.
+ */
+export function workloadObservation(kind: WorkloadKind, step: RolloutStep): RolloutObservation {
+  if (kind === 'Deployment') return observation(step);
+  const replicas = step.replicas ?? 2;
+  const updated = step.updated ?? 0;
+  const available = step.available ?? 0;
+  const old = step.old ?? 0;
+  const generation = step.revision ?? 1;
+  const observedGeneration = step.observed === false ? generation - 1 : generation;
+  const uid = step.uid ?? 'uid-web';
+  const namespace = step.namespace ?? 'shop';
+  const name = step.name ?? 'web';
+  const strategy = step.onDelete === true ? 'OnDelete' : 'RollingUpdate';
+  const revisionName = step.revision === null ? '' : `${name}-r${step.revision}`;
+  const newRevision: ControllerRevisionFacts | null =
+    step.revision === null ? null : { uid: `${uid}-cr${step.revision}`, namespace, name: revisionName, ownerUid: uid, revision: step.revision, revisionHistory: [], podHash: revisionName };
+  const base = { uid, namespace, name, generation, revision: step.revision, git: step.git ?? {} };
+  let workload: StatefulSetFacts | DaemonSetFacts;
+  if (kind === 'StatefulSet') {
+    workload = {
+      ...base,
+      kind,
+      spec: { replicas, updateStrategy: strategy, rollingUpdate: strategy === 'RollingUpdate', partition: strategy === 'RollingUpdate' ? (step.partition ?? 0) : null },
+      status: {
+        observedGeneration,
+        replicas: updated + old,
+        // The StatefulSet's own count mixes old and new pods, as the controller's does.
+        readyReplicas: Math.min(replicas, available),
+        currentReplicas: old,
+        updatedReplicas: updated,
+        availableReplicas: Math.min(replicas, available),
+        currentRevision: updated === replicas && old === 0 ? revisionName : `${name}-old`,
+        updateRevision: revisionName,
+      },
+    };
+  } else {
+    workload = {
+      ...base,
+      kind,
+      spec: { updateStrategy: strategy },
+      status: {
+        observedGeneration,
+        desiredNumberScheduled: replicas,
+        currentNumberScheduled: updated + old,
+        updatedNumberScheduled: updated,
+        numberReady: Math.min(replicas, available),
+        numberAvailable: Math.min(replicas, available),
+      },
+    };
+  }
+  const owner = { uid, namespace, name: revisionName };
+  // A StatefulSet replaces pods highest ordinal first, so its new pods are the top ordinals.
+  const podName = (i: number): Partial<PodFacts> => (kind === 'StatefulSet' ? { name: `${name}-${replicas - 1 - i}` } : {});
+  const pods =
+    newRevision === null ? [] : Array.from({ length: step.crashing ?? 0 }, (_, i) => crashingPod(owner, i, { ownerUid: uid, revisionHash: revisionName, ...podName(i) }));
+  return {
+    at: step.at,
+    deployment: workload,
+    newReplicaSet: null,
+    newRevision,
+    previousRevision: null,
+    pods,
+    warnings: [],
+    target: { channel: step.channel ?? 'deploys', alert: step.alert ?? 'all' },
+    progressDeadlineSeconds: step.deadlineSeconds ?? 600,
   };
 }

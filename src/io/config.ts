@@ -25,6 +25,8 @@ export interface Config {
   failingGraceSeconds: number;
   /** `here` and `channel` allowed in `hermod.uswitch.com/mention` (issue 13). */
   allowBroadcastMentions: boolean;
+  /** Hermod's deadline for StatefulSet and DaemonSet rollouts without the annotation. */
+  progressDeadlineSeconds: number;
   /** Last lines of a crashed container's previous run shown in a failure's thread; 0: off. */
   logLines: number;
   /** Extra regexes whose matches are redacted from those lines (added to the built-in list). */
@@ -141,6 +143,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: false,
     description:
       'Allow the words `here` and `channel` in the `hermod.uswitch.com/mention` annotation (they ping everyone in the channel when a rollout fails). Without it only Slack user and user-group IDs are accepted.',
+  },
+  {
+    key: 'progressDeadlineSeconds',
+    flag: 'progress-deadline-seconds',
+    env: 'HERMOD_PROGRESS_DEADLINE_SECONDS',
+    kind: 'integer',
+    min: 1,
+    max: 604_800,
+    default: 600,
+    description:
+      'Seconds a StatefulSet or DaemonSet rollout may take before Hermod reports it failed (those kinds have no progress deadline of their own), unless the workload or its namespace has the `hermod.uswitch.com/progress-deadline-seconds` annotation.',
   },
   {
     key: 'logLines',

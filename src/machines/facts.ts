@@ -77,6 +77,10 @@ interface WorkloadMeta {
   revision: number | null;
   /** `hermod.uswitch.com/alert` on the workload, if present (wins over the namespace's). */
   alert?: string;
+  /** `hermod.uswitch.com/slack` on the workload, if present: its own channel (wins over the namespace's). */
+  channel?: string;
+  /** `hermod.uswitch.com/mention` on the workload, as written (wins over the namespace's); see ./mentions.ts. */
+  mention?: string;
   git: GitFacts;
   /** `hermod.uswitch.com/progress-deadline-seconds` on the workload, raw, if present. */
   progressDeadlineAnnotation?: string;

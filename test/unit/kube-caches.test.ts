@@ -182,7 +182,7 @@ describe('RolloutIndex', () => {
     idx.setNamespace(ns('other', { 'hermod.uswitch.com/slack': '#other' }));
     idx.applyDeployment({ type: 'add', key: 'd-api', facts: dep('api', 1, {}, 'other') });
     idx.dropNamespaceObjects('shop');
-    assert.deepEqual(idx.counts(), { namespaces: 2, deployments: 1, replicasets: 0, pods: 0, events: 0 });
+    assert.deepEqual(idx.counts(), { namespaces: 2, deployments: 1, replicasets: 0, pods: 0, events: 0, statefulsets: 0, daemonsets: 0, controllerrevisions: 0 });
     assert.deepEqual(idx.deploymentUidsIn('shop'), []);
     assert.deepEqual(idx.deploymentUidsIn('other'), ['d-api']);
   });

@@ -172,6 +172,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     kubeConfig,
     sink: tee,
     annotations: annotationNames(config),
+    progressDeadlineSeconds: config.progressDeadlineSeconds,
     logger: logger.child({ component: 'watch' }),
     mentions: {
       policy: { allowBroadcast: config.allowBroadcastMentions },

@@ -4,7 +4,8 @@
  * a failure's details come from memory, never from a LIST per failure.
  *
  *   Deployment --(uid = RS owner)--> ReplicaSets --(uid = Pod owner)--> Pods
- *   Warning Events are indexed by the uid of the Pod or ReplicaSet they are about.
+ *   StatefulSets, DaemonSets and their ControllerRevisions: ./setIndex.ts; their Pods are here too.
+ *   Warning Events are indexed by the uid of the Pod, ReplicaSet or set they are about.
  */
 import type {
   AlertLevel,
@@ -16,7 +17,9 @@ import type {
   RolloutObservation,
 } from '../../machines/facts.js';
 import { parseMentions, type MentionPolicy } from '../../machines/mentions.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS, isPodOfRevision, resolveProgressDeadlineSeconds } from '../../machines/workloadRollout.js';
 import type { ReflectorEvent } from './reflector.js';
+import { SetIndex } from './setIndex.js';
 import type { NamespaceFacts } from './trim.js';
 
 /** How many Warning events per Pod or ReplicaSet an observation carries (newest first). */
@@ -40,7 +43,11 @@ export const NO_BROADCAST: Readonly<MentionPolicy> = Object.freeze({ allowBroadc
  * the namespace's. The actor reads the channel when a rollout starts, so a change applies from
  * the next rollout.
  */
-export function resolveTarget(ns: NamespaceFacts, deployment: DeploymentFacts, mentionPolicy: MentionPolicy = NO_BROADCAST): NotifyTarget | null {
+export function resolveTarget(
+  ns: NamespaceFacts,
+  deployment: Pick<DeploymentFacts, 'channel' | 'alert' | 'mention'>,
+  mentionPolicy: MentionPolicy = NO_BROADCAST,
+): NotifyTarget | null {
   if (ns.channel === undefined) return null;
   const target: NotifyTarget = { channel: deployment.channel ?? ns.channel, alert: alertLevel(deployment.alert ?? ns.alert) };
   // A refused value means no mention (the watch layer reports why, once per value: ./mentionAudit.ts).
@@ -67,6 +74,8 @@ export class RolloutIndex {
   private readonly replicaSetsByOwner = new Map<string, Set<string>>();
   private readonly podsByOwner = new Map<string, Set<string>>();
   private readonly eventsByInvolved = new Map<string, Set<string>>();
+  /** StatefulSets, DaemonSets and their ControllerRevisions. */
+  readonly sets = new SetIndex();
 
   constructor(
     private readonly warnings: WarningPolicy = {
@@ -74,7 +83,14 @@ export class RolloutIndex {
       maxAgeMs: DEFAULT_WARNING_MAX_AGE_MS,
     },
     private readonly mentionPolicy: MentionPolicy = NO_BROADCAST,
+    /** `--progress-deadline-seconds`: Hermod's deadline for StatefulSets and DaemonSets without the annotation. */
+    private readonly progressDeadlineSeconds: number = DEFAULT_PROGRESS_DEADLINE_SECONDS,
   ) {}
+
+  /** uids of every tracked workload (Deployments, StatefulSets, DaemonSets). */
+  workloadUids(): string[] {
+    return [...this.deployments.keys(), ...this.sets.sets.keys()];
+  }
 
   /** True when the namespace carries a non-blank slack annotation. */
   isTracked(namespace: string): boolean {
@@ -117,6 +133,7 @@ export class RolloutIndex {
     for (const [key, ev] of this.events) {
       if (ev.namespace === namespace) this.applyEvent({ type: 'delete', key, old: ev });
     }
+    this.sets.dropNamespace(namespace);
   }
 
   /** Applies a Deployment change; returns the uids of Deployments to observe again. */
@@ -167,7 +184,7 @@ export class RolloutIndex {
     }
     const affected = new Set<string>();
     for (const p of [old, now]) {
-      const d = p?.ownerUid === undefined ? undefined : this.deploymentOfNewReplicaSet(p.ownerUid);
+      const d = p?.ownerUid === undefined ? undefined : (this.deploymentOfNewReplicaSet(p.ownerUid) ?? this.trackedSet(p.ownerUid));
       if (d) affected.add(d);
     }
     return [...affected];
@@ -253,7 +270,7 @@ export class RolloutIndex {
    */
   observation(deploymentUid: string, at: number): RolloutObservation | null {
     const deployment = this.deployments.get(deploymentUid);
-    if (!deployment) return null;
+    if (!deployment) return this.setObservation(deploymentUid, at);
     const ns = this.namespaces.get(deployment.namespace);
     const target = ns ? resolveTarget(ns, deployment, this.mentionPolicy) : null;
     if (!target) return null;
@@ -264,15 +281,43 @@ export class RolloutIndex {
     return { at, deployment, newReplicaSet, previousReplicaSet, pods, warnings, target };
   }
 
+  /**
+   * A StatefulSet's or DaemonSet's observation: its new ControllerRevision, that revision's Pods
+   * (label controller-revision-hash) and the Warning events about them and the set, and
+   * Hermod's deadline for it.
+   */
+  private setObservation(uid: string, at: number): RolloutObservation | null {
+    const resolved = this.sets.resolve(uid);
+    if (resolved === null) return null;
+    const { set, newRevision, previousRevision } = resolved;
+    const ns = this.namespaces.get(set.namespace);
+    const target = ns ? resolveTarget(ns, set, this.mentionPolicy) : null;
+    if (!ns || !target) return null;
+    const pods = newRevision === null ? [] : this.podsOf(uid).filter((p) => isPodOfRevision(p, newRevision));
+    const warnings = this.warningsAbout([uid, ...pods.map((p) => p.uid)], at);
+    const progressDeadlineSeconds = resolveProgressDeadlineSeconds({
+      workload: set.progressDeadlineAnnotation,
+      namespace: ns.progressDeadline,
+      flag: this.progressDeadlineSeconds,
+    });
+    return { at, deployment: set, newReplicaSet: null, newRevision, previousRevision, pods, warnings, target, progressDeadlineSeconds };
+  }
+
   /** Object counts per kind (for metrics). */
-  counts(): { namespaces: number; deployments: number; replicasets: number; pods: number; events: number } {
+  counts(): Record<'namespaces' | 'deployments' | 'replicasets' | 'pods' | 'events' | 'statefulsets' | 'daemonsets' | 'controllerrevisions', number> {
     return {
       namespaces: this.namespaces.size,
       deployments: this.deployments.size,
       replicasets: this.replicaSets.size,
       pods: this.pods.size,
       events: this.events.size,
+      ...this.sets.counts(),
     };
+  }
+
+  /** The uid itself when it is a tracked StatefulSet or DaemonSet. */
+  private trackedSet(uid: string): string | undefined {
+    return this.sets.isSet(uid) ? uid : undefined;
   }
 
   private deploymentOfNewReplicaSet(replicaSetUid: string): string | undefined {
@@ -284,9 +329,10 @@ export class RolloutIndex {
 
   private deploymentOfInvolved(kind: string, uid: string): string | undefined {
     if (kind === 'ReplicaSet') return this.deploymentOfNewReplicaSet(uid);
+    if (kind === 'StatefulSet' || kind === 'DaemonSet') return this.trackedSet(uid);
     if (kind === 'Pod') {
       const owner = this.pods.get(uid)?.ownerUid;
-      return owner === undefined ? undefined : this.deploymentOfNewReplicaSet(owner);
+      return owner === undefined ? undefined : (this.deploymentOfNewReplicaSet(owner) ?? this.trackedSet(owner));
     }
     return undefined;
   }

@@ -1,6 +1,6 @@
 /**
- * The workload watches of the tracked namespaces: one set of four reflectors (Deployments,
- * ReplicaSets, Pods, Warning events) per tracked namespace, started when it becomes tracked and
+ * The workload watches of the tracked namespaces: one set of reflectors (Deployments,
+ * ReplicaSets, StatefulSets, DaemonSets, ControllerRevisions, Pods, Warning events) per tracked namespace, started when it becomes tracked and
  * stopped when it stops (ADR 0007). What an untracked namespace holds is never listed, watched
  * or parsed, so Hermod's cost follows what it tracks, not the size of the cluster.
  *
@@ -38,6 +38,9 @@ export class NamespacedWatches {
       on: {
         deployment: current(on.deployment),
         replicaSet: current(on.replicaSet),
+        statefulSet: current(on.statefulSet),
+        daemonSet: current(on.daemonSet),
+        controllerRevision: current(on.controllerRevision),
         pod: current(on.pod),
         event: current(on.event),
         listed: () => {
@@ -60,7 +63,7 @@ export class NamespacedWatches {
     void stopped.finally(() => this.stopping.delete(stopped));
   }
 
-  /** True when every watched namespace's four reflectors have listed once. */
+  /** True when every watched namespace's reflectors have listed once. */
   allSynced(): boolean {
     for (const set of this.sets.values()) if (!WORKLOAD_KINDS.every((k) => set[k].hasSynced)) return false;
     return true;

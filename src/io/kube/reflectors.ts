@@ -3,17 +3,27 @@
  *
  * - Namespaces: one cluster-wide watch (their facts are a uid, a name and two annotation values);
  *   it decides which namespaces are tracked.
- * - Deployments, ReplicaSets, Pods and Warning events: one list+watch of each per TRACKED
+ * - Deployments, ReplicaSets, StatefulSets, DaemonSets, their ControllerRevisions, Pods and
+ *   Warning events: one list+watch of each per TRACKED
  *   namespace, started when the namespace becomes tracked and stopped when it stops being
  *   tracked (ADR 0007), so nothing of an untracked namespace is ever sent to Hermod. Within a
  *   namespace only objects that can belong to a rollout are kept.
  *
  * Handlers are passed in; this file decides nothing about what happens next.
  */
-import type { CoreV1Event, V1Deployment, V1Namespace, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  V1ControllerRevision,
+  V1DaemonSet,
+  V1Deployment,
+  V1Namespace,
+  V1Pod,
+  V1ReplicaSet,
+  V1StatefulSet,
+} from '@kubernetes/client-node';
 import type { Logger } from '../../actors/logger.js';
 import type { AnnotationNames } from '../../machines/annotations.js';
-import type { DeploymentFacts, EventFacts, PodFacts, ReplicaSetFacts } from '../../machines/facts.js';
+import type { ControllerRevisionFacts, DaemonSetFacts, DeploymentFacts, EventFacts, PodFacts, ReplicaSetFacts, StatefulSetFacts } from '../../machines/facts.js';
 import type { ListWatchClient } from './client.js';
 import { Reflector, type ReflectorEvent, type ReflectorTuning } from './reflector.js';
 import {
@@ -26,18 +36,38 @@ import {
   trimReplicaSet,
   type NamespaceFacts,
 } from './trim.js';
+import { revisionOwner, trimControllerRevision, trimDaemonSet, trimStatefulSet } from './trimSets.js';
 
 /** The kinds Hermod watches, as named in statistics and logs. */
-export type WatchedKind = 'namespaces' | 'deployments' | 'replicasets' | 'pods' | 'events';
+export type WatchedKind =
+  | 'namespaces'
+  | 'deployments'
+  | 'replicasets'
+  | 'statefulsets'
+  | 'daemonsets'
+  | 'controllerrevisions'
+  | 'pods'
+  | 'events';
 
 /** The namespaced kinds: watched in each tracked namespace. */
-export const WORKLOAD_KINDS = ['deployments', 'replicasets', 'pods', 'events'] as const satisfies readonly WatchedKind[];
+export const WORKLOAD_KINDS = [
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'daemonsets',
+  'controllerrevisions',
+  'pods',
+  'events',
+] as const satisfies readonly WatchedKind[];
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
-/** The four reflectors of one tracked namespace. */
+/** The reflectors of one tracked namespace. */
 export interface WorkloadReflectors {
   deployments: Reflector<V1Deployment, DeploymentFacts>;
   replicasets: Reflector<V1ReplicaSet, ReplicaSetFacts>;
+  statefulsets: Reflector<V1StatefulSet, StatefulSetFacts>;
+  daemonsets: Reflector<V1DaemonSet, DaemonSetFacts>;
+  controllerrevisions: Reflector<V1ControllerRevision, ControllerRevisionFacts>;
   pods: Reflector<V1Pod, PodFacts>;
   events: Reflector<CoreV1Event, EventFacts>;
 }
@@ -72,9 +102,12 @@ export interface WorkloadReflectorOptions extends Common {
   on: {
     deployment(e: ReflectorEvent<DeploymentFacts>): void;
     replicaSet(e: ReflectorEvent<ReplicaSetFacts>): void;
+    statefulSet(e: ReflectorEvent<StatefulSetFacts>): void;
+    daemonSet(e: ReflectorEvent<DaemonSetFacts>): void;
+    controllerRevision(e: ReflectorEvent<ControllerRevisionFacts>): void;
     pod(e: ReflectorEvent<PodFacts>): void;
     event(e: ReflectorEvent<EventFacts>): void;
-    /** One of the four listed. */
+    /** One of them listed. */
     listed(): void;
   };
 }
@@ -101,12 +134,35 @@ export function createWorkloadReflectors(options: WorkloadReflectorOptions): Wor
       transform: trimReplicaSet,
       onEvent: on.replicaSet,
     }),
+    statefulsets: new Reflector<V1StatefulSet, StatefulSetFacts>({
+      ...common,
+      name: `statefulsets/${namespace}`,
+      path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
+      transform: (s) => trimStatefulSet(s, annotations),
+      onEvent: on.statefulSet,
+    }),
+    daemonsets: new Reflector<V1DaemonSet, DaemonSetFacts>({
+      ...common,
+      name: `daemonsets/${namespace}`,
+      path: `/apis/apps/v1/namespaces/${ns}/daemonsets`,
+      transform: (d) => trimDaemonSet(d, annotations),
+      onEvent: on.daemonSet,
+    }),
+    controllerrevisions: new Reflector<V1ControllerRevision, ControllerRevisionFacts>({
+      ...common,
+      name: `controllerrevisions/${namespace}`,
+      path: `/apis/apps/v1/namespaces/${ns}/controllerrevisions`,
+      // The history of StatefulSets and DaemonSets: which revision a rollout goes to, and what it changed.
+      filter: (cr) => revisionOwner(cr.metadata) !== undefined,
+      transform: trimControllerRevision,
+      onEvent: on.controllerRevision,
+    }),
     pods: new Reflector<V1Pod, PodFacts>({
       ...common,
       name: `pods/${namespace}`,
       path: `/api/v1/namespaces/${ns}/pods`,
-      // Only Pods a ReplicaSet controls can belong to a rollout (not Jobs', StatefulSets', bare Pods).
-      filter: (p) => controllerUid(p.metadata, 'ReplicaSet') !== undefined,
+      // Only Pods a ReplicaSet, StatefulSet or DaemonSet controls can belong to a rollout (not Jobs', bare Pods).
+      filter: (p) => ['ReplicaSet', 'StatefulSet', 'DaemonSet'].some((kind) => controllerUid(p.metadata, kind) !== undefined),
       transform: trimPod,
       onEvent: on.pod,
     }),
@@ -117,7 +173,7 @@ export function createWorkloadReflectors(options: WorkloadReflectorOptions): Wor
       fieldSelector: 'type=Warning',
       filter: (ev) => {
         const kind = ev.involvedObject?.kind;
-        if (kind !== 'Pod' && kind !== 'ReplicaSet') return false;
+        if (kind !== 'Pod' && kind !== 'ReplicaSet' && kind !== 'StatefulSet' && kind !== 'DaemonSet') return false;
         return options.isRecent(eventLastSeen(ev));
       },
       transform: trimEvent,

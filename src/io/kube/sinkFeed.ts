@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../actors/logger.js';
 import type { WatchSink } from '../../actors/watchSink.js';
+import type { WorkloadKind } from '../../machines/facts.js';
 import type { RolloutIndex } from './caches.js';
 
 export interface SinkFeedOptions {
@@ -47,7 +48,7 @@ export class SinkFeed {
     this.live = true;
     const at = this.options.now();
     let count = 0;
-    for (const uid of this.options.index.deployments.keys()) {
+    for (const uid of this.options.index.workloadUids()) {
       this.observe(uid, at);
       count++;
     }
@@ -59,7 +60,7 @@ export class SinkFeed {
     this.call('synced', (sink) => sink.synced());
   }
 
-  deploymentDeleted(ref: { namespace: string; name: string; uid: string }): void {
+  deploymentDeleted(ref: { namespace: string; name: string; uid: string; kind?: WorkloadKind }): void {
     this.call('deploymentDeleted', (sink, at) => sink.deploymentDeleted(ref, at));
   }
 

@@ -33,6 +33,7 @@ import {
   ALERT_ANNOTATION,
   DEFAULT_ANNOTATIONS,
   MENTION_ANNOTATION,
+  PROGRESS_DEADLINE_ANNOTATION,
   REVISION_ANNOTATION,
   REVISION_HISTORY_ANNOTATION,
   SLACK_ANNOTATION,
@@ -54,6 +55,8 @@ export interface NamespaceFacts {
   alert?: string;
   /** `hermod.uswitch.com/mention`, trimmed; absent when missing or blank. */
   mention?: string;
+  /** `hermod.uswitch.com/progress-deadline-seconds`, trimmed (raw; parsed where it is used). */
+  progressDeadline?: string;
 }
 
 // A condition as any of the three kinds sends it; every field optional on purpose.
@@ -76,6 +79,8 @@ export function trimNamespace(ns: V1Namespace | null | undefined): NamespaceFact
   if (alert !== undefined) facts.alert = alert;
   const mention = annotation(meta, MENTION_ANNOTATION);
   if (mention !== undefined) facts.mention = mention;
+  const deadline = annotation(meta, PROGRESS_DEADLINE_ANNOTATION);
+  if (deadline !== undefined) facts.progressDeadline = deadline;
   return facts;
 }
 
@@ -234,10 +239,16 @@ export function trimPod(pod: V1Pod | null | undefined): PodFacts {
     ],
     conditions: conditions(status?.conditions),
   };
-  const owner = controllerUid(meta, 'ReplicaSet');
+  // A ReplicaSet's pods (Deployments), or a StatefulSet's or DaemonSet's, with the revision they were made from.
+  const owner = controllerUid(meta, 'ReplicaSet') ?? controllerUid(meta, 'StatefulSet') ?? controllerUid(meta, 'DaemonSet');
   if (owner !== undefined) facts.ownerUid = owner;
+  const hash = meta?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
+  if (typeof hash === 'string' && hash !== '') facts.revisionHash = hash;
   return facts;
 }
+
+/** The label the StatefulSet and DaemonSet controllers put on each pod: which ControllerRevision made it. */
+export const CONTROLLER_REVISION_HASH_LABEL = 'controller-revision-hash';
 
 /** A (Warning) Event's facts. lastSeen falls back through the event's several timestamps. */
 export function trimEvent(ev: CoreV1Event | null | undefined): EventFacts {
@@ -360,18 +371,18 @@ function stateFacts(
 }
 
 /** A non-blank annotation value, trimmed; undefined otherwise. */
-function annotation(meta: V1ObjectMeta | null | undefined, name: string): string | undefined {
+export function annotation(meta: V1ObjectMeta | null | undefined, name: string): string | undefined {
   const v = meta?.annotations?.[name];
   if (typeof v !== 'string') return undefined;
   const t = v.trim();
   return t === '' ? undefined : t;
 }
 
-function str(v: unknown): string {
+export function str(v: unknown): string {
   return typeof v === 'string' ? v : '';
 }
 
-function int(v: unknown, fallback: number): number {
+export function int(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 

@@ -23,8 +23,10 @@ import { DEFAULT_WARNING_MAX_AGE_MS, DEFAULT_WARNINGS_PER_OBJECT, NO_BROADCAST, 
 import { KubeListWatchClient, type ListWatchClient } from './client.js';
 import { NamespaceTracker } from './namespaceTracker.js';
 import { NamespacedWatches } from './namespacedWatches.js';
-import type { ReflectorStats, ReflectorTuning } from './reflector.js';
+import type { ReflectorEvent, ReflectorStats, ReflectorTuning } from './reflector.js';
 import { MentionAudit, type RefusedMention } from './mentionAudit.js';
+import type { SetFacts } from './setIndex.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../machines/workloadRollout.js';
 import { createNamespaceReflector, type WatchedKind } from './reflectors.js';
 import { SinkFeed } from './sinkFeed.js';
 
@@ -47,6 +49,8 @@ export interface WatcherOptions {
    * who hears about a refused value (the wiring records an Event and logs; default: logged here).
    */
   mentions?: { policy?: MentionPolicy; onRefused?: (refused: RefusedMention) => void };
+  /** `--progress-deadline-seconds`: Hermod's deadline for StatefulSets and DaemonSets (default 600). */
+  progressDeadlineSeconds?: number;
 }
 
 /** Statistics for metrics. */
@@ -91,7 +95,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
   const names = options.annotations ?? DEFAULT_ANNOTATIONS;
   const maxAgeMs = options.warnings?.maxAgeMs ?? DEFAULT_WARNING_MAX_AGE_MS;
   const mentionPolicy = options.mentions?.policy ?? NO_BROADCAST;
-  const index = new RolloutIndex({ perObject: options.warnings?.perObject ?? DEFAULT_WARNINGS_PER_OBJECT, maxAgeMs }, mentionPolicy);
+  const index = new RolloutIndex(
+    { perObject: options.warnings?.perObject ?? DEFAULT_WARNINGS_PER_OBJECT, maxAgeMs },
+    mentionPolicy,
+    options.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
+  );
   const audit = new MentionAudit(
     mentionPolicy,
     options.mentions?.onRefused ?? ((r) => log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, reason: r.reason }, 'mention annotation refused')),
@@ -128,11 +136,25 @@ export function startWatcher(options: WatcherOptions): Watcher {
         feed.markDirty(index.applyDeployment(e));
       },
       replicaSet: (e) => feed.markDirty(index.applyReplicaSet(e)),
+      statefulSet: (e) => setChanged(e),
+      daemonSet: (e) => setChanged(e),
+      controllerRevision: (e) => feed.markDirty(index.sets.applyRevision(e)),
       pod: (e) => feed.markDirty(index.applyPod(e)),
       event: (e) => feed.markDirty(index.applyEvent(e)),
       listed: checkSynced,
     },
   });
+
+  function setChanged(e: ReflectorEvent<SetFacts>): void {
+    if (e.type === 'delete') {
+      index.sets.applySet(e);
+      feed.forget(e.key);
+      const { namespace, name, uid, kind } = e.old;
+      feed.deploymentDeleted({ namespace, name, uid, kind });
+      return;
+    }
+    feed.markDirty(index.sets.applySet(e));
+  }
 
   const namespaces = new NamespaceTracker({
     index,
@@ -184,7 +206,10 @@ export function startWatcher(options: WatcherOptions): Watcher {
   sweep.unref();
 
   namespaceReflector.start();
-  log.info({ annotations: names }, 'watching namespaces; deployments, replicasets, pods and warning events in each tracked namespace');
+  log.info(
+    { annotations: names },
+    'watching namespaces; deployments, replicasets, statefulsets, daemonsets, controllerrevisions, pods and warning events in each tracked namespace',
+  );
 
   return {
     ready: () => synced,

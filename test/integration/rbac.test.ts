@@ -49,7 +49,7 @@ type Access = [group: string, resource: string, verb: string, subresource?: stri
 /** What Hermod needs (the same list as test/unit/packaging.test.ts pins in the files). */
 const NEEDED: Access[] = [
   ...(['namespaces', 'pods', 'events'] as const).flatMap((r) => ['get', 'list', 'watch'].map((v): Access => ['', r, v])),
-  ...(['deployments', 'replicasets'] as const).flatMap((r) => ['get', 'list', 'watch'].map((v): Access => ['apps', r, v])),
+  ...(['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions'] as const).flatMap((r) => ['get', 'list', 'watch'].map((v): Access => ['apps', r, v])),
   ['', 'events', 'create'],
   ['', 'events', 'patch'],
   ['', 'pods', 'get', 'log'],

@@ -28,7 +28,7 @@ const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 /** "group/resource:verb", group "" for the core API. */
 const EXPECTED_PERMISSIONS = new Set([
   ...['namespaces', 'pods', 'events'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `/${r}:${v}`)),
-  ...['deployments', 'replicasets'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `apps/${r}:${v}`)),
+  ...['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions'].flatMap((r) => ['get', 'list', 'watch'].map((v) => `apps/${r}:${v}`)),
   '/events:create',
   '/events:patch',
   // The crashed container's last lines (--log-lines): read-only, the pods/log subresource.

@@ -30,7 +30,7 @@ export interface Access {
 /** What Hermod's watch layer and Event recorder call; example/clusterrole.yaml grants exactly this. */
 export const REQUIRED_ACCESS: readonly Access[] = [
   ...['namespaces', 'pods', 'events'].flatMap((resource) => ['list', 'watch'].map((verb) => ({ verb, group: '', resource }))),
-  ...['deployments', 'replicasets'].flatMap((resource) => ['list', 'watch'].map((verb) => ({ verb, group: 'apps', resource }))),
+  ...['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'controllerrevisions'].flatMap((resource) => ['list', 'watch'].map((verb) => ({ verb, group: 'apps', resource }))),
   { verb: 'create', group: '', resource: 'events' },
 ];
 

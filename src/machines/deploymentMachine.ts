@@ -236,6 +236,11 @@ export const deploymentMachine = setup({
       return deadlinePassed(observation.deployment, observation.at, context.rollout?.view.startedAt, deadlineSecondsOf(observation));
     },
     isNotFollowable: ({ event }) => isNotFollowable(observed(event).deployment),
+    /** OnDelete when Hermod first sees it, other than a set created while Hermod watches (revision 1 seen live). */
+    isUnfollowableAtRest: ({ event }) => {
+      assertEvent(event, 'deployment.observed');
+      return isNotFollowable(event.observation.deployment) && (event.initial === true || event.observation.deployment.revision !== 1);
+    },
     isPaused: ({ event }) => isWorkloadPaused(observed(event).deployment),
     /** The rollout in flight is judged by Hermod's own deadline (StatefulSets, DaemonSets). */
     hasOwnDeadline: ({ context }) => context.rollout !== null && hasOwnDeadline(context.rollout.view.kind ?? 'Deployment'),
@@ -326,8 +331,10 @@ export const deploymentMachine = setup({
         'deployment.observed': [
           { guard: 'hasNoRevision', target: 'idle', actions: 'recordRevision' },
           { guard: 'isComplete', target: 'idle', actions: 'recordRevision' },
-          // OnDelete at first sight: nothing to follow, nothing to announce.
-          { guard: 'isNotFollowable', target: 'idle', actions: 'recordRevision' },
+          // OnDelete at first sight: nothing to follow, nothing to announce; unless it is a set
+          // created while Hermod watches (revision 1 seen live), whose first rollout is said once
+          // to be unfollowable, whichever of the set and its first revision the watch saw first.
+          { guard: 'isUnfollowableAtRest', target: 'idle', actions: 'recordRevision' },
           // A rollout the controller already gave up on is over, like a complete one: a restart must not announce it again.
           { guard: 'isDeadlineExceeded', target: 'idle', actions: 'recordRevision' },
           // Mid-rollout at first sight: adopted, unless it is a Deployment created while Hermod

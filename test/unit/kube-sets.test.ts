@@ -34,7 +34,7 @@ const ds = () =>
 const cr = (name: string, kind: string, ownerName: string, revision: number, hash?: string, image = 'db:1') =>
   trimControllerRevision(
     raw<V1ControllerRevision>({
-      metadata: { name, namespace: 'shop', uid: `cr-${name}`, labels: hash === undefined ? {} : { 'controller.kubernetes.io/hash': hash }, ownerReferences: owner(kind, ownerName) },
+      metadata: { name, namespace: 'shop', uid: `cr-${name}`, labels: hash === undefined ? {} : { 'controller-revision-hash': hash }, ownerReferences: owner(kind, ownerName) },
       revision,
       data: { spec: { template: { $patch: 'replace', metadata: { labels: { app: ownerName } }, spec: { containers: [{ name: 'app', image }] } } } },
     }),

@@ -65,8 +65,13 @@ for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
       assert.match(text, /Failed after 30 seconds\* \(Hermod's progress deadline\)/);
     });
 
-    it('OnDelete at first sight is left alone; a new OnDelete revision is said once, then nothing', () => {
+    it('OnDelete created while Hermod watches: its first rollout is said once to be unfollowable', () => {
       const t = start(kind, { ...AT_REST, onDelete: true, updated: 0, old: 3 });
+      assert.deepEqual(t.phases(), ['started:1:progressing', 'ended:1:unfollowable']);
+    });
+
+    it('OnDelete at first sight is left alone; a new OnDelete revision is said once, then nothing', () => {
+      const t = start(kind, { ...AT_REST, onDelete: true, updated: 0, old: 3 }, true);
       assert.deepEqual(t.phases(), []);
       t.observe({ revision: 2, at: 2 });
       t.observe({ updated: 1, old: 2, at: 3 });

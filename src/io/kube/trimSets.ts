@@ -16,8 +16,12 @@ import type { ControllerRevisionFacts, DaemonSetFacts, GitFacts, StatefulSetFact
 import { ROLLING_UPDATE } from '../../machines/workloadRollout.js';
 import { annotation, CHANGE_CAUSE_ANNOTATION, controllerUid, DEFAULT_REPLICAS, int, str, trimTemplate } from './trim.js';
 
-/** The label a DaemonSet's ControllerRevision carries: the hash its pods' controller-revision-hash repeats. */
-export const CONTROLLER_HASH_LABEL = 'controller.kubernetes.io/hash';
+/**
+ * The label with the template hash on a DaemonSet's ControllerRevision (the daemonset controller
+ * uses the pods' label name, `controller-revision-hash`); a StatefulSet's revisions carry
+ * `controller.kubernetes.io/hash` instead, but its pods name the revision itself.
+ */
+export const DAEMONSET_REVISION_HASH_LABEL = 'controller-revision-hash';
 
 interface Common {
   uid: string;
@@ -121,7 +125,7 @@ export function trimControllerRevision(cr: V1ControllerRevision | null | undefin
   const owner = revisionOwner(meta);
   const name = str(meta?.name);
   // A StatefulSet's pods carry the revision's name; a DaemonSet's its hash label.
-  const podHash = owner?.kind === 'DaemonSet' ? str(meta?.labels?.[CONTROLLER_HASH_LABEL]) : name;
+  const podHash = owner?.kind === 'DaemonSet' ? str(meta?.labels?.[DAEMONSET_REVISION_HASH_LABEL]) : name;
   const facts: ControllerRevisionFacts = {
     uid: str(meta?.uid),
     namespace: str(meta?.namespace),

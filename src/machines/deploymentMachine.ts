@@ -318,7 +318,16 @@ export const deploymentMachine = setup({
   },
   delays: {
     failingGrace: ({ context }) => context.failingGraceMs,
-    ownDeadline: ({ context }) => (context.rollout?.view.progressDeadlineSeconds ?? 0) * 1000,
+    /**
+     * Hermod's own deadline, for StatefulSets and DaemonSets only. For a Deployment no timer is
+     * scheduled at all (the controller judges its deadline): xstate raises an `after` event
+     * whose delay is not a number at once instead of scheduling it, and `hasOwnDeadline` refuses
+     * it. A 600 s timer per Deployment rollout would also keep an idle process alive.
+     */
+    ownDeadline: ({ context }) =>
+      context.rollout !== null && hasOwnDeadline(context.rollout.view.kind ?? 'Deployment')
+        ? context.rollout.view.progressDeadlineSeconds * 1000
+        : (undefined as unknown as number),
   },
 }).createMachine({
   id: 'deployment',

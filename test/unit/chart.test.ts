@@ -86,6 +86,10 @@ describe('charts/hermod values.schema.json', () => {
     const grace = option('failing-grace-seconds');
     assert.equal(schemaAt('failingGraceSeconds')['minimum'], grace.min);
     assert.equal(schemaAt('failingGraceSeconds')['maximum'], grace.max);
+    const deadline = option('progress-deadline-seconds');
+    assert.equal(schemaAt('progressDeadlineSeconds')['minimum'], deadline.min);
+    assert.equal(schemaAt('progressDeadlineSeconds')['maximum'], deadline.max);
+    assert.equal(values['progressDeadlineSeconds'], deadline.default);
     const lines = option('log-lines');
     assert.equal(schemaAt('logLines')['minimum'], lines.min);
     assert.equal(schemaAt('logLines')['maximum'], lines.max);

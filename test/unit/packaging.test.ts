@@ -51,7 +51,7 @@ const WORKLOADS = ['namespaces', 'pods', 'deployments', 'replicasets', 'stateful
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
 const FLAGS = [
   'kubeconfig', 'level', 'repo-url-annotation', 'commit-sha-annotation', 'git-annotation-warning',
-  'message-mode', 'failing-grace-seconds', 'dry-run', 'metrics-port', 'log-lines', 'log-redact',
+  'message-mode', 'failing-grace-seconds', 'dry-run', 'metrics-port', 'log-lines', 'log-redact', 'progress-deadline-seconds',
 ];
 const METRICS_PORT = 2112;
 
@@ -888,11 +888,11 @@ describe('charts/hermod (rendered by helm)', { skip: helm ? false : 'helm not fo
       'existingSecret=s', 'clusterName=prod-eu', 'logLevel=debug', 'messageMode=post', 'failingGraceSeconds=90',
       'gitAnnotations.commitSha=example.com/sha', 'gitAnnotations.repoUrl=example.com/repo',
       'gitAnnotations.warnWhenMissing=true', 'extraArgs[0]=--dry-run', 'image.repository=registry.example/hermod',
-      'image.tag=1.2.3', 'logLines=7', 'logRedact[0]=customer-[0-9]+',
+      'image.tag=1.2.3', 'logLines=7', 'logRedact[0]=customer-[0-9]+', 'progressDeadlineSeconds=900',
     );
     const c = hermodContainer(one(docs, 'Deployment'));
     assert.deepEqual(c['args'], [
-      'run', '--level=debug', '--message-mode=post', '--failing-grace-seconds=90', '--log-lines=7', '--log-redact=customer-[0-9]+', '--metrics-port=2112',
+      'run', '--level=debug', '--message-mode=post', '--failing-grace-seconds=90', '--progress-deadline-seconds=900', '--log-lines=7', '--log-redact=customer-[0-9]+', '--metrics-port=2112',
       '--commit-sha-annotation=example.com/sha', '--repo-url-annotation=example.com/repo', '--git-annotation-warning', '--dry-run',
     ]);
     assert.ok(list(c['env'], 'env').some((e) => at(e, 'name') === 'CLUSTER_NAME' && at(e, 'value') === 'prod-eu'));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MentionAudit, type RefusedMention } from '../../src/io/kube/mentionAudit.js';
 import type { NamespaceFacts } from '../../src/io/kube/trim.js';
-import type { DeploymentFacts } from '../../src/machines/facts.js';
+import type { DeploymentFacts, StatefulSetFacts } from '../../src/machines/facts.js';
 
 const ns = (mention?: string, channel: string | null = 'deploys'): NamespaceFacts => ({
   uid: 'ns-1',
@@ -47,6 +47,27 @@ describe('MentionAudit', () => {
       ],
     );
     assert.match(refused[0]!.reason, /^"<!everyone>" is not a Slack user ID/);
+  });
+
+  it('a StatefulSet (or DaemonSet) value is refused on that object, apart from a Deployment of the same name', () => {
+    const sts: StatefulSetFacts = {
+      kind: 'StatefulSet',
+      uid: 's-1',
+      namespace: 'shop',
+      name: 'web',
+      generation: 1,
+      revision: null,
+      mention: 'alice',
+      git: {},
+      spec: { replicas: 1, updateStrategy: 'RollingUpdate', rollingUpdate: true, partition: 0 },
+      status: { observedGeneration: 1, replicas: 1, readyReplicas: 1, currentReplicas: 1, updatedReplicas: 1, availableReplicas: 1, currentRevision: 'a', updateRevision: 'a' },
+    };
+    const { audit: a, refused } = audit();
+    a.deployment({ type: 'add', key: 'd-1', facts: dep('alice') });
+    a.deployment({ type: 'add', key: 's-1', facts: sts });
+    assert.deepEqual(refused.map((r) => [r.kind, r.name, r.uid]), [['Deployment', 'web', 'd-1'], ['StatefulSet', 'web', 's-1']]);
+    a.deployment({ type: 'delete', key: 's-1', old: sts });
+    assert.deepEqual(a.refusals().map((r) => r.kind), ['Deployment']);
   });
 
   it('a namespace is reported only while tracked, and again when it becomes tracked', () => {

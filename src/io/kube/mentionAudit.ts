@@ -6,14 +6,14 @@
  *
  * Handlers only: called from the reflector handlers, it decides and hands over; no I/O here.
  */
-import type { DeploymentFacts } from '../../machines/facts.js';
+import type { WorkloadFacts } from '../../machines/facts.js';
 import { parseMentions, type MentionPolicy } from '../../machines/mentions.js';
 import type { ReflectorEvent } from './reflector.js';
 import type { NamespaceFacts } from './trim.js';
 
 /** A refused mention annotation and the object that carries it. */
 export interface RefusedMention {
-  kind: 'Namespace' | 'Deployment';
+  kind: 'Namespace' | 'Deployment' | 'StatefulSet' | 'DaemonSet';
   namespace: string;
   /** The object's name (for a Namespace, the namespace). */
   name: string;
@@ -43,14 +43,14 @@ export class MentionAudit {
     this.check(e.facts.mention, seen, { kind: 'Namespace', namespace: e.facts.name, name: e.facts.name, uid: e.facts.uid });
   }
 
-  /** A Deployment event (its namespace is tracked, or Hermod would not watch it). */
-  deployment(e: ReflectorEvent<DeploymentFacts>): void {
+  /** A Deployment, StatefulSet or DaemonSet event (its namespace is tracked, or Hermod would not watch it). */
+  deployment(e: ReflectorEvent<WorkloadFacts>): void {
     if (e.type === 'delete') {
-      this.standing.delete(`Deployment/${e.old.namespace}/${e.old.name}`);
+      this.standing.delete(`${e.old.kind ?? 'Deployment'}/${e.old.namespace}/${e.old.name}`);
       return;
     }
     const seen = e.type === 'update' ? e.old.mention : undefined;
-    this.check(e.facts.mention, seen, { kind: 'Deployment', namespace: e.facts.namespace, name: e.facts.name, uid: e.facts.uid });
+    this.check(e.facts.mention, seen, { kind: e.facts.kind ?? 'Deployment', namespace: e.facts.namespace, name: e.facts.name, uid: e.facts.uid });
   }
 
   /** The refused values standing now (tracked namespaces and their Deployments). */
@@ -64,7 +64,7 @@ export class MentionAudit {
   }
 
   private check(value: string | undefined, seen: string | undefined, subject: Omit<RefusedMention, 'value' | 'reason'>): void {
-    const key = subject.kind === 'Namespace' ? `Namespace/${subject.name}` : `Deployment/${subject.namespace}/${subject.name}`;
+    const key = subject.kind === 'Namespace' ? `Namespace/${subject.name}` : `${subject.kind}/${subject.namespace}/${subject.name}`;
     const parsed = value === undefined ? null : parseMentions(value, this.policy);
     if (value === undefined || parsed?.ok !== false) {
       this.standing.delete(key);

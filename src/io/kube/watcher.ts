@@ -146,6 +146,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
   });
 
   function setChanged(e: ReflectorEvent<SetFacts>): void {
+    audit.deployment(e);
     if (e.type === 'delete') {
       index.sets.applySet(e);
       feed.forget(e.key);

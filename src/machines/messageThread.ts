@@ -101,7 +101,7 @@ export function threadReply(view: RolloutView, errors: readonly ProblemGroup[], 
   const plural = errors.length === 1 ? '' : 's';
   const intro =
     (mentions === '' ? '' : `${mentions} `) +
-    `Failure details for Deployment ${code(view.deployment)} (revision ${view.revision}) in ${code(view.namespace)}` +
+    `Failure details for ${view.kind ?? 'Deployment'} ${code(view.deployment)} (revision ${view.revision}) in ${code(view.namespace)}` +
     (withProblems ? `: ${errors.length} problem${plural}.` : '.');
   const blocks: Block[] = [section(intro)];
   let remaining = THREAD_TEXT_BUDGET - intro.length;

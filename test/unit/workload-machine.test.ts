@@ -107,6 +107,12 @@ describe('StatefulSet specifics', () => {
     assert.match(text, /New revision `db-7b5c`/);
   });
 
+  it("the thread reply of a failing StatefulSet names the StatefulSet, not a Deployment", () => {
+    const mentions = ['<@U012AB3CD>'];
+    const message = renderRollout(view({ kind: 'StatefulSet', deployment: 'db', phase: 'failing', mentions, diagnosis: { pods: 1, stuckPods: 1, problems: [] } }), opts());
+    assert.equal(message.thread?.text, '<@U012AB3CD> Failure details for StatefulSet `db` (revision 7) in `payments`.');
+  });
+
   it('a Deployment message is unchanged: ReplicaSet, Kubernetes declares', () => {
     const text = JSON.stringify(renderRollout(view({ phase: 'failing', diagnosis: { pods: 1, stuckPods: 1, problems: [] } }), opts()));
     assert.match(text, /Kubernetes declares the rollout failed/);

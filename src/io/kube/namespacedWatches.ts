@@ -11,6 +11,9 @@ import type { Logger } from '../../actors/logger.js';
 import type { ReflectorStats } from './reflector.js';
 import { createWorkloadReflectors, WORKLOAD_KINDS, type WorkloadKind, type WorkloadReflectorOptions, type WorkloadReflectors } from './reflectors.js';
 
+/** Kinds a Hermod may lack RBAC for and still follow Deployments (added after the first release). */
+const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['statefulsets', 'daemonsets', 'controllerrevisions']);
+
 export type NamespacedWatchOptions = Omit<WorkloadReflectorOptions, 'namespace' | 'on'> & {
   logger: Logger;
   on: WorkloadReflectorOptions['on'];
@@ -46,6 +49,12 @@ export class NamespacedWatches {
         listed: () => {
           if (this.sets.get(namespace) === set) on.listed();
         },
+        forbidden: (kind) => {
+          if (this.sets.get(namespace) !== set) return;
+          this.reportForbidden(kind, namespace);
+          // An optional kind refused no longer holds up the sync: check it again.
+          on.listed();
+        },
       },
     });
     this.sets.set(namespace, set);
@@ -63,10 +72,31 @@ export class NamespacedWatches {
     void stopped.finally(() => this.stopping.delete(stopped));
   }
 
-  /** True when every watched namespace's reflectors have listed once. */
+  /**
+   * True when every watched namespace's reflectors have listed once, or, for the kinds added
+   * after the first release (StatefulSets, DaemonSets, ControllerRevisions), were refused by
+   * RBAC: an upgrade applied before its ClusterRole still follows Deployments (and says why the
+   * rest is missing) rather than never becoming ready.
+   */
   allSynced(): boolean {
-    for (const set of this.sets.values()) if (!WORKLOAD_KINDS.every((k) => set[k].hasSynced)) return false;
+    const ready = (set: WorkloadReflectors, k: WorkloadKind) => set[k].hasSynced || (OPTIONAL_KINDS.has(k) && set[k].forbidden);
+    for (const set of this.sets.values()) if (!WORKLOAD_KINDS.every((k) => ready(set, k))) return false;
     return true;
+  }
+
+  private readonly refusedKinds = new Set<WorkloadKind>();
+
+  /** Once per kind: what RBAC refuses, what it costs, what to do. */
+  private reportForbidden(kind: WorkloadKind, namespace: string): void {
+    if (this.refusedKinds.has(kind)) return;
+    this.refusedKinds.add(kind);
+    const cost = OPTIONAL_KINDS.has(kind)
+      ? 'StatefulSets and DaemonSets are not followed until then; Deployments are'
+      : 'Hermod does not become ready until then';
+    this.options.logger.error(
+      { kind, namespace },
+      `Hermod may not list ${kind} (403 in namespace ${namespace}): apply this version's ClusterRole (example/clusterrole.yaml, or upgrade the chart; \`hermod check\` lists what is missing). ${cost}; it keeps retrying`,
+    );
   }
 
   /** Namespaces watched now. */

@@ -16,7 +16,7 @@
 import { setTimeout as sleepPromise } from 'node:timers/promises';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { watchStatusError, type ListWatchClient, type WatchEvent } from './client.js';
-import { RequestTimeoutError, WatchIdleError, isResourceExpired } from './errors.js';
+import { KubeApiError, RequestTimeoutError, WatchIdleError, isResourceExpired } from './errors.js';
 import { silentLogger, type Logger } from '../../actors/logger.js';
 import { FactStore, type RawObject, type ReflectorEvent } from './factStore.js';
 import { Watchdog } from './watchdog.js';
@@ -42,6 +42,8 @@ export interface ReflectorOptions<R extends RawObject, F> {
   onEvent: (event: ReflectorEvent<F>) => void;
   /** Called after each completed LIST (the first one makes the reflector synced). */
   onListed?: () => void;
+  /** Called when a LIST is first refused with 403 (the reflector keeps retrying). */
+  onForbidden?: () => void;
   logger?: Logger;
   /** LIST page size (`limit`). Default 500. */
   pageSize?: number;
@@ -98,6 +100,8 @@ export interface ReflectorStats {
 export interface ReflectorControl {
   readonly name: string;
   readonly hasSynced: boolean;
+  /** The last LIST was refused with 403 (RBAC) and none has succeeded since; it keeps retrying. */
+  readonly forbidden: boolean;
   start(): void;
   stop(): Promise<void>;
   relist(): void;
@@ -125,6 +129,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
   private request: AbortController | undefined;
   private watching = false;
   private failures = 0;
+  private refused = false;
   private syncWaiters: (() => void)[] = [];
   private readonly counters = { lists: 0, watches: 0, expired: 0, idleRestarts: 0, errors: 0 };
   private lastActivityMs: number | null = null;
@@ -145,6 +150,10 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
   /** True once the first LIST has completed and its objects were emitted. */
   get hasSynced(): boolean {
     return this.synced;
+  }
+
+  get forbidden(): boolean {
+    return this.refused;
   }
 
   /** Number of cached objects. */
@@ -223,7 +232,15 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     while (!lifetime.aborted) {
       try {
         if (this.needList) {
-          await this.listOnce();
+          try {
+            await this.listOnce();
+          } catch (err) {
+            const was = this.refused;
+            this.refused = err instanceof KubeApiError && err.statusCode === 403;
+            if (this.refused && !was) this.opts.onForbidden?.();
+            throw err;
+          }
+          this.refused = false;
           this.failures = 0;
         } else {
           const events = await this.watchOnce();

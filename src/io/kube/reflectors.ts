@@ -109,6 +109,8 @@ export interface WorkloadReflectorOptions extends Common {
     event(e: ReflectorEvent<EventFacts>): void;
     /** One of them listed. */
     listed(): void;
+    /** One of them was refused its LIST (403): RBAC lacks its kind. */
+    forbidden?(kind: WorkloadKind): void;
   };
 }
 
@@ -116,17 +118,17 @@ export interface WorkloadReflectorOptions extends Common {
 export function createWorkloadReflectors(options: WorkloadReflectorOptions): WorkloadReflectors {
   const { on, annotations, namespace } = options;
   const ns = encodeURIComponent(namespace);
-  const common = { client: options.client, logger: options.logger, ...options.tuning, onListed: on.listed };
+  const common = (kind: WorkloadKind) => ({ client: options.client, logger: options.logger, ...options.tuning, onListed: on.listed, onForbidden: () => on.forbidden?.(kind) });
   return {
     deployments: new Reflector<V1Deployment, DeploymentFacts>({
-      ...common,
+      ...common('deployments'),
       name: `deployments/${namespace}`,
       path: `/apis/apps/v1/namespaces/${ns}/deployments`,
       transform: (d) => trimDeployment(d, annotations),
       onEvent: on.deployment,
     }),
     replicasets: new Reflector<V1ReplicaSet, ReplicaSetFacts>({
-      ...common,
+      ...common('replicasets'),
       name: `replicasets/${namespace}`,
       path: `/apis/apps/v1/namespaces/${ns}/replicasets`,
       // Only ReplicaSets a Deployment controls can be a rollout's new ReplicaSet.
@@ -135,21 +137,21 @@ export function createWorkloadReflectors(options: WorkloadReflectorOptions): Wor
       onEvent: on.replicaSet,
     }),
     statefulsets: new Reflector<V1StatefulSet, StatefulSetFacts>({
-      ...common,
+      ...common('statefulsets'),
       name: `statefulsets/${namespace}`,
       path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
       transform: (s) => trimStatefulSet(s, annotations),
       onEvent: on.statefulSet,
     }),
     daemonsets: new Reflector<V1DaemonSet, DaemonSetFacts>({
-      ...common,
+      ...common('daemonsets'),
       name: `daemonsets/${namespace}`,
       path: `/apis/apps/v1/namespaces/${ns}/daemonsets`,
       transform: (d) => trimDaemonSet(d, annotations),
       onEvent: on.daemonSet,
     }),
     controllerrevisions: new Reflector<V1ControllerRevision, ControllerRevisionFacts>({
-      ...common,
+      ...common('controllerrevisions'),
       name: `controllerrevisions/${namespace}`,
       path: `/apis/apps/v1/namespaces/${ns}/controllerrevisions`,
       // The history of StatefulSets and DaemonSets: which revision a rollout goes to, and what it changed.
@@ -158,7 +160,7 @@ export function createWorkloadReflectors(options: WorkloadReflectorOptions): Wor
       onEvent: on.controllerRevision,
     }),
     pods: new Reflector<V1Pod, PodFacts>({
-      ...common,
+      ...common('pods'),
       name: `pods/${namespace}`,
       path: `/api/v1/namespaces/${ns}/pods`,
       // Only Pods a ReplicaSet, StatefulSet or DaemonSet controls can belong to a rollout (not Jobs', bare Pods).
@@ -167,7 +169,7 @@ export function createWorkloadReflectors(options: WorkloadReflectorOptions): Wor
       onEvent: on.pod,
     }),
     events: new Reflector<CoreV1Event, EventFacts>({
-      ...common,
+      ...common('events'),
       name: `events/${namespace}`,
       path: `/api/v1/namespaces/${ns}/events`,
       fieldSelector: 'type=Warning',

@@ -13,13 +13,14 @@ import { NamespacedWatches } from '../../src/io/kube/namespacedWatches.js';
 import { DEFAULT_ANNOTATIONS } from '../../src/machines/annotations.js';
 
 /** LISTs of `refused` kinds answer 403; the others an empty list; watches wait until aborted. */
-function apiServer(refused: RegExp): ListWatchClient & { lists: string[] } {
+function apiServer(refused: RegExp): ListWatchClient & { lists: string[]; refused: RegExp } {
   const lists: string[] = [];
   return {
     lists,
+    refused,
     async list(path) {
       lists.push(path);
-      if (refused.test(path)) throw new KubeApiError(`LIST ${path}: forbidden`, 403, 'Forbidden');
+      if (this.refused.test(path)) throw new KubeApiError(`LIST ${path}: forbidden`, 403, 'Forbidden');
       return { items: [], resourceVersion: '7' };
     },
     watch(_path, _params, signal) {
@@ -29,6 +30,7 @@ function apiServer(refused: RegExp): ListWatchClient & { lists: string[] } {
 }
 
 function watches(client: ListWatchClient) {
+  const sleepers: Array<() => void> = [];
   const errors: Array<{ fields: Record<string, unknown>; msg: string }> = [];
   let listedCalls = 0;
   const logger = {
@@ -42,10 +44,18 @@ function watches(client: ListWatchClient) {
     annotations: DEFAULT_ANNOTATIONS,
     isRecent: () => true,
     // Backoff waits until stopped: the test decides when time passes (never).
-    tuning: { sleep: (_ms: number, signal: AbortSignal) => new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))) },
+    tuning: {
+      sleep: (_ms: number, signal: AbortSignal) =>
+        new Promise<void>((resolve, reject) => {
+          sleepers.push(resolve);
+          signal.addEventListener('abort', () => reject(signal.reason as Error));
+        }),
+    },
     on: { deployment: noop, replicaSet: noop, statefulSet: noop, daemonSet: noop, controllerRevision: noop, pod: noop, event: noop, listed: () => listedCalls++ },
   } as never);
-  return { w, errors, listed: () => listedCalls };
+  /** The backoff delays end now. */
+  const tick = () => sleepers.splice(0).forEach((wake) => wake());
+  return { w, errors, listed: () => listedCalls, tick };
 }
 
 const settle = async (until: () => boolean) => {
@@ -65,6 +75,20 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
       assert.match(e.msg, /^Hermod may not list \w+ \(403 in namespace \w+\): apply this version's ClusterRole/);
       assert.match(e.msg, /Deployments are; it keeps retrying$/);
     }
+    await w.stopAll();
+  });
+
+  it('once RBAC allows the kind, the retrying list succeeds and the kind is followed', async () => {
+    const client = apiServer(/statefulsets/);
+    const { w, tick } = watches(client);
+    w.start('shop');
+    await settle(() => w.allSynced());
+    const before = client.lists.filter((p) => p.includes('statefulsets')).length;
+    client.refused = /^$/;
+    tick();
+    await settle(() => w.stats().statefulsets.lists > 0);
+    assert.equal(w.stats().statefulsets.lists, 1, 'the StatefulSet list succeeded on retry');
+    assert.ok(client.lists.filter((p) => p.includes('statefulsets')).length > before);
     await w.stopAll();
   });
 

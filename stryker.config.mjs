@@ -5,6 +5,7 @@ import process from 'node:process';
 const FAST_TESTS = [
   'test/unit/channel-machine.test.ts',
   'test/unit/channel-policy*.test.ts',
+  'test/unit/crash-log*.test.ts',
   'test/unit/delivery.test.ts',
   'test/unit/delivery-slack-edge.test.ts',
   'test/unit/deployment-*.test.ts',

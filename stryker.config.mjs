@@ -12,6 +12,7 @@ const FAST_TESTS = [
   'test/unit/diagnosis*.test.ts',
   'test/unit/facts*.test.ts',
   'test/unit/hash*.test.ts',
+  'test/unit/lease*.test.ts',
   'test/unit/mention*.test.ts',
   'test/unit/message*.test.ts',
   'test/unit/mrkdwn*.test.ts',
@@ -19,6 +20,7 @@ const FAST_TESTS = [
   'test/unit/rollout*.test.ts',
   'test/unit/slack-advice*.test.ts',
   'test/unit/supervisor*.test.ts',
+  'test/unit/template-changes*.test.ts',
   'test/unit/update-budget*.test.ts',
 ];
 

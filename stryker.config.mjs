@@ -3,15 +3,17 @@ import process from 'node:process';
 
 /** The fast tests that reach src/machines (scripts/mutation.ts may narrow them with --tests). */
 const FAST_TESTS = [
-  'test/unit/channel-machine.test.ts',
+  'test/unit/channel-machine*.test.ts',
   'test/unit/channel-policy*.test.ts',
   'test/unit/crash-log*.test.ts',
   'test/unit/delivery.test.ts',
   'test/unit/delivery-slack-edge.test.ts',
   'test/unit/deployment-*.test.ts',
   'test/unit/diagnosis*.test.ts',
+  'test/unit/election*.test.ts',
   'test/unit/facts*.test.ts',
   'test/unit/hash*.test.ts',
+  'test/unit/leader*.test.ts',
   'test/unit/lease*.test.ts',
   'test/unit/mention*.test.ts',
   'test/unit/message*.test.ts',

@@ -13,7 +13,7 @@ const FAST_TESTS = [
   'test/unit/election*.test.ts',
   'test/unit/facts*.test.ts',
   'test/unit/hash*.test.ts',
-  'test/unit/leader*.test.ts',
+  'test/unit/leader-machine*.test.ts',
   'test/unit/lease*.test.ts',
   'test/unit/mention*.test.ts',
   'test/unit/message*.test.ts',

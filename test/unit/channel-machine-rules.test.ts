@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelay } from '../../src/machines/channelPolicy.js';
-import { DEFAULT_CHANNEL_CONFIG } from '../../src/machines/channelTypes.js';
+import { createActor } from 'xstate';
+import { channelMachine } from '../../src/machines/channelMachine.js';
+import { backoffDelay, contentHash } from '../../src/machines/channelPolicy.js';
+import { DEFAULT_CHANNEL_CONFIG, type ChannelEmitted, type ChannelRestore } from '../../src/machines/channelTypes.js';
 import { harness, note } from '../support/channelHarness.js';
 
 /** The harness seeds each channel's jitter with its name's length + 7. */
@@ -162,6 +164,7 @@ describe('channelMachine rules: permanent failures and rejections', () => {
     h.channel('c').send({ type: 'workspace.blocked', error: 'token_revoked' });
     await h.flush();
     assert.equal(h.channel('c').getSnapshot().context.blockedError, 'token_revoked');
+    assert.deepEqual(h.of('dropped'), [], 'an empty queue drops nothing');
     await h.send('c', note('r1', 'failed'));
     assert.deepEqual(h.of('dropped').at(-1), { type: 'dropped', channel: 'c', reason: 'channel_blocked', rollouts: [{ rolloutId: 'r1', namespace: 'ns-r1', final: false }] });
     await h.advance(60_000, 1000);
@@ -199,5 +202,150 @@ describe('channelMachine rules: permanent failures and rejections', () => {
     assert.deepEqual(h.slack.calls.map((c) => c.op), ['post', 'update', 'post']);
     assert.deepEqual(h.of('retrying'), []);
     assert.equal(h.channel('c').getSnapshot().context.attempt, 0);
+  });
+});
+
+describe('channelMachine rules: state it keeps', () => {
+  it('the channel ID comes from a post\'s answer and stays through updates that do not repeat it; nothing stays in flight', async () => {
+    const h = harness();
+    await h.send('c', note('r1', 'progressing'));
+    await h.advance(1000);
+    assert.equal(h.channel('c').getSnapshot().context.channelId, 'C_c');
+    await h.send('c', note('r1', 'succeeded'));
+    await h.advance(1000);
+    assert.equal(h.channel('c').getSnapshot().context.channelId, 'C_c');
+    assert.equal(h.channel('c').getSnapshot().context.inFlight, null);
+  });
+
+  it('a channel waiting only for post tokens does not ask the update budget', async () => {
+    const h = harness({ postBurst: 1, postIntervalMs: 1000 });
+    await h.send('c', note('r1', 'succeeded'));
+    await h.send('c', note('r2', 'succeeded'));
+    assert.equal(h.state('c'), 'waiting');
+    assert.equal(h.channel('c').getSnapshot().context.updateGrant, 'none');
+  });
+
+  it('a channel waiting for the update budget says it asked', async () => {
+    const h = harness({}, { intervalMs: 60_000, burst: 1 });
+    await h.send('c', note('r1', 'progressing', { text: 'v1' }));
+    await h.send('c', note('r1', 'progressing', { text: 'v2' }));
+    await h.send('c', note('r1', 'progressing', { text: 'v3' }));
+    assert.equal(h.state('c'), 'waiting');
+    assert.equal(h.channel('c').getSnapshot().context.updateGrant, 'requested');
+  });
+
+  it('a budget grant that arrives while the channel backs off a post is kept for the update that waits', async () => {
+    const h = harness({ backoffBaseMs: 5000 }, { intervalMs: 1000, burst: 1 });
+    await h.send('c', note('r0', 'progressing', { text: 'v1' }));
+    await h.send('c', note('r0', 'progressing', { text: 'v2' }));
+    await h.send('c', note('r0', 'progressing', { text: 'v3' }));
+    h.slack.script = (c) => (c.rolloutId === 'r1' && h.slack.calls.filter((x) => x.rolloutId === 'r1').length === 1 ? { kind: 'transient', error: 'http_503' } : null);
+    await h.send('c', note('r1', 'failed'));
+    assert.equal(h.state('c'), 'backingOff');
+    await h.advance(10_000);
+    assert.deepEqual(h.slack.messages[0]?.texts, ['v1', 'v2', 'v3']);
+  });
+
+  it('the update budget refills after updates, so a later burst goes at once', async () => {
+    const h = harness({}, { intervalMs: 1000, burst: 2 });
+    await h.send('c', note('r1', 'progressing', { text: 'v1' }));
+    await h.send('c', note('r1', 'progressing', { text: 'v2' }));
+    await h.advance(10_000);
+    await h.send('c', note('r1', 'progressing', { text: 'v3' }));
+    await h.send('c', note('r2', 'progressing', { text: 'w1' }));
+    await h.send('c', note('r2', 'progressing', { text: 'w2' }));
+    await h.advance(0);
+    assert.deepEqual(h.slack.calls.filter((c) => c.op === 'update').map((c) => c.at), [0, 10_000, 10_000]);
+  });
+
+  it('the post bucket refills to the whole burst after a quiet time, and its clock then stops', async () => {
+    const h = harness({ postBurst: 3, postIntervalMs: 1000 });
+    for (const id of ['a', 'b', 'c']) await h.send('c', note(id, 'succeeded'));
+    await h.advance(10_000);
+    assert.equal((h.channel('c').getSnapshot().value as { pacing: string }).pacing, 'idle');
+    for (const id of ['d', 'e', 'f']) await h.send('c', note(id, 'succeeded'));
+    assert.deepEqual(h.slack.calls.map((c) => c.at), [0, 0, 0, 10_000, 10_000, 10_000]);
+  });
+
+  it('a new progress update refused because only verdicts are queued is dropped as not final', async () => {
+    const h = harness({ queueCap: 2 });
+    h.slack.script = () => ({ kind: 'transient', error: 'http_503' });
+    await h.send('c', note('f1', 'failed'));
+    await h.send('c', note('f2', 'failed'));
+    await h.send('c', note('p1', 'progressing'));
+    assert.deepEqual(h.of('dropped'), [{ type: 'dropped', channel: 'c', reason: 'queue_full', rollouts: [{ rolloutId: 'p1', namespace: 'ns-p1', final: false }] }]);
+  });
+});
+
+describe('channelMachine rules: the call whose answer is read', () => {
+  /** r0 waits for the update budget at the head of the queue while r1's post goes. */
+  async function r0WaitsAheadOfR1(answer: 'rejected' | 'permanent') {
+    const h = harness({}, { intervalMs: 60_000, burst: 1 });
+    await h.send('c', note('r0', 'progressing', { text: 'v1' }));
+    await h.send('c', note('r0', 'progressing', { text: 'v2' }));
+    await h.send('c', note('r0', 'progressing', { text: 'v3' }));
+    h.slack.script = (c) =>
+      c.rolloutId !== 'r1' ? null : answer === 'rejected' ? { kind: 'rejected', error: 'invalid_blocks' } : { kind: 'permanent', error: 'is_archived', scope: 'channel' };
+    await h.send('c', note('r1', 'failed'));
+    return h;
+  }
+
+  it('a rejected message is reported with its own rollout\'s namespace, not the head of the queue\'s', async () => {
+    const h = await r0WaitsAheadOfR1('rejected');
+    assert.deepEqual(h.of('messageRejected')[0]?.namespace, 'ns-r1');
+  });
+
+  it('a permanent failure lists the namespace of the failed call first', async () => {
+    const h = await r0WaitsAheadOfR1('permanent');
+    assert.deepEqual(h.of('permanentFailure').map((e) => [e.rolloutId, e.namespaces]), [['r1', ['ns-r1', 'ns-r0']]]);
+  });
+});
+
+describe('channelMachine rules: input', () => {
+  it('a restored channel knows its channel ID and records, and reports its pending depth at start', async () => {
+    const h = harness();
+    const pending = { ...note('r1', 'succeeded'), final: true, version: 2, plain: false };
+    const restore: ChannelRestore = {
+      channelId: 'C_r',
+      rollouts: [{ rolloutId: 'r1', namespace: 'ns-r1', channelId: 'C_r', ts: '7.000000', sentPhase: 'progressing', sentVersion: 1, sentKey: 'k', threadKey: null, milestone: null }],
+      finished: ['r0'],
+      pending: [{ rolloutId: pending.rolloutId, namespace: pending.namespace, phase: pending.phase, final: true, version: 2, message: pending.message, contentKey: contentHash(pending.message), thread: null, threadKey: null, notifiedAt: 0, plain: false }],
+    };
+    h.slack.messages.push({ channelId: 'C_r', ts: '7.000000', rolloutId: 'r1', versions: [1], texts: ['r1 progressing'], replies: [] });
+    const emitted: ChannelEmitted[] = [];
+    const actor = createActor(channelMachine.provide({ actors: { callSlack: h.slack.actor } }), {
+      parent: h.root, systemId: 'ch:r', input: { channel: 'r', systemId: 'ch:r', config: { postIntervalMs: 1000, postBurst: 3 }, seed: 1, restore },
+    });
+    actor.on('*', (e) => emitted.push(e as ChannelEmitted));
+    actor.start();
+    assert.deepEqual(emitted[0], { type: 'queueDepth', channel: 'r', depth: 1 });
+    assert.equal(actor.getSnapshot().context.channelId, 'C_r');
+    assert.deepEqual(Object.keys(actor.getSnapshot().context.rollouts), ['r1']);
+    await h.advance(2000);
+    assert.deepEqual(h.slack.calls.map((c) => [c.op, c.op === 'update' ? c.ts : null]), [['update', '7.000000']]);
+    assert.deepEqual(h.slack.messages[0]?.texts, ['r1 progressing', 'r1 succeeded']);
+  });
+
+  it('a channel without a seed jitters from the default seed', async () => {
+    const h = harness();
+    h.slack.script = () => (h.slack.calls.length === 1 ? { kind: 'transient', error: 'http_503' } : null);
+    const retries: ChannelEmitted[] = [];
+    const actor = createActor(channelMachine.provide({ actors: { callSlack: h.slack.actor } }), { parent: h.root, systemId: 'ch:s', input: { channel: 's', systemId: 'ch:s' } });
+    actor.on('retrying', (e) => retries.push(e));
+    actor.start();
+    actor.send({ type: 'rollout.notified', notification: note('r1', 'succeeded') });
+    await h.advance(100);
+    assert.deepEqual(retries.map((e) => e.type === 'retrying' && e.delayMs), [backoffDelay(0, 0x2545f491, DEFAULT_CHANNEL_CONFIG).delayMs]);
+  });
+
+  it('without a callSlack provided, each call fails and is retried, saying so', async () => {
+    const h = harness();
+    const retries: ChannelEmitted[] = [];
+    const actor = createActor(channelMachine, { parent: h.root, systemId: 'ch:u', input: { channel: 'u', systemId: 'ch:u', seed: 1 } });
+    actor.on('retrying', (e) => retries.push(e));
+    actor.start();
+    actor.send({ type: 'rollout.notified', notification: note('r1', 'succeeded') });
+    await h.advance(100);
+    assert.equal(retries[0]?.type === 'retrying' && retries[0].error, 'Error: channelMachine: provide the callSlack actor');
   });
 });

@@ -200,6 +200,44 @@ describe('leaderMachine rules: requests that hang or fail', () => {
   });
 });
 
+describe('leaderMachine rules: terms', () => {
+  it('a leader that renews keeps leading past the renew deadline: each renew starts a new term', async () => {
+    const s = setup();
+    s.actor.start();
+    await s.advance(30_000);
+    assert.deepEqual(s.emitted.map((e) => e.type), ['leader.started']);
+    assert.equal(s.actor.getSnapshot().matches('leading'), true);
+    s.actor.stop();
+  });
+
+  it('a leader whose check after a conflicting renew cannot read the Lease waits a retry period and renews again', async () => {
+    const s = setup();
+    s.actor.start();
+    await s.advance(0);
+    s.put({ ...s.lease.record!, leaseDurationSeconds: 30 });
+    s.mode.read = 'fail';
+    await s.advance(2_000);
+    assert.equal(s.actor.getSnapshot().matches({ leading: { term: 'waiting' } }), true);
+    s.mode.read = 'answer';
+    await s.advance(2_000);
+    assert.deepEqual(s.writes.map((w) => [w.at - 1_000_000, w.intent]), [[0, 'acquire'], [2_000, 'renew'], [4_000, 'renew'], [4_000, 'renew']]);
+    assert.equal(s.actor.getSnapshot().matches('leading'), true);
+    s.actor.stop();
+  });
+
+  it('without its Lease actors provided, the machine keeps following: every request fails', async () => {
+    const clock = new SimulatedClock();
+    const actor = createActor(leaderMachine, { clock, input: { identity: 'me', timing: TIMING } });
+    actor.start();
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    clock.increment(2_000);
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(actor.getSnapshot().status, 'active');
+    assert.equal(actor.getSnapshot().matches('following'), true);
+    actor.stop();
+  });
+});
+
 describe('leaderMachine rules: release', () => {
   it('a release written ends the machine', async () => {
     const s = setup();

@@ -93,4 +93,16 @@ describe('messageThread rules: the thread reply', () => {
     const reply = threadReply(view({ phase: 'failed' }), crowded(undefined), true, log(['w'.repeat(5000)]));
     assert.equal(reply.blocks?.length, 12, 'intro, crash log, ten problems');
   });
+
+  it('a problem with exactly 100 characters of room is shown', () => {
+    const crash = log(['w'.repeat(5000)]);
+    const intro = threadReply(view({ phase: 'failed' }), [], true, crash).text.replace(': 0 problems.', ': 10 problems.');
+    const share = Math.floor((10_000 - intro.length - crashLogText(crash).length) / 10);
+    const base = { reason: `R${'r'.repeat(110)}`, lastTerminationReason: `L${'l'.repeat(110)}`, message: 'boom' };
+    const n = Array.from({ length: 300 }, (_, i) => i + 1).find((len) => problemSummary(problem({ ...base, container: 'c'.repeat(len) })).length === share - 100 - 80);
+    assert.ok(n !== undefined, `a container name that leaves 100 characters (share ${share})`);
+    const p = problem({ ...base, container: 'c'.repeat(n) });
+    const reply = threadReply(view({ phase: 'failed' }), Array.from({ length: 10 }, () => p), true, crash);
+    assert.ok(text(reply.blocks?.[2]).startsWith(problemSummary(p)), text(reply.blocks?.[2]).slice(0, 40));
+  });
 });

@@ -98,6 +98,7 @@ describe('leaderMachine rules: what it emits', () => {
     await s.advance(10_000);
     assert.deepEqual(s.emitted.at(-1), { type: 'leader.stopped', identity: 'me', reason: 'renewDeadline' });
     assert.equal(s.actor.getSnapshot().context.lastStop, 'renewDeadline');
+    assert.equal(s.actor.getSnapshot().matches({ following: 'waiting' }), true, 'a leader past its deadline follows');
     s.actor.stop();
   });
 

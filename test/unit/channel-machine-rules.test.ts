@@ -41,6 +41,23 @@ describe('channelMachine rules: queue depth', () => {
     await h.advance(1000);
     assert.deepEqual(h.of('queueDepth').map((e) => [e.channel, e.depth]), [['c', 0], ['c', 1], ['c', 0], ['c', 1], ['c', 0]]);
   });
+
+  it('a notification accepted while a call backs off is reported at once', async () => {
+    const h = harness();
+    h.slack.script = () => ({ kind: 'transient', error: 'http_503' });
+    await h.send('c', note('r1', 'succeeded'));
+    assert.equal(h.state('c'), 'backingOff');
+    await h.send('c', note('r2', 'succeeded'));
+    assert.deepEqual(h.of('queueDepth').map((e) => e.depth), [0, 1, 2]);
+  });
+
+  it('a channel that blocks reports its emptied queue at once', async () => {
+    const h = harness();
+    h.slack.script = () => ({ kind: 'permanent', error: 'channel_not_found', scope: 'channel' });
+    await h.send('c', note('r1', 'succeeded'));
+    assert.equal(h.state('c'), 'blocked');
+    assert.deepEqual(h.of('queueDepth').map((e) => e.depth), [0, 1, 0]);
+  });
 });
 
 describe('channelMachine rules: rate limits', () => {

@@ -159,13 +159,16 @@ describe('channelMachine rules: retries', () => {
 });
 
 describe('channelMachine rules: permanent failures and rejections', () => {
-  it('a permanent failure names the method, error, scope, the rollout of the call, and every namespace waiting, the call\'s first', async () => {
+  it('a permanent failure names the method, error, scope, the rollout of the call, and every namespace and workload waiting, the call\'s first', async () => {
     const h = harness();
     h.slack.script = (c) => (c.op === 'post' ? { kind: 'permanent', error: 'not_in_channel', scope: 'channel' } : null);
-    for (const id of ['r1', 'r2', 'r1b']) h.channel('c').send({ type: 'rollout.notified', notification: { ...note(id, 'progressing'), namespace: id === 'r1b' ? 'ns-r1' : `ns-${id}` } });
+    for (const id of ['r1', 'r2', 'r1b']) h.channel('c').send({ type: 'rollout.notified', notification: { ...note(id, 'progressing'), namespace: id === 'r1b' ? 'ns-r1' : `ns-${id}`, workload: `web-${id}` } });
     await h.advance(1000);
     assert.deepEqual(h.of('permanentFailure'), [
-      { type: 'permanentFailure', channel: 'c', method: 'chat.postMessage', error: 'not_in_channel', scope: 'channel', rolloutId: 'r1', namespaces: ['ns-r1', 'ns-r2'] },
+      {
+        type: 'permanentFailure', channel: 'c', method: 'chat.postMessage', error: 'not_in_channel', scope: 'channel', rolloutId: 'r1', namespaces: ['ns-r1', 'ns-r2'],
+        workloads: [{ namespace: 'ns-r1', name: 'web-r1' }, { namespace: 'ns-r2', name: 'web-r2' }, { namespace: 'ns-r1', name: 'web-r1b' }],
+      },
     ]);
     assert.deepEqual(h.of('dropped'), [
       {

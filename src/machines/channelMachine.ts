@@ -124,8 +124,6 @@ export const channelMachine = setup({
     isOk: isOutcome('ok'),
     isUpdateRateLimited: ({ context, event }) => isOutcome('rateLimited')({ event }) && laneOf(inFlightOf(context)) === 'update',
     isRateLimited: isOutcome('rateLimited'),
-    isTransient: isOutcome('transient'),
-    isAmbiguous: isOutcome('ambiguous'),
     isGone: isOutcome('messageGone'),
     isRejected: isOutcome('rejected'),
     isPermanent: isOutcome('permanent'),

@@ -1,14 +1,15 @@
 /**
- * A channel statechart on a SimulatedClock with a scripted in-memory Slack, for the rule
- * tests of src/machines/channelMachine.ts (the same harness as channel-machine.test.ts).
- * `callSlack` is provided as the delivery layer does; the script can fail any call.
+ * A channel statechart on a SimulatedClock with a scripted in-memory Slack, shared by
+ * channel-machine.test.ts and channel-machine-rules.test.ts. `callSlack` is provided as the
+ * delivery layer does; the script can fail any call, and threads keep one reply per rollout,
+ * edited in place (issue 12).
  */
 import { SimulatedClock, createActor, fromPromise, type Actor } from 'xstate';
 import { channelMachine } from '../../src/machines/channelMachine.js';
-import { contentHash } from '../../src/machines/channelPolicy.js';
 import type { ChannelConfig, ChannelEmitted, ChannelNotification, SlackCall, SlackOutcome } from '../../src/machines/channelTypes.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import { updateBudgetMachine } from '../../src/machines/updateBudgetMachine.js';
+import { note as channelNote, type NoteOptions } from './channelFixtures.js';
 
 /** An outcome before the fake stamps its time (Omit distributed over the union). */
 export type Answer = SlackOutcome extends infer O ? (O extends SlackOutcome ? Omit<O, 'at'> : never) : never;
@@ -20,7 +21,9 @@ interface FakeMessage {
   rolloutId: string;
   versions: number[];
   texts: string[];
+  /** What the thread shows: each reply's latest text, oldest reply first. */
   replies: string[];
+  replyTs: string[];
 }
 
 /** An in-memory Slack answering the machine's calls; `script` can fail any call. */
@@ -40,7 +43,7 @@ export class ScriptedSlack {
     switch (call.op) {
       case 'post': {
         const channelId = call.channel.startsWith('C') ? call.channel : `C_${call.channel.replace(/^#/, '')}`;
-        const m: FakeMessage = { channelId, ts: `${this.ts++}.000000`, rolloutId: call.rolloutId, versions: [call.version], texts: [call.message.text], replies: [] };
+        const m: FakeMessage = { channelId, ts: `${this.ts++}.000000`, rolloutId: call.rolloutId, versions: [call.version], texts: [call.message.text], replies: [], replyTs: [] };
         this.messages.push(m);
         return { kind: 'ok', channelId, ts: m.ts };
       }
@@ -54,8 +57,16 @@ export class ScriptedSlack {
       case 'reply': {
         const m = this.messages.find((x) => x.channelId === call.channelId && x.ts === call.threadTs);
         if (m === undefined) return { kind: 'messageGone', error: 'thread_not_found' };
+        if (call.replyTs !== null) {
+          const i = m.replyTs.indexOf(call.replyTs);
+          if (i === -1) return { kind: 'messageGone', error: 'message_not_found' };
+          m.replies[i] = call.message.text;
+          return { kind: 'ok' };
+        }
+        const ts = `${this.ts++}.000000`;
         m.replies.push(call.message.text);
-        return { kind: 'ok', channelId: call.channelId };
+        m.replyTs.push(ts);
+        return { kind: 'ok', channelId: call.channelId, ts };
       }
     }
   }
@@ -75,20 +86,9 @@ export class ScriptedSlack {
   }
 }
 
-export function note(rolloutId: string, phase: RolloutPhase, opts: { alert?: 'all' | 'failure'; text?: string; thread?: string; at?: number } = {}): ChannelNotification {
-  const message = { text: opts.text ?? `${rolloutId} ${phase}`, attachments: [{ color: '#000000', blocks: [] }] };
-  const thread = opts.thread === undefined ? null : { text: opts.thread };
-  return {
-    rolloutId,
-    namespace: `ns-${rolloutId}`,
-    phase,
-    alert: opts.alert ?? 'all',
-    message,
-    thread,
-    contentKey: contentHash(message),
-    threadKey: thread === null ? null : contentHash(thread),
-    notifiedAt: opts.at ?? 0,
-  };
+/** A notification whose message has a colour bar (so the plain-text fallback shows), notified at 0 unless told; its workload is `web-<rolloutId>`. */
+export function note(rolloutId: string, phase: RolloutPhase, opts: NoteOptions = {}): ChannelNotification {
+  return { ...channelNote(rolloutId, phase, { attachments: [{ color: '#000000', blocks: [] }], at: 0, ...opts }), workload: `web-${rolloutId}` };
 }
 
 export type ChannelActor = Actor<typeof channelMachine>;

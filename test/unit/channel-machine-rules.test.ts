@@ -331,7 +331,7 @@ describe('channelMachine rules: input', () => {
       finished: ['r0'],
       pending: [{ rolloutId: pending.rolloutId, namespace: pending.namespace, phase: pending.phase, final: true, version: 2, message: pending.message, contentKey: contentHash(pending.message), thread: null, threadKey: null, notifiedAt: 0, plain: false }],
     };
-    h.slack.messages.push({ channelId: 'C_r', ts: '7.000000', rolloutId: 'r1', versions: [1], texts: ['r1 progressing'], replies: [] });
+    h.slack.messages.push({ channelId: 'C_r', ts: '7.000000', rolloutId: 'r1', versions: [1], texts: ['r1 progressing'], replies: [], replyTs: [] });
     const emitted: ChannelEmitted[] = [];
     const actor = createActor(channelMachine.provide({ actors: { callSlack: h.slack.actor } }), {
       parent: h.root, systemId: 'ch:r', input: { channel: 'r', systemId: 'ch:r', config: { postIntervalMs: 1000, postBurst: 3 }, seed: 1, restore },

@@ -19,6 +19,7 @@ import type {
 import { parseMentions, type MentionPolicy } from '../../machines/mentions.js';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS, isPodOfRevision, resolveProgressDeadlineSeconds } from '../../machines/workloadRollout.js';
 import type { ReflectorEvent } from './reflector.js';
+import { index, unindex } from './multiIndex.js';
 import { SetIndex } from './setIndex.js';
 import type { NamespaceFacts } from './trim.js';
 
@@ -336,17 +337,4 @@ export class RolloutIndex {
     }
     return undefined;
   }
-}
-
-function index(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function unindex(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }

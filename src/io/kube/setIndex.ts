@@ -8,6 +8,7 @@
  */
 import type { ControllerRevisionFacts, DaemonSetFacts, StatefulSetFacts } from '../../machines/facts.js';
 import { replacedRevision, targetRevision } from '../../machines/workloadRollout.js';
+import { index, unindex } from './multiIndex.js';
 import type { ReflectorEvent } from './reflector.js';
 
 export type SetFacts = StatefulSetFacts | DaemonSetFacts;
@@ -101,17 +102,4 @@ export class SetIndex {
     for (const s of this.sets.values()) if (s.kind === 'StatefulSet') statefulsets++;
     return { statefulsets, daemonsets: this.sets.size - statefulsets, controllerrevisions: this.revisions.size };
   }
-}
-
-function index(map: Map<string, Set<string>>, key: string, value: string): void {
-  let set = map.get(key);
-  if (!set) map.set(key, (set = new Set()));
-  set.add(value);
-}
-
-function unindex(map: Map<string, Set<string>>, key: string, value: string): void {
-  const set = map.get(key);
-  if (!set) return;
-  set.delete(value);
-  if (set.size === 0) map.delete(key);
 }

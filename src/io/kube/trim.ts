@@ -119,17 +119,26 @@ export function trimDeployment(
       conditions: conditions(status?.conditions),
     },
   };
+  return Object.assign(facts, workloadAnnotations(meta, names));
+}
+
+/**
+ * The annotations Hermod reads on a workload of any kind (its own alert, channel and mentions
+ * win over its namespace's; the git annotations as configured). Absent ones stay absent.
+ */
+export function workloadAnnotations(meta: V1ObjectMeta | null | undefined, names: AnnotationNames): Pick<DeploymentFacts, 'git' | 'alert' | 'channel' | 'mention'> {
+  const out: Pick<DeploymentFacts, 'git' | 'alert' | 'channel' | 'mention'> = { git: {} };
   const alert = annotation(meta, ALERT_ANNOTATION);
-  if (alert !== undefined) facts.alert = alert;
+  if (alert !== undefined) out.alert = alert;
   const channel = annotation(meta, SLACK_ANNOTATION);
-  if (channel !== undefined) facts.channel = channel;
+  if (channel !== undefined) out.channel = channel;
   const mention = annotation(meta, MENTION_ANNOTATION);
-  if (mention !== undefined) facts.mention = mention;
+  if (mention !== undefined) out.mention = mention;
   const sha = annotation(meta, names.commitSha);
-  if (sha !== undefined) facts.git.sha = sha;
+  if (sha !== undefined) out.git.sha = sha;
   const repo = annotation(meta, names.repoUrl);
-  if (repo !== undefined) facts.git.repo = repo;
-  return facts;
+  if (repo !== undefined) out.git.repo = repo;
+  return out;
 }
 
 /** A ReplicaSet's facts; ownerUid is the controlling Deployment's uid. */

@@ -4,17 +4,10 @@
  * Every field is read null-safely, with the API's defaults where it has them.
  */
 import type { V1ControllerRevision, V1DaemonSet, V1ObjectMeta, V1PodTemplateSpec, V1StatefulSet } from '@kubernetes/client-node';
-import {
-  ALERT_ANNOTATION,
-  DEFAULT_ANNOTATIONS,
-  MENTION_ANNOTATION,
-  PROGRESS_DEADLINE_ANNOTATION,
-  SLACK_ANNOTATION,
-  type AnnotationNames,
-} from '../../machines/annotations.js';
+import { DEFAULT_ANNOTATIONS, PROGRESS_DEADLINE_ANNOTATION, type AnnotationNames } from '../../machines/annotations.js';
 import type { ControllerRevisionFacts, DaemonSetFacts, GitFacts, StatefulSetFacts } from '../../machines/facts.js';
 import { ROLLING_UPDATE } from '../../machines/workloadRollout.js';
-import { annotation, CHANGE_CAUSE_ANNOTATION, controllerUid, DEFAULT_REPLICAS, int, str, trimTemplate } from './trim.js';
+import { annotation, CHANGE_CAUSE_ANNOTATION, controllerUid, DEFAULT_REPLICAS, int, str, trimTemplate, workloadAnnotations } from './trim.js';
 
 /**
  * The label with the template hash on a DaemonSet's ControllerRevision (the daemonset controller
@@ -46,19 +39,10 @@ function common(meta: V1ObjectMeta | null | undefined, names: AnnotationNames): 
     revision: null,
     git: {},
   };
-  const alert = annotation(meta, ALERT_ANNOTATION);
-  if (alert !== undefined) facts.alert = alert;
-  // The same annotations as a Deployment's: its own channel and mentions win over the namespace's.
-  const channel = annotation(meta, SLACK_ANNOTATION);
-  if (channel !== undefined) facts.channel = channel;
-  const mention = annotation(meta, MENTION_ANNOTATION);
-  if (mention !== undefined) facts.mention = mention;
+  // The same annotations as a Deployment's, and Hermod's own deadline.
+  Object.assign(facts, workloadAnnotations(meta, names));
   const deadline = annotation(meta, PROGRESS_DEADLINE_ANNOTATION);
   if (deadline !== undefined) facts.progressDeadlineAnnotation = deadline;
-  const sha = annotation(meta, names.commitSha);
-  if (sha !== undefined) facts.git.sha = sha;
-  const repo = annotation(meta, names.repoUrl);
-  if (repo !== undefined) facts.git.repo = repo;
   return facts;
 }
 

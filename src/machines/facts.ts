@@ -27,23 +27,27 @@ export interface GitFacts {
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
-export interface DeploymentFacts {
-  /** Absent in facts written before Hermod tracked other kinds: a Deployment. */
-  kind?: 'Deployment';
+/** What every tracked workload kind has in common: identity and the annotations Hermod reads on it. */
+interface WorkloadIdentity {
   uid: string;
   namespace: string;
   name: string;
   /** metadata.generation (0 when absent). */
   generation: number;
-  /** `deployment.kubernetes.io/revision`, null before the controller has set it. */
-  revision: number | null;
-  /** `hermod.uswitch.com/alert` on the Deployment, if present (wins over the namespace's). */
+  /** `hermod.uswitch.com/alert` on the workload, if present (wins over the namespace's). */
   alert?: string;
-  /** `hermod.uswitch.com/slack` on the Deployment, if present: its own channel (wins over the namespace's). */
+  /** `hermod.uswitch.com/slack` on the workload, if present: its own channel (wins over the namespace's). */
   channel?: string;
-  /** `hermod.uswitch.com/mention` on the Deployment, as written (wins over the namespace's); see ./mentions.ts. */
+  /** `hermod.uswitch.com/mention` on the workload, as written (wins over the namespace's); see ./mentions.ts. */
   mention?: string;
   git: GitFacts;
+}
+
+export interface DeploymentFacts extends WorkloadIdentity {
+  /** Absent in facts written before Hermod tracked other kinds: a Deployment. */
+  kind?: 'Deployment';
+  /** `deployment.kubernetes.io/revision`, null before the controller has set it. */
+  revision: number | null;
   spec: {
     /** spec.replicas; the API defaults it to 1 when absent. */
     replicas: number;
@@ -62,26 +66,14 @@ export interface DeploymentFacts {
   };
 }
 
-/** What every tracked workload kind has in common. */
-interface WorkloadMeta {
-  uid: string;
-  namespace: string;
-  name: string;
-  /** metadata.generation (0 when absent). */
-  generation: number;
+/** What StatefulSets and DaemonSets have in common. */
+interface WorkloadMeta extends WorkloadIdentity {
   /**
    * The `revision` number of the ControllerRevision the rollout goes to (StatefulSet: the one named
    * `status.updateRevision`; DaemonSet: the newest), filled in by the watch layer from its cache;
    * null until that ControllerRevision is known.
    */
   revision: number | null;
-  /** `hermod.uswitch.com/alert` on the workload, if present (wins over the namespace's). */
-  alert?: string;
-  /** `hermod.uswitch.com/slack` on the workload, if present: its own channel (wins over the namespace's). */
-  channel?: string;
-  /** `hermod.uswitch.com/mention` on the workload, as written (wins over the namespace's); see ./mentions.ts. */
-  mention?: string;
-  git: GitFacts;
   /** `hermod.uswitch.com/progress-deadline-seconds` on the workload, raw, if present. */
   progressDeadlineAnnotation?: string;
 }

@@ -61,7 +61,14 @@ class TinyApiServer {
     await this.server.close();
   }
 
+  /** Each test's collection path: reset() moves to a new one. */
+  private epoch = 0;
+  get path(): string {
+    return `/api/v1/test${this.epoch}/things`;
+  }
+
   reset(): void {
+    this.epoch++;
     for (const r of this.hung) r.destroy();
     this.hung.clear();
     for (const s of this.streams) s.res.end();
@@ -123,6 +130,12 @@ class TinyApiServer {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
+    // A request of an earlier test that arrives late (sent just before its reflector stopped)
+    // must not take this test's scripted failures nor count as its watch.
+    if (url.pathname !== this.path) {
+      res.writeHead(503).end();
+      return;
+    }
     const q = url.searchParams;
     const kind = q.get('watch') === 'true' ? 'watch' : 'list';
     this.requests.push({ kind, query: q, auth: req.headers.authorization });
@@ -213,7 +226,7 @@ describe('Reflector (tiny API server)', () => {
     reflector = new Reflector<Obj, Facts>({
       name: 'things',
       client: new KubeListWatchClient(kubeConfigFor(api.url, 'reader')),
-      path: '/api/v1/things',
+      path: api.path,
       transform: (o) => ({ name: o.metadata.name, value: o.value }),
       onEvent: (e) => events.push(summary(e)),
       pageSize: 2,

@@ -12,7 +12,7 @@
  *   reported late, if it ended within `catchUpMs` (0: never). Workloads never recorded are not
  *   announced.
  */
-import { viewFrom } from '../machines/deploymentMachine.js';
+import { viewFrom } from '../machines/workloadView.js';
 import { isDeploymentFacts, type RolloutObservation } from '../machines/facts.js';
 import { isFinalPhase, type Notification, type RolloutPhase, type RolloutView } from '../machines/notification.js';
 import { progressDeadlineExceeded } from '../machines/rollout.js';

@@ -18,27 +18,13 @@
  * rollout is active, so tens of thousands of idle Deployments cost little.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
-import { kindOf, type AlertLevel, type RolloutObservation } from './facts.js';
-import { diagnose, isFailing } from './diagnosis.js';
-import type { Diagnosis, Notification, RolloutPhase, RolloutView } from './notification.js';
-import { crashLogTarget } from './crashLog.js';
+import type { AlertLevel, RolloutObservation } from './facts.js';
+import { isFailing } from './diagnosis.js';
+import type { Notification, RolloutPhase, RolloutView } from './notification.js';
 import { isNewRollout } from './rollout.js';
-import { templateChanges } from './templateChanges.js';
-import {
-  deadlinePassed,
-  deadlineSecondsOf,
-  desiredPods,
-  hasOwnDeadline,
-  isNotFollowable,
-  isWorkloadPaused,
-  newRevisionName,
-  observedProgress,
-  partitionOf,
-  rollbackHistory,
-  templatesOf,
-  waitingOnPod,
-  workloadStatus,
-} from './workloadRollout.js';
+import { diagnosisOf, viewFrom, visibleState } from './workloadView.js';
+import { deadlinePassed, deadlineSecondsOf, desiredPods, hasOwnDeadline, isNotFollowable, isWorkloadPaused, workloadStatus } from './workloadRollout.js';
+
 
 export interface DeploymentInput {
   /** `namespace/name`. */
@@ -116,78 +102,9 @@ function timeOf(event: DeploymentEvent, rollout: ActiveRollout): number {
   return typeof at === 'number' ? at : rollout.view.startedAt + rollout.view.progressDeadlineSeconds * 1000;
 }
 
-// diagnose() walks the Pods; several guards and actions of one transition ask about the same
-// observation. The answer depends on the observation AND on the rollout's start (warnings seen
-// before it are left out), so the cache is keyed on both: one observation object may reach
-// actors whose rollouts started at different times.
-const diagnoses = new WeakMap<RolloutObservation, { since: number | undefined; diagnosis: Diagnosis }>();
-function diagnosisOf(observation: RolloutObservation, since: number | undefined): Diagnosis {
-  const cached = diagnoses.get(observation);
-  if (cached !== undefined && cached.since === since) return cached.diagnosis;
-  const diagnosis = diagnose(observation, since === undefined ? undefined : { since });
-  diagnoses.set(observation, { since, diagnosis });
-  return diagnosis;
-}
-
 function failingNow(context: DeploymentContext, observation: RolloutObservation): boolean {
   const diagnosis = diagnosisOf(observation, context.rollout?.view.startedAt);
   return isFailing(diagnosis, desiredPods(observation.deployment));
-}
-
-/** The view of a rollout from its latest observation; `base` carries what only the start knows. */
-export function viewFrom(
-  observation: RolloutObservation,
-  phase: RolloutPhase,
-  base: Pick<RolloutView, 'startedAt' | 'previousRevision' | 'adopted'>,
-): RolloutView {
-  const d = observation.deployment;
-  const kind = kindOf(d);
-  const status = workloadStatus(d, observation.pods);
-  const revision = d.revision ?? 0;
-  const history = rollbackHistory(observation);
-  const diagnosis = diagnosisOf(observation, base.startedAt);
-  const templates = templatesOf(observation);
-  return {
-    rolloutId: `${d.uid}/${revision}`,
-    namespace: d.namespace,
-    // Deployment views keep their shape from before other kinds were tracked.
-    ...(kind === 'Deployment' ? {} : { kind, partition: partitionOf(d), waitingOn: waitingOnPod(d, observation.pods) }),
-    deployment: d.name,
-    revision,
-    previousRevision: base.previousRevision,
-    rolledBackTo: history,
-    replicaSet: newRevisionName(observation),
-    phase,
-    startedAt: base.startedAt,
-    endedAt: null,
-    adopted: base.adopted,
-    progressDeadlineSeconds: deadlineSecondsOf(observation),
-    progress: observedProgress(observation),
-    diagnosis,
-    git: d.git,
-    supersededBy: null,
-    detail: status.message,
-    changes: templateChanges(templates.previous, templates.next, history),
-    crashTarget: diagnosis.stuckPods > 0 ? crashLogTarget(observation.pods) : null,
-    ...(observation.target.mentions !== undefined ? { mentions: observation.target.mentions } : {}),
-  };
-}
-
-/** What a message shows, so unchanged observations (a resync, an unrelated Pod) stay silent. */
-function visibleState(view: RolloutView): string {
-  return JSON.stringify([
-    view.phase,
-    view.progress,
-    view.diagnosis,
-    view.replicaSet,
-    view.rolledBackTo,
-    view.git,
-    view.changes,
-    view.crashTarget,
-    view.mentions,
-    view.partition,
-    view.waitingOn,
-  ]);
 }
 
 function notification(rollout: ActiveRollout): Notification {

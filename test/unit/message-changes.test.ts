@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
-import { MAX_FINGERPRINT_PATHS, MORE_FIELDS_PATH, trimReplicaSet, trimTemplate } from '../../src/io/kube/trim.js';
+import { trimReplicaSet } from '../../src/io/kube/trim.js';
+import { MAX_FINGERPRINT_PATHS, MORE_FIELDS_PATH, trimTemplate } from '../../src/io/kube/trimTemplate.js';
 import type { ReplicaSetFacts } from '../../src/machines/facts.js';
 import { changesText } from '../../src/machines/message.js';
 import { MAX_CHANGED_FIELDS, parseImage, shortImage, templateChanges } from '../../src/machines/templateChanges.js';

@@ -7,7 +7,8 @@ import type { V1ControllerRevision, V1DaemonSet, V1ObjectMeta, V1PodTemplateSpec
 import { DEFAULT_ANNOTATIONS, PROGRESS_DEADLINE_ANNOTATION, type AnnotationNames } from '../../machines/annotations.js';
 import type { ControllerRevisionFacts, DaemonSetFacts, GitFacts, StatefulSetFacts } from '../../machines/facts.js';
 import { ROLLING_UPDATE } from '../../machines/workloadRollout.js';
-import { annotation, CHANGE_CAUSE_ANNOTATION, controllerUid, DEFAULT_REPLICAS, int, str, trimTemplate, workloadAnnotations } from './trim.js';
+import { annotation, controllerUid, DEFAULT_REPLICAS, int, str, workloadAnnotations } from './trim.js';
+import { CHANGE_CAUSE_ANNOTATION, trimTemplate } from './trimTemplate.js';
 
 /**
  * The label with the template hash on a DaemonSet's ControllerRevision (the daemonset controller

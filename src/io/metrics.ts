@@ -9,7 +9,7 @@ import type { RolloutMetrics } from '../actors/supervisor.js';
 import type { WorkloadKind } from '../machines/facts.js';
 import type { RolloutPhase } from '../machines/notification.js';
 import type { SlackHealth, StateHealth } from './health.js';
-import type { ReflectorStats } from './kube/reflector.js';
+import type { ReflectorStats } from './kube/reflectorOptions.js';
 import { VERSION } from './version.js';
 
 /** What the health metrics read at scrape time. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { liveness, readiness, recordingOutcomes, SlackHealth, StateHealth, TOKEN_REJECTED_LOG_EVERY_MS, WATCH_WEDGED_MS, wedgedWatches } from '../../src/io/health.js';
 import { startOpsServer } from '../../src/io/http.js';
-import type { ReflectorStats } from '../../src/io/kube/reflector.js';
+import type { ReflectorStats } from '../../src/io/kube/reflectorOptions.js';
 import { createMetrics } from '../../src/io/metrics.js';
 import { VERSION } from '../../src/io/version.js';
 

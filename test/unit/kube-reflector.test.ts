@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { KubeListWatchClient } from '../../src/io/kube/client.js';
-import { Reflector, type ReflectorEvent } from '../../src/io/kube/reflector.js';
+import type { ReflectorEvent } from '../../src/io/kube/factStore.js';
+import { Reflector } from '../../src/io/kube/reflector.js';
 import { kubeConfigFor, LocalApiServer } from '../support/localApiServer.js';
 
 interface Obj {

@@ -18,7 +18,7 @@ import type {
 } from '../../machines/facts.js';
 import { parseMentions, type MentionPolicy } from '../../machines/mentions.js';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS, isPodOfRevision, resolveProgressDeadlineSeconds } from '../../machines/workloadRollout.js';
-import type { ReflectorEvent } from './reflector.js';
+import type { ReflectorEvent } from './factStore.js';
 import { index, unindex } from './multiIndex.js';
 import { SetIndex } from './setIndex.js';
 import type { NamespaceFacts } from './trim.js';

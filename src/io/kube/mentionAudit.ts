@@ -8,7 +8,7 @@
  */
 import type { WorkloadFacts } from '../../machines/facts.js';
 import { parseMentions, type MentionPolicy } from '../../machines/mentions.js';
-import type { ReflectorEvent } from './reflector.js';
+import type { ReflectorEvent } from './factStore.js';
 import type { NamespaceFacts } from './trim.js';
 
 /** A refused mention annotation and the object that carries it. */

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../../actors/logger.js';
 import type { RolloutIndex } from './caches.js';
-import type { ReflectorEvent } from './reflector.js';
+import type { ReflectorEvent } from './factStore.js';
 import type { SinkFeed } from './sinkFeed.js';
 import type { NamespaceFacts } from './trim.js';
 

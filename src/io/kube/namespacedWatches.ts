@@ -8,7 +8,7 @@
  * annotation) are ignored: handlers only ever see the current set of a namespace.
  */
 import type { Logger } from '../../actors/logger.js';
-import type { ReflectorStats } from './reflector.js';
+import type { ReflectorStats } from './reflectorOptions.js';
 import { createWorkloadReflectors, WORKLOAD_KINDS, type WorkloadKind, type WorkloadReflectorOptions, type WorkloadReflectors } from './reflectors.js';
 
 /** Kinds a Hermod may lack RBAC for and still follow Deployments (added after the first release). */

@@ -25,7 +25,9 @@ import type { Logger } from '../../actors/logger.js';
 import type { AnnotationNames } from '../../machines/annotations.js';
 import type { ControllerRevisionFacts, DaemonSetFacts, DeploymentFacts, EventFacts, PodFacts, ReplicaSetFacts, StatefulSetFacts } from '../../machines/facts.js';
 import type { ListWatchClient } from './client.js';
-import { Reflector, type ReflectorEvent, type ReflectorTuning } from './reflector.js';
+import type { ReflectorEvent } from './factStore.js';
+import { Reflector } from './reflector.js';
+import type { ReflectorTuning } from './reflectorOptions.js';
 import {
   controllerUid,
   eventLastSeen,

@@ -9,7 +9,7 @@
 import type { ControllerRevisionFacts, DaemonSetFacts, StatefulSetFacts } from '../../machines/facts.js';
 import { replacedRevision, targetRevision } from '../../machines/workloadRollout.js';
 import { index, unindex } from './multiIndex.js';
-import type { ReflectorEvent } from './reflector.js';
+import type { ReflectorEvent } from './factStore.js';
 
 export type SetFacts = StatefulSetFacts | DaemonSetFacts;
 

@@ -23,7 +23,8 @@ import { DEFAULT_WARNING_MAX_AGE_MS, DEFAULT_WARNINGS_PER_OBJECT, NO_BROADCAST, 
 import { KubeListWatchClient, type ListWatchClient } from './client.js';
 import { NamespaceTracker } from './namespaceTracker.js';
 import { NamespacedWatches } from './namespacedWatches.js';
-import type { ReflectorEvent, ReflectorStats, ReflectorTuning } from './reflector.js';
+import type { ReflectorEvent } from './factStore.js';
+import type { ReflectorStats, ReflectorTuning } from './reflectorOptions.js';
 import { MentionAudit, type RefusedMention } from './mentionAudit.js';
 import type { SetFacts } from './setIndex.js';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../machines/workloadRollout.js';

@@ -17,23 +17,12 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { at, isObj, type Obj } from '../support/objectPath.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const chartDir = join(root, 'charts/hermod');
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function at(value: unknown, path: string): unknown {
-  let here = value;
-  for (const key of path.split('.')) {
-    if (Array.isArray(here) && /^\d+$/.test(key)) here = here[Number(key)];
-    else if (isObj(here)) here = here[key];
-    else return undefined;
-  }
-  return here;
-}
 
 const schema = JSON.parse(read('charts/hermod/values.schema.json')) as Obj;
 const values = parse(read('charts/hermod/values.yaml')) as Obj;

@@ -18,6 +18,7 @@ import { homedir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { at, isObj, type Obj } from '../support/objectPath.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
@@ -57,23 +58,6 @@ const METRICS_PORT = 2112;
 
 // ---------------------------------------------------------------------------------------
 // Small helpers
-
-type Obj = Record<string, unknown>;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Follows a dotted path; undefined when any step is missing. */
-function at(value: unknown, path: string): unknown {
-  let here = value;
-  for (const key of path.split('.')) {
-    if (Array.isArray(here) && /^\d+$/.test(key)) here = here[Number(key)];
-    else if (isObj(here)) here = here[key];
-    else return undefined;
-  }
-  return here;
-}
 
 function obj(value: unknown, what: string): Obj {
   assert.ok(isObj(value), `${what} should be a mapping`);

@@ -548,21 +548,23 @@ class LocalCluster implements TestCluster {
         spec: { logs: [{ logsFile: this.containerLogs.current, previousLogsFile: this.containerLogs.previous }] },
       }),
     );
-    this.spawn(
-      'kwok',
-      [
-        `--kubeconfig=${kc}`,
-        `--config=${path.join(clusterDir, 'kwok-stages.yaml')}`,
-        `--config=${logsConfig}`,
-        '--manage-all-nodes=true',
-        '--cidr=10.244.0.0/16',
-        '--node-ip=127.0.0.1',
-        `--node-port=${this.ports.kubelet}`,
-        `--server-address=127.0.0.1:${this.ports.kubelet}`,
-      ],
-      { KWOK_WORKDIR: kwokDir },
-      path.join(this.bin, 'kwok'),
-    );
+    const startKwok = () =>
+      this.spawn(
+        'kwok',
+        [
+          `--kubeconfig=${kc}`,
+          `--config=${path.join(clusterDir, 'kwok-stages.yaml')}`,
+          `--config=${logsConfig}`,
+          '--manage-all-nodes=true',
+          '--cidr=10.244.0.0/16',
+          '--node-ip=127.0.0.1',
+          `--node-port=${this.ports.kubelet}`,
+          `--server-address=127.0.0.1:${this.ports.kubelet}`,
+        ],
+        { KWOK_WORKDIR: kwokDir },
+        path.join(this.bin, 'kwok'),
+      );
+    startKwok();
 
     // The fake Node. No NoSchedule taint, so workloads need no toleration.
     const node = {
@@ -593,10 +595,7 @@ class LocalCluster implements TestCluster {
         const r = await rawRequest(`https://127.0.0.1:${this.ports.scheduler}/healthz`, { insecure: true, timeoutMs: 2000 });
         return r.status === 200;
       }),
-      this.waitHealthy(`Node ${FAKE_NODE} Ready (kwok)`, deadline, async () => {
-        const r = await this.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `/api/v1/nodes/${FAKE_NODE}`);
-        return r.status === 200 && (r.body.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
-      }, 'kwok'),
+      this.waitKwokReady(deadline, startKwok),
       this.waitHealthy('namespace default', deadline, async () => (await this.request('GET', '/api/v1/namespaces/default')).status === 200, 'kube-apiserver'),
     ]);
     this.startMs = Date.now() - t0;
@@ -656,6 +655,26 @@ class LocalCluster implements TestCluster {
     this.procs.set(name, proc);
     this.writePids();
     return proc;
+  }
+
+  /**
+   * The fake Node Ready. KWOK 0.8 can die at start-up on a data race of its own (a "concurrent
+   * map writes" while it registers its CEL types): it is started again, up to twice.
+   */
+  private async waitKwokReady(deadline: number, startKwok: () => void): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.waitHealthy(`Node ${FAKE_NODE} Ready (kwok)`, deadline, async () => {
+          const r = await this.request<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `/api/v1/nodes/${FAKE_NODE}`);
+          return r.status === 200 && (r.body.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+        }, 'kwok');
+        return;
+      } catch (err) {
+        if (this.procs.get('kwok')?.done !== true || attempt >= 3) throw err;
+        this.log(`kwok exited during start-up; starting it again (attempt ${attempt + 1} of 3)`);
+        startKwok();
+      }
+    }
   }
 
   private async waitHealthy(what: string, deadline: number, check: () => Promise<boolean>, proc?: string): Promise<void> {

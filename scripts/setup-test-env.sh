@@ -4,7 +4,8 @@
 #     KWOK), built from Go modules and cached by content (test/cluster/build.sh);
 #   - promtool (Debian package prometheus), to lint Hermod's metrics;
 #   - Chromium (Debian package chromium), to test the demo page in a real browser;
-#   - helm, built from Go modules, to render the chart in tests;
+#   - helm (an approved version, scripts/test-tools.env), built from Go modules into
+#     ~/.cache/hermod/tools/helm-<version>/, to render the chart in tests;
 #   - buildah, podman, runc and mmdebstrap (Debian), to build and run the real image
 #     (scripts/image-build.sh, test/integration/image.test.ts).
 # Run by `npm test` (pretest). Skips the control plane when HERMOD_TEST_KUBECONFIG names an
@@ -33,15 +34,60 @@ for tool in buildah podman runc mmdebstrap; do
   command -v "$tool" >/dev/null 2>&1 || { apt_install buildah podman runc mmdebstrap; break; }
 done
 
-# helm is in no registry here but Go modules: build it once (about 1.5 min) into ~/go/bin.
-HELM_VERSION=v3.22.0
-if ! command -v helm >/dev/null 2>&1 && [ ! -x "${HOME}/go/bin/helm" ]; then
-  if command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; then
-    echo "setup: building helm $HELM_VERSION from the Go module proxy" >&2
-    PATH="$PATH:/usr/local/go/bin" GOTOOLCHAIN=local CGO_ENABLED=0 go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" >&2 ||
-      echo "setup: helm could not be built; the chart rendering tests will be skipped" >&2
+# The chart-testing tools are in no registry here but Go modules: each is built once, into a
+# directory per version under the tools cache (scripts/test-tools.env names the versions;
+# test/support/helm.ts looks in the same places). A failed build leaves its reason in
+# <dir>/build-failed.txt, which the tests that need the tool print as their skip reason.
+# shellcheck source=scripts/test-tools.env
+. scripts/test-tools.env
+TOOLS_DIR="${HERMOD_CACHE_DIR:-${HOME:?HOME is not set}/.cache/hermod}/tools"
+export PATH="$PATH:/usr/local/go/bin"
+
+# build_tool NAME VERSION BINARY COMMAND...: runs COMMAND with $out set to a scratch directory it
+# must leave BINARY in, then moves BINARY into $TOOLS_DIR/NAME-VERSION/ (so a half-built binary is
+# never found). Prints how long the build took.
+build_tool() {
+  local name=$1 version=$2 binary=$3 dir="$TOOLS_DIR/$1-$2"
+  shift 3
+  mkdir -p "$dir"
+  if ! command -v go >/dev/null 2>&1; then
+    echo "go is not installed (it builds $name from Go modules)" >"$dir/build-failed.txt"
+    echo "setup: $name $version cannot be built: go is not installed; the tests that need it will skip and say so" >&2
+    return 0
   fi
-fi
+  local start=$SECONDS log
+  out=$(mktemp -d)
+  log="$out/build.log"
+  echo "setup: building $name $version from Go modules into $dir" >&2
+  if (set -e; "$@") >"$log" 2>&1 && [ -x "$out/$binary" ]; then
+    mv "$out/$binary" "$dir/$binary"
+    rm -f "$dir/build-failed.txt"
+    echo "setup: built $name $version in $((SECONDS - start)) s" >&2
+  else
+    { echo "$(go version): building $name $version failed:"; tail -n 5 "$log"; } >"$dir/build-failed.txt"
+    cat "$log" >&2
+    echo "setup: $name $version could not be built (reason in $dir/build-failed.txt); the tests that need it will skip and say so" >&2
+  fi
+  rm -rf "$out"
+}
+
+# helm, to render the chart (about 2.5 min on 2 cores). The version stamp is the one helm's own
+# Makefile sets, so `helm version` names the exact release.
+build_helm() {
+  cd "$out" && GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="$out" go install -buildvcs=false \
+    -ldflags "-X $HELM_MODULE/internal/version.version=$HELM_VERSION" "$HELM_MODULE/cmd/helm@$HELM_VERSION"
+}
+helm_found() {
+  [ -n "${HELM:-}" ] || [ -x "$TOOLS_DIR/helm-$HELM_VERSION/helm" ] ||
+    [ "$(helm version --template '{{.Version}}' 2>/dev/null)" = "$HELM_VERSION" ]
+}
+
+mkdir -p "$TOOLS_DIR"
+# One build at a time per machine: a second setup waits here and then finds the tools built.
+exec 8>"$TOOLS_DIR/.build.lock"
+flock 8 2>/dev/null || true
+helm_found || build_tool helm "$HELM_VERSION" helm build_helm
+exec 8>&-
 
 if [ -z "${HERMOD_TEST_KUBECONFIG:-}" ] && [ -z "${HERMOD_CLUSTER_BIN:-}" ]; then
   bash test/cluster/build.sh >/dev/null

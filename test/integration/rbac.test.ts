@@ -17,7 +17,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -27,6 +26,7 @@ import { silentLogger } from '../../src/actors/logger.js';
 import { createLeaseApi, DEFAULT_LEASE_NAME } from '../../src/io/kube/lease.js';
 import { createStateStore } from '../../src/io/kube/stateStore.js';
 import { startCluster, type ApiResponse, type TestCluster } from '../support/cluster.js';
+import { findHelm } from '../support/helm.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const FIELD_MANAGER = 'hermod-packaging-test';
@@ -108,11 +108,6 @@ function warnings(res: ApiResponse): string[] {
   const header = res.headers['warning'];
   if (header === undefined) return [];
   return (Array.isArray(header) ? header : [header]).flatMap((h) => h.split(/,(?=\s*\d{3} )/)).map((w) => w.trim());
-}
-
-function findHelm(): string | undefined {
-  const candidates = [process.env['HELM'], 'helm', join(homedir(), 'go', 'bin', 'helm')].filter((c): c is string => !!c);
-  return candidates.find((c) => !spawnSync(c, ['version', '--short']).error);
 }
 
 async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -449,8 +444,8 @@ describe('example/ on a real cluster: manifests, Pod Security and least-privileg
 
   it('the Helm chart renders to manifests the API server accepts strictly, with no PodSecurity warning', async (t) => {
     const helm = findHelm();
-    if (!helm) return t.skip('helm not found (HELM, PATH, ~/go/bin)');
-    const out = spawnSync(helm, ['template', 'chart-check', join(root, 'charts/hermod'), '--namespace', SA_NAMESPACE,
+    if (helm.path === undefined) return t.skip(helm.skip);
+    const out = spawnSync(helm.path, ['template', 'chart-check', join(root, 'charts/hermod'), '--namespace', SA_NAMESPACE,
       '--kube-version', '1.34.0', '--set', 'existingSecret=hermod', '--set', 'metrics.service.enabled=true',
       // The optional objects and fields whose kinds this API server knows (not the Prometheus Operator's).
       '--set', 'networkPolicy.enabled=true', '--set', 'podDisruptionBudget.enabled=true', '--set', 'deploymentAnnotations.team=sre',

@@ -4,8 +4,8 @@
  * repeated in extraArgs, unknown keys, out-of-range values).
  *
  * packaging.test.ts checks the default render against example/; this file checks the options.
- * helm comes from HELM, PATH or ~/go/bin (scripts/setup-test-env.sh builds it); without it
- * the rendering tests skip and say so.
+ * helm is the approved version scripts/setup-test-env.sh builds (test/support/helm.ts finds
+ * it); without it the rendering tests skip and say why.
  */
 import { LOG_LEVELS, OPTIONS } from '../../src/io/config.js';
 import { MESSAGE_MODES } from '../../src/machines/message.js';
@@ -13,10 +13,11 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { findHelm } from '../support/helm.js';
 import { at, isObj, type Obj } from '../support/objectPath.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -97,13 +98,8 @@ describe('charts/hermod values.schema.json', () => {
 // ---------------------------------------------------------------------------------------
 // Rendered by helm
 
-function findHelm(): string | undefined {
-  const candidates = [process.env['HELM'], 'helm', join(homedir(), 'go', 'bin', 'helm')].filter((c): c is string => !!c);
-  return candidates.find((c) => !spawnSync(c, ['version', '--short']).error);
-}
-
 const helm = findHelm();
-if (!helm) console.warn('chart.test.ts: SKIPPING the rendering tests: helm not found (HELM, PATH, ~/go/bin); run scripts/setup-test-env.sh');
+if (helm.skip) console.warn(`chart.test.ts: SKIPPING the rendering tests: ${helm.skip}`);
 const KUBE_VERSION = '1.34.0';
 const work = mkdtempSync(join(tmpdir(), 'hermod-chart-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -114,7 +110,7 @@ function template(overrides: Obj, command = 'template'): { status: number | null
   const file = join(work, `values-${files++}.json`);
   writeFileSync(file, JSON.stringify({ existingSecret: 'hermod-slack', ...overrides }));
   const args = command === 'lint' ? ['lint', '--strict', chartDir] : ['template', 'hermod', chartDir, '--namespace', 'hermod-system'];
-  const out = spawnSync(helm!, [...args, '--kube-version', KUBE_VERSION, '-f', file], { encoding: 'utf8' });
+  const out = spawnSync(helm.path!, [...args, '--kube-version', KUBE_VERSION, '-f', file], { encoding: 'utf8' });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
@@ -173,7 +169,7 @@ const EVERYTHING: Obj = {
   topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: SELECTOR } }],
 };
 
-describe('charts/hermod options (rendered by helm)', { skip: helm ? false : 'helm not found (HELM, PATH, ~/go/bin)' }, () => {
+describe(`charts/hermod options (rendered by helm${helm.version ? ` ${helm.version}` : ''})`, { skip: helm.skip ?? false }, () => {
   it('passes helm lint --strict with every option on', () => {
     const out = template(EVERYTHING, 'lint');
     assert.equal(out.status, 0, out.stdout + out.stderr);

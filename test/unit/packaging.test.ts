@@ -3,9 +3,9 @@
  * the example manifests, the Helm chart and the Slack app manifest are checked for their
  * structure and against each other, and against what the code in src/ actually uses.
  *
- * The chart is rendered with a real `helm` when one is found (HELM, PATH, or ~/go/bin,
- * where `go install helm.sh/helm/v3/cmd/helm@v3.22.0` puts it); without helm those tests
- * skip and the static checks below still compare the templates with values.yaml.
+ * The chart is rendered with the approved `helm` that scripts/setup-test-env.sh builds
+ * (scripts/test-tools.env names the version, test/support/helm.ts finds it); without it those
+ * tests skip and say why, and the static checks below still compare the templates with values.yaml.
  */
 import { OPTIONS } from '../../src/io/config.js';
 import { DEFAULT_LEASE_NAME } from '../../src/io/kube/lease.js';
@@ -14,10 +14,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { findHelm } from '../support/helm.js';
 import { at, isObj, type Obj } from '../support/objectPath.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -796,20 +796,16 @@ describe('charts/hermod (static)', () => {
 // ---------------------------------------------------------------------------------------
 // charts/hermod rendered by helm, where helm exists
 
-function findHelm(): string | undefined {
-  const candidates = [process.env['HELM'], 'helm', join(homedir(), 'go', 'bin', 'helm')].filter((c): c is string => !!c);
-  return candidates.find((c) => !spawnSync(c, ['version', '--short']).error);
-}
-
 const helm = findHelm();
-// A helm built with `go install` carries no Kubernetes version stamp and defaults to 1.20,
-// which the chart's kubeVersion (>=1.25) refuses; name a current one.
+// The Kubernetes version helm checks the chart's kubeVersion (>=1.25) against: named, so the
+// render does not depend on the client-go helm was built with (a helm v3 built with
+// `go install` assumes 1.20, which the chart refuses).
 const KUBE_VERSION = '1.34.0';
 
 function helmTemplate(...set: string[]): { status: number | null; stdout: string; stderr: string } {
   const args = ['template', 'hermod', join(root, chartDir), '--namespace', 'hermod-system', '--kube-version', KUBE_VERSION];
   for (const s of set) args.push('--set', s);
-  const out = spawnSync(helm!, args, { encoding: 'utf8' });
+  const out = spawnSync(helm.path!, args, { encoding: 'utf8' });
   return { status: out.status, stdout: out.stdout, stderr: out.stderr };
 }
 
@@ -819,9 +815,9 @@ function render(...set: string[]): Obj[] {
   return parseDocs(out.stdout, 'helm template');
 }
 
-describe('charts/hermod (rendered by helm)', { skip: helm ? false : 'helm not found (HELM, PATH, ~/go/bin)' }, () => {
+describe(`charts/hermod (rendered by helm${helm.version ? ` ${helm.version}` : ''})`, { skip: helm.skip ?? false }, () => {
   it('passes helm lint --strict', () => {
-    const out = spawnSync(helm!, ['lint', '--strict', join(root, chartDir), '--set', 'existingSecret=hermod', '--kube-version', KUBE_VERSION], { encoding: 'utf8' });
+    const out = spawnSync(helm.path!, ['lint', '--strict', join(root, chartDir), '--set', 'existingSecret=hermod', '--kube-version', KUBE_VERSION], { encoding: 'utf8' });
     assert.equal(out.status, 0, out.stdout + out.stderr);
   });
 

@@ -5,7 +5,8 @@
 #   - promtool (Debian package prometheus), to lint Hermod's metrics;
 #   - Chromium (Debian package chromium), to test the demo page in a real browser;
 #   - helm (an approved version, scripts/test-tools.env), built from Go modules into
-#     ~/.cache/hermod/tools/helm-<version>/, to render the chart in tests;
+#     ~/.cache/hermod/tools/helm-<version>/, to render the chart in tests, and helm-unittest
+#     beside it, to run the chart's unit suites (charts/hermod/tests);
 #   - buildah, podman, runc and mmdebstrap (Debian), to build and run the real image
 #     (scripts/image-build.sh, test/integration/image.test.ts).
 # Run by `npm test` (pretest). Skips the control plane when HERMOD_TEST_KUBECONFIG names an
@@ -59,7 +60,7 @@ build_tool() {
   out=$(mktemp -d)
   log="$out/build.log"
   echo "setup: building $name $version from Go modules into $dir" >&2
-  if (set -e; "$@") >"$log" 2>&1 && [ -x "$out/$binary" ]; then
+  if ("$@") >"$log" 2>&1 && [ -x "$out/$binary" ]; then
     mv "$out/$binary" "$dir/$binary"
     rm -f "$dir/build-failed.txt"
     echo "setup: built $name $version in $((SECONDS - start)) s" >&2
@@ -82,11 +83,25 @@ helm_found() {
     [ "$(helm version --template '{{.Version}}' 2>/dev/null)" = "$HELM_VERSION" ]
 }
 
+# helm-unittest, for the chart unit suites in charts/hermod/tests (about 3 min cold). Its go.mod
+# has a replace directive, which `go install module@version` refuses, so the module's source is
+# fetched from the Go module proxy and built as the main module, with its own go.mod and go.sum.
+build_helm_unittest() {
+  cd "$out" && GOTOOLCHAIN=local go mod download -json "$HELM_UNITTEST_MODULE@$HELM_UNITTEST_VERSION" >module.json ||
+    { cat module.json; return 1; }
+  local src
+  src=$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' module.json)
+  [ -d "$src" ] && cp -r "$src" "$out/src" && chmod -R u+w "$out/src" && cd "$out/src" &&
+    GOTOOLCHAIN=local CGO_ENABLED=0 go build -buildvcs=false -trimpath -o "$out/helm-unittest" ./cmd/helm-unittest
+}
+
 mkdir -p "$TOOLS_DIR"
 # One build at a time per machine: a second setup waits here and then finds the tools built.
 exec 8>"$TOOLS_DIR/.build.lock"
 flock 8 2>/dev/null || true
 helm_found || build_tool helm "$HELM_VERSION" helm build_helm
+[ -n "${HELM_UNITTEST:-}" ] || [ -x "$TOOLS_DIR/helm-unittest-$HELM_UNITTEST_VERSION/helm-unittest" ] ||
+  build_tool helm-unittest "$HELM_UNITTEST_VERSION" helm-unittest build_helm_unittest
 exec 8>&-
 
 if [ -z "${HERMOD_TEST_KUBECONFIG:-}" ] && [ -z "${HERMOD_CLUSTER_BIN:-}" ]; then

@@ -1,11 +1,12 @@
 /**
- * Where the tests find helm: the lookup scripts/setup-test-env.sh uses when
+ * Where the tests find helm and helm-unittest: the lookup scripts/setup-test-env.sh uses when
  * it decides whether to build them, with the versions of scripts/test-tools.env.
  *
  * helm: $HELM when set (taken as given); else the build in the tools cache,
  * ${HERMOD_CACHE_DIR:-~/.cache/hermod}/tools/helm-<version>/helm; else a `helm` on PATH whose
  * version is exactly the approved one. Any other helm (the v3.22 an older setup put in
- * ~/go/bin, say) is not taken.
+ * ~/go/bin, say) is not taken. helm-unittest: $HELM_UNITTEST when set, else the tools cache,
+ * .../tools/helm-unittest-<version>/helm-unittest.
  *
  * When a tool is missing the result says why, for the test's skip reason: the setup script's
  * own words when its build failed (it leaves them in <dir>/build-failed.txt), else what to run.
@@ -35,6 +36,7 @@ function version(key: string): string {
   return v;
 }
 export const HELM_VERSION = version('HELM_VERSION');
+export const HELM_UNITTEST_VERSION = version('HELM_UNITTEST_VERSION');
 
 export const toolsDir = join(process.env['HERMOD_CACHE_DIR'] || join(homedir(), '.cache', 'hermod'), 'tools');
 
@@ -68,4 +70,13 @@ export function findHelm(): Found {
   const onPath = helmVersion('helm');
   if (onPath === HELM_VERSION) return { path: 'helm', version: onPath };
   return { skip: missing('helm', HELM_VERSION, dir, onPath === undefined ? ' (HELM unset, none on PATH)' : ` (HELM unset; the helm on PATH is ${onPath}, not the approved version)`) };
+}
+
+export function findHelmUnittest(): Found {
+  const given = process.env['HELM_UNITTEST'];
+  const dir = join(toolsDir, `helm-unittest-${HELM_UNITTEST_VERSION}`);
+  const path = given || join(dir, 'helm-unittest');
+  const out = spawnSync(path, ['--help'], { encoding: 'utf8' });
+  if (!out.error && out.status === 0) return { path, version: given ? 'as given by HELM_UNITTEST' : HELM_UNITTEST_VERSION };
+  return { skip: given ? `HELM_UNITTEST=${given} does not run` : missing('helm-unittest', HELM_UNITTEST_VERSION, dir) };
 }

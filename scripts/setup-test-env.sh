@@ -72,7 +72,7 @@ build_tool() {
   rm -rf "$out"
 }
 
-# helm, to render the chart (about 2.5 min on 2 cores). The version stamp is the one helm's own
+# helm, to render the chart (2.5 min cold on 2 idle cores). The version stamp is the one helm's own
 # Makefile sets, so `helm version` names the exact release.
 build_helm() {
   cd "$out" && GOTOOLCHAIN=local CGO_ENABLED=0 GOBIN="$out" go install -buildvcs=false \

@@ -112,10 +112,13 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
     return {
       async postMessage(req) {
         if (!open()) throw notLeader('chat.postMessage');
-        const rolloutId = req.threadTs === undefined ? req.metadata?.event_payload.rolloutId : undefined;
+        // A rollout's own message carries its metadata: top-level, or a release member's in the
+        // parent's thread (issue 13; bound like a top-level post, no intent: the history lookup
+        // sees top-level messages only). A failure-details reply carries none.
+        const rolloutId = req.metadata?.event_payload.rolloutId;
         const seen = rolloutId === undefined ? undefined : warm.get(rolloutId)?.n;
         const about = { rolloutId: rolloutId ?? '', namespace: seen?.view.namespace ?? '', channel: seen?.channel ?? req.channel, at: now() };
-        if (rolloutId !== undefined) {
+        if (rolloutId !== undefined && req.threadTs === undefined) {
           termJournal.intend(about);
           await durable('chat.postMessage');
         }

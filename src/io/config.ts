@@ -25,6 +25,8 @@ export interface Config {
   failingGraceSeconds: number;
   /** `here` and `channel` allowed in `hermod.uswitch.com/mention` (issue 13). */
   allowBroadcastMentions: boolean;
+  /** Rollouts of one commit in one channel starting within this many seconds share one message (issue 13); 0: off. */
+  groupWindowSeconds: number;
   /** Hermod's deadline for StatefulSet and DaemonSet rollouts without the annotation. */
   progressDeadlineSeconds: number;
   /** Last lines of a crashed container's previous run shown in a failure's thread; 0: off. */
@@ -143,6 +145,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: false,
     description:
       'Allow the words `here` and `channel` in the `hermod.uswitch.com/mention` annotation (they ping everyone in the channel when a rollout fails). Without it only Slack user and user-group IDs are accepted.',
+  },
+  {
+    key: 'groupWindowSeconds',
+    flag: 'group-window-seconds',
+    env: 'HERMOD_GROUP_WINDOW_SECONDS',
+    kind: 'integer',
+    min: 0,
+    max: 3_600,
+    default: 30,
+    description:
+      'Rollouts of several workloads in one channel that carry the same commit SHA (`--commit-sha-annotation`) and start within these seconds of the first share one message: a row per workload, the details in its thread (`update` mode only). 0 turns grouping off.',
   },
   {
     key: 'progressDeadlineSeconds',

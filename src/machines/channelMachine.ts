@@ -16,7 +16,8 @@
  * stays pure. Decisions live in ./channelPolicy.ts, the data shapes in ./channelTypes.ts.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup, fromPromise } from 'xstate';
-import { acceptNotification, backoffDelay, dropAll, laneOf, nextCall, recordGone, recordRejected, recordSent, settleRollout, wantsUpdate } from './channelPolicy.js';
+import { backoffDelay, dropAll, laneOf, recordGone, recordRejected, recordSent, settleRollout } from './channelPolicy.js';
+import { acceptRelease, dropParent, nextReleaseCall, noteParent, wantsReleaseUpdate } from './releaseQueue.js';
 import {
   DEFAULT_CHANNEL_CONFIG,
   SLACK_CALL,
@@ -46,6 +47,7 @@ function initialContext(input: ChannelInput): ChannelContext {
     queue: r?.pending ?? [],
     rollouts: Object.fromEntries((r?.rollouts ?? []).map((x) => [x.rolloutId, x])),
     finished: r?.finished ?? [],
+    ...(r?.groups !== undefined && r.groups.length > 0 ? { groups: Object.fromEntries(r.groups.map((g) => [g.anchor, g])) } : {}),
     tokens: config.postBurst,
     updateGrant: 'none',
     inFlight: null,
@@ -120,7 +122,7 @@ export const channelMachine = setup({
   guards: {
     isBucketFull: ({ context }) => context.tokens >= context.config.postBurst,
     isQueueEmpty: ({ context }) => context.queue.length === 0,
-    canSendNow: ({ context }) => nextCall(context, context.config, open(context)) !== null,
+    canSendNow: ({ context }) => nextReleaseCall(context, context.config, open(context)) !== null,
     isOk: isOutcome('ok'),
     isUpdateRateLimited: ({ context, event }) => isOutcome('rateLimited')({ event }) && laneOf(inFlightOf(context)) === 'update',
     isRateLimited: isOutcome('rateLimited'),
@@ -134,8 +136,8 @@ export const channelMachine = setup({
     accept: enqueueActions(({ context, event, enqueue }) => {
       assertEvent(event, 'rollout.notified');
       const n = event.notification;
-      const result = acceptNotification(context, n, context.config, context.inFlight?.rolloutId ?? null);
-      enqueue.assign({ queue: result.state.queue, rollouts: result.state.rollouts, finished: result.state.finished });
+      const result = acceptRelease(context, n, context.config, context.inFlight?.rolloutId ?? null);
+      enqueue.assign({ queue: result.state.queue, rollouts: result.state.rollouts, finished: result.state.finished, groups: result.state.groups });
       if (result.kind === 'skipped') {
         if (result.reason === 'queue_full') {
           enqueue.emit({ type: 'dropped', channel: context.channel, reason: 'queue_full', rollouts: [{ rolloutId: n.rolloutId, namespace: n.namespace, final: false }] });
@@ -156,14 +158,14 @@ export const channelMachine = setup({
     grantUpdate: assign({ updateGrant: 'granted' as const }),
 
     requestBudget: enqueueActions(({ context, enqueue }) => {
-      if (context.updateGrant !== 'none' || !wantsUpdate(context, context.config)) return;
+      if (context.updateGrant !== 'none' || !wantsReleaseUpdate(context, context.config)) return;
       enqueue.assign({ updateGrant: 'requested' });
       enqueue.sendParent({ type: 'budget.request', systemId: context.systemId } satisfies BudgetEvent);
     }),
 
     startCall: enqueueActions(({ context, enqueue }) => {
       // `sending` is entered only when canSendNow found this call.
-      const call = nextCall(context, context.config, open(context));
+      const call = nextReleaseCall(context, context.config, open(context));
       if (call === null) throw new Error(`channelMachine: nothing to send on ${context.channel}`);
       enqueue.assign({ inFlight: call });
       if (laneOf(call) === 'update') enqueue.assign({ updateGrant: 'none' });
@@ -187,6 +189,7 @@ export const channelMachine = setup({
         queue: state.queue,
         rollouts: state.rollouts,
         finished: state.finished,
+        groups: noteParent(state.groups, context, call, out),
         channelId: out.channelId ?? context.channelId,
         attempt: 0,
       });
@@ -236,7 +239,7 @@ export const channelMachine = setup({
     applyGone: enqueueActions(({ context, enqueue }) => {
       const call = inFlightOf(context);
       const state = settleRollout(recordGone(context, call), call.rolloutId, context.config);
-      enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, attempt: 0 });
+      enqueue.assign({ queue: state.queue, rollouts: state.rollouts, finished: state.finished, groups: dropParent(state.groups, call), attempt: 0 });
     }),
 
     applyRejected: enqueueActions(({ context, event, enqueue }) => {

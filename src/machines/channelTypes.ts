@@ -8,6 +8,7 @@ import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import type { AlertLevel } from './facts.js';
 import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
 import type { RolloutPhase } from './notification.js';
+import type { ReleaseGroup, ReleaseInfo } from './release.js';
 import type { PermanentScope, SlackFailure } from './slackFailure.js';
 
 /** The message body the machine sends (a SlackMessage without its thread). */
@@ -31,6 +32,11 @@ export interface ChannelConfig {
   recordCap: number;
   /** Recently finished rolloutIds remembered, so a late duplicate verdict does not re-post. */
   finishedCap: number;
+  /**
+   * Rollouts of one commit that start within this window share one parent message (issue 13,
+   * ./release.ts); 0 (the default here; the product's is `--group-window-seconds`) turns it off.
+   */
+  releaseWindowMs: number;
 }
 
 export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
@@ -45,6 +51,7 @@ export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
   queueCap: 1000,
   recordCap: 5000,
   finishedCap: 1000,
+  releaseWindowMs: 0,
 };
 
 /** What the delivery layer hands a channel: a rendered notification. */
@@ -63,6 +70,8 @@ export interface ChannelNotification {
   threadKey: string | null;
   /** ms, when notify() was called (for the delivery latency metric). */
   notifiedAt: number;
+  /** Its release (commit SHA, row), when it has a commit SHA and grouping is on (issue 13). */
+  release?: ReleaseInfo;
 }
 
 /** One rollout's waiting work: the latest content to show. */
@@ -82,6 +91,8 @@ export interface PendingDelivery {
   notifiedAt: number;
   /** Slack rejected the rich message: send plain text instead. */
   plain: boolean;
+  /** A release member: its message goes in the thread of this rollout's (the group's anchor's) message. */
+  parent?: string;
 }
 
 /** What Slack shows for one rollout in this channel (the restart-safe part). */
@@ -116,6 +127,8 @@ export interface ChannelQueue {
   queue: PendingDelivery[];
   rollouts: Record<string, RolloutRecord>;
   finished: string[];
+  /** Release groups by anchor rolloutId (./release.ts); absent when none was ever made. */
+  groups?: Record<string, ReleaseGroup>;
 }
 
 /** The Slack calls the machine makes. */
@@ -125,6 +138,8 @@ export type SlackCall =
       rolloutId: string;
       /** Channel as annotated until Slack told us its ID. */
       channel: string;
+      /** A release member's message: posted in the parent message's thread. */
+      threadTs?: string;
       message: MessageContent;
       contentKey: string;
       phase: RolloutPhase;
@@ -179,6 +194,8 @@ export interface ChannelRestore {
   rollouts: RolloutRecord[];
   finished: string[];
   pending: PendingDelivery[];
+  /** Release groups (absent in snapshots written before issue 13's grouping). */
+  groups?: ReleaseGroup[];
 }
 
 export interface ChannelInput {

@@ -60,7 +60,12 @@ export function deploymentManifest(spec: DeploymentSpec): Record<string, unknown
 export interface HarnessOptions {
   /** Channels the local Slack workspace has (the bot is a member of each). */
   channels?: string[];
-  /** Hermod's flags (camelCase as cac gives them), e.g. { failingGraceSeconds: 3 }. */
+  /**
+   * Hermod's flags (camelCase as cac gives them), e.g. { failingGraceSeconds: 3 }. The harness
+   * turns release grouping off (`groupWindowSeconds: 0`; the product's default is 30): the
+   * scenarios before issue 13 create several Deployments of one commit in one channel and
+   * expect a message each. scenarios-release.test.ts turns it on.
+   */
   flags?: Record<string, unknown>;
   env?: Record<string, string>;
   /** Start Hermod now (default) or later with `startHermod()`. */
@@ -143,7 +148,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async startHermod(flags = {}) {
       const config = resolveConfig(
-        { kubeconfig: cluster.kubeconfigPath, metricsPort: 0, level: 'debug', ...options.flags, ...flags },
+        { kubeconfig: cluster.kubeconfigPath, metricsPort: 0, level: 'debug', groupWindowSeconds: 0, ...options.flags, ...flags },
         { SLACK_TOKEN: slack.token, SLACK_API_URL: slack.url, CLUSTER_NAME: 'test', ...options.env },
       );
       runs += 1;

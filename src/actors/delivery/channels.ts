@@ -107,7 +107,7 @@ export function createChannelRegistry(deps: ChannelRegistryDeps): ChannelRegistr
 
     restore(snapshot) {
       for (const c of snapshot.channels) {
-        createChannel(c.channel, { channelId: c.channelId, rollouts: c.rollouts, finished: c.finished, pending: c.pending });
+        createChannel(c.channel, { channelId: c.channelId, rollouts: c.rollouts, finished: c.finished, pending: c.pending, ...(c.groups !== undefined ? { groups: c.groups } : {}) });
       }
     },
 
@@ -143,7 +143,8 @@ export function createChannelRegistry(deps: ChannelRegistryDeps): ChannelRegistr
       const out: DeliverySnapshot = { version: 1, channels: [] };
       for (const actor of channels.values()) {
         const ctx = actor.getSnapshot().context;
-        out.channels.push({ channel: ctx.channel, channelId: ctx.channelId, rollouts: Object.values(ctx.rollouts), finished: [...ctx.finished], pending: ctx.queue });
+        const groups = Object.values(ctx.groups ?? {});
+        out.channels.push({ channel: ctx.channel, channelId: ctx.channelId, rollouts: Object.values(ctx.rollouts), finished: [...ctx.finished], pending: ctx.queue, ...(groups.length > 0 ? { groups } : {}) });
       }
       return JSON.parse(JSON.stringify(out)) as DeliverySnapshot;
     },

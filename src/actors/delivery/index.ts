@@ -20,6 +20,7 @@ import { contentHash } from '../../machines/channelPolicy.js';
 import { DEFAULT_CHANNEL_CONFIG, type ChannelConfig, type ChannelNotification } from '../../machines/channelTypes.js';
 import type { SlackMessage } from '../../machines/message.js';
 import type { Notification } from '../../machines/notification.js';
+import { releaseInfoOf } from '../../machines/release.js';
 import { DEFAULT_UPDATE_BURST, DEFAULT_UPDATE_INTERVAL_MS, updateBudgetMachine } from '../../machines/updateBudgetMachine.js';
 import { createChannelRegistry } from './channels.js';
 import { safelyWith } from './hooks.js';
@@ -45,7 +46,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
   const now = options.now ?? (clock.now ? () => (clock.now as () => number).call(clock) : Date.now);
   const safely = safelyWith(log);
   const { updateIntervalMs, updateBurst, ...channelPacing } = options.pacing ?? {};
-  const config: ChannelConfig = { ...DEFAULT_CHANNEL_CONFIG, ...channelPacing, mode: options.mode ?? 'update' };
+  const config: ChannelConfig = { ...DEFAULT_CHANNEL_CONFIG, ...channelPacing, mode: options.mode ?? 'update', releaseWindowMs: options.releaseWindowMs ?? 0 };
+  const cluster = options.cluster ?? null;
 
   const root = createActor(updateBudgetMachine, {
     input: { intervalMs: updateIntervalMs ?? DEFAULT_UPDATE_INTERVAL_MS, burst: updateBurst ?? DEFAULT_UPDATE_BURST },
@@ -103,6 +105,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         threadKey: thread === null ? null : contentHash(thread),
         notifiedAt: now(),
       };
+      const release = config.releaseWindowMs > 0 && config.mode === 'update' ? releaseInfoOf(n.view, n.alert, cluster) : null;
+      if (release !== null) notification.release = release;
       channels.channelFor(n.channel).send({ type: 'rollout.notified', notification });
     },
 

@@ -32,7 +32,13 @@ export async function callSlack(call: SlackCall, deps: SlackCallDeps): Promise<S
     let outcome: SlackOutcome;
     switch (call.op) {
       case 'post': {
-        const r = await slack.postMessage({ channel: call.channel, text: call.message.text, attachments: call.message.attachments, metadata: metadataOf(call) });
+        const r = await slack.postMessage({
+          channel: call.channel,
+          text: call.message.text,
+          attachments: call.message.attachments,
+          metadata: metadataOf(call),
+          ...(call.threadTs !== undefined ? { threadTs: call.threadTs } : {}),
+        });
         outcome = { kind: 'ok', channelId: r.channelId, ts: r.ts, at: now() };
         // One info line per message that reached Slack: where it is and what it shows.
         log.info({ channel: call.channel, channelId: r.channelId, ts: r.ts, rolloutId: call.rolloutId, state: call.phase }, 'posted to Slack');

@@ -8,6 +8,7 @@ import type { ChannelConfig, PendingDelivery, RolloutRecord, SlackMethod, Worklo
 import type { MessageMode } from '../../machines/message.js';
 import type { SlackMessage } from '../../machines/message.js';
 import type { Notification, RolloutPhase, RolloutView } from '../../machines/notification.js';
+import type { ReleaseGroup } from '../../machines/release.js';
 import type { PermanentScope } from '../../machines/slackFailure.js';
 import type { SlackApi } from './slackApi.js';
 
@@ -84,6 +85,14 @@ export interface DeliveryOptions {
   render: (view: RolloutView) => SlackMessage;
   /** `update` (default): one message per rollout, edited; `post`: a message per start/verdict. */
   mode?: MessageMode;
+  /**
+   * Rollouts of one commit (the commit-SHA annotation) in one channel that start within this
+   * many ms share one parent message (issue 13, src/machines/release.ts); 0 or absent: off.
+   * Only in `update` mode.
+   */
+  releaseWindowMs?: number;
+  /** CLUSTER_NAME, for a release's title. */
+  cluster?: string | null;
   logger?: DeliveryLogger;
   metrics?: Partial<DeliveryMetrics>;
   onPermanentFailure?: (failure: PermanentFailure) => void;
@@ -110,6 +119,8 @@ export interface DeliverySnapshot {
     finished: string[];
     /** Work not yet delivered (latest rendered content per rollout). */
     pending: PendingDelivery[];
+    /** Open release groups (issue 13): which rollouts share a parent message, and its ts. */
+    groups?: ReleaseGroup[];
   }>;
 }
 

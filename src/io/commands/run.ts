@@ -110,6 +110,8 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
         ...(snapshot !== undefined ? { snapshot } : {}),
         render: (view) => renderRollout(view, renderOptions),
         mode: config.messageMode,
+        releaseWindowMs: config.groupWindowSeconds * 1000,
+        cluster: config.clusterName,
         logger: logger.child({ component: 'delivery' }),
         metrics: metrics.delivery,
         onPermanentFailure: (failure) => reportPermanentFailure(failure, { reporter, events }),

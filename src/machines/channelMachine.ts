@@ -17,7 +17,7 @@
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup, fromPromise } from 'xstate';
 import { backoffDelay, dropAll, laneOf, recordGone, recordRejected, recordSent, settleRollout } from './channelPolicy.js';
-import { acceptRelease, dropParent, nextReleaseCall, noteParent, wantsReleaseUpdate } from './releaseQueue.js';
+import { acceptRelease, dropParent, isParentEdit, nextReleaseCall, noteParent, wantsReleaseUpdate } from './releaseQueue.js';
 import {
   DEFAULT_CHANNEL_CONFIG,
   SLACK_CALL,
@@ -56,6 +56,7 @@ function initialContext(input: ChannelInput): ChannelContext {
     seed: input.seed ?? 0x2545f491,
     blockedError: null,
     reportedDepth: -1,
+    releaseHold: false,
   };
 }
 
@@ -118,6 +119,7 @@ export const channelMachine = setup({
     postInterval: ({ context }) => context.config.postIntervalMs,
     retryDelay: ({ context }) => context.retryDelayMs,
     blockedFor: ({ context }) => context.config.blockedForMs,
+    releaseEditInterval: ({ context }) => context.config.releaseEditIntervalMs,
   },
   guards: {
     isBucketFull: ({ context }) => context.tokens >= context.config.postBurst,
@@ -193,6 +195,7 @@ export const channelMachine = setup({
         channelId: out.channelId ?? context.channelId,
         attempt: 0,
       });
+      if (isParentEdit(context, call)) enqueue.raise({ type: 'release.edited' });
       if (context.attempt > 0) enqueue.emit({ type: 'recovered', channel: context.channel, attempts: context.attempt });
       enqueue.emit({
         type: 'delivered',
@@ -311,6 +314,17 @@ export const channelMachine = setup({
         },
       },
     },
+    // A release's parent is edited at most once per releaseEditIntervalMs (ADR 0010).
+    releasePacing: {
+      initial: 'open',
+      states: {
+        open: { on: { 'release.edited': 'holding' } },
+        holding: {
+          entry: assign({ releaseHold: true }),
+          after: { releaseEditInterval: { target: 'open', actions: [assign({ releaseHold: false }), raise({ type: 'release.open' })] } },
+        },
+      },
+    },
     delivery: {
       initial: 'ready',
       on: {
@@ -337,6 +351,7 @@ export const channelMachine = setup({
             'rollout.notified': { actions: ['accept', 'reportDepth'], target: 'ready' },
             'token.added': 'ready',
             'budget.granted': { actions: 'grantUpdate', target: 'ready' },
+            'release.open': 'ready',
           },
         },
         sending: {

@@ -37,6 +37,12 @@ export interface ChannelConfig {
    * ./release.ts); 0 (the default here; the product's is `--group-window-seconds`) turns it off.
    */
   releaseWindowMs: number;
+  /**
+   * After an edit of a release's parent, its next edit waits this long, so the rows' changes
+   * of a release spread over minutes coalesce into a handful of edits (members' own messages
+   * in the thread are not held).
+   */
+  releaseEditIntervalMs: number;
 }
 
 export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
@@ -52,6 +58,7 @@ export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
   recordCap: 5000,
   finishedCap: 1000,
   releaseWindowMs: 0,
+  releaseEditIntervalMs: 10_000,
 };
 
 /** What the delivery layer hands a channel: a rendered notification. */
@@ -227,6 +234,8 @@ export interface ChannelContext extends ChannelQueue {
   blockedError: string | null;
   /** Last queue depth reported, so depth is emitted only when it changes. */
   reportedDepth: number;
+  /** A release's parent was edited less than `releaseEditIntervalMs` ago: its next edit waits. */
+  releaseHold: boolean;
 }
 
 /** The invoked Slack call's id: its answer is `xstate.done.actor.slackCall`. */
@@ -240,6 +249,8 @@ export type ChannelEvent =
   | { type: 'workspace.blocked'; error: string }
   | { type: 'token.added' }
   | { type: 'token.taken' }
+  | { type: 'release.edited' }
+  | { type: 'release.open' }
   | DoneActorEvent<SlackOutcome, typeof SLACK_CALL>
   | ErrorActorEvent<unknown, typeof SLACK_CALL>;
 

@@ -176,6 +176,14 @@ function withGroups(result: AcceptResult, groups: Groups): AcceptResult {
   return { ...result, state: { ...result.state, groups } } as AcceptResult;
 }
 
+/** A channel's queue as the release rules read it: with its name, its ID, and whether parent edits are held. */
+export type ReleaseChannel = ChannelQueue & { channel: string; channelId: string | null; releaseHold?: boolean };
+
+/** The call edits a release's parent (a group of two or more): paced by `releaseEditIntervalMs`. */
+export function isParentEdit(s: ChannelQueue, call: SlackCall): boolean {
+  return call.op === 'update' && (s.groups?.[call.rolloutId]?.rows.length ?? 0) >= 2;
+}
+
 /** Where a member's calls go: the parent's channel ID and ts (its record's, else the kept copy), or null until posted. */
 function parentOf(s: ChannelQueue, anchor: string): { channelId: string; ts: string } | null {
   const record = s.rollouts[anchor];
@@ -185,9 +193,12 @@ function parentOf(s: ChannelQueue, anchor: string): { channelId: string; ts: str
 }
 
 /** ./channelPolicy.ts `callFor`, with a member's post and reply sent into the parent's thread. */
-export function callForRelease(item: PendingDelivery, s: ChannelQueue & { channel: string; channelId: string | null }, config: ChannelConfig): SlackCall | null {
+export function callForRelease(item: PendingDelivery, s: ReleaseChannel, config: ChannelConfig): SlackCall | null {
   const call = callFor(item, s.rollouts[item.rolloutId], s.channel, s.channelId, config);
-  if (call === null || item.parent === undefined) return call;
+  if (call === null) return null;
+  // Why hold: a release's rows change one by one; edits at most every interval coalesce them.
+  if (s.releaseHold === true && isParentEdit(s, call)) return null;
+  if (item.parent === undefined) return call;
   const parent = parentOf(s, item.parent);
   // Why wait: a member posted before its parent would land in the channel, not the thread.
   if (parent === null) return null;
@@ -197,7 +208,7 @@ export function callForRelease(item: PendingDelivery, s: ChannelQueue & { channe
 }
 
 /** The first pending item whose next call can go now (./channelPolicy.ts `nextCall`, release-aware). */
-export function nextReleaseCall(s: ChannelQueue & { channel: string; channelId: string | null }, config: ChannelConfig, open: { post: boolean; update: boolean }): SlackCall | null {
+export function nextReleaseCall(s: ReleaseChannel, config: ChannelConfig, open: { post: boolean; update: boolean }): SlackCall | null {
   for (const item of s.queue) {
     const call = callForRelease(item, s, config);
     if (call !== null && open[laneOf(call)]) return call;
@@ -206,7 +217,7 @@ export function nextReleaseCall(s: ChannelQueue & { channel: string; channelId: 
 }
 
 /** Whether some pending item waits for the workspace's chat.update budget (release-aware). */
-export function wantsReleaseUpdate(s: ChannelQueue & { channel: string; channelId: string | null }, config: ChannelConfig): boolean {
+export function wantsReleaseUpdate(s: ReleaseChannel, config: ChannelConfig): boolean {
   return s.queue.some((item) => {
     const call = callForRelease(item, s, config);
     return call !== null && laneOf(call) === 'update';

@@ -55,6 +55,8 @@ interface Rig {
   delivery: Delivery;
   clock: SimulatedClock;
   drain(maxMs?: number): Promise<void>;
+  /** Lets `ms` pass on the shared clock, the Slack calls due meanwhile made. */
+  advance(ms: number): Promise<void>;
   restart(snapshot: DeliverySnapshot): void;
   top(): StoredMessage[];
   calls(): Record<string, number>;
@@ -80,21 +82,28 @@ async function rig(windowMs = WINDOW_MS, extra: Partial<DeliveryOptions> = {}): 
       ...(snapshot !== undefined ? { snapshot } : {}),
       ...extra,
     });
+  const settle = async () => {
+    for (let i = 0; i < 20_000; i++) {
+      await new Promise((res) => setImmediate(res));
+      if (r.delivery.pending().inFlight === 0) {
+        await new Promise((res) => setImmediate(res));
+        if (r.delivery.pending().inFlight === 0) return;
+      }
+    }
+    throw new Error('Slack calls did not settle');
+  };
   const r: Rig = {
     slack,
     delivery: make(),
     clock,
+    async advance(ms) {
+      for (let t = 0; t < ms; t += 50) {
+        await settle();
+        clock.increment(50);
+      }
+      await settle();
+    },
     async drain(maxMs = 600_000) {
-      const settle = async () => {
-        for (let i = 0; i < 20_000; i++) {
-          await new Promise((res) => setImmediate(res));
-          if (r.delivery.pending().inFlight === 0) {
-            await new Promise((res) => setImmediate(res));
-            if (r.delivery.pending().inFlight === 0) return;
-          }
-        }
-        throw new Error('Slack calls did not settle');
-      };
       const start = clock.now();
       await settle();
       while (r.delivery.pending().total > 0) {
@@ -149,6 +158,22 @@ describe('release groups through the delivery layer (real WebClient, local Slack
     // 1 post (the parent) + 10 replies; the parent's edits coalesce (measured in ADR 0010).
     assert.equal(calls['chat.postMessage'], 11);
     assert.ok((calls['chat.update'] ?? 0) <= 5, JSON.stringify(calls));
+  });
+
+  it('verdicts spread over a minute coalesce: the parent is edited at most once per interval', async () => {
+    const r = await rig();
+    for (const name of NAMES) r.delivery.notify(note(name, 'progressing'));
+    await r.drain();
+    const before = r.calls()['chat.update'] ?? 0;
+    for (const name of NAMES) {
+      r.delivery.notify(note(name, 'succeeded'));
+      await r.advance(6_000);
+    }
+    await r.drain();
+    const edits = (r.calls()['chat.update'] ?? 0) - before;
+    // 10 verdicts 6 s apart, one parent edit per 10 s at most: about 6, never one per verdict.
+    assert.ok(edits <= 7, `${edits} edits of the parent`);
+    assert.match(textOf(r.top()[0]), /10 of 10 done/);
   });
 
   it('a group of one looks exactly like a lone rollout (the same calls, the same message)', async () => {

@@ -66,7 +66,7 @@ describe('release groups under leader election', () => {
       createLeaderDelivery({
         slack: api,
         store,
-        makeDelivery: (gated, snapshot) => createDelivery({ slack: gated, render: (v) => renderRollout(v, opts()), releaseWindowMs: 30_000, cluster: 'prod', ...(snapshot ? { snapshot } : {}) }),
+        makeDelivery: (gated, snapshot) => createDelivery({ slack: gated, render: (v) => renderRollout(v, opts()), releaseWindowMs: 30_000, cluster: 'prod', pacing: { releaseEditIntervalMs: 200 }, ...(snapshot ? { snapshot } : {}) }),
         makeWriter: (compose, resourceVersion) => createStateWriter({ store, snapshot: compose, resourceVersion, windowMs: 20 }),
         isLeader: leading,
         observations: () => new Map(),

@@ -80,6 +80,10 @@ describe('charts/hermod values.schema.json', () => {
     assert.equal(schemaAt('progressDeadlineSeconds')['minimum'], deadline.min);
     assert.equal(schemaAt('progressDeadlineSeconds')['maximum'], deadline.max);
     assert.equal(values['progressDeadlineSeconds'], deadline.default);
+    const group = option('group-window-seconds');
+    assert.equal(schemaAt('groupWindowSeconds')['minimum'], group.min);
+    assert.equal(schemaAt('groupWindowSeconds')['maximum'], group.max);
+    assert.equal(values['groupWindowSeconds'], group.default);
     const lines = option('log-lines');
     assert.equal(schemaAt('logLines')['minimum'], lines.min);
     assert.equal(schemaAt('logLines')['maximum'], lines.max);
@@ -212,6 +216,11 @@ describe(`charts/hermod options (rendered by helm${helm.version ? ` ${helm.versi
     assert.ok((container(render({ logLines: 0 }))['args'] as string[]).includes('--log-lines=0'), '0 turns the crash log off and is passed as such');
   });
 
+  it('passes --group-window-seconds: 30 by default, 0 turns release grouping off', () => {
+    assert.ok((container(render())['args'] as string[]).includes(`--group-window-seconds=${option('group-window-seconds').default}`));
+    assert.ok((container(render({ groupWindowSeconds: 0 }))['args'] as string[]).includes('--group-window-seconds=0'));
+  });
+
   it('moves the port, the scrape annotation and the monitors together with metrics.port', () => {
     const docs = render(EVERYTHING);
     const c = container(docs);
@@ -331,13 +340,13 @@ describe(`charts/hermod options (rendered by helm${helm.version ? ` ${helm.versi
       { replicas: 0 }, { revisionHistoryLimit: -1 },
       { image: { repository: 'hermod', digest: 'sha256:abc' } }, { image: { repository: 'hermod', digest: 'latest' } },
       { logLevel: 'verbose' }, { messageMode: 'thread' },
-      { logLines: 201 }, { logLines: -1 }, { logLines: 2.5 }, { logRedact: 'password' }, { logRedact: [''] },
+      { logLines: 201 }, { logLines: -1 }, { logLines: 2.5 }, { groupWindowSeconds: 3_601 }, { groupWindowSeconds: -1 }, { groupWindowSeconds: '30' }, { logRedact: 'password' }, { logRedact: [''] },
       { networkPolicy: { apiServer: { ports: [70_000] } } },
       { serviceMonitor: { interval: 'soon' } },
       { podAnnotations: { 'prometheus.io/port': 2112 } },
     ])
       refused(overrides, /don't meet the specifications of the schema/);
-    for (const overrides of [{ failingGraceSeconds: 86_400 }, { failingGraceSeconds: 0 }, { logLines: 0 }, { logLines: 200 }, { metrics: { port: 65_535 } }, { metrics: { port: 1 } }])
+    for (const overrides of [{ failingGraceSeconds: 86_400 }, { failingGraceSeconds: 0 }, { logLines: 0 }, { logLines: 200 }, { groupWindowSeconds: 0 }, { groupWindowSeconds: 3_600 }, { metrics: { port: 65_535 } }, { metrics: { port: 1 } }])
       assert.equal(template(overrides).status, 0, JSON.stringify(overrides));
   });
 });

@@ -53,6 +53,7 @@ const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', 
 const FLAGS = [
   'kubeconfig', 'level', 'repo-url-annotation', 'commit-sha-annotation', 'git-annotation-warning',
   'message-mode', 'failing-grace-seconds', 'dry-run', 'metrics-port', 'log-lines', 'log-redact', 'progress-deadline-seconds',
+  'group-window-seconds',
 ];
 const METRICS_PORT = 2112;
 
@@ -872,7 +873,7 @@ describe(`charts/hermod (rendered by helm${helm.version ? ` ${helm.version}` : '
     );
     const c = hermodContainer(one(docs, 'Deployment'));
     assert.deepEqual(c['args'], [
-      'run', '--level=debug', '--message-mode=post', '--failing-grace-seconds=90', '--progress-deadline-seconds=900', '--log-lines=7', '--log-redact=customer-[0-9]+', '--metrics-port=2112',
+      'run', '--level=debug', '--message-mode=post', '--failing-grace-seconds=90', '--group-window-seconds=30', '--progress-deadline-seconds=900', '--log-lines=7', '--log-redact=customer-[0-9]+', '--metrics-port=2112',
       '--commit-sha-annotation=example.com/sha', '--repo-url-annotation=example.com/repo', '--git-annotation-warning', '--dry-run',
     ]);
     assert.ok(list(c['env'], 'env').some((e) => at(e, 'name') === 'CLUSTER_NAME' && at(e, 'value') === 'prod-eu'));

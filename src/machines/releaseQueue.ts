@@ -126,14 +126,15 @@ function combine(first: AcceptResult, state: ChannelQueue, dropped: PendingDeliv
 }
 
 /** Accepts one notification into a group of two or more: the member's own message, then the parent. */
-function acceptMember(start: ChannelQueue, g: ReleaseGroup, n: ChannelNotification, config: ChannelConfig, active: string | null): AcceptResult {
+function acceptMember(start: ChannelQueue, g: ReleaseGroup, n: ChannelNotification, config: ChannelConfig, active: string | null, joining: boolean): AcceptResult {
   const dropped: PendingDelivery[] = [];
   const step = (s: ChannelQueue, note: ChannelNotification, tag: boolean): { result: AcceptResult; state: ChannelQueue } => {
     const result = acceptNotification(s, note, config, active);
     if (result.kind === 'queued') dropped.push(...result.dropped);
     return { result, state: tag ? tagParent(result.state, note.rolloutId, g.anchor) : result.state };
   };
-  let s = reopen(start, g);
+  // Only a joiner re-opens a closed parent: a late duplicate of a member's verdict must not edit it again.
+  let s = joining ? reopen(start, g) : start;
   const own = n.rolloutId === g.anchor ? { ...n, rolloutId: detailsIdOf(g.anchor), thread: null, threadKey: null } : n;
   const first = isDeferred(s, own) ? { result: { kind: 'skipped', state: s, reason: 'unchanged' } as AcceptResult, state: s } : step(s, own, true);
   s = first.state;
@@ -158,7 +159,7 @@ export function acceptRelease(s: ChannelQueue, n: ChannelNotification, config: C
     if (n.rolloutId === g.anchor) g = { ...g, anchorMessage: n.message, anchorThread: n.thread };
     const state = { ...s, groups: { ...groups, [g.anchor]: g } };
     if (g.rows.length < 2) return withGroups(acceptNotification(state, n, config, active), state.groups);
-    return acceptMember(state, g, n, config, active);
+    return acceptMember(state, g, n, config, active, false);
   }
   const info = n.release;
   if (info === undefined || config.mode !== 'update' || config.releaseWindowMs <= 0 || isKnown(s, n.rolloutId)) return acceptNotification(s, n, config, active);
@@ -169,7 +170,7 @@ export function acceptRelease(s: ChannelQueue, n: ChannelNotification, config: C
     return withGroups(acceptNotification(s, n, config, active), { ...pruned, [g.anchor]: g });
   }
   const g = withRow(target, info.row);
-  return acceptMember({ ...s, groups: { ...pruned, [g.anchor]: g } }, g, n, config, active);
+  return acceptMember({ ...s, groups: { ...pruned, [g.anchor]: g } }, g, n, config, active, true);
 }
 
 function withGroups(result: AcceptResult, groups: Groups): AcceptResult {

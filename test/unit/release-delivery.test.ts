@@ -230,6 +230,21 @@ describe('release groups through the delivery layer (real WebClient, local Slack
     assert.match(textOf(r.top()[1]), /Rolling out Deployment `later`/);
   });
 
+  it("a late duplicate of a member's verdict does not edit a finished release again", async () => {
+    const r = await rig();
+    r.delivery.notify(note('web', 'progressing'));
+    r.delivery.notify(note('api', 'progressing'));
+    await r.drain();
+    r.delivery.notify(note('web', 'succeeded'));
+    r.delivery.notify(note('api', 'succeeded'));
+    await r.drain();
+    const before = r.calls();
+    r.delivery.notify(note('api', 'succeeded'));
+    r.delivery.notify(note('web', 'succeeded'));
+    await r.drain();
+    assert.deepEqual(r.calls(), before);
+  });
+
   it('a failure in a group: the worst colour, the reason on the row, the failure details in the thread', async () => {
     const r = await rig();
     for (const name of ['a', 'b', 'c']) r.delivery.notify(note(name, 'progressing'));

@@ -179,6 +179,24 @@ describe('channelMachine rules: permanent failures and rejections', () => {
     assert.equal(h.channel('c').getSnapshot().context.blockedError, 'not_in_channel');
   });
 
+  it('a permanent failure lists no workload for work that does not name one (an older snapshot\'s)', async () => {
+    const h = harness();
+    h.slack.script = () => ({ kind: 'permanent', error: 'channel_not_found', scope: 'channel' });
+    const { workload: _, ...unnamed } = note('r1', 'progressing');
+    await h.send('c', unnamed);
+    await h.advance(1000);
+    assert.deepEqual(h.of('permanentFailure').map((e) => [e.namespaces, e.workloads]), [[['ns-r1'], []]]);
+  });
+
+  it('a permanent failure lists two workloads of one name in two namespaces as two', async () => {
+    const h = harness();
+    h.slack.script = () => ({ kind: 'permanent', error: 'channel_not_found', scope: 'channel' });
+    h.channel('c').send({ type: 'rollout.notified', notification: { ...note('r1', 'progressing'), namespace: 'team-a', workload: 'web' } });
+    h.channel('c').send({ type: 'rollout.notified', notification: { ...note('r2', 'progressing'), namespace: 'team-b', workload: 'web' } });
+    await h.advance(1000);
+    assert.deepEqual(h.of('permanentFailure').map((e) => e.workloads), [[{ namespace: 'team-a', name: 'web' }, { namespace: 'team-b', name: 'web' }]]);
+  });
+
   it('a notification to a blocked channel is dropped, saying which; the error is kept until the channel opens again', async () => {
     const h = harness({ blockedForMs: 60_000 });
     h.channel('c').send({ type: 'workspace.blocked', error: 'token_revoked' });
@@ -318,6 +336,13 @@ describe('channelMachine rules: the call whose answer is read', () => {
   it('a permanent failure lists the namespace of the failed call first', async () => {
     const h = await r0WaitsAheadOfR1('permanent');
     assert.deepEqual(h.of('permanentFailure').map((e) => [e.rolloutId, e.namespaces]), [['r1', ['ns-r1', 'ns-r0']]]);
+  });
+
+  it('a permanent failure lists the workload of the failed call first', async () => {
+    const h = await r0WaitsAheadOfR1('permanent');
+    assert.deepEqual(h.of('permanentFailure').map((e) => [e.rolloutId, e.workloads]), [
+      ['r1', [{ namespace: 'ns-r1', name: 'web-r1' }, { namespace: 'ns-r0', name: 'web-r0' }]],
+    ]);
   });
 });
 

@@ -44,6 +44,23 @@ describe('channelPolicy rules: accepting a notification', () => {
     assert.equal(r.state.rollouts, s.rollouts);
   });
 
+  it('coalescing leaves the queue it was given unchanged (a new queue, the old one as it was)', () => {
+    const s = accept([note('r1', 'progressing'), note('r2', 'progressing')]);
+    const before = structuredClone(s.queue);
+    const r = acceptNotification(s, note('r1', 'succeeded'), config(), null);
+    assert.equal(reason(r), 'coalesced');
+    assert.deepEqual([s.queue, item(r.state, 'r1').phase], [before, 'succeeded']);
+  });
+
+  it('post mode: an ending that closes a pending post leaves the queue it was given unchanged', () => {
+    const post = config({ mode: 'post' });
+    const s = accept([note('r1', 'progressing')], post);
+    const before = structuredClone(s.queue);
+    const r = acceptNotification(s, note('r1', 'superseded'), post, null);
+    assert.equal(reason(r), 'coalesced');
+    assert.deepEqual([s.queue, item(r.state, 'r1').final], [before, true]);
+  });
+
   it('update mode, alert level failure: a pending (not yet shown) failing rollout keeps being updated', () => {
     const s = accept([note('r1', 'failing', { alert: 'failure' })]);
     const r = acceptNotification(s, note('r1', 'succeeded', { alert: 'failure' }), config(), null);

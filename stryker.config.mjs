@@ -1,7 +1,8 @@
 // @ts-check
+import { readdirSync } from 'node:fs';
 import process from 'node:process';
 
-/** The fast tests that reach src/machines (scripts/mutation.ts may narrow them with --tests). */
+/** The fast tests that reach src/machines, by name (scripts/mutation.ts may narrow them with --tests). */
 const FAST_TESTS = [
   'test/unit/channel-machine*.test.ts',
   'test/unit/channel-policy*.test.ts',
@@ -11,20 +12,58 @@ const FAST_TESTS = [
   'test/unit/deployment-*.test.ts',
   'test/unit/diagnosis*.test.ts',
   'test/unit/election*.test.ts',
-  'test/unit/facts*.test.ts',
   'test/unit/hash*.test.ts',
   'test/unit/leader-machine*.test.ts',
   'test/unit/lease*.test.ts',
+  'test/unit/machine-contracts.test.ts',
   'test/unit/mention*.test.ts',
   'test/unit/message*.test.ts',
   'test/unit/mrkdwn*.test.ts',
-  'test/unit/notification*.test.ts',
   'test/unit/rollout*.test.ts',
   'test/unit/slack-advice*.test.ts',
   'test/unit/supervisor*.test.ts',
   'test/unit/template-changes*.test.ts',
   'test/unit/update-budget*.test.ts',
+  'test/unit/workload-*.test.ts',
 ];
+
+/**
+ * The slow files (3 to 9 s each, unloaded), run last and in this order. A mutant runs the
+ * files that reach it one after the other and stops at the first that fails, so a mutant a
+ * rule test kills never starts these; only survivors (and what only these kill) pay for them.
+ */
+const SLOW_LAST = [
+  'test/unit/crash-logs.test.ts',
+  'test/unit/mrkdwn-properties.test.ts',
+  'test/unit/election.test.ts',
+  'test/unit/delivery-slack-edge.test.ts',
+  'test/unit/delivery.test.ts',
+  'test/unit/channel-machine.test.ts',
+  'test/unit/deployment-model.test.ts',
+  'test/unit/workload-model.test.ts',
+];
+
+/** `dir/name*.test.ts` patterns (a `*` in the file name only) as the files they match, sorted. */
+function expand(patterns) {
+  const out = new Set();
+  for (const pattern of patterns) {
+    const slash = pattern.lastIndexOf('/');
+    const dir = pattern.slice(0, slash);
+    const re = new RegExp(`^${pattern.slice(slash + 1).replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
+    for (const name of readdirSync(dir).sort()) if (re.test(name)) out.add(`${dir}/${name}`);
+  }
+  return [...out];
+}
+
+/**
+ * The order the files run in for each mutant (the tap runner keeps the order of literal paths;
+ * glob patterns would come back in directory-walk order, slow files first as often as not):
+ * the rule tests (`*-rules`), then the other quick files, then SLOW_LAST.
+ */
+function ordered(files) {
+  const rank = (f) => (SLOW_LAST.includes(f) ? 2 + SLOW_LAST.indexOf(f) : f.endsWith('-rules.test.ts') ? 0 : 1);
+  return [...files].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
 
 /**
  * Mutation testing (issue 15): StrykerJS mutates every file of src/machines (the statecharts,
@@ -33,7 +72,8 @@ const FAST_TESTS = [
  * `npm run test:mutation` (scripts/mutation.ts); see docs/testing-mutation.md.
  *
  * Per-test coverage: the tap runner treats each test FILE as one test and records which
- * mutants each file reaches, so a mutant runs only the files that execute it.
+ * mutants each file reaches, so a mutant runs only the files that execute it, in the order of
+ * `ordered` (quick rule tests first), stopping at the first failure.
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
@@ -45,7 +85,7 @@ const config = {
   tap: {
     // Other unit files (kube, config, packaging, the local servers) never load a machine:
     // leaving them out keeps the dry run short.
-    testFiles: process.env['HERMOD_MUTATION_TESTS']?.split(',') ?? FAST_TESTS,
+    testFiles: ordered(expand(process.env['HERMOD_MUTATION_TESTS']?.split(',') ?? FAST_TESTS)),
     nodeArgs: ['--import', 'tsx', '--conditions=development', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
   },
   // What the sandbox copy does not need.

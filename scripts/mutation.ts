@@ -119,6 +119,8 @@ async function runStryker(stryker: readonly string[], tests: string | undefined)
     ...process.env,
     // Property tests meet the same generated values for every mutant (see test/unit/mrkdwn-properties.test.ts).
     FC_SEED: process.env['FC_SEED'] ?? '1',
+    // The model suites walk every 10th path and one path per model transition (test/support/modelPaths.ts).
+    HERMOD_MODEL_PATH_STRIDE: process.env['HERMOD_MODEL_PATH_STRIDE'] ?? '10',
     ...(tests !== undefined ? { HERMOD_MUTATION_TESTS: tests } : {}),
   };
   const child = spawn(process.execPath, [join(ROOT, 'node_modules/@stryker-mutator/core/bin/stryker.js'), 'run', ...stryker], {

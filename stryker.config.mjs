@@ -56,12 +56,29 @@ function expand(patterns) {
 }
 
 /**
+ * Quick files about one module each, beside the `*-rules` files: the first file that reaches a
+ * mutant should be the one most likely to kill it, its own module's tests, not a broad file
+ * that happens to load it (the deployment-* files load every rule of a rollout).
+ */
+const ONE_MODULE = [
+  'test/unit/channel-policy.test.ts',
+  'test/unit/diagnosis.test.ts',
+  'test/unit/hash.test.ts',
+  'test/unit/mentions.test.ts',
+  'test/unit/mrkdwn.test.ts',
+  'test/unit/rollout.test.ts',
+  'test/unit/slack-advice.test.ts',
+  'test/unit/update-budget.test.ts',
+  'test/unit/workload-rollout.test.ts',
+];
+
+/**
  * The order the files run in for each mutant (the tap runner keeps the order of literal paths;
  * glob patterns would come back in directory-walk order, slow files first as often as not):
- * the rule tests (`*-rules`), then the other quick files, then SLOW_LAST.
+ * the rule tests (`*-rules`) and ONE_MODULE, then the other quick files, then SLOW_LAST.
  */
 function ordered(files) {
-  const rank = (f) => (SLOW_LAST.includes(f) ? 2 + SLOW_LAST.indexOf(f) : f.endsWith('-rules.test.ts') ? 0 : 1);
+  const rank = (f) => (SLOW_LAST.includes(f) ? 2 + SLOW_LAST.indexOf(f) : f.endsWith('-rules.test.ts') || ONE_MODULE.includes(f) ? 0 : 1);
   return [...files].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -79,6 +79,18 @@ describe('channelPolicy rules: accepting a notification', () => {
     assert.equal(reason(acceptNotification(s, note('r1', 'paused'), post, null)), 'skipped:milestone');
   });
 
+  it('post mode: unfollowable is an ending: it closes the pending post instead of posting', () => {
+    const post = config({ mode: 'post' });
+    const r = acceptNotification(accept([note('r1', 'progressing')], post), note('r1', 'unfollowable'), post, null);
+    assert.deepEqual([reason(r), item(r.state, 'r1').phase, item(r.state, 'r1').final], ['coalesced', 'progressing', true]);
+  });
+
+  it('post mode, alert level failure: a posted rollout that then succeeds is refused for the alert (only its end closes it)', () => {
+    const post = config({ mode: 'post' });
+    const s = { ...empty(), rollouts: { r1: shown('r1', { milestone: 'failed' }) } };
+    assert.equal(reason(acceptNotification(s, note('r1', 'succeeded', { alert: 'failure' }), post, null)), 'skipped:alert');
+  });
+
   it('post mode, alert level failure: a posted rollout that ends is closed, an unknown one is refused for the alert', () => {
     const post = config({ mode: 'post' });
     const known = acceptNotification({ ...empty(), rollouts: { r1: shown('r1', { milestone: 'failed' }) } }, note('r1', 'superseded', { alert: 'failure' }), post, null);
@@ -213,6 +225,14 @@ describe('channelPolicy rules: the next call', () => {
     const s = accept([note('r2', 'progressing')], config(), { ...empty(), queue: [item(accept([n]), 'r1')], rollouts: { r1: shown('r1', { sentKey: n.contentKey }) } });
     assert.equal(nextCall({ ...s, channel: CHANNEL, channelId: CHANNEL_ID }, config(), { post: true, update: true })?.rolloutId, 'r2');
   });
+
+  it('the update budget is wanted only for an item with an edit to send: items with nothing to send are passed over', () => {
+    const n = note('r1', 'progressing');
+    const s = { ...empty(), queue: [item(accept([n]), 'r1')], rollouts: { r1: shown('r1', { sentKey: n.contentKey }) }, channel: CHANNEL, channelId: CHANNEL_ID };
+    assert.equal(wantsUpdate(s, config()), false);
+    const edit = { ...s, rollouts: { r1: shown('r1') } };
+    assert.equal(wantsUpdate(edit, config()), true);
+  });
 });
 
 describe('channelPolicy rules: what Slack answered', () => {
@@ -295,6 +315,16 @@ describe('channelPolicy rules: what Slack answered', () => {
     assert.equal(settleRollout(s, 'r9', config()), s);
   });
 
+  it('settling a recorded rollout that has nothing pending returns the state itself', () => {
+    const s = { ...accept([note('r1', 'progressing')]), rollouts: { r9: shown('r9') } };
+    assert.equal(settleRollout(s, 'r9', config()), s);
+  });
+
+  it('an item without a thread settles once its message is sent, even when an earlier version posted a thread', () => {
+    const s = accept([note('r1', 'progressing', { text: 'v2' })], config(), { ...empty(), rollouts: { r1: shown('r1', { threadKey: 'an earlier thread' }) } });
+    assert.deepEqual(sent(s, 'r1').queue, []);
+  });
+
   it('a rejected thread reply given up is marked as posted; the item stays for its main message', () => {
     const n = note('r1', 'failed', { thread: 'details' });
     const s = accept([n], config(), { ...empty(), rollouts: { r1: shown('r1', { sentKey: n.contentKey }) } });
@@ -311,6 +341,15 @@ describe('channelPolicy rules: what Slack answered', () => {
     const call = callFor(item(plain, 'r1'), undefined, CHANNEL, CHANNEL_ID, config()) as SlackCall;
     const r = recordRejected(plain, call, config());
     assert.deepEqual([r.gaveUp?.rolloutId, r.state.queue, r.state.finished], ['r1', [], []]);
+  });
+
+  it('a rejected plain update of a shown message given up leaves the queue; the other items stay', () => {
+    const s = accept([note('r1', 'progressing'), note('r2', 'progressing')], config(), { ...empty(), rollouts: { r1: shown('r1') } });
+    const plain = { ...s, queue: s.queue.map((p) => (p.rolloutId === 'r1' ? { ...p, plain: true } : p)) };
+    const call = callFor(item(plain, 'r1'), plain.rollouts['r1'], CHANNEL, CHANNEL_ID, config()) as SlackCall;
+    assert.equal(call.op, 'update');
+    const r = recordRejected(plain, call, config());
+    assert.deepEqual([r.gaveUp?.rolloutId, r.state.queue.map((p) => p.rolloutId), r.state.rollouts['r1']?.threadKey], ['r1', ['r2'], null]);
   });
 
   it('a rejected message falls back to plain text for that rollout only', () => {

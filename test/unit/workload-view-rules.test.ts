@@ -64,6 +64,13 @@ describe('workloadView rules: the view of a rollout', () => {
     assert.equal(healthy.crashTarget, null);
   });
 
+  it('a Pod that restarted but is not stuck (running again, not yet ready) names no crash target', () => {
+    const obs = observation({ revision: 2, updated: 1, available: 1, old: 1, crashing: 1, at: 5_000 });
+    obs.pods = obs.pods.map((p) => ({ ...p, containers: p.containers.map(({ waiting: _, ...c }) => c) }));
+    const view = viewFrom(obs, 'progressing', BASE);
+    assert.deepEqual([view.diagnosis.stuckPods, view.crashTarget], [0, null]);
+  });
+
   it("mentions are carried only when the target has them", () => {
     const with_ = viewFrom(observation({ revision: 2, mentions: ['<@U1>'], at: 5_000 }), 'failing', BASE);
     const without = viewFrom(observation({ revision: 2, at: 5_000 }), 'failing', BASE);
@@ -83,6 +90,13 @@ describe('workloadView rules: the view of a rollout', () => {
     assert.equal(diagnosisOf(obs, 1_000), first);
     assert.notEqual(diagnosisOf(obs, 2_000), first);
     assert.notEqual(diagnosisOf(obs, undefined), diagnosisOf(obs, 2_000));
+  });
+
+  it('the diagnosis cache keeps the diagnosis it made for a rollout without a start', () => {
+    const obs = observation({ revision: 2, updated: 1, available: 1, old: 1, crashing: 1, at: 5_000 });
+    const first = diagnosisOf(obs, undefined);
+    assert.equal(first.stuckPods, 1);
+    assert.equal(diagnosisOf(obs, undefined), first);
   });
 });
 

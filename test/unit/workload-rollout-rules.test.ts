@@ -83,6 +83,11 @@ describe('workloadRollout rules: partition, ordinals, the pod waited on', () => 
     assert.equal(waitingOnPod(ds().deployment, [pod('web-0', [{ type: 'Ready', status: 'False' }])]), null);
   });
 
+  it('a StatefulSet waits on its lowest not-ready ordinal wherever the pod is listed', () => {
+    const notReady = [{ type: 'Ready', status: 'False' }];
+    assert.equal(waitingOnPod(sts().deployment, [pod('web-1', notReady), pod('web-2', notReady)]), 'web-1');
+  });
+
   it('a StatefulSet waits on no pod without an ordinal', () => {
     assert.equal(waitingOnPod(sts().deployment, [pod('web-x', [{ type: 'Ready', status: 'False' }])]), null);
   });
@@ -93,6 +98,7 @@ describe('workloadRollout rules: revisions', () => {
     const w = ds().deployment;
     if (w.kind !== 'DaemonSet') throw new Error('a DaemonSet');
     assert.equal(targetRevision(w, [revision('a', 1), revision('b', 3)])?.name, 'b');
+    assert.equal(targetRevision(w, [revision('b', 3), revision('a', 1)])?.name, 'b');
     assert.equal(targetRevision(w, [revision('b', 3), revision('a', 3)])?.name, 'a');
     assert.equal(targetRevision(w, [revision('a', 3), revision('b', 3)])?.name, 'a');
   });
@@ -114,6 +120,8 @@ describe('workloadRollout rules: revisions', () => {
     const o = ds();
     const history = { ...o, newRevision: { ...o.newRevision!, revisionHistory: [5, 1, 5, 0, -2, 1.5, 3] } };
     assert.deepEqual(rollbackHistory(history), [1, 3, 5]);
+    const set = sts();
+    assert.deepEqual(rollbackHistory({ ...set, newRevision: { ...set.newRevision!, revisionHistory: [4, 2] } }), [2, 4]);
     assert.deepEqual(rollbackHistory({ ...o, newRevision: null }), []);
   });
 
@@ -132,6 +140,8 @@ describe('workloadRollout rules: revisions', () => {
     const previous = revision('web-r1', 1);
     assert.deepEqual(templatesOf({ ...set, previousRevision: previous }), { previous, next: set.newRevision });
     assert.deepEqual(templatesOf({ ...set, newRevision: null }), { previous: null, next: null });
+    const daemons = ds();
+    assert.deepEqual(templatesOf({ ...daemons, previousRevision: previous }), { previous, next: daemons.newRevision });
   });
 });
 

@@ -15,8 +15,9 @@
 import { viewFrom } from '../machines/workloadView.js';
 import { isDeploymentFacts, type RolloutObservation } from '../machines/facts.js';
 import { isFinalPhase, type Notification, type RolloutPhase, type RolloutView } from '../machines/notification.js';
+import { adoptedRolloutStart } from '../machines/controllerRevisions.js';
 import { progressDeadlineExceeded } from '../machines/rollout.js';
-import { workloadStatus } from '../machines/workloadRollout.js';
+import { deadlinePassed, deadlineSecondsOf, hasOwnDeadline, ownDeadlineDetail, workloadStatus } from '../machines/workloadRollout.js';
 import type { DeliverySnapshot } from './delivery/index.js';
 
 export interface RepairInput {
@@ -36,25 +37,40 @@ const splitId = (rolloutId: string): { uid: string; revision: number } => {
   return { uid: rolloutId.slice(0, slash), revision: Number(rolloutId.slice(slash + 1)) };
 };
 
-/** The verdict of a Deployment at rest, or null while it is still rolling out. */
-function verdictOf(observation: RolloutObservation): 'succeeded' | 'failed' | null {
-  const w = observation.deployment;
-  if (workloadStatus(w).state === 'complete') return 'succeeded';
-  // StatefulSets and DaemonSets fail at Hermod's own deadline, which needs the rollout's start: not known here.
-  if (isDeploymentFacts(w) && progressDeadlineExceeded(w)) return 'failed';
-  return null;
+/** When a StatefulSet's or DaemonSet's rollout started: when its new ControllerRevision was made (else now). */
+function setRolloutStart(observation: RolloutObservation, now: number): number {
+  return adoptedRolloutStart(observation.newRevision, now);
 }
 
-/** When the Progressing condition last changed: when the controller reached its verdict. */
-function endedAt(observation: RolloutObservation, fallback: number): number {
+/** The verdict of a workload at rest at `now`, or null while it is still rolling out. */
+function verdictOf(observation: RolloutObservation, now: number): 'succeeded' | 'failed' | null {
   const w = observation.deployment;
+  if (workloadStatus(w).state === 'complete') return 'succeeded';
+  if (isDeploymentFacts(w)) return progressDeadlineExceeded(w) ? 'failed' : null;
+  // StatefulSets and DaemonSets fail at Hermod's own deadline, counted from their revision's start.
+  return deadlinePassed(w, now, setRolloutStart(observation, now), deadlineSecondsOf(observation)) ? 'failed' : null;
+}
+
+/**
+ * When the verdict came: a Deployment's Progressing condition's last change; a StatefulSet's or
+ * DaemonSet's failure when Hermod's deadline passed. Else `fallback`.
+ */
+function endedAt(observation: RolloutObservation, fallback: number, verdict?: 'succeeded' | 'failed' | null): number {
+  const w = observation.deployment;
+  if (verdict === 'failed' && hasOwnDeadline(w.kind ?? 'Deployment')) {
+    return Math.min(fallback, setRolloutStart(observation, fallback) + deadlineSecondsOf(observation) * 1000);
+  }
   const condition = isDeploymentFacts(w) ? w.status.conditions.find((c) => c.type === 'Progressing') : undefined;
   const at = condition?.lastUpdateTime === undefined ? NaN : Date.parse(condition.lastUpdateTime);
   return Number.isNaN(at) ? fallback : at;
 }
 
 function finalView(observation: RolloutObservation, phase: RolloutPhase, at: number): RolloutView {
-  return { ...viewFrom(observation, phase, { startedAt: at, previousRevision: null, adopted: true }), endedAt: at };
+  // A StatefulSet's or DaemonSet's start is known from its revision; a Deployment's is not kept.
+  const own = hasOwnDeadline(observation.deployment.kind ?? 'Deployment');
+  const startedAt = own ? Math.min(at, setRolloutStart(observation, at)) : at;
+  const view = { ...viewFrom(observation, phase, { startedAt, previousRevision: null, adopted: true }), endedAt: at };
+  return phase === 'failed' && own ? { ...view, detail: ownDeadlineDetail(view) } : view;
 }
 
 /** The notifications that bring Slack up to date; see the module comment. */
@@ -88,8 +104,8 @@ export function repairNotifications(input: RepairInput): Notification[] {
         out.push({ ...base, view });
         continue;
       }
-      const verdict = current === revision ? verdictOf(observation) : null;
-      if (verdict !== null) out.push({ ...base, view: finalView(observation, verdict, endedAt(observation, input.now)) });
+      const verdict = current === revision ? verdictOf(observation, input.now) : null;
+      if (verdict !== null) out.push({ ...base, view: finalView(observation, verdict, endedAt(observation, input.now, verdict)) });
     }
   }
   if (input.catchUpMs <= 0) return out;
@@ -97,9 +113,9 @@ export function repairNotifications(input: RepairInput): Notification[] {
     if (!knownUids.has(uid)) continue;
     const rolloutId = `${uid}/${observation.deployment.revision ?? 0}`;
     if (known.has(rolloutId) || input.covered.has(rolloutId)) continue;
-    const verdict = verdictOf(observation);
+    const verdict = verdictOf(observation, input.now);
     if (verdict === null) continue;
-    const at = endedAt(observation, input.now);
+    const at = endedAt(observation, input.now, verdict);
     if (input.now - at > input.catchUpMs) continue;
     const view = finalView(observation, verdict, at);
     const note = `Reported late: this rollout started and ended while no Hermod was running (the controller's verdict came at ${new Date(at).toISOString()}).`;

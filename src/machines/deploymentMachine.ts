@@ -18,12 +18,13 @@
  * rollout is active, so tens of thousands of idle Deployments cost little.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
-import type { AlertLevel, RolloutObservation } from './facts.js';
+import { kindOf, type AlertLevel, type RolloutObservation } from './facts.js';
 import { isFailing } from './diagnosis.js';
 import type { Notification, RolloutPhase, RolloutView } from './notification.js';
+import { adoptedRolloutStart } from './controllerRevisions.js';
 import { isNewRollout } from './rollout.js';
 import { diagnosisOf, viewFrom, visibleState } from './workloadView.js';
-import { deadlinePassed, deadlineSecondsOf, desiredPods, hasOwnDeadline, isNotFollowable, isWorkloadPaused, workloadStatus } from './workloadRollout.js';
+import { deadlinePassed, deadlineSecondsOf, desiredPods, hasOwnDeadline, isNotFollowable, isWorkloadPaused, ownDeadlineDetail, workloadStatus } from './workloadRollout.js';
 
 
 export interface DeploymentInput {
@@ -39,6 +40,12 @@ export interface ActiveRollout {
   alert: AlertLevel;
   /** When every new Pod was first seen stuck (ms), or null while they are not. */
   stuckSince: number | null;
+  /**
+   * When Hermod first saw the rollout (ms). The view's `startedAt` is earlier for a StatefulSet or
+   * DaemonSet rollout adopted mid-way (its ControllerRevision's time); Hermod's deadline timer
+   * runs from here for what is left. Absent in rollouts made before it existed: `startedAt`.
+   */
+  seenAt?: number;
   view: RolloutView;
 }
 
@@ -102,6 +109,17 @@ function timeOf(event: DeploymentEvent, rollout: ActiveRollout): number {
   return typeof at === 'number' ? at : rollout.view.startedAt + rollout.view.progressDeadlineSeconds * 1000;
 }
 
+/**
+ * When a rollout first seen in `observation` started. StatefulSets and DaemonSets adopted
+ * mid-rollout (Hermod started, or took over as leader): when their new ControllerRevision was
+ * made, so Hermod's deadline counts from the rollout's real start (issue 11). Otherwise when
+ * Hermod saw it: a Deployment's deadline is the controller's, and a rollout seen live starts now.
+ */
+function rolloutStart(observation: RolloutObservation, adopted: boolean): number {
+  if (!adopted || !hasOwnDeadline(kindOf(observation.deployment))) return observation.at;
+  return adoptedRolloutStart(observation.newRevision, observation.at);
+}
+
 function failingNow(context: DeploymentContext, observation: RolloutObservation): boolean {
   const diagnosis = diagnosisOf(observation, context.rollout?.view.startedAt);
   return isFailing(diagnosis, desiredPods(observation.deployment));
@@ -150,7 +168,9 @@ export const deploymentMachine = setup({
     isComplete: ({ event }) => workloadStatus(observed(event).deployment).state === 'complete',
     isDeadlineExceeded: ({ context, event }) => {
       const observation = observed(event);
-      return deadlinePassed(observation.deployment, observation.at, context.rollout?.view.startedAt, deadlineSecondsOf(observation));
+      // At first sight (no rollout yet) a StatefulSet's or DaemonSet's rollout is timed from its revision.
+      const startedAt = context.rollout?.view.startedAt ?? rolloutStart(observation, true);
+      return deadlinePassed(observation.deployment, observation.at, startedAt, deadlineSecondsOf(observation));
     },
     isNotFollowable: ({ event }) => isNotFollowable(observed(event).deployment),
     /** OnDelete when Hermod first sees it, other than a set created while Hermod watches (revision 1 seen live). */
@@ -184,11 +204,11 @@ export const deploymentMachine = setup({
       const observation = observed(event);
       const d = observation.deployment;
       const view = viewFrom(observation, 'progressing', {
-        startedAt: observation.at,
+        startedAt: rolloutStart(observation, params.adopted),
         previousRevision: context.revision,
         adopted: params.adopted,
       });
-      const rollout: ActiveRollout = { channel: observation.target.channel, alert: observation.target.alert, stuckSince: null, view };
+      const rollout: ActiveRollout = { channel: observation.target.channel, alert: observation.target.alert, stuckSince: null, seenAt: observation.at, view };
       return { uid: d.uid, revision: d.revision, rollout };
     }),
     announceStart: emit(({ context }) => ({
@@ -224,7 +244,7 @@ export const deploymentMachine = setup({
       const ownDeadline = params.phase === 'failed' && hasOwnDeadline(latest.kind ?? 'Deployment');
       const view: RolloutView = {
         ...latest,
-        ...(ownDeadline ? { detail: `${(latest.kind ?? 'Deployment').toLowerCase()} "${latest.deployment}" exceeded Hermod's progress deadline (${latest.progressDeadlineSeconds} seconds)` } : {}),
+        ...(ownDeadline ? { detail: ownDeadlineDetail(latest) } : {}),
         endedAt: timeOf(event, rollout),
         supersededBy: params.phase === 'superseded' ? (observation?.deployment.revision ?? null) : null,
       };
@@ -241,10 +261,13 @@ export const deploymentMachine = setup({
      * whose delay is not a number at once instead of scheduling it, and `hasOwnDeadline` refuses
      * it. A 600 s timer per Deployment rollout would also keep an idle process alive.
      */
-    ownDeadline: ({ context }) =>
-      context.rollout !== null && hasOwnDeadline(context.rollout.view.kind ?? 'Deployment')
-        ? context.rollout.view.progressDeadlineSeconds * 1000
-        : (undefined as unknown as number),
+    ownDeadline: ({ context }) => {
+      const rollout = context.rollout;
+      if (rollout === null || !hasOwnDeadline(rollout.view.kind ?? 'Deployment')) return undefined as unknown as number;
+      // What is left of it: an adopted rollout started before Hermod saw it.
+      const seenAt = rollout.seenAt ?? rollout.view.startedAt;
+      return Math.max(0, rollout.view.startedAt + rollout.view.progressDeadlineSeconds * 1000 - seenAt);
+    },
   },
 }).createMachine({
   id: 'deployment',

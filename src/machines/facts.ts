@@ -142,8 +142,19 @@ export interface ControllerRevisionFacts {
   ownerUid?: string;
   /** The `revision` field: higher is newer. */
   revision: number;
-  /** Earlier `revision` numbers this template had while Hermod watched (a rollback renumbers it). */
+  /**
+   * Earlier `revision` numbers this template had (a rollback renumbers it): seen while Hermod
+   * watched, or inferred from the owner's other revisions (./workloadRollout.ts, `inferredRollbackFrom`).
+   */
   revisionHistory: number[];
+  /** metadata.creationTimestamp, ms since the epoch, when known. */
+  created?: number;
+  /**
+   * When the controller last wrote it (the newest `metadata.managedFields[].time`), ms since the
+   * epoch, when known: a rollback renumbers an old revision, which leaves its creationTimestamp
+   * alone but stamps this.
+   */
+  written?: number;
   /**
    * The `controller-revision-hash` label value the revision's pods carry: the
    * ControllerRevision's name for a StatefulSet, its `controller.kubernetes.io/hash` label for a DaemonSet.
@@ -221,6 +232,8 @@ export interface PodFacts {
   ownerUid?: string;
   /** The `controller-revision-hash` label (pods of StatefulSets and DaemonSets), if set. */
   revisionHash?: string;
+  /** spec.nodeName: the Node it is bound to, once scheduled. */
+  node?: string;
   phase: string;
   /** metadata.deletionTimestamp is set. */
   deleting: boolean;

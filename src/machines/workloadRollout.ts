@@ -9,16 +9,21 @@
  * namespace, else `--progress-deadline-seconds` (default 600).
  */
 import type {
+  ConditionFacts,
   ControllerRevisionFacts,
   DaemonSetFacts,
+  EventFacts,
   PodFacts,
   RolloutObservation,
   StatefulSetFacts,
   WorkloadFacts,
   WorkloadKind,
 } from './facts.js';
-import type { RolloutProgress } from './notification.js';
+import type { RolloutProgress, RolloutView } from './notification.js';
 import { newReplicaSetProgress, progressDeadlineExceeded, rolledBackTo, rolloutStatus, type RolloutStatus } from './rollout.js';
+
+/** The kinds whose history is ControllerRevisions and whose deadline is Hermod's. */
+export type SetFacts = StatefulSetFacts | DaemonSetFacts;
 
 /** Default of `--progress-deadline-seconds`, the same as a Deployment's progressDeadlineSeconds default. */
 export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 600;
@@ -179,6 +184,25 @@ export function isPodOfRevision(pod: PodFacts, revision: ControllerRevisionFacts
   return pod.revisionHash !== undefined && pod.revisionHash === revision.podHash;
 }
 
+/** The event is about this object: its kind and name, and its uid when the event carries one. */
+export function isEventAbout(e: EventFacts, kind: string, object: { name: string; uid: string }): boolean {
+  return e.involvedKind === kind && e.involvedName === object.name && (e.involvedUid === undefined || e.involvedUid === object.uid);
+}
+
+/**
+ * Why a StatefulSet or DaemonSet cannot create its pods (PodSecurity, a quota, a missing
+ * ServiceAccount): its controller's newest FailedCreate Warning Event last seen since `since`,
+ * as a ReplicaSet's ReplicaFailure condition says it for a Deployment; undefined when none.
+ */
+export function setFailedCreate(set: SetFacts, events: readonly EventFacts[], since: number | undefined): ConditionFacts | undefined {
+  let newest: EventFacts | undefined;
+  for (const e of events) {
+    if (e.reason !== 'FailedCreate' || !isEventAbout(e, set.kind, set) || (since !== undefined && e.lastSeen < since)) continue;
+    if (newest === undefined || e.lastSeen > newest.lastSeen) newest = e;
+  }
+  return newest === undefined ? undefined : { type: 'FailedCreate', status: 'True', reason: newest.reason, message: newest.message };
+}
+
 /** The ordinal of a StatefulSet pod (`web-2` -> 2), or null. */
 export function ordinalOf(setName: string, podName: string): number | null {
   const prefix = `${setName}-`;
@@ -227,6 +251,11 @@ export function deadlinePassed(w: WorkloadFacts, at: number, startedAt: number |
   if (startedAt === undefined) return false;
   const state = workloadStatus(w).state;
   return state !== 'complete' && state !== 'notFollowable' && at - startedAt >= deadlineSeconds * 1000;
+}
+
+/** What a StatefulSet's or DaemonSet's failed message says happened, in kubectl's manner. */
+export function ownDeadlineDetail(view: Pick<RolloutView, 'kind' | 'deployment' | 'progressDeadlineSeconds'>): string {
+  return `${(view.kind ?? 'Deployment').toLowerCase()} "${view.deployment}" exceeded Hermod's progress deadline (${view.progressDeadlineSeconds} seconds)`;
 }
 
 /** `spec.paused`: only Deployments can be paused. */

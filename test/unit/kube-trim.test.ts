@@ -374,6 +374,7 @@ describe('trimPod', () => {
       namespace: 'shop',
       name: 'web-6d4cf56db6-x7k2p',
       ownerUid: 'rs-uid-7',
+      node: 'node-1',
       phase: 'Running',
       deleting: false,
       containers: [

@@ -7,6 +7,7 @@
  *   StatefulSet/DaemonSet --(uid = Pod owner)--> Pods, of the new revision by controller-revision-hash
  */
 import type { ControllerRevisionFacts, DaemonSetFacts, StatefulSetFacts } from '../../machines/facts.js';
+import { withRollbackHistory } from '../../machines/controllerRevisions.js';
 import { replacedRevision, targetRevision } from '../../machines/workloadRollout.js';
 import { index, unindex } from './multiIndex.js';
 import type { ReflectorEvent } from './factStore.js';
@@ -69,13 +70,15 @@ export class SetIndex {
 
   /**
    * The set with its `revision` filled in from the revision it rolls out to, that revision and
-   * the one it replaces; null when the uid is not a tracked set.
+   * the one it replaces; null when the uid is not a tracked set. An undo Hermod did not watch is
+   * recognised from the owner's revisions when they allow it (machines/controllerRevisions.ts).
    */
   resolve(uid: string): { set: SetFacts; newRevision: ControllerRevisionFacts | null; previousRevision: ControllerRevisionFacts | null } | null {
     const set = this.sets.get(uid);
     if (set === undefined) return null;
     const revisions = this.revisionsOf(uid);
-    const newRevision = targetRevision(set, revisions);
+    const target = targetRevision(set, revisions);
+    const newRevision = target === null ? null : withRollbackHistory(target, revisions);
     // A copy: facts that came from the cache are never changed.
     return { set: { ...set, revision: newRevision?.revision ?? null }, newRevision, previousRevision: replacedRevision(newRevision, revisions) };
   }

@@ -184,6 +184,8 @@ export function trimPod(pod: V1Pod | null | undefined): PodFacts {
   if (owner !== undefined) facts.ownerUid = owner;
   const hash = meta?.labels?.[CONTROLLER_REVISION_HASH_LABEL];
   if (typeof hash === 'string' && hash !== '') facts.revisionHash = hash;
+  const node = pod?.spec?.nodeName;
+  if (typeof node === 'string' && node !== '') facts.node = node;
   return facts;
 }
 
@@ -326,7 +328,7 @@ export function int(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
 }
 
-function timeMs(v: unknown): number | undefined {
+export function timeMs(v: unknown): number | undefined {
   if (v instanceof Date) {
     const t = v.getTime();
     return Number.isNaN(t) ? undefined : t;

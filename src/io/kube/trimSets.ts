@@ -7,7 +7,7 @@ import type { V1ControllerRevision, V1DaemonSet, V1ObjectMeta, V1PodTemplateSpec
 import { DEFAULT_ANNOTATIONS, PROGRESS_DEADLINE_ANNOTATION, type AnnotationNames } from '../../machines/annotations.js';
 import type { ControllerRevisionFacts, DaemonSetFacts, GitFacts, StatefulSetFacts } from '../../machines/facts.js';
 import { ROLLING_UPDATE } from '../../machines/workloadRollout.js';
-import { annotation, controllerUid, DEFAULT_REPLICAS, int, str, workloadAnnotations } from './trim.js';
+import { annotation, controllerUid, DEFAULT_REPLICAS, int, str, timeMs, workloadAnnotations } from './trim.js';
 import { CHANGE_CAUSE_ANNOTATION, trimTemplate } from './trimTemplate.js';
 
 /**
@@ -102,8 +102,9 @@ export function revisionOwner(meta: V1ObjectMeta | null | undefined): { kind: 'S
 }
 
 /**
- * A ControllerRevision's facts: its number, the hash its pods carry, and the pod template it
- * holds (`data.spec.template`), reduced like a ReplicaSet's for "what changed".
+ * A ControllerRevision's facts: its number, the hash its pods carry, when it was created and
+ * last written (the start of the rollout to it, issue 11), and the pod template it holds
+ * (`data.spec.template`), reduced like a ReplicaSet's for "what changed".
  */
 export function trimControllerRevision(cr: V1ControllerRevision | null | undefined): ControllerRevisionFacts {
   const meta = cr?.metadata;
@@ -120,6 +121,15 @@ export function trimControllerRevision(cr: V1ControllerRevision | null | undefin
     podHash,
   };
   if (owner !== undefined) facts.ownerUid = owner.uid;
+  const created = timeMs(meta?.creationTimestamp);
+  if (created !== undefined) facts.created = created;
+  // The newest write (a rollback's renumbering shows only here).
+  let written: number | undefined;
+  for (const entry of meta?.managedFields ?? []) {
+    const at = timeMs(entry?.time);
+    if (at !== undefined && (written === undefined || at > written)) written = at;
+  }
+  if (written !== undefined) facts.written = written;
   const data = cr?.data as { spec?: { template?: V1PodTemplateSpec } } | null | undefined;
   const template = data?.spec?.template;
   if (template != null && typeof template === 'object') facts.template = trimTemplate(template, annotation(meta, CHANGE_CAUSE_ANNOTATION));

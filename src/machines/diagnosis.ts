@@ -6,9 +6,10 @@
  * Pure and deterministic: the same facts in any order give the same Diagnosis, so the
  * actor can compare diagnoses to decide whether a message needs an update.
  */
-import type { ContainerFacts, ContainerStateFacts, EventFacts, PodFacts, ReplicaSetFacts, WorkloadFacts } from './facts.js';
+import { isDeploymentFacts, type ContainerFacts, type ContainerStateFacts, type EventFacts, type PodFacts, type ReplicaSetFacts, type WorkloadFacts } from './facts.js';
 import type { Diagnosis, ProblemGroup } from './notification.js';
 import { replicaFailureCondition } from './rollout.js';
+import { isEventAbout, setFailedCreate, type SetFacts } from './workloadRollout.js';
 
 /** What {@link diagnose} reads: the parts of a RolloutObservation about the new ReplicaSet. */
 export interface DiagnosisInput {
@@ -267,13 +268,17 @@ function byName<T extends { name: string }>(a: T, b: T): number {
  */
 export function diagnose(obs: DiagnosisInput, opts: DiagnoseOptions = {}): Diagnosis {
   const rs = obs.newReplicaSet;
-  const ctx: MessageContext = rs?.name !== undefined ? { replicaSetName: rs.name } : {};
+  const d = obs.deployment;
+  const set = d?.kind === 'StatefulSet' || d?.kind === 'DaemonSet' ? d : null;
+  // A DaemonSet's pods have generated names too (`agent-x2v9k`), like a ReplicaSet's.
+  const ctx: MessageContext = (rs ?? set) !== null ? { replicaSetName: (rs ?? set)!.name } : {};
   const pods = (obs.pods ?? []).filter((p) => !p.deleting).sort(byName);
 
   const replicaSetGroups = new Groups();
-  const d = obs.deployment;
-  const failure = replicaFailureCondition(d == null || d.kind === 'StatefulSet' || d.kind === 'DaemonSet' ? null : d, rs);
-  const replicaFailure = failure === undefined ? undefined : (normaliseMessage(failure.message, ctx) ?? failure.reason ?? failure.type);
+  const failure = set === null ? replicaFailureCondition(d == null || !isDeploymentFacts(d) ? null : d, rs) : undefined;
+  // A StatefulSet or DaemonSet has no ReplicaFailure condition: its FailedCreate Event says it (and shows as that event).
+  const cannotCreate = set === null ? failure : setFailedCreate(set, obs.warnings ?? [], opts.since);
+  const replicaFailure = cannotCreate === undefined ? undefined : (normaliseMessage(cannotCreate.message, ctx) ?? cannotCreate.reason ?? cannotCreate.type);
   if (failure !== undefined) {
     replicaSetGroups.add({ source: 'replicaSet', reason: failure.reason ?? failure.type, message: replicaFailure }, 'replicaSet');
   }
@@ -291,7 +296,7 @@ export function diagnose(obs: DiagnosisInput, opts: DiagnoseOptions = {}): Diagn
   }
 
   const eventGroups = new Groups();
-  for (const event of relevantEvents(obs.warnings ?? [], pods, rs, opts)) {
+  for (const event of relevantEvents(obs.warnings ?? [], pods, rs ?? set, opts)) {
     const message = normaliseMessage(event.message, ctx);
     if (echoesStatus(event.reason, message, statusProblems)) continue;
     eventGroups.add({ source: 'event', reason: event.reason, message }, event.involvedName, Math.max(1, event.count));
@@ -334,8 +339,11 @@ function firstGenericCondition(pod: PodFacts): PodFacts['conditions'][number] | 
   return undefined;
 }
 
-/** Events about the live Pods and the new ReplicaSet, since `opts.since`, in a stable order. */
-function relevantEvents(events: readonly EventFacts[], pods: readonly PodFacts[], rs: ReplicaSetFacts | null, opts: DiagnoseOptions): EventFacts[] {
+/**
+ * Events about the live Pods and the owner of the new pods (the new ReplicaSet, or the
+ * StatefulSet or DaemonSet itself), since `opts.since`, in a stable order.
+ */
+function relevantEvents(events: readonly EventFacts[], pods: readonly PodFacts[], owner: ReplicaSetFacts | SetFacts | null, opts: DiagnoseOptions): EventFacts[] {
   const podsByName = new Map(pods.map((p) => [p.name, p]));
   return events
     .filter((e) => {
@@ -345,10 +353,7 @@ function relevantEvents(events: readonly EventFacts[], pods: readonly PodFacts[]
         // A Pod name may be re-used by a later Pod; the uid tells them apart when both are known.
         return pod !== undefined && (e.involvedUid === undefined || e.involvedUid === pod.uid);
       }
-      if (e.involvedKind === 'ReplicaSet') {
-        return rs !== null && e.involvedName === rs.name && (e.involvedUid === undefined || e.involvedUid === rs.uid);
-      }
-      return false;
+      return owner !== null && isEventAbout(e, 'kind' in owner ? owner.kind : 'ReplicaSet', owner);
     })
     .sort((a, b) => compareText(a.reason, b.reason) || compareText(a.message, b.message) || compareText(a.involvedName, b.involvedName) || a.lastSeen - b.lastSeen);
 }

@@ -208,6 +208,11 @@ function hasOwnDeadline(view: RolloutView): boolean {
   return kindName(view) !== 'Deployment';
 }
 
+/** ` on node `x`` after the pod a rollout waits on, when its Node is known. */
+function onNode(view: RolloutView): string {
+  return view.waitingOnNode != null ? ` on node ${code(view.waitingOnNode)}` : '';
+}
+
 /** The new ReplicaSet's (or revision's) progress: its pods, how many are ready and available, and the old pods left. */
 function progressLine(view: RolloutView): string {
   const p = view.progress;
@@ -216,7 +221,7 @@ function progressLine(view: RolloutView): string {
   let s = `${rs}: ${p.updated} of ${p.desired} pods, ${p.ready} ready, ${p.available} available`;
   if (p.old > 0) s += ` · ${p.old} old pod${p.old === 1 ? '' : 's'} left`;
   if (view.partition != null) s += ` · partition ${view.partition}`;
-  if (view.waitingOn != null) s += ` · waiting on pod ${code(view.waitingOn)}`;
+  if (view.waitingOn != null) s += ` · waiting on pod ${code(view.waitingOn)}${onNode(view)}`;
   return s;
 }
 
@@ -229,14 +234,14 @@ function failureLead(view: RolloutView): string {
     const found = errorsOf(view).length > 0 ? '' : ' No pod errors were found.';
     // Plain digits: a code span inside bold text does not render as bold everywhere.
     const which = hasOwnDeadline(view) ? "Hermod's progress deadline" : 'the progress deadline';
-    const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}.` : '';
+    const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}${onNode(view)}.` : '';
     return `*Failed after ${view.progressDeadlineSeconds} seconds* (${which}): ${p.ready} of ${p.desired} new pods ready.${waiting}${found}`;
   }
   let what: string;
-  if (d.pods === 0 && d.replicaFailure !== undefined) what = 'The new ReplicaSet cannot create pods';
+  if (d.pods === 0 && d.replicaFailure !== undefined) what = `The new ${newPodsOwner(view)} cannot create pods`;
   else if (d.pods > 0 && d.stuckPods < d.pods) what = `${d.stuckPods} of ${d.pods} new pods are stuck`;
   else what = 'Every new pod is stuck';
-  const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}.` : '';
+  const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}${onNode(view)}.` : '';
   const who = hasOwnDeadline(view) ? 'Hermod declares' : 'Kubernetes declares';
   return `*${what}.*${waiting} ${who} the rollout failed once its progress deadline (${deadline} seconds) has passed.`;
 }

@@ -98,8 +98,13 @@ export interface RolloutView {
   replicaSet: string | null;
   /** A StatefulSet's partition above 0: the rollout completes with only the pods above it updated. */
   partition?: number | null;
-  /** The StatefulSet pod its rolling update waits on (the lowest not-ready new ordinal), if any. */
+  /**
+   * The pod its rolling update waits on, if any: a StatefulSet's lowest not-ready new ordinal; a
+   * DaemonSet's first stuck new pod (it holds the rollout's maxUnavailable).
+   */
   waitingOn?: string | null;
+  /** The Node that pod is bound to, when known. */
+  waitingOnNode?: string | null;
   phase: RolloutPhase;
   /** ms since the epoch. */
   startedAt: number;

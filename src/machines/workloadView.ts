@@ -4,8 +4,8 @@
  * at takeover (src/actors/repair.ts). Also what counts as a visible change, so an unchanged
  * observation (a resync, an unrelated Pod) stays silent.
  */
-import { kindOf, type RolloutObservation } from './facts.js';
-import { diagnose } from './diagnosis.js';
+import { kindOf, type PodFacts, type RolloutObservation, type WorkloadFacts } from './facts.js';
+import { diagnose, isStuckPod } from './diagnosis.js';
 import type { Diagnosis, RolloutPhase, RolloutView } from './notification.js';
 import { crashLogTarget } from './crashLog.js';
 import { templateChanges } from './templateChanges.js';
@@ -22,6 +22,17 @@ export function diagnosisOf(observation: RolloutObservation, since: number | und
   const diagnosis = diagnose(observation, since === undefined ? undefined : { since });
   diagnoses.set(observation, { since, diagnosis });
   return diagnosis;
+}
+
+/**
+ * The pod a StatefulSet's or DaemonSet's rolling update waits on, and its Node: a StatefulSet's
+ * lowest not-ready new ordinal; a DaemonSet's first stuck new pod (by name), which holds the
+ * rollout's maxUnavailable while it crash-loops or cannot pull its image.
+ */
+function waitingOn(w: WorkloadFacts, newPods: readonly PodFacts[]): { waitingOn: string | null; waitingOnNode: string | null } {
+  const stuck = w.kind === 'DaemonSet' ? newPods.filter((p) => !p.deleting && isStuckPod(p)).sort((a, b) => (a.name < b.name ? -1 : 1))[0] : undefined;
+  const name = stuck?.name ?? waitingOnPod(w, newPods);
+  return { waitingOn: name, waitingOnNode: newPods.find((p) => p.name === name)?.node ?? null };
 }
 
 /** The view of a rollout from its latest observation; `base` carries what only the start knows. */
@@ -41,7 +52,7 @@ export function viewFrom(
     rolloutId: `${d.uid}/${revision}`,
     namespace: d.namespace,
     // Deployment views keep their shape from before other kinds were tracked.
-    ...(kind === 'Deployment' ? {} : { kind, partition: partitionOf(d), waitingOn: waitingOnPod(d, observation.pods) }),
+    ...(kind === 'Deployment' ? {} : { kind, partition: partitionOf(d), ...waitingOn(d, observation.pods) }),
     deployment: d.name,
     revision,
     previousRevision: base.previousRevision,
@@ -77,5 +88,6 @@ export function visibleState(view: RolloutView): string {
     view.mentions,
     view.partition,
     view.waitingOn,
+    view.waitingOnNode,
   ]);
 }

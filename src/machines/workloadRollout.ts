@@ -191,13 +191,15 @@ export function isEventAbout(e: EventFacts, kind: string, object: { name: string
 
 /**
  * Why a StatefulSet or DaemonSet cannot create its pods (PodSecurity, a quota, a missing
- * ServiceAccount): its controller's newest FailedCreate Warning Event last seen since `since`,
+ * ServiceAccount): its controller's newest FailedCreate Warning Event last seen since `since`
+ * (to the second),
  * as a ReplicaSet's ReplicaFailure condition says it for a Deployment; undefined when none.
  */
 export function setFailedCreate(set: SetFacts, events: readonly EventFacts[], since: number | undefined): ConditionFacts | undefined {
   let newest: EventFacts | undefined;
   for (const e of events) {
-    if (e.reason !== 'FailedCreate' || !isEventAbout(e, set.kind, set) || (since !== undefined && e.lastSeen < since)) continue;
+    // An Event's time has whole seconds: one stamped in the second the rollout started may follow it.
+    if (e.reason !== 'FailedCreate' || !isEventAbout(e, set.kind, set) || (since !== undefined && e.lastSeen + 999 < since)) continue;
     if (newest === undefined || e.lastSeen > newest.lastSeen) newest = e;
   }
   return newest === undefined ? undefined : { type: 'FailedCreate', status: 'True', reason: newest.reason, message: newest.message };

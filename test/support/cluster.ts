@@ -40,6 +40,30 @@ const clusterDir = path.resolve(here, '../cluster');
 export const TEST_USER = 'hermod-test';
 /** Name of the fake Node that KWOK keeps Ready. */
 export const FAKE_NODE = 'kwok-node-0';
+/**
+ * A fake Node KWOK keeps Ready (it runs with --manage-all-nodes): the one every local cluster
+ * has, and any a test adds (test/support/fakeNodes.ts). No NoSchedule taint, so workloads need
+ * no toleration.
+ */
+export function fakeNodeManifest(name: string): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+      labels: {
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'node-role.kubernetes.io/agent': '',
+        type: 'kwok',
+      },
+    },
+    spec: {},
+  };
+}
+
 /** Pod label that selects a failure stage in test/cluster/kwok-stages.yaml. */
 export const FAILURE_LABEL = 'sim.hermod.dev/failure';
 export type SimulatedFailure = 'crashloop' | 'imagepull' | 'neverready' | 'oomkilled';
@@ -567,23 +591,7 @@ class LocalCluster implements TestCluster {
     startKwok();
 
     // The fake Node. No NoSchedule taint, so workloads need no toleration.
-    const node = {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: {
-        name: FAKE_NODE,
-        annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-        labels: {
-          'kubernetes.io/arch': 'amd64',
-          'kubernetes.io/hostname': FAKE_NODE,
-          'kubernetes.io/os': 'linux',
-          'node-role.kubernetes.io/agent': '',
-          type: 'kwok',
-        },
-      },
-      spec: {},
-    };
-    const created = await this.request('POST', '/api/v1/nodes', node);
+    const created = await this.request('POST', '/api/v1/nodes', fakeNodeManifest(FAKE_NODE));
     if (created.status !== 201) throw new Error(`creating Node ${FAKE_NODE}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
 
     await Promise.all([

@@ -24,6 +24,14 @@ export interface SetSpec {
   annotations?: Record<string, string>;
   /** Pod template annotations (`kubectl rollout restart` sets one). */
   templateAnnotations?: Record<string, string>;
+  /** Extra container fields, e.g. a privileged securityContext. */
+  container?: Record<string, unknown>;
+  /** The pod template's nodeSelector (a gate that holds the rollout open: test/support/scenario.ts). */
+  nodeSelector?: Record<string, string>;
+  /** StatefulSets: `OrderedReady` (the default) or `Parallel`. */
+  podManagementPolicy?: 'OrderedReady' | 'Parallel';
+  /** DaemonSets: rollingUpdate.maxUnavailable (the API's default is 1). */
+  maxUnavailable?: number;
 }
 
 const plural = (kind: SetKind): string => (kind === 'StatefulSet' ? 'statefulsets' : 'daemonsets');
@@ -37,7 +45,10 @@ export function setManifest(spec: SetSpec): Record<string, unknown> {
   const strategy = spec.strategy ?? 'RollingUpdate';
   const template = {
     metadata: { labels, annotations: spec.templateAnnotations ?? {} },
-    spec: { containers: [{ name: 'app', image: spec.image ?? 'registry.example/app:1' }] },
+    spec: {
+      containers: [{ name: 'app', image: spec.image ?? 'registry.example/app:1', ...spec.container }],
+      ...(spec.nodeSelector !== undefined ? { nodeSelector: spec.nodeSelector } : {}),
+    },
   };
   const common = { selector: { matchLabels: { app: spec.name } }, template };
   const body =
@@ -46,9 +57,16 @@ export function setManifest(spec: SetSpec): Record<string, unknown> {
           ...common,
           replicas: spec.replicas ?? 2,
           serviceName: spec.name,
+          ...(spec.podManagementPolicy !== undefined ? { podManagementPolicy: spec.podManagementPolicy } : {}),
           updateStrategy: strategy === 'OnDelete' ? { type: 'OnDelete' } : { type: 'RollingUpdate', rollingUpdate: { partition: spec.partition ?? 0 } },
         }
-      : { ...common, updateStrategy: strategy === 'OnDelete' ? { type: 'OnDelete' } : { type: 'RollingUpdate' } };
+      : {
+          ...common,
+          updateStrategy:
+            strategy === 'OnDelete'
+              ? { type: 'OnDelete' }
+              : { type: 'RollingUpdate', ...(spec.maxUnavailable !== undefined ? { rollingUpdate: { maxUnavailable: spec.maxUnavailable } } : {}) },
+        };
   return { apiVersion: 'apps/v1', kind: spec.kind, metadata: { name: spec.name, namespace: spec.namespace, annotations: spec.annotations ?? {} }, spec: body };
 }
 

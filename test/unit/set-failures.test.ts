@@ -69,6 +69,9 @@ for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
       assert.equal(setFailedCreate(set, [newer, older], undefined)?.message, 'serviceaccount "x" not found');
       assert.equal(setFailedCreate(set, [older, newer], 10_000)?.message, 'serviceaccount "x" not found');
       assert.equal(setFailedCreate(set, [older], 10_000), undefined);
+      // Event times have whole seconds: one stamped in the second the rollout started counts.
+      assert.equal(setFailedCreate(set, [failedCreate(kind, { lastSeen: 10_000 })], 10_999)?.reason, 'FailedCreate');
+      assert.equal(setFailedCreate(set, [failedCreate(kind, { lastSeen: 10_000 })], 11_000), undefined);
     });
 
     it('a Deployment-style ReplicaFailure lead names the revision; the message carries the refusal', () => {

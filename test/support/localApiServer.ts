@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from '../../src/io/kube/pooledKubeConfig.js';
 
 /** Handles one request; `body` is the whole request body (empty for GET). */
 export type LocalApiHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void | Promise<void>;
@@ -46,9 +46,12 @@ export function failureStatus(code: number, extra: { reason?: string; message?: 
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code, ...extra };
 }
 
-/** A KubeConfig for `server` with a bearer token `<user>-token`. */
-export function kubeConfigFor(server: string, user = 'hermod'): KubeConfig {
-  const kc = new KubeConfig();
+/**
+ * A KubeConfig for `server` with a bearer token `<user>-token`; it pools its connections like
+ * the one `hermod run` loads (src/io/kube/pooledKubeConfig.ts).
+ */
+export function kubeConfigFor(server: string, user = 'hermod'): PooledKubeConfig {
+  const kc = new PooledKubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'tiny', server, skipTLSVerify: true }],
     users: [{ name: user, token: `${user}-token` }],

@@ -401,7 +401,12 @@ describe('Reflector (tiny API server)', () => {
     await until('third watch', () => api.requests.filter((q) => q.kind === 'watch').length >= 3);
     const watches = api.requests.filter((q) => q.kind === 'watch');
     assert.ok(watches.every((q) => q.query.get('resourceVersion') === '101'));
-    assert.equal(api.maxOpenWatches, 1, 'the silent watch is closed before the next one opens');
+    // Each silent watch is aborted, its connection cut: only the current one stays open. (With
+    // pooled connections the next watch can go out on an idle keep-alive connection, so the
+    // server may read it a moment before it reads the close of the aborted one: a count of 2 for
+    // that moment, not a leak; a leaked watch would keep the count at 3.)
+    await until('only the current watch open', () => api.openWatches === 1);
+    assert.ok(api.maxOpenWatches <= 2, `at most the aborted watch and the next overlap (saw ${api.maxOpenWatches})`);
     assert.deepEqual(delays, [], 'no backoff: the idle time is the throttle');
   });
 

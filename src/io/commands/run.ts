@@ -24,6 +24,7 @@ import { KubeConfigError } from '../kube/errors.js';
 import { KUBECONFIG_ADVICE, loadKubeConfig } from '../kube/kubeconfig.js';
 import { createLeaseApi, leaderElectionTiming, leaseIdentity } from '../kube/lease.js';
 import { createPodLogReader } from '../kube/podLogs.js';
+import { closeKubeConnections } from '../kube/pooledKubeConfig.js';
 import { compileRedactions, CRASH_LOG_BYTES, DEFAULT_LOG_REDACTIONS } from '../../machines/crashLog.js';
 import { createStateStore, stateNamespace, type StateStore } from '../kube/stateStore.js';
 import { createStateWriter } from '../kube/stateWriter.js';
@@ -60,7 +61,8 @@ export interface Hermod {
   /**
    * Graceful stop: readiness off, watches stopped, actors stopped, pending Slack messages
    * given up to `drainMs` to go out, the delivery state written, the Lease released (a
-   * follower takes over within a retry period), Sentry flushed, the HTTP server closed.
+   * follower takes over within a retry period), Sentry flushed, the HTTP server and the
+   * connections to the API server closed.
    */
   stop(options?: { drainMs?: number }): Promise<{ drained: boolean }>;
 }
@@ -248,6 +250,8 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
           inspector?.stop();
           await reporter.close(2_000);
           await ops.close();
+          // Last: the Lease release and the state write above use these connections.
+          await closeKubeConnections(kubeConfig);
         }
       })();
       return stopped;

@@ -6,13 +6,15 @@
  *      current-context wins;
  *   3. in-cluster (service account token) when `KUBERNETES_SERVICE_HOST` is set;
  *   4. `~/.kube/config`.
- * When none applies the error names every place that was tried.
+ * When none applies the error names every place that was tried. The KubeConfig returned shares
+ * one connection pool between all its requests (./pooledKubeConfig.ts).
  */
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeConfigError } from './errors.js';
+import { PooledKubeConfig } from './pooledKubeConfig.js';
 
 /** What to do about a KubeConfigError, for the command line (exit 2). */
 export const KUBECONFIG_ADVICE =
@@ -35,7 +37,7 @@ export interface LoadKubeConfigOptions {
  * @param path the `--kubeconfig` flag; empty or undefined = look elsewhere.
  * @throws KubeConfigError naming what was tried, or why the file found is unusable.
  */
-export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {}): KubeConfig {
+export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {}): PooledKubeConfig {
   const env = options.env ?? process.env;
   const tried: string[] = [];
 
@@ -66,7 +68,7 @@ export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {
           '(is automountServiceAccountToken disabled?)',
       );
     }
-    const kc = new KubeConfig();
+    const kc = new PooledKubeConfig();
     // client-node reads the token file on every request, so rotated (bound) tokens are picked up.
     kc.loadFromCluster(prefix);
     return validated(kc, 'in-cluster config');
@@ -86,8 +88,8 @@ export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {
 }
 
 /** Loads and merges kubeconfig files with kubectl's rules (first definition of a name wins). */
-function loadFiles(files: readonly string[]): KubeConfig {
-  const merged = new KubeConfig();
+function loadFiles(files: readonly string[]): PooledKubeConfig {
+  const merged = new PooledKubeConfig();
   let first = true;
   for (const file of files) {
     const kc = new KubeConfig();
@@ -114,7 +116,7 @@ function loadFiles(files: readonly string[]): KubeConfig {
   return merged;
 }
 
-function validated(kc: KubeConfig, source: string): KubeConfig {
+function validated(kc: PooledKubeConfig, source: string): PooledKubeConfig {
   if (!kc.currentContext) throw new KubeConfigError(`${source}: no current-context is set`);
   if (!kc.getContextObject(kc.currentContext)) {
     throw new KubeConfigError(`${source}: current-context "${kc.currentContext}" is not defined`);

@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 #
-# Hermod's container image: three stages, so the runtime image holds the compiled
-# JavaScript and the production dependencies, and nothing else (no compiler, no npm,
+# Hermod's container image: three stages, so the runtime image holds the bundled
+# JavaScript (scripts/build.ts: esbuild, @kubernetes/client-node bundled in, see
+# docs/adr/0008) and the production dependencies, and nothing else (no compiler, no npm,
 # no shell, no dev dependencies).
 #
 #   docker build -t hermod:dev .
@@ -22,7 +23,7 @@ ARG NODE_MAJOR=22
 ARG BUILD_IMAGE=node:${NODE_MAJOR}-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs${NODE_MAJOR}-debian12:nonroot
 
-# --- build: all dependencies, TypeScript compiled to dist/ ------------------------------
+# --- build: all dependencies, TypeScript bundled to dist/ by esbuild ----------------------
 FROM ${BUILD_IMAGE} AS build
 ARG NPM_REGISTRY=https://registry.npmjs.org/
 WORKDIR /app
@@ -32,7 +33,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=npm_ca,required=false \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --no-audit --no-fund --registry="$NPM_REGISTRY"
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN npm run build
 

@@ -1,7 +1,7 @@
 /**
  * What Hermod costs on a large cluster, measured from outside the process (issue 10).
  *
- * Builds Hermod (tsc -p tsconfig.build.json), starts the local control plane as the tests do
+ * Builds Hermod (`npm run build`: the esbuild bundle the image runs), starts the local control plane as the tests do
  * (test/support/cluster.ts) with an audit log of Hermod's own user, creates the workload
  * (namespaces, a share of them annotated for Slack, Deployments with KWOK pods that become
  * ready), then starts the BUILT Hermod as a child process (`node dist/src/io/commands/cli.js
@@ -194,7 +194,7 @@ async function main(): Promise<void> {
   const tStart = Date.now();
   if (flags['no-build'] !== true) {
     log(`building Hermod in ${HERMOD_DIR}`);
-    const b = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: HERMOD_DIR, stdio: 'inherit' });
+    const b = spawnSync('npm', ['run', 'build'], { cwd: HERMOD_DIR, stdio: 'inherit' });
     if (b.status !== 0) throw new Error('build failed');
   }
 

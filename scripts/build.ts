@@ -1,0 +1,46 @@
+/**
+ * `npm run build`: the production CLI in dist/, bundled by esbuild (docs/adr/0008, "the bundle").
+ *
+ * Only @kubernetes/client-node is bundled: its 2,742 files (one per generated model, loaded even
+ * for the kubeconfig loader) become one chunk, which roughly halves what importing `hermod run`
+ * costs (docs/adr/0007, measurements). Every other dependency stays external, loaded from
+ * node_modules as before: pino, prom-client, @slack/web-api, undici, and @sentry/node, which
+ * run.ts still imports dynamically, only when SENTRY_ENDPOINT is set.
+ *
+ * Each command is an entry point at the path tsc gave it (dist/src/io/commands/<command>.js), so
+ * package.json "bin", the image's entrypoint and `hermod demo`'s path to demo/ are unchanged;
+ * code shared between commands goes to dist/chunks/. Source maps point at src/ (run with
+ * --enable-source-maps). Typechecking is `npm run typecheck`, not the build's job.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+/** The dependencies bundled into dist/ instead of loaded from node_modules. */
+export const BUNDLED = ['@kubernetes/client-node'] as const;
+
+const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
+const external = Object.keys(pkg.dependencies).filter((name) => !(BUNDLED as readonly string[]).includes(name));
+
+rmSync('dist', { recursive: true, force: true });
+const result = await build({
+  entryPoints: ['cli', 'run', 'check', 'notifySlack', 'demo'].map((command) => `src/io/commands/${command}.ts`),
+  outbase: '.',
+  outdir: 'dist',
+  chunkNames: 'chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  sourcemap: true,
+  // Subpaths too: marking `pino` external marks `pino/file` as well.
+  external,
+  // Bundled CommonJS (client-node's socks, form-data, ws ...) calls require(): give ESM one.
+  banner: { js: "import { createRequire as __hermodCreateRequire } from 'node:module'; const require = __hermodCreateRequire(import.meta.url);" },
+  legalComments: 'linked',
+  logLevel: 'warning',
+  metafile: true,
+});
+const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
+const bytes = outputs.reduce((sum, [, out]) => sum + out.bytes, 0);
+console.log(`dist/: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB of JavaScript (bundled: ${BUNDLED.join(', ')}; external: ${external.length} dependencies)`);

@@ -15,7 +15,6 @@ import {
   isStuckPod,
   isUnrecoverableWaiting,
   normaliseMessage,
-  summariseProblem,
   type DiagnosisInput,
 } from '../../src/machines/diagnosis.js';
 import { deploymentFacts } from '../support/observations.js';
@@ -715,52 +714,6 @@ describe('normaliseMessage', () => {
 
   it('a message that was only a suffix becomes undefined', () => {
     assert.equal(normaliseMessage(' pod=web_shop(0f) '), undefined);
-  });
-});
-
-describe('summariseProblem', () => {
-  const base: ProblemGroup = { source: 'container', reason: 'CrashLoopBackOff', container: 'app', count: 2 };
-
-  it('a ReplicaSet problem', () => {
-    assert.equal(summariseProblem({ source: 'replicaSet', reason: 'FailedCreate', message: 'quota', count: 1 }), 'ReplicaSet FailedCreate: quota');
-  });
-
-  it('events are counted as events, one or many', () => {
-    assert.equal(summariseProblem({ source: 'event', reason: 'Unhealthy', count: 1 }), 'Unhealthy (1 event)');
-    assert.equal(summariseProblem({ source: 'event', reason: 'Unhealthy', count: 3, message: 'probe' }), 'Unhealthy (3 events): probe');
-  });
-
-  it('a Pod condition with the Pod count', () => {
-    assert.equal(summariseProblem({ source: 'podCondition', reason: 'Unschedulable', count: 1 }, 4), '1/4 pods: Unschedulable');
-  });
-
-  it('Pod counts: one of one, none known, one, several', () => {
-    assert.equal(summariseProblem({ ...base, count: 1 }, 1), '1/1 pod: CrashLoopBackOff (container app)');
-    assert.equal(summariseProblem({ ...base, count: 1 }, 0), '1 pod: CrashLoopBackOff (container app)');
-    assert.equal(summariseProblem({ ...base, count: 1 }), '1 pod: CrashLoopBackOff (container app)');
-    assert.equal(summariseProblem(base), '2 pods: CrashLoopBackOff (container app)');
-  });
-
-  it('an init container is named as one; a problem without a container names none', () => {
-    assert.equal(summariseProblem({ ...base, source: 'initContainer', container: 'migrate' }), '2 pods: CrashLoopBackOff (init container migrate)');
-    assert.equal(summariseProblem({ source: 'container', reason: 'X', count: 2 }), '2 pods: X');
-  });
-
-  it('the exit code, with a last termination reason other than Error or the reason itself', () => {
-    assert.equal(summariseProblem({ ...base, exitCode: 137, lastTerminationReason: 'OOMKilled' }), '2 pods: CrashLoopBackOff (container app), exit code 137 (OOMKilled)');
-    assert.equal(summariseProblem({ ...base, exitCode: 1, lastTerminationReason: 'Error' }), '2 pods: CrashLoopBackOff (container app), exit code 1');
-    assert.equal(summariseProblem({ ...base, reason: 'OOMKilled', exitCode: 137, lastTerminationReason: 'OOMKilled' }), '2 pods: OOMKilled (container app), exit code 137');
-    assert.equal(summariseProblem({ ...base, exitCode: 0 }), '2 pods: CrashLoopBackOff (container app), exit code 0');
-  });
-
-  it('a last termination reason without an exit code', () => {
-    assert.equal(summariseProblem({ ...base, lastTerminationReason: 'OOMKilled' }), '2 pods: CrashLoopBackOff (container app), last terminated: OOMKilled');
-    assert.equal(summariseProblem({ ...base, lastTerminationReason: 'Error' }), '2 pods: CrashLoopBackOff (container app)');
-  });
-
-  it('the message on one line, after the details; a blank message is left out', () => {
-    assert.equal(summariseProblem({ ...base, exitCode: 2, message: 'panic:\n\tat main()\n' }), '2 pods: CrashLoopBackOff (container app), exit code 2: panic: at main()');
-    assert.equal(summariseProblem({ ...base, message: ' \n ' }), '2 pods: CrashLoopBackOff (container app)');
   });
 });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import type { ContainerFacts, DeploymentFacts, PodFacts, RolloutObservation } from '../../src/machines/facts.js';
-import type { Diagnosis, ProblemGroup } from '../../src/machines/notification.js';
+import type { Diagnosis } from '../../src/machines/notification.js';
 import type { DiagnosisInput } from '../../src/machines/diagnosis.js';
 import {
   diagnose,
@@ -10,10 +10,10 @@ import {
   isStuckContainer,
   isUnrecoverableWaiting,
   normaliseMessage,
-  summariseProblem,
 } from '../../src/machines/diagnosis.js';
 import type { CoreV1Event as RawEvent, V1Deployment as RawDeployment, V1Pod as RawPod, V1ReplicaSet as RawReplicaSet } from '@kubernetes/client-node';
 import { loadFixture } from '../support/fixtures.js';
+import { summariseProblem } from '../support/problemSummary.js';
 import { trimDeployment, trimEvent, trimPod, trimReplicaSet } from '../../src/io/kube/trim.js';
 
 type DeploymentInput = DiagnosisInput & { deployment?: DeploymentFacts | null };
@@ -356,27 +356,6 @@ describe('normaliseMessage', () => {
       'pods "web-7c9d8b6f5-" is forbidden: exceeded quota: pods',
     );
     assert.equal(normaliseMessage('   '), undefined);
-  });
-});
-
-describe('summariseProblem', () => {
-  const crash: ProblemGroup = { source: 'container', reason: 'CrashLoopBackOff', container: 'app', exitCode: 137, lastTerminationReason: 'OOMKilled', count: 2 };
-  test('pod counts with and without the total', () => {
-    assert.equal(summariseProblem(crash, 3), '2/3 pods: CrashLoopBackOff (container app), exit code 137 (OOMKilled)');
-    assert.equal(summariseProblem(crash), '2 pods: CrashLoopBackOff (container app), exit code 137 (OOMKilled)');
-    assert.equal(summariseProblem({ ...crash, count: 1 }), '1 pod: CrashLoopBackOff (container app), exit code 137 (OOMKilled)');
-  });
-
-  test('a last termination reason without an exit code is still shown', () => {
-    assert.equal(
-      summariseProblem({ source: 'container', reason: 'CrashLoopBackOff', container: 'app', lastTerminationReason: 'OOMKilled', count: 1 }, 1),
-      '1/1 pod: CrashLoopBackOff (container app), last terminated: OOMKilled',
-    );
-  });
-
-  test('multi-line messages become one line', () => {
-    const line = summariseProblem({ source: 'event', reason: 'Failed', message: 'first\n  second\n', count: 1 });
-    assert.equal(line, 'Failed (1 event): first second');
   });
 });
 

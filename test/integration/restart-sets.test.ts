@@ -11,13 +11,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1ControllerRevision } from '@kubernetes/client-node';
-import type { DeliverySnapshot } from '../../src/actors/delivery/index.js';
-import { STATE_KEY } from '../../src/io/kube/stateEncoding.js';
 import { trimControllerRevision, trimStatefulSet } from '../../src/io/kube/trimSets.js';
 import { PROGRESS_DEADLINE_ANNOTATION } from '../../src/machines/annotations.js';
 import { statefulSetStatus } from '../../src/machines/workloadRollout.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import { dump, gateSelector, GREEN, ORANGE, RED } from '../support/scenario.js';
+import { savedMessage, savedState } from '../support/savedState.js';
 import type { StoredMessage } from '../support/slack-server.js';
 import { createSet, getSet, updateSet, type SetSpec } from '../support/workloadSets.js';
 
@@ -29,12 +28,6 @@ const DEADLINE_SECONDS = 20;
 const messagesFor = (h: Harness, revision: number): StoredMessage[] =>
   h.messages(NS).filter((m) => m.text.includes('StatefulSet `db`') && m.text.includes(`(revision ${revision})`));
 
-async function savedState(h: Harness): Promise<DeliverySnapshot | undefined> {
-  const res = await h.cluster.request<{ data?: Record<string, string> }>('GET', `/api/v1/namespaces/${STATE_NS}/configmaps/hermod-state`);
-  if (res.status === 404) return undefined;
-  const text = res.body.data?.[STATE_KEY];
-  return text === undefined ? undefined : (JSON.parse(text) as DeliverySnapshot);
-}
 
 /** The StatefulSet's ControllerRevision named `name`, as the API has it. */
 async function revisionNamed(h: Harness, name: string): Promise<V1ControllerRevision> {
@@ -74,11 +67,9 @@ describe('Hermod restarted mid-rollout of a StatefulSet, with persisted delivery
     const uid = (await getSet(h, 'StatefulSet', NS, 'db')).metadata?.uid;
     const rolloutId = `${uid}/2`;
     const saved = await h
-      .waitFor('the state ConfigMap to record the message', async () =>
-        (await savedState(h))?.channels.flatMap((c) => c.rollouts).find((r) => r.rolloutId === rolloutId && r.ts !== null),
-      )
+      .waitFor('the state ConfigMap to record the message', async () => savedMessage(await savedState(h.cluster, STATE_NS), rolloutId))
       .catch(async (err: Error) => {
-        throw new Error(`${err.message}; ${rolloutId} ${first.ts}; saved: ${JSON.stringify(await savedState(h))}`);
+        throw new Error(`${err.message}; ${rolloutId} ${first.ts}; saved: ${JSON.stringify(await savedState(h.cluster, STATE_NS))}`);
       });
     assert.equal(saved.ts, first.ts);
 

@@ -9,9 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { PersistedState } from '../../src/actors/journal.js';
 import { STATE_KEY } from '../../src/io/kube/stateEncoding.js';
 import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
+import { savedMessage, savedState } from '../support/savedState.js';
 import type { StoredMessage } from '../support/slack-server.js';
 import { dump, gateSelector, GREEN, openGate, ORANGE } from '../support/scenario.js';
 
@@ -28,12 +28,6 @@ const messagesFor = (h: Harness, revision: number): StoredMessage[] =>
   h.messages(NS).filter((m) => m.text.includes(`\`web\` (revision ${revision})`));
 
 
-async function savedState(h: Harness): Promise<PersistedState | undefined> {
-  const res = await h.cluster.request<ConfigMap>('GET', `/api/v1/namespaces/${STATE_NS}/configmaps/hermod-state`);
-  if (res.status === 404) return undefined;
-  const text = res.body.data?.[STATE_KEY];
-  return text === undefined ? undefined : (JSON.parse(text) as PersistedState);
-}
 
 describe('Hermod restarted mid-rollout, with persisted delivery state', () => {
   let h: Harness;
@@ -65,11 +59,9 @@ describe('Hermod restarted mid-rollout, with persisted delivery state', () => {
     // In the channel's record, or still in the journal's binding (written before the channel
     // actor saw Slack's answer; a restart merges it the same way, and with fast writes no later
     // change may come to rewrite it as a record before the restart).
-    const saved = await h.waitFor('the state ConfigMap to record the message', async () => {
-      const state = await savedState(h);
-      const places = [...(state?.channels.flatMap((c) => c.rollouts) ?? []), ...(state?.journal?.bindings ?? [])];
-      return places.find((r) => r.rolloutId === rolloutId && r.ts !== null);
-    });
+    const saved = await h.waitFor('the state ConfigMap to record the message', async () =>
+      savedMessage(await savedState(h.cluster, STATE_NS), rolloutId),
+    );
     assert.equal(saved.ts, first.ts);
 
     await h.stopHermod();
@@ -90,7 +82,7 @@ describe('Hermod restarted mid-rollout, with persisted delivery state', () => {
     // The state lives in Hermod's own namespace, and nowhere else.
     // A delivered verdict moves the rollout from the records to the finished list.
     await h.waitFor('the saved state to show the rollout finished', async () =>
-      (await savedState(h))?.channels.some((c) => c.finished.includes(rolloutId)),
+      (await savedState(h.cluster, STATE_NS))?.channels.some((c) => c.finished.includes(rolloutId)),
     );
     const all = await h.cluster.request<{ items: ConfigMap[] }>('GET', '/api/v1/configmaps');
     const hermods = all.body.items.filter((c) => c.data?.[STATE_KEY] !== undefined || c.metadata.name === 'hermod-state');

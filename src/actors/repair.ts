@@ -118,7 +118,8 @@ export function repairNotifications(input: RepairInput): Notification[] {
     const at = endedAt(observation, input.now, verdict);
     if (input.now - at > input.catchUpMs) continue;
     const view = finalView(observation, verdict, at);
-    const note = `Reported late: this rollout started and ended while no Hermod was running (the controller's verdict came at ${new Date(at).toISOString()}).`;
+    const when = verdict === 'failed' && hasOwnDeadline(observation.deployment.kind ?? 'Deployment') ? "Hermod's deadline passed" : "the controller's verdict came";
+    const note = `Reported late: this rollout started and ended while no Hermod was running (${when} at ${new Date(at).toISOString()}).`;
     out.push({ rolloutId, channel: channelOfUid.get(uid) ?? observation.target.channel, alert: observation.target.alert, view: { ...view, detail: view.detail === null ? note : `${note} ${view.detail}` } });
   }
   return out;

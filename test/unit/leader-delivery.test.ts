@@ -283,7 +283,7 @@ describe('repair and catch-up', () => {
     const input = { ...base, snapshot: snapshot([record('u/2', '1.1', 'progressing')]), observations: new Map([['u', observation('u', 3, 'complete')]]) };
     const out = repairNotifications(input);
     assert.deepEqual(out.map((n) => [n.rolloutId, n.view.phase]), [['u/2', 'superseded'], ['u/3', 'succeeded']]);
-    assert.match(out[1]?.view.detail ?? '', /Reported late/);
+    assert.match(out[1]?.view.detail ?? '', /Reported late: .*\(the controller's verdict came at /);
     assert.deepEqual(repairNotifications({ ...input, catchUpMs: 0 }).map((n) => n.rolloutId), ['u/2']);
     assert.deepEqual(repairNotifications({ ...input, now: now + 2 * 3_600_000 }).map((n) => n.rolloutId), ['u/2']);
   });

@@ -256,7 +256,7 @@ describe('repair at takeover for StatefulSets and DaemonSets', () => {
       const observations = new Map([['uid-web', midRollout(kind, 0, 0)]]);
       const out = repairNotifications({ ...base, snapshot: snapshot([], ['uid-web/1']), observations, now: T0 + 600 * S });
       assert.deepEqual(out.map((n) => [n.rolloutId, n.view.phase]), [['uid-web/2', 'failed']]);
-      assert.match(out[0]!.view.detail ?? '', /Reported late/);
+      assert.match(out[0]!.view.detail ?? '', /Reported late: .*\(Hermod's deadline passed at /);
       assert.deepEqual(repairNotifications({ ...base, snapshot: snapshot([], ['uid-web/1']), observations, now: T0 + 60 * S + 3_600_001 }), []);
     });
   }

@@ -18,12 +18,16 @@ export interface RolloutMetrics {
   /** A rollout started; `kind` is the workload's (the original's counters count Deployments only). */
   rolloutStarted(kind?: WorkloadKind): void;
   rolloutEnded(phase: Notification['view']['phase'], durationSeconds: number, kind?: WorkloadKind): void;
+  /** A success turned "succeeded, then degraded" within its bake window (issue 13). */
+  rolloutDegraded?(kind?: WorkloadKind): void;
   deploymentsTracked(count: number): void;
 }
 
 export interface SupervisorOptions {
   /** How long every new Pod must be stuck before a rollout is reported as failing. */
   failingGraceMs: number;
+  /** How long a success's pods are watched (--bake-seconds, ms); 0 or absent: not at all. */
+  bakeMs?: number;
   /** Receives every rollout change, in order per rollout (normally Slack delivery's notify). */
   onNotification: (notification: Notification, change: RolloutChangedEvent['change']) => void;
   metrics?: RolloutMetrics;
@@ -158,7 +162,7 @@ export class Supervisor implements WatchSink {
       actor = createActor(deploymentMachine, {
         id: key,
         parent: this.#root,
-        input: { key, failingGraceMs: this.#options.failingGraceMs },
+        input: { key, failingGraceMs: this.#options.failingGraceMs, bakeMs: this.#options.bakeMs ?? 0 },
       });
       actor.on('rollout.changed', (event) => this.#rolloutChanged(event));
       byName.set(name, actor);
@@ -179,6 +183,7 @@ export class Supervisor implements WatchSink {
     const metrics = this.#options.metrics;
     const kind = view.kind ?? 'Deployment';
     if (change === 'started') metrics?.rolloutStarted(kind);
+    if (change === 'degraded') metrics?.rolloutDegraded?.(kind);
     if (change === 'ended') metrics?.rolloutEnded(view.phase, Math.max(0, ((view.endedAt ?? view.startedAt) - view.startedAt) / 1000), kind);
     if (this.#crashLogs !== null) this.#crashLogs.handle(notification, change);
     else this.#options.onNotification(notification, change);
@@ -204,9 +209,9 @@ export class Supervisor implements WatchSink {
   }
 }
 
-/** Why a failing or failed rollout is red, in one phrase for its log line; null for the other phases. */
+/** Why a failing, failed or degraded rollout is red, in one phrase for its log line; null for the other phases. */
 export function reasonOf(view: RolloutChangedEvent['notification']['view']): string | null {
-  if (view.phase !== 'failed' && view.phase !== 'failing') return null;
+  if (view.phase !== 'failed' && view.phase !== 'failing' && view.phase !== 'degraded') return null;
   const problem = view.diagnosis.problems[0];
   const parts = [
     view.detail,

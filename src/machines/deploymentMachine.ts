@@ -10,6 +10,8 @@
  *   unknown ──(complete / deadline exceeded / no revision)──► idle ──(new revision)──► active ──► succeeded | failed
  *      └────────(mid-rollout at first sight: adopt)──────────────────┘
  *   active = progressing ⇄ stalled ─(grace)─► failing, and paused; a new revision supersedes.
+ *   succeeded = baking (healthy ⇄ unhealthy, for --bake-seconds) ─► baked, or ─(grace)─► degraded
+ *   (issue 13: a watch after success; rules in ./bake.ts). A new revision ends the bake silently.
  *   StatefulSets and DaemonSets fail at Hermod's own deadline (a timer from the rollout's start,
  *   or an observation past it); with the OnDelete strategy a rollout is said once to be
  *   unfollowable (state `unfollowed`) and then left alone.
@@ -20,6 +22,7 @@
 import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
 import { kindOf, type AlertLevel, type RolloutObservation } from './facts.js';
 import { isFailing } from './diagnosis.js';
+import { isBakeOver, isDegraded, isUnhealthyAfterSuccess } from './bake.js';
 import type { Notification, RolloutPhase, RolloutView } from './notification.js';
 import { adoptedRolloutStart } from './controllerRevisions.js';
 import { isNewRollout } from './rollout.js';
@@ -32,13 +35,18 @@ export interface DeploymentInput {
   key: string;
   /** How long every new Pod must be stuck before the rollout is reported as failing. */
   failingGraceMs: number;
+  /** How long to watch a succeeded rollout's pods (--bake-seconds); 0 or absent: no watch. */
+  bakeMs?: number;
 }
 
 /** The rollout in flight: where its message goes and what it says now. */
 export interface ActiveRollout {
   channel: string;
   alert: AlertLevel;
-  /** When every new Pod was first seen stuck (ms), or null while they are not. */
+  /**
+   * When every new Pod was first seen stuck (ms), or null while they are not. While a success
+   * bakes: when its pods were first seen unhealthy.
+   */
   stuckSince: number | null;
   /**
    * When Hermod first saw the rollout (ms). The view's `startedAt` is earlier for a StatefulSet or
@@ -47,6 +55,8 @@ export interface ActiveRollout {
    */
   seenAt?: number;
   view: RolloutView;
+  /** While a success bakes and its pods are unhealthy: the "succeeded, then degraded" view, sent if they stay so. */
+  degradation?: RolloutView | null;
 }
 
 export interface DeploymentContext {
@@ -56,6 +66,8 @@ export interface DeploymentContext {
   /** The last revision seen, live or finished. */
   revision: number | null;
   failingGraceMs: number;
+  bakeMs: number;
+  /** The rollout in flight, or the success being baked. */
   rollout: ActiveRollout | null;
 }
 
@@ -69,8 +81,12 @@ export type DeploymentEvent =
   | { type: 'deployment.deleted'; uid: string; at: number }
   | { type: 'tracking.stopped'; at: number };
 
-/** How a change relates to the rollout's life: the supervisor counts starts and verdicts. */
-export type RolloutChange = 'started' | 'updated' | 'ended';
+/**
+ * How a change relates to the rollout's life: the supervisor counts starts and verdicts. After a
+ * success that bakes: `degraded` (its pods turned unhealthy) or `baked` (the watch ended; the
+ * message does not change, delivery may forget it).
+ */
+export type RolloutChange = 'started' | 'updated' | 'ended' | 'degraded' | 'baked';
 
 export interface RolloutChangedEvent {
   type: 'rollout.changed';
@@ -125,6 +141,19 @@ function failingNow(context: DeploymentContext, observation: RolloutObservation)
   return isFailing(diagnosis, desiredPods(observation.deployment));
 }
 
+/** The success being baked (the statechart is in `succeeded.baking`, so its absence is a bug). */
+function baking(context: DeploymentContext): ActiveRollout & { view: { endedAt: number } } {
+  const rollout = context.rollout;
+  if (rollout === null || rollout.view.endedAt === null) throw new Error(`deployment ${context.key}: no success being baked`);
+  return rollout as ActiveRollout & { view: { endedAt: number } };
+}
+
+/** The new pods are unhealthy after the success (./bake.ts); warnings from before the success are left out. */
+function unhealthyNow(context: DeploymentContext, observation: RolloutObservation): boolean {
+  const succeededAt = baking(context).view.endedAt;
+  return isUnhealthyAfterSuccess(diagnosisOf(observation, succeededAt), observation.pods, desiredPods(observation.deployment));
+}
+
 function notification(rollout: ActiveRollout): Notification {
   return { rolloutId: rollout.view.rolloutId, channel: rollout.channel, alert: rollout.alert, view: rollout.view };
 }
@@ -144,8 +173,16 @@ const endings = [
   },
   // OnDelete (StatefulSets, DaemonSets): say once that it cannot be followed, never hang orange.
   { guard: 'isNotFollowable', target: '#deployment.unfollowed', actions: { type: 'endRollout', params: { phase: 'unfollowable' } } },
+  { guard: 'isCompleteWithBake', target: '#deployment.succeeded.baking', actions: { type: 'endRollout', params: { phase: 'succeeded' } } },
   { guard: 'isComplete', target: '#deployment.succeeded', actions: { type: 'endRollout', params: { phase: 'succeeded' } } },
   { guard: 'isDeadlineExceeded', target: '#deployment.failed', actions: { type: 'endRollout', params: { phase: 'failed' } } },
+] as const;
+
+/** While a success bakes: what ends the watch, checked first in every baking state (a new rollout ends it silently). */
+const bakeEndings = [
+  { guard: 'isOtherIncarnation', target: '#deployment.unknown', actions: ['endBake', 'forgetIncarnation', 'reobserve'] },
+  { guard: 'hasNewRevision', target: '#deployment.active', actions: ['endBake', { type: 'startRollout', params: { adopted: false } }, 'reobserve'] },
+  { guard: 'isBakeOver', target: '#deployment.succeeded.baked', actions: 'endBake' },
 ] as const;
 
 /** In idle, succeeded and failed: the next rollout, or a new incarnation of the Deployment. */
@@ -166,6 +203,17 @@ export const deploymentMachine = setup({
     isOtherIncarnation: ({ context, event }) => context.uid !== null && observed(event).deployment.uid !== context.uid,
     hasNewRevision: ({ context, event }) => isNewRollout(context.revision, observed(event).deployment),
     isComplete: ({ event }) => workloadStatus(observed(event).deployment).state === 'complete',
+    /** Complete, and successes are watched for a while (--bake-seconds above 0). */
+    isCompleteWithBake: ({ context, event }) => workloadStatus(observed(event).deployment).state === 'complete' && context.bakeMs > 0,
+    isBakeOver: ({ context, event }) => {
+      const at = observed(event).at;
+      return isBakeOver(baking(context).view.endedAt, at, context.bakeMs);
+    },
+    isUnhealthy: ({ context, event }) => unhealthyNow(context, observed(event)),
+    isDegraded: ({ context, event }) => {
+      const observation = observed(event);
+      return isDegraded(baking(context).stuckSince, observation.at, context.failingGraceMs) && unhealthyNow(context, observation);
+    },
     isDeadlineExceeded: ({ context, event }) => {
       const observation = observed(event);
       // At first sight (no rollout yet) a StatefulSet's or DaemonSet's rollout is timed from its revision.
@@ -249,12 +297,45 @@ export const deploymentMachine = setup({
         supersededBy: params.phase === 'superseded' ? (observation?.deployment.revision ?? null) : null,
       };
       const alert = observation?.target.alert ?? rollout.alert;
-      enqueue.emit({ type: 'rollout.changed', change: 'ended', notification: notification({ ...rollout, alert, view }) });
+      // A success that bakes keeps its rollout (and says so: delivery keeps its message's record).
+      const bakes = params.phase === 'succeeded' && context.bakeMs > 0 && view.endedAt !== null;
+      const ended: ActiveRollout = { ...rollout, alert, stuckSince: null, view: bakes ? { ...view, bakeUntil: (view.endedAt ?? 0) + context.bakeMs } : view };
+      enqueue.emit({ type: 'rollout.changed', change: 'ended', notification: notification(ended) });
+      enqueue.assign({ rollout: bakes ? ended : null });
+    }),
+    /** The new pods are unhealthy: remember since when, and what "degraded" would say now. */
+    markUnhealthy: assign(({ context, event }) => {
+      const rollout = baking(context);
+      const observation = observed(event);
+      const since = rollout.stuckSince ?? observation.at;
+      const view = viewFrom(observation, 'degraded', rollout.view);
+      const degradation: RolloutView = {
+        ...view,
+        diagnosis: diagnosisOf(observation, rollout.view.endedAt),
+        endedAt: rollout.view.endedAt,
+        degradedAt: since,
+      };
+      return { rollout: { ...rollout, stuckSince: since, degradation } };
+    }),
+    /** Unhealthy past the grace period: "succeeded, then degraded", final for this rollout. */
+    degrade: enqueueActions(({ context, enqueue }) => {
+      const rollout = baking(context);
+      const view = rollout.degradation;
+      if (view == null) throw new Error(`deployment ${context.key}: degraded without a view`);
+      enqueue.emit({ type: 'rollout.changed', change: 'degraded', notification: notification({ ...rollout, view }) });
+      enqueue.assign({ rollout: null });
+    }),
+    /** The bake ends without news (window over, a new rollout, deleted, untracked): the message stays as it is. */
+    endBake: enqueueActions(({ context, event, enqueue }) => {
+      const rollout = baking(context);
+      const alert = observationOf(event)?.target.alert ?? rollout.alert;
+      enqueue.emit({ type: 'rollout.changed', change: 'baked', notification: notification({ ...rollout, alert, view: { ...rollout.view, bakeUntil: null } }) });
       enqueue.assign({ rollout: null });
     }),
   },
   delays: {
     failingGrace: ({ context }) => context.failingGraceMs,
+    bakeWindow: ({ context }) => context.bakeMs,
     /**
      * Hermod's own deadline, for StatefulSets and DaemonSets only. For a Deployment no timer is
      * scheduled at all (the controller judges its deadline): xstate raises an `after` event
@@ -271,7 +352,7 @@ export const deploymentMachine = setup({
   },
 }).createMachine({
   id: 'deployment',
-  context: ({ input }) => ({ key: input.key, uid: null, revision: null, failingGraceMs: input.failingGraceMs, rollout: null }),
+  context: ({ input }) => ({ key: input.key, uid: null, revision: null, failingGraceMs: input.failingGraceMs, bakeMs: input.bakeMs ?? 0, rollout: null }),
   initial: 'unknown',
   states: {
     /** Nothing seen yet: decide whether the Deployment is at rest or mid-rollout (adopt it). */
@@ -364,7 +445,40 @@ export const deploymentMachine = setup({
       },
     },
     succeeded: {
+      initial: 'baked',
       on: { 'deployment.observed': [...nextRollout] },
+      states: {
+        /** Watching the new pods for --bake-seconds (issue 13). */
+        baking: {
+          initial: 'healthy',
+          after: { bakeWindow: { target: 'baked', actions: 'endBake' } },
+          on: {
+            'deployment.deleted': { guard: 'isCurrentIncarnation', target: '#deployment.gone', actions: 'endBake' },
+            'tracking.stopped': { target: '#deployment.gone', actions: 'endBake' },
+          },
+          states: {
+            healthy: {
+              on: { 'deployment.observed': [...bakeEndings, { guard: 'isUnhealthy', target: 'unhealthy', actions: 'markUnhealthy' }] },
+            },
+            /** Some new pod crash-loops or is unready, not yet for the grace period. */
+            unhealthy: {
+              after: { failingGrace: { target: '#deployment.succeeded.degraded', actions: 'degrade' } },
+              on: {
+                'deployment.observed': [
+                  ...bakeEndings,
+                  { guard: 'isDegraded', target: '#deployment.succeeded.degraded', actions: ['markUnhealthy', 'degrade'] },
+                  { guard: 'isUnhealthy', actions: 'markUnhealthy' },
+                  { target: 'healthy', actions: 'clearStuck' },
+                ],
+              },
+            },
+          },
+        },
+        /** The success stands (no bake, or the bake ended quietly). */
+        baked: {},
+        /** Said once: "succeeded, then degraded". Final for this rollout: no flapping back. */
+        degraded: {},
+      },
     },
     failed: {
       on: { 'deployment.observed': [...nextRollout] },

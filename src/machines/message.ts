@@ -59,6 +59,9 @@ export const PHASE_COLOURS: Readonly<Record<RolloutPhase, string>> = {
   deleted: '#9e9e9e',
   untracked: '#9e9e9e',
   unfollowable: '#9e9e9e',
+  // Red, not orange: orange means "still rolling out" in Hermod's messages, and a degraded
+  // success needs someone to act as much as a failure does (issue 13).
+  degraded: '#e60000',
 };
 
 /** Colour of the `hermod notify-test` message (Slack's informational blue). */
@@ -74,6 +77,7 @@ const PHASE_EMOJI: Readonly<Record<RolloutPhase, string>> = {
   deleted: ':wastebasket:',
   untracked: ':no_bell:',
   unfollowable: ':information_source:',
+  degraded: ':warning:',
 };
 
 /** Longest cluster name shown (CLUSTER_NAME is free text). */
@@ -328,6 +332,8 @@ function summary(view: RolloutView, cluster: string | null): string {
       return `Hermod stopped tracking ${subject}${on}`;
     case 'unfollowable':
       return `Rollout of ${subject}${on} cannot be followed (OnDelete)`;
+    case 'degraded':
+      return `Rollout of ${subject}${on} succeeded, then degraded`;
   }
 }
 

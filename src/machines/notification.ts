@@ -15,6 +15,8 @@ import type { AlertLevel, GitFacts, WorkloadKind } from './facts.js';
  * - deleted: the Deployment was deleted mid-rollout.
  * - untracked: the namespace lost its `hermod.uswitch.com/slack` annotation mid-rollout.
  * - unfollowable: a StatefulSet or DaemonSet with the OnDelete strategy: said once, then quiet.
+ * - degraded: it succeeded, then, within the bake window (`--bake-seconds`), its new pods
+ *   crash-looped or stayed unready past the failing grace period (issue 13; ./bake.ts).
  */
 export type RolloutPhase =
   | 'progressing'
@@ -25,7 +27,8 @@ export type RolloutPhase =
   | 'superseded'
   | 'deleted'
   | 'untracked'
-  | 'unfollowable';
+  | 'unfollowable'
+  | 'degraded';
 
 /** Phases after which the rollout's message never changes again. */
 export const FINAL_PHASES: ReadonlySet<RolloutPhase> = new Set([
@@ -35,6 +38,7 @@ export const FINAL_PHASES: ReadonlySet<RolloutPhase> = new Set([
   'deleted',
   'untracked',
   'unfollowable',
+  'degraded',
 ]);
 
 export function isFinalPhase(phase: RolloutPhase): boolean {
@@ -127,6 +131,14 @@ export interface RolloutView {
   crashTarget?: CrashLogTarget | null;
   /** That log's last lines, once read (the actors layer fills it in; never rendered in the channel). */
   crashLog?: CrashLog | null;
+  /**
+   * While the bake watches a success (issue 13): when the watch ends (ms since the epoch). Set
+   * only on `succeeded` views sent while baking; it tells delivery to keep the message's record
+   * (its ts) for a later "succeeded, then degraded" edit. Never rendered.
+   */
+  bakeUntil?: number | null;
+  /** For `degraded`: when the new pods were first seen unhealthy after the success (ms since the epoch). */
+  degradedAt?: number | null;
   /**
    * Who to mention (`<@U…>`, `<!subteam^S…>`, from ./mentions.ts) should the rollout fail; the
    * channel message shows them only while it is failing or failed, never on success.

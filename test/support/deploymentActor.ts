@@ -10,9 +10,10 @@ import { observation, type RolloutStep } from './observations.js';
 /** failingGraceMs of the actor (ms). */
 export const GRACE = 60_000;
 
-export function startDeployment() {
+/** `bakeMs`: the actor's --bake-seconds in ms (default 0: successes are not watched). */
+export function startDeployment(options: { bakeMs?: number } = {}) {
   const clock = new SimulatedClock();
-  const actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE }, clock });
+  const actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE, bakeMs: options.bakeMs ?? 0 }, clock });
   const changes: RolloutChangedEvent[] = [];
   actor.on('rollout.changed', (e) => changes.push(e));
   actor.start();

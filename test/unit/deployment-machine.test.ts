@@ -32,7 +32,7 @@ describe('deploymentMachine', () => {
     assert.equal(last.previousRevision, 1);
     assert.equal(last.startedAt, 1000);
     assert.equal(last.endedAt, 5000);
-    assert.equal(t.actor.getSnapshot().value, 'succeeded');
+    assert.deepEqual(t.actor.getSnapshot().value, { succeeded: 'baked' });
     assert.equal(t.actor.getSnapshot().context.rollout, null);
   });
 

@@ -13,6 +13,7 @@ import { modelPaths } from '../support/modelPaths.js';
 import { observation, type RolloutStep } from '../support/observations.js';
 
 const GRACE = 60_000;
+const BAKE = 300_000;
 
 /** What the cluster (and time) can do to one Deployment. */
 const rolloutModel = createMachine({
@@ -37,12 +38,13 @@ const rolloutModel = createMachine({
 /** The system under test: the real machine, a simulated clock and a Deployment that the events change. */
 class World {
   readonly clock = new SimulatedClock();
-  readonly actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE }, clock: this.clock });
+  readonly actor;
   readonly changes: RolloutChangedEvent[] = [];
   step: RolloutStep = { revision: 1, replicas: 2, updated: 2, available: 2, at: 0 };
   now = 0;
 
-  constructor() {
+  constructor(bakeMs = 0) {
+    this.actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE, bakeMs }, clock: this.clock });
     this.actor.on('rollout.changed', (e) => this.changes.push(e));
     this.actor.start();
     this.observe({});
@@ -60,7 +62,10 @@ class World {
     return last;
   }
 
-  /** Every rollout is started once and ended at most once, and nothing follows its end. */
+  /**
+   * Every rollout is started once and ended at most once, and nothing follows its end but, for
+   * a success that baked, one `baked` or `degraded` change.
+   */
   assertLifecycles(): void {
     const byRollout = new Map<string, string[]>();
     for (const c of this.changes) {
@@ -72,7 +77,9 @@ class World {
       assert.equal(list[0], 'started', `${id} begins with started: ${list}`);
       assert.equal(list.filter((c) => c === 'started').length, 1, `${id} started once: ${list}`);
       const end = list.indexOf('ended');
-      assert.ok(end === -1 || end === list.length - 1, `${id} has nothing after its end: ${list}`);
+      const after = end === -1 ? [] : list.slice(end + 1);
+      assert.ok(after.length === 0 || (after.length === 1 && (after[0] === 'baked' || after[0] === 'degraded')), `${id} has nothing after its end but the bake's: ${list}`);
+      assert.ok(end !== -1 || !list.some((c) => c === 'baked' || c === 'degraded'), `${id}: no bake without a success: ${list}`);
     }
   }
 }
@@ -139,7 +146,7 @@ describe('deploymentMachine against the rollout model', () => {
             assert.equal(started?.notification.view.revision, world.step.revision);
           },
           succeeded: () => {
-            assert.equal(world.actor.getSnapshot().value, 'succeeded');
+            assert.deepEqual(world.actor.getSnapshot().value, { succeeded: 'baked' });
             assert.equal(world.last().change, 'ended');
             assert.equal(world.last().notification.view.phase, 'succeeded');
           },
@@ -155,6 +162,100 @@ describe('deploymentMachine against the rollout model', () => {
           untracked: () => {
             assert.equal(world.actor.getSnapshot().status, 'done');
             assert.equal(world.last().notification.view.phase, 'untracked');
+          },
+        },
+      });
+      world.assertLifecycles();
+    });
+  }
+});
+
+/** What the cluster (and time) can do to one Deployment after a success, with --bake-seconds on (issue 13). */
+const bakeModel = createMachine({
+  id: 'bakeModel',
+  initial: 'progressing',
+  states: {
+    progressing: { on: { COMPLETE: 'baking' } },
+    baking: { on: { CRASH: 'unhealthy', BAKE_PASSED: 'baked', START: 'restarted', DELETE: 'deleted' } },
+    unhealthy: { on: { GRACE_PASSED: 'degraded', HEAL: 'baking', START: 'restarted' } },
+    degraded: { on: { HEAL: 'degradedStill', START: 'restarted' } },
+    /** Healthy again after the degraded edit: degraded is final, no flapping back. */
+    degradedStill: { on: { START: 'restarted' } },
+    baked: { on: { CRASH: 'bakedStill', START: 'restarted' } },
+    /** Crashing after the window: the success stands. */
+    bakedStill: { on: { START: 'restarted' } },
+    restarted: { type: 'final' },
+    deleted: { type: 'final' },
+  },
+});
+
+describe('deploymentMachine against the bake model (the watch after success)', () => {
+  const bakePaths = createTestModel(bakeModel).getSimplePaths();
+
+  it('has paths through every state of the model', () => {
+    const reached = new Set(bakePaths.flatMap((p) => [String(p.state.value), ...p.steps.map((s) => String(s.state.value))]));
+    for (const state of Object.keys(bakeModel.config.states ?? {})) assert.ok(reached.has(state), `no path reaches ${state}`);
+  });
+
+  for (const path of bakePaths) {
+    it(path.description, async () => {
+      const world = new World(BAKE);
+      world.observe({ revision: 2, updated: 0, available: 2, old: 2 });
+      const changesAfter = (change: string) => world.changes.slice(world.changes.findIndex((c) => c.change === change) + 1);
+      await path.test({
+        events: {
+          COMPLETE: () => world.observe({ updated: 2, available: 2, old: 0, crashing: 0 }),
+          CRASH: () => world.observe({ updated: 2, available: 1, old: 0, crashing: 1 }),
+          HEAL: () => world.observe({ updated: 2, available: 2, old: 0, crashing: 0 }),
+          GRACE_PASSED: () => world.clock.increment(GRACE),
+          BAKE_PASSED: () => world.clock.increment(BAKE),
+          START: () => world.observe({ revision: (world.step.revision ?? 0) + 1, updated: 0, available: 2, old: 2, crashing: 0 }),
+          DELETE: () => world.actor.send({ type: 'deployment.deleted', uid: 'uid-web', at: world.now }),
+        },
+        states: {
+          progressing: () => assert.deepEqual(world.actor.getSnapshot().value, { active: 'progressing' }),
+          baking: () => {
+            assert.deepEqual(world.actor.getSnapshot().value, { succeeded: { baking: 'healthy' } });
+            const last = world.last();
+            assert.equal(last.change, 'ended');
+            assert.equal(last.notification.view.phase, 'succeeded');
+            assert.equal(last.notification.view.bakeUntil, (last.notification.view.endedAt ?? 0) + BAKE);
+          },
+          unhealthy: () => {
+            assert.deepEqual(world.actor.getSnapshot().value, { succeeded: { baking: 'unhealthy' } });
+            assert.equal(world.last().change, 'ended', 'nothing said before the grace period');
+          },
+          degraded: () => {
+            assert.deepEqual(world.actor.getSnapshot().value, { succeeded: 'degraded' });
+            assert.equal(world.last().change, 'degraded');
+            assert.equal(world.last().notification.view.phase, 'degraded');
+            assert.ok(world.last().notification.view.diagnosis.problems.some((p) => p.reason === 'CrashLoopBackOff'));
+          },
+          degradedStill: () => {
+            assert.deepEqual(world.actor.getSnapshot().value, { succeeded: 'degraded' });
+            assert.deepEqual(changesAfter('degraded'), []);
+          },
+          baked: () => {
+            assert.deepEqual(world.actor.getSnapshot().value, { succeeded: 'baked' });
+            assert.equal(world.last().change, 'baked');
+            assert.equal(world.last().notification.view.phase, 'succeeded');
+            assert.equal(world.last().notification.view.bakeUntil, null);
+          },
+          bakedStill: () => {
+            assert.deepEqual(world.actor.getSnapshot().value, { succeeded: 'baked' });
+            assert.deepEqual(changesAfter('baked'), []);
+          },
+          restarted: () => {
+            assert.deepEqual(world.actor.getSnapshot().value, { active: 'progressing' });
+            const [before, started] = world.changes.slice(-2);
+            assert.equal(started?.change, 'started');
+            assert.equal(started?.notification.view.revision, world.step.revision);
+            // A new rollout ends the bake silently: the success's last word is `baked` or an earlier `degraded`.
+            assert.ok(before?.change === 'baked' || before?.change === 'degraded', `before the start: ${before?.change}`);
+          },
+          deleted: () => {
+            assert.equal(world.actor.getSnapshot().status, 'done');
+            assert.equal(world.last().change, 'baked');
           },
         },
       });

@@ -140,7 +140,7 @@ describe('after a verdict', () => {
   it('after success, a new revision starts a new rollout', () => {
     const t = rollingOut();
     t.observe({ revision: 2, updated: 2, available: 2, at: 2_000 });
-    assert.equal(t.state(), 'succeeded');
+    assert.deepEqual(t.state(), { succeeded: 'baked' });
     t.observe({ revision: 3, updated: 1, available: 2, old: 2, at: 3_000 });
     assert.deepEqual(t.state(), { active: 'progressing' });
     assert.deepEqual(t.phases().slice(-1), ['started:progressing']);
@@ -162,7 +162,7 @@ describe('after a verdict', () => {
     const n = t.changes.length;
     t.observe({ revision: 2, updated: 2, available: 2, replicas: 2, at: 3_000 });
     assert.equal(t.changes.length, n);
-    assert.equal(t.state(), 'succeeded');
+    assert.deepEqual(t.state(), { succeeded: 'baked' });
   });
 
   it('after success, a re-created Deployment is a new incarnation with no previous revision', () => {
@@ -289,13 +289,26 @@ describe('guards are asked only about their own event (an invariant, loud when b
     uid: 'uid-web',
     revision: 1,
     failingGraceMs: GRACE,
+    bakeMs: 0,
     rollout: null,
   };
   const notObservations: DeploymentEvent[] = [
     { type: 'deployment.deleted', uid: 'uid-web', at: 1 },
     { type: 'tracking.stopped', at: 1 },
   ];
-  const observationGuards = ['hasNoRevision', 'isOtherIncarnation', 'hasNewRevision', 'isComplete', 'isDeadlineExceeded', 'isPaused', 'isFailing', 'isStuckPastGrace'];
+  const observationGuards = ['hasNoRevision', 'isOtherIncarnation', 'hasNewRevision', 'isComplete', 'isDeadlineExceeded', 'isPaused', 'isFailing', 'isStuckPastGrace', 'isCompleteWithBake'];
+  const bakeGuards = ['isBakeOver', 'isUnhealthy', 'isDegraded'];
+  // A success baking since t=0.
+  const bakingContext: DeploymentContext = {
+    ...context,
+    bakeMs: 300_000,
+    rollout: { channel: 'deploys', alert: 'all', stuckSince: 0, view: { startedAt: 0, endedAt: 0 } as never },
+  };
+  for (const name of bakeGuards) {
+    it(`${name} refuses a deletion or the end of tracking`, () => {
+      for (const event of notObservations) assert.throws(() => guards[name]!({ context: bakingContext, event }), /deployment\.observed/, `${name} on ${event.type}`);
+    });
+  }
 
   // Mid-rollout, stuck since t=0: every guard has what it needs but an observation.
   const midRollout: DeploymentContext = {

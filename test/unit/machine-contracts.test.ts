@@ -12,7 +12,7 @@ import { supervisorMachine, type SupervisorEvent } from '../../src/machines/supe
 import { observation } from '../support/observations.js';
 
 describe('final phases: the message never changes after these', () => {
-  const final: RolloutPhase[] = ['succeeded', 'failed', 'superseded', 'deleted', 'untracked', 'unfollowable'];
+  const final: RolloutPhase[] = ['succeeded', 'failed', 'superseded', 'deleted', 'untracked', 'unfollowable', 'degraded'];
   const live: RolloutPhase[] = ['progressing', 'failing', 'paused'];
   for (const phase of final) it(`${phase} is final`, () => assert.equal(isFinalPhase(phase), true));
   for (const phase of live) it(`${phase} is not final`, () => assert.equal(isFinalPhase(phase), false));

@@ -44,6 +44,33 @@ describe('Supervisor', () => {
     assert.equal(supervisor.deploymentCount, 0);
   });
 
+  it('counts a success that degraded within its bake window, once, and not as a second verdict (issue 13)', () => {
+    const sent: { change: string; notification: Notification }[] = [];
+    const counts = { ended: [] as string[], degraded: [] as string[] };
+    const supervisor = new Supervisor({
+      failingGraceMs: 60_000,
+      bakeMs: 300_000,
+      logger: silentLogger,
+      onNotification: (notification, change) => sent.push({ change, notification }),
+      metrics: {
+        rolloutStarted: () => undefined,
+        rolloutEnded: (phase) => void counts.ended.push(phase),
+        rolloutDegraded: (kind) => void counts.degraded.push(kind ?? 'none'),
+        deploymentsTracked: () => undefined,
+      },
+    }).start();
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 1, updated: 2, available: 2, at: 1 }));
+    supervisor.synced();
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 1, available: 2, old: 2, at: 5 }));
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 2, available: 2, at: 9 }));
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 2, available: 1, crashing: 1, at: 20 }));
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 2, available: 1, crashing: 1, at: 60_020 }));
+    supervisor.stop();
+    assert.deepEqual(sent.map((x) => `${x.change}/${x.notification.view.phase}`), ['started/progressing', 'ended/succeeded', 'degraded/degraded']);
+    assert.deepEqual(counts.ended, ['succeeded']);
+    assert.deepEqual(counts.degraded, ['Deployment']);
+  });
+
   it('reaps the actor of a deleted Deployment, and reports a rollout it interrupted', () => {
     const { supervisor, sent } = start();
     supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 3, updated: 1, available: 2, old: 2, at: 1 }));

@@ -137,7 +137,7 @@ for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
               assert.equal(started?.change, 'started');
             },
             succeeded: () => {
-              assert.equal(world.actor.getSnapshot().value, 'succeeded');
+              assert.deepEqual(world.actor.getSnapshot().value, { succeeded: 'baked' });
               assert.equal(world.last().notification.view.phase, 'succeeded');
             },
             failed: () => {

@@ -1,0 +1,180 @@
+/**
+ * The watch after success (issue 13): for `bakeMs` after a rollout succeeds, the workload
+ * statechart watches the new revision's pods; unhealthy for the failing grace period, the
+ * success is "degraded" (one `degraded` change, final); a new rollout, a deletion or the end
+ * of the window end the watch silently (one `baked` change, the view as it was). One rule per
+ * test; the clock is the actor's SimulatedClock.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createActor, SimulatedClock } from 'xstate';
+import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import type { WorkloadKind } from '../../src/machines/facts.js';
+import { GRACE, startDeployment } from '../support/deploymentActor.js';
+import { workloadObservation, type RolloutStep } from '../support/observations.js';
+
+const BAKE = 300_000;
+
+/** Revision 1 at rest, revision 2 rolled out and complete at t=10 s; observation times follow the clock. */
+function succeeded(bakeMs = BAKE, kind: WorkloadKind = 'Deployment') {
+  const t = kind === 'Deployment' ? startDeployment({ bakeMs }) : startKind(kind, bakeMs);
+  const send = (step: Omit<RolloutStep, 'revision' | 'at'> & { revision?: number }) =>
+    t.actor.send({ type: 'deployment.observed', observation: workloadObservation(kind, { revision: 2, ...step, at: t.clock.now() }) });
+  const at = (ms: number) => t.clock.increment(ms - t.clock.now());
+  t.actor.send({ type: 'deployment.observed', observation: workloadObservation(kind, { revision: 1, updated: 2, available: 2, at: 0 }) });
+  at(1_000);
+  send({ updated: 0, available: 2, old: 2 });
+  at(10_000);
+  send({ updated: 2, available: 2 });
+  return {
+    ...t,
+    at,
+    /** One new pod crash-loops. */
+    crash: () => send({ updated: 2, available: 1, crashing: 1 }),
+    healthy: () => send({ updated: 2, available: 2 }),
+    newRevision: () => send({ revision: 3, updated: 0, available: 2, old: 2 }),
+    /** `change:phase` of what came after the success. */
+    after: () => t.changes.slice(t.changes.findIndex((c) => c.notification.view.phase === 'succeeded') + 1).map((c) => `${c.change}:${c.notification.view.phase}`),
+  };
+}
+
+function startKind(kind: WorkloadKind, bakeMs: number) {
+  const clock = new SimulatedClock();
+  const actor = createActor(deploymentMachine, { input: { key: `shop/${kind}/web`, failingGraceMs: GRACE, bakeMs }, clock });
+  const changes: RolloutChangedEvent[] = [];
+  actor.on('rollout.changed', (e) => changes.push(e));
+  actor.start();
+  return { actor, clock, changes, state: () => actor.getSnapshot().value, last: () => changes.at(-1)! };
+}
+
+describe('the watch after success (bake)', () => {
+  it('a bake of 0 watches nothing: the success is final at once, with no bake deadline', () => {
+    const t = succeeded(0);
+    assert.deepEqual(t.state(), { succeeded: 'baked' });
+    assert.equal(t.last().change, 'ended');
+    assert.equal(t.last().notification.view.bakeUntil, undefined);
+    t.crash();
+    t.at(10 * GRACE);
+    assert.deepEqual(t.after(), []);
+  });
+
+  it('a success that bakes says until when, so delivery keeps its message', () => {
+    const t = succeeded();
+    assert.deepEqual(t.state(), { succeeded: { baking: 'healthy' } });
+    const view = t.last().notification.view;
+    assert.equal(t.last().change, 'ended');
+    assert.equal(view.phase, 'succeeded');
+    assert.equal(view.endedAt, 10_000);
+    assert.equal(view.bakeUntil, 10_000 + BAKE);
+  });
+
+  it('the window ends quietly: one `baked` change with the same view and no bake deadline', () => {
+    const t = succeeded();
+    const success = t.last().notification.view;
+    t.at(10_000 + BAKE - 1);
+    assert.deepEqual(t.after(), []);
+    t.at(10_000 + BAKE);
+    assert.deepEqual(t.after(), ['baked:succeeded']);
+    assert.deepEqual(t.state(), { succeeded: 'baked' });
+    assert.deepEqual(t.last().notification.view, { ...success, bakeUntil: null });
+  });
+
+  it('an observation past the window ends it too (the timer may not have fired yet)', () => {
+    const t = succeeded();
+    t.actor.send({ type: 'deployment.observed', observation: workloadObservation('Deployment', { revision: 2, updated: 2, available: 2, at: 10_000 + BAKE }) });
+    assert.deepEqual(t.after(), ['baked:succeeded']);
+  });
+
+  it('pods unhealthy for the grace period: "succeeded, then degraded", with the reason and when it began', () => {
+    const t = succeeded();
+    t.at(70_000);
+    t.crash();
+    assert.deepEqual(t.state(), { succeeded: { baking: 'unhealthy' } });
+    assert.deepEqual(t.after(), [], 'nothing before the grace period');
+    t.at(70_000 + GRACE);
+    assert.deepEqual(t.after(), ['degraded:degraded']);
+    assert.deepEqual(t.state(), { succeeded: 'degraded' });
+    const view = t.last().notification.view;
+    assert.equal(view.endedAt, 10_000, 'the success time stays');
+    assert.equal(view.degradedAt, 70_000);
+    assert.ok(view.diagnosis.problems.some((p) => p.reason === 'CrashLoopBackOff'));
+    assert.ok(view.bakeUntil == null);
+  });
+
+  it('an observation past the grace degrades too (the timer may not have fired yet)', () => {
+    const t = succeeded();
+    t.at(70_000);
+    t.crash();
+    t.actor.send({ type: 'deployment.observed', observation: workloadObservation('Deployment', { revision: 2, updated: 2, available: 1, crashing: 1, at: 70_000 + GRACE }) });
+    assert.deepEqual(t.after(), ['degraded:degraded']);
+  });
+
+  it('pods that recover within the grace period are no news; the grace starts again', () => {
+    const t = succeeded();
+    t.at(70_000);
+    t.crash();
+    t.at(70_000 + GRACE - 1);
+    t.healthy();
+    assert.deepEqual(t.state(), { succeeded: { baking: 'healthy' } });
+    t.at(10_000 + BAKE - GRACE + 10_000);
+    t.crash();
+    t.at(10_000 + BAKE - 1);
+    assert.deepEqual(t.after(), [], 'the second stall has not lasted the grace yet');
+    t.at(10_000 + BAKE);
+    assert.deepEqual(t.after(), ['baked:succeeded']);
+  });
+
+  it('degraded is final for the rollout: no flapping back, nothing more until the next rollout', () => {
+    const t = succeeded();
+    t.crash();
+    t.at(10_000 + GRACE);
+    t.healthy();
+    t.crash();
+    t.at(10_000 + BAKE + GRACE);
+    assert.deepEqual(t.after(), ['degraded:degraded']);
+    t.newRevision();
+    assert.deepEqual(t.after(), ['degraded:degraded', 'started:progressing']);
+  });
+
+  it('a new rollout during the bake ends it silently and is reported as usual', () => {
+    const t = succeeded();
+    t.crash();
+    t.newRevision();
+    assert.deepEqual(t.after(), ['baked:succeeded', 'started:progressing']);
+    assert.equal(t.last().notification.view.revision, 3);
+    assert.equal(t.last().notification.view.previousRevision, 2);
+    t.at(10_000 + BAKE + GRACE);
+    assert.ok(!t.after().includes('degraded:degraded'));
+  });
+
+  it('a deletion during the bake ends it silently', () => {
+    const t = succeeded();
+    t.actor.send({ type: 'deployment.deleted', uid: 'uid-web', at: t.clock.now() });
+    assert.deepEqual(t.after(), ['baked:succeeded']);
+    assert.equal(t.actor.getSnapshot().status, 'done');
+  });
+
+  it('the end of tracking during the bake ends it silently', () => {
+    const t = succeeded();
+    t.actor.send({ type: 'tracking.stopped', at: t.clock.now() });
+    assert.deepEqual(t.after(), ['baked:succeeded']);
+    assert.equal(t.actor.getSnapshot().status, 'done');
+  });
+
+  it('another incarnation (deleted and re-created) ends the bake and starts afresh', () => {
+    const t = succeeded();
+    t.actor.send({ type: 'deployment.observed', observation: workloadObservation('Deployment', { uid: 'uid-other', revision: 1, updated: 2, available: 2, at: t.clock.now() }) });
+    assert.deepEqual(t.after(), ['baked:succeeded']);
+  });
+
+  for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
+    it(`a ${kind}'s success is watched alike`, () => {
+      const t = succeeded(BAKE, kind);
+      assert.equal(t.changes.find((c) => c.change === 'ended')?.notification.view.bakeUntil, 10_000 + BAKE);
+      t.crash();
+      t.at(10_000 + GRACE);
+      assert.deepEqual(t.after(), ['degraded:degraded']);
+      assert.equal(t.last().notification.view.kind, kind);
+    });
+  }
+});

@@ -156,7 +156,8 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
     const records = new Map<string, { final: boolean }>();
     const finished = new Set<string>();
     for (const c of snapshot?.channels ?? []) {
-      for (const r of c.rollouts) records.set(r.rolloutId, { final: r.sentPhase !== null && isFinalPhase(r.sentPhase) && r.ts !== null });
+      // A record kept for a bake (issue 13) still waits: a degraded verdict, or the bake's end.
+      for (const r of c.rollouts) records.set(r.rolloutId, { final: r.sentPhase !== null && isFinalPhase(r.sentPhase) && r.ts !== null && r.bakeUntil == null });
       for (const id of c.finished) finished.add(id);
     }
     const out: Notification[] = [];

@@ -15,8 +15,9 @@
  */
 import { fnv1a } from './hash.js';
 import type { MessageMode } from './message.js';
-import { isFinalPhase, type RolloutPhase } from './notification.js';
+import type { RolloutPhase } from './notification.js';
 import type { SlackFailure } from './slackFailure.js';
+import { closesBake, expiredBakes, isFinalItem } from './bakePolicy.js';
 import { isEdit, type ChannelConfig, type ChannelNotification, type ChannelQueue, type MessageContent, type Milestone, type PendingDelivery, type RolloutRecord, type SlackCall } from './channelTypes.js';
 
 export function milestoneOf(phase: RolloutPhase): Milestone {
@@ -25,6 +26,8 @@ export function milestoneOf(phase: RolloutPhase): Milestone {
       return 'succeeded';
     case 'failed':
       return 'failed';
+    case 'degraded':
+      return 'degraded';
     case 'superseded':
     case 'deleted':
     case 'untracked':
@@ -36,7 +39,7 @@ export function milestoneOf(phase: RolloutPhase): Milestone {
 }
 
 export function isFailurePhase(phase: RolloutPhase): boolean {
-  return phase === 'failing' || phase === 'failed';
+  return phase === 'failing' || phase === 'failed' || phase === 'degraded';
 }
 
 export type AcceptResult =
@@ -48,18 +51,23 @@ export type AcceptResult =
  * Applies one notification to the channel's queue.
  * `active` is the rolloutId of the item being sent (never evicted), if any.
  */
-export function acceptNotification(s: ChannelQueue, n: ChannelNotification, config: ChannelConfig, active: string | null): AcceptResult {
+export function acceptNotification(before: ChannelQueue, n: ChannelNotification, config: ChannelConfig, active: string | null): AcceptResult {
+  // Records kept for a bake nobody watches anymore (issue 13, ./bakePolicy.ts).
+  const s = expiredBakes(before, n.notifiedAt, n.rolloutId).reduce((state, id) => forget(state, id, config), before);
   // A verdict already delivered: a late duplicate must not re-post.
   if (s.finished.includes(n.rolloutId)) return { kind: 'skipped', state: s, reason: 'late' };
   const record = s.rollouts[n.rolloutId];
   const index = s.queue.findIndex((p) => p.rolloutId === n.rolloutId);
   const pending = index === -1 ? undefined : s.queue[index];
-  const final = isFinalPhase(n.phase);
+  // A success the bake watches is not final here: its record stays for a degraded edit.
+  const final = isFinalItem(n);
   const known = (record?.ts ?? null) !== null || pending !== undefined;
+  // The bake ended quietly: the message already shows the verdict; forget its record.
+  if (closesBake(n, record, pending, config.mode)) return { kind: 'skipped', state: forget(s, n.rolloutId, config), reason: 'unchanged' };
 
   if (config.mode === 'post') {
     const m = milestoneOf(n.phase);
-    if (n.alert === 'failure' && m !== 'failed' && !(m === 'ended' && known)) return { kind: 'skipped', state: s, reason: 'alert' };
+    if (n.alert === 'failure' && m !== 'failed' && m !== 'degraded' && !(m === 'ended' && known)) return { kind: 'skipped', state: s, reason: 'alert' };
     const last = pending !== undefined ? milestoneOf(pending.phase) : (record?.milestone ?? null);
     if (last === m) return { kind: 'skipped', state: s, reason: 'milestone' };
     if (m === 'ended') {
@@ -90,6 +98,7 @@ export function acceptNotification(s: ChannelQueue, n: ChannelNotification, conf
     threadKey: n.threadKey,
     notifiedAt: n.notifiedAt,
     plain: false,
+    ...(n.bakeUntil !== undefined ? { bakeUntil: n.bakeUntil } : {}),
   };
 
   if (pending !== undefined) {
@@ -272,6 +281,9 @@ export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId
       sentPhase: call.phase,
     };
     if (config.mode === 'post') next.milestone = milestoneOf(call.phase);
+    // Kept for a bake while the item shown is a success the bake watches (./bakePolicy.ts).
+    if (item?.bakeUntil !== undefined) next.bakeUntil = item.bakeUntil;
+    else delete next.bakeUntil;
     // A new message in `post` mode has no thread yet.
     if (call.op === 'post') {
       next.threadKey = null;

@@ -79,6 +79,8 @@ export interface ChannelNotification {
   notifiedAt: number;
   /** Its release (commit SHA, row), when it has a commit SHA and grouping is on (issue 13). */
   release?: ReleaseInfo;
+  /** A success the bake still watches (issue 13): until when (ms); its record is kept for a degraded edit. */
+  bakeUntil?: number;
 }
 
 /** One rollout's waiting work: the latest content to show. */
@@ -100,6 +102,8 @@ export interface PendingDelivery {
   plain: boolean;
   /** A release member: its message goes in the thread of this rollout's (the group's anchor's) message. */
   parent?: string;
+  /** As in ChannelNotification: a success the bake still watches (absent otherwise and in older snapshots). */
+  bakeUntil?: number;
 }
 
 /** What Slack shows for one rollout in this channel (the restart-safe part). */
@@ -124,10 +128,15 @@ export interface RolloutRecord {
   replyTs?: string | null;
   /** `post` mode: the milestone last posted (started, succeeded, failed). */
   milestone: Milestone | null;
+  /**
+   * Kept after a success until its bake ends (issue 13, ./bakePolicy.ts): until when (ms).
+   * Absent for every other record and in snapshots written before.
+   */
+  bakeUntil?: number;
 }
 
 /** `post` mode posts once per milestone, like the original (see channelPolicy `milestoneOf`). */
-export type Milestone = 'started' | 'succeeded' | 'failed' | 'ended';
+export type Milestone = 'started' | 'succeeded' | 'failed' | 'ended' | 'degraded';
 
 /** The queue-and-records part of a channel's context. */
 export interface ChannelQueue {

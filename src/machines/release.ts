@@ -84,7 +84,7 @@ export function releaseKey(sha: string | undefined | null): string | null {
 
 /** A failing or failed rollout's reason in a few words: the first problem's reason and exit code, or the deadline. */
 export function rowReason(view: RolloutView): string | null {
-  if (view.phase !== 'failing' && view.phase !== 'failed') return null;
+  if (view.phase !== 'failing' && view.phase !== 'failed' && view.phase !== 'degraded') return null;
   const first = errorsOf(view)[0];
   let reason: string | null = null;
   if (first !== undefined) {
@@ -97,7 +97,7 @@ export function rowReason(view: RolloutView): string | null {
 
 /** The row of a rollout's latest view; `previous` keeps `failedOnce` sticky. */
 export function rowOf(view: RolloutView, alert: AlertLevel, previous?: ReleaseRow): ReleaseRow {
-  const failing = view.phase === 'failing' || view.phase === 'failed';
+  const failing = view.phase === 'failing' || view.phase === 'failed' || view.phase === 'degraded';
   return {
     rolloutId: view.rolloutId,
     namespace: view.namespace,
@@ -174,6 +174,8 @@ export function severity(phase: RolloutPhase): number {
       return 2;
     case 'failing':
       return 3;
+    // Succeeded, then degraded within its bake window (issue 13): as bad as a failure.
+    case 'degraded':
     case 'failed':
       return 4;
   }
@@ -196,9 +198,9 @@ export function isReleaseDone(rows: readonly ReleaseRow[]): boolean {
  * succeeded if any succeeded); while rows are still open, failing if any fails, else progressing.
  */
 export function releasePhase(rows: readonly ReleaseRow[]): RolloutPhase {
-  const failing = rows.some((r) => r.phase === 'failing' || r.phase === 'failed');
+  const failing = rows.some((r) => r.phase === 'failing' || r.phase === 'failed' || r.phase === 'degraded');
   if (!isReleaseDone(rows)) return failing ? 'failing' : 'progressing';
-  if (rows.some((r) => r.phase === 'failed')) return 'failed';
+  if (rows.some((r) => r.phase === 'failed' || r.phase === 'degraded')) return 'failed';
   if (rows.some((r) => r.phase === 'succeeded')) return 'succeeded';
   return rows[0]?.phase ?? 'succeeded';
 }

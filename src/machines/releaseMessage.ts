@@ -31,6 +31,7 @@ const ROW_EMOJI: Readonly<Record<RolloutPhase, string>> = {
   deleted: ':wastebasket:',
   untracked: ':no_bell:',
   unfollowable: ':information_source:',
+  degraded: ':warning:',
 };
 
 /** A row's state in a word or two (and the reason of a failure). */
@@ -55,6 +56,8 @@ export function rowState(row: ReleaseRow): string {
       return 'no longer tracked';
     case 'unfollowable':
       return 'cannot be followed (OnDelete)';
+    case 'degraded':
+      return `succeeded, then degraded${reason}`;
   }
 }
 
@@ -70,10 +73,12 @@ export function releaseCounts(rows: readonly ReleaseRow[]): string {
   const rolling = count(['progressing', 'paused']);
   const failing = count(['failing']);
   const failed = count(['failed']);
+  const degraded = count(['degraded']);
   const ended = count(['superseded', 'deleted', 'untracked', 'unfollowable']);
   if (rolling > 0) parts.push(`${rolling} rolling`);
   if (failing > 0) parts.push(`${failing} failing`);
   if (failed > 0) parts.push(`${failed} failed`);
+  if (degraded > 0) parts.push(`${degraded} degraded`);
   if (ended > 0) parts.push(`${ended} ended without a verdict`);
   return parts.join(', ');
 }

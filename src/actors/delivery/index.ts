@@ -104,6 +104,8 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         contentKey: contentHash(message),
         threadKey: thread === null ? null : contentHash(thread),
         notifiedAt: now(),
+        // A success the bake still watches (issue 13): the channel keeps its record.
+        ...(n.view.bakeUntil != null ? { bakeUntil: n.view.bakeUntil } : {}),
       };
       const release = config.releaseWindowMs > 0 && config.mode === 'update' ? releaseInfoOf(n.view, n.alert, cluster) : null;
       if (release !== null) notification.release = release;

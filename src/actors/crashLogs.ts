@@ -52,7 +52,8 @@ export class CrashLogs<C> {
 
   handle(notification: Notification, change: C): void {
     const view = notification.view;
-    const failure = view.phase === 'failing' || view.phase === 'failed';
+    // A success that degraded within its bake window (issue 13) crashes like a failure.
+    const failure = view.phase === 'failing' || view.phase === 'failed' || view.phase === 'degraded';
     let entry = this.#entries.get(notification.rolloutId);
     const target = failure ? (view.crashTarget ?? null) : null;
     if (target !== null && entry?.container !== target.container) {
@@ -86,7 +87,7 @@ export class CrashLogs<C> {
   }
 
   #send(notification: Notification, change: C, entry: Entry<C> | undefined): void {
-    const failure = notification.view.phase === 'failing' || notification.view.phase === 'failed';
+    const failure = notification.view.phase === 'failing' || notification.view.phase === 'failed' || notification.view.phase === 'degraded';
     const log = failure ? (entry?.log ?? null) : null;
     if (isFinalPhase(notification.view.phase)) this.#entries.delete(notification.rolloutId);
     this.#forward(log === null ? notification : { ...notification, view: { ...notification.view, crashLog: log } }, change);

@@ -14,7 +14,8 @@
  * second line while the rollout is failing or failed, issue 13); the attachment holds
  * - succeeded, superseded, deleted: one context line (revision, duration, replicas, commit, what changed);
  * - progressing, paused: the new ReplicaSet's progress, then the context line;
- * - failing, failed: the reason first (the grouped problems), what changed, the links, the context line.
+ * - failing, failed: the reason first (the grouped problems), what changed, the links, the context line;
+ * - degraded (succeeded, then unhealthy within the bake window, issue 13): as a failure, led by when.
  * What does not fit, and the crashed container's last log lines, go to the thread.
  */
 import { SLACK_ANNOTATION, type AnnotationNames } from './annotations.js';
@@ -89,7 +90,7 @@ const CLUSTER_MAX = 120;
  */
 export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMessage {
   const cluster = clusterName(opts.cluster);
-  const failure = view.phase === 'failed' || view.phase === 'failing';
+  const failure = isRed(view);
   const errors = failure ? errorsOf(view) : [];
   const overflow = problemsOverflow(errors);
   const log = failure ? (view.crashLog ?? null) : null;
@@ -106,6 +107,10 @@ export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMess
     case 'failed':
       blocks.push(section(failureLead(view)));
       if (view.phase === 'failing' && errors.length === 0) blocks.push(section('No pod errors were found yet.'));
+      blocks.push(...problemBlocks(errors, overflow));
+      break;
+    case 'degraded':
+      blocks.push(section(degradedLead(view)));
       blocks.push(...problemBlocks(errors, overflow));
       break;
     case 'untracked':
@@ -143,6 +148,11 @@ export function renderRollout(view: RolloutView, opts: RenderOptions): SlackMess
     // while the channel message turns failing by an edit, which it may not.
     thread: overflow || log !== null || mentions !== '' ? threadReply(view, errors, overflow, log, mentions) : null,
   };
+}
+
+/** Failing, failed, or succeeded then degraded: red, with the reason, the owners and the thread. */
+function isRed(view: RolloutView): boolean {
+  return view.phase === 'failed' || view.phase === 'failing' || view.phase === 'degraded';
 }
 
 /** The `hermod notify-test` message: proves Hermod can post in a channel. */
@@ -250,6 +260,14 @@ function failureLead(view: RolloutView): string {
   return `*${what}.*${waiting} ${who} the rollout failed once its progress deadline (${deadline} seconds) has passed.`;
 }
 
+/** A degraded success's first line: how long after the success its pods turned unhealthy, how many are ready. */
+function degradedLead(view: RolloutView): string {
+  const p = view.progress;
+  const since = view.degradedAt != null && view.endedAt !== null && view.degradedAt >= view.endedAt ? ` ${formatDuration(view.degradedAt - view.endedAt)}` : '';
+  const found = errorsOf(view).length > 0 ? '' : ' No pod errors were found.';
+  return `*Degraded${since} after it succeeded:* ${p.ready} of ${p.desired} new pods ready, and the ${kindName(view)} has not rolled out again.${found}`;
+}
+
 /** The context line's parts: revision, duration or start, replicas, commit, what changed. */
 function contextParts(view: RolloutView, withCommit: boolean): string[] {
   const parts: string[] = [];
@@ -269,14 +287,14 @@ function contextParts(view: RolloutView, withCommit: boolean): string[] {
     // A partition holds pods back on purpose: done as kubectl says, with only the pods above it updated.
     parts.push(`partitioned rollout complete: ${view.progress.updated} of ${view.progress.desired} pods updated, partition ${view.partition}`);
   } else if (view.phase === 'succeeded') parts.push(`${view.progress.desired} replica${view.progress.desired === 1 ? '' : 's'}`);
-  if (view.phase === 'failing') parts.push(progressLine(view));
+  if (view.phase === 'failing' || view.phase === 'degraded') parts.push(progressLine(view));
   // The failed lead already counts the new pods; the context only names their ReplicaSet.
   if (view.phase === 'failed' && view.replicaSet !== null) parts.push(`new ${newPodsOwner(view)} ${code(view.replicaSet)}`);
   if (withCommit) {
     const git = gitInfo(view);
     if (git.sha !== null) parts.push(`commit ${git.commitUrl === null ? code(git.sha, 80) : link(git.commitUrl, git.sha.slice(0, 7))}`);
   }
-  if (view.phase !== 'failing' && view.phase !== 'failed') parts.push(changesText(view.changes ?? null));
+  if (!isRed(view)) parts.push(changesText(view.changes ?? null));
   if (view.adopted) parts.push('adopted: Hermod started watching mid-rollout');
   return parts;
 }

@@ -5,6 +5,7 @@
  * show up in `ps` or in a Pod spec's args.
  */
 import { DEFAULT_COMMIT_SHA_ANNOTATION, DEFAULT_REPO_URL_ANNOTATION, type AnnotationNames } from '../machines/annotations.js';
+import { DEFAULT_BAKE_SECONDS, MAX_BAKE_SECONDS } from '../machines/bake.js';
 import { compileRedactions } from '../machines/crashLog.js';
 import { MESSAGE_MODES, type MessageMode } from '../machines/message.js';
 
@@ -23,6 +24,8 @@ export interface Config {
   gitAnnotationWarning: boolean;
   messageMode: MessageMode;
   failingGraceSeconds: number;
+  /** How long a succeeded rollout's pods are watched for a degradation (issue 13); 0: off. */
+  bakeSeconds: number;
   /** `here` and `channel` allowed in `hermod.uswitch.com/mention` (issue 13). */
   allowBroadcastMentions: boolean;
   /** Rollouts of one commit in one channel starting within this many seconds share one message (issue 13); 0: off. */
@@ -136,6 +139,17 @@ export const OPTIONS: readonly OptionSpec[] = [
     max: 86_400,
     default: 60,
     description: 'How long every new Pod must be stuck (CrashLoopBackOff, image pull errors, ...) before the rollout is reported as failing, ahead of its progress deadline.',
+  },
+  {
+    key: 'bakeSeconds',
+    flag: 'bake-seconds',
+    env: 'HERMOD_BAKE_SECONDS',
+    kind: 'integer',
+    min: 0,
+    max: MAX_BAKE_SECONDS,
+    default: DEFAULT_BAKE_SECONDS,
+    description:
+      'For this long after a rollout succeeds, Hermod watches its new pods: if one crash-loops or stays unready for `--failing-grace-seconds` while the workload has not rolled out again, the message is edited to "succeeded, then degraded" with the reason. `0` turns it off.',
   },
   {
     key: 'allowBroadcastMentions',

@@ -58,6 +58,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
     labelNames: ['phase', 'kind'],
     registers: [registry],
   });
+  const degraded = new Counter({
+    name: 'hermod_rollouts_degraded_total',
+    help: 'Rollouts that succeeded, then degraded within the bake window (--bake-seconds), by workload kind.',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'hermod_rollout_duration_seconds',
     help: 'Duration of rollouts from start to verdict, by outcome and workload kind.',
@@ -127,6 +133,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
       if (kind === 'Deployment' && phase === 'succeeded') success.inc();
       if (kind === 'Deployment' && phase === 'failed') failed.inc();
       if (phase === 'succeeded' || phase === 'failed') duration.observe({ outcome: phase, kind }, durationSeconds);
+    },
+    rolloutDegraded(kind: WorkloadKind = 'Deployment') {
+      degraded.inc({ kind });
     },
     deploymentsTracked(count: number) {
       tracked.set(count);

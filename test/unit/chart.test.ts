@@ -76,6 +76,10 @@ describe('charts/hermod values.schema.json', () => {
     const grace = option('failing-grace-seconds');
     assert.equal(schemaAt('failingGraceSeconds')['minimum'], grace.min);
     assert.equal(schemaAt('failingGraceSeconds')['maximum'], grace.max);
+    const bake = option('bake-seconds');
+    assert.equal(schemaAt('bakeSeconds')['minimum'], bake.min);
+    assert.equal(schemaAt('bakeSeconds')['maximum'], bake.max);
+    assert.equal(values['bakeSeconds'], bake.default);
     const deadline = option('progress-deadline-seconds');
     assert.equal(schemaAt('progressDeadlineSeconds')['minimum'], deadline.min);
     assert.equal(schemaAt('progressDeadlineSeconds')['maximum'], deadline.max);

@@ -52,7 +52,7 @@ const WORKLOADS = ['namespaces', 'pods', 'deployments', 'replicasets', 'stateful
 const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection', '*'];
 const FLAGS = [
   'kubeconfig', 'level', 'repo-url-annotation', 'commit-sha-annotation', 'git-annotation-warning',
-  'message-mode', 'failing-grace-seconds', 'dry-run', 'metrics-port', 'log-lines', 'log-redact', 'progress-deadline-seconds',
+  'message-mode', 'failing-grace-seconds', 'bake-seconds', 'dry-run', 'metrics-port', 'log-lines', 'log-redact', 'progress-deadline-seconds',
   'group-window-seconds',
 ];
 const METRICS_PORT = 2112;
@@ -867,14 +867,14 @@ describe(`charts/hermod (rendered by helm${helm.version ? ` ${helm.version}` : '
 
   it('passes the settings through as flags and environment', () => {
     const docs = render(
-      'existingSecret=s', 'clusterName=prod-eu', 'logLevel=debug', 'messageMode=post', 'failingGraceSeconds=90',
+      'existingSecret=s', 'clusterName=prod-eu', 'logLevel=debug', 'messageMode=post', 'failingGraceSeconds=90', 'bakeSeconds=120',
       'gitAnnotations.commitSha=example.com/sha', 'gitAnnotations.repoUrl=example.com/repo',
       'gitAnnotations.warnWhenMissing=true', 'extraArgs[0]=--dry-run', 'image.repository=registry.example/hermod',
       'image.tag=1.2.3', 'logLines=7', 'logRedact[0]=customer-[0-9]+', 'progressDeadlineSeconds=900',
     );
     const c = hermodContainer(one(docs, 'Deployment'));
     assert.deepEqual(c['args'], [
-      'run', '--level=debug', '--message-mode=post', '--failing-grace-seconds=90', '--group-window-seconds=30', '--progress-deadline-seconds=900', '--log-lines=7', '--log-redact=customer-[0-9]+', '--metrics-port=2112',
+      'run', '--level=debug', '--message-mode=post', '--failing-grace-seconds=90', '--group-window-seconds=30', '--bake-seconds=120', '--progress-deadline-seconds=900', '--log-lines=7', '--log-redact=customer-[0-9]+', '--metrics-port=2112',
       '--commit-sha-annotation=example.com/sha', '--repo-url-annotation=example.com/repo', '--git-annotation-warning', '--dry-run',
     ]);
     assert.ok(list(c['env'], 'env').some((e) => at(e, 'name') === 'CLUSTER_NAME' && at(e, 'value') === 'prod-eu'));

@@ -64,7 +64,7 @@ extraArgs may not repeat one (as --flag, --flag=value or --no-flag): the render 
 instead of a Pod that crash-loops.
 */}}
 {{- define "hermod.managedFlags" -}}
-level message-mode failing-grace-seconds group-window-seconds progress-deadline-seconds log-lines log-redact metrics-port commit-sha-annotation repo-url-annotation git-annotation-warning
+level message-mode failing-grace-seconds bake-seconds group-window-seconds progress-deadline-seconds log-lines log-redact metrics-port commit-sha-annotation repo-url-annotation git-annotation-warning
 {{- end }}
 
 {{- define "hermod.checkExtraArgs" -}}

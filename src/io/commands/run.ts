@@ -141,6 +141,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
 
   const supervisor = new Supervisor({
     failingGraceMs: config.failingGraceSeconds * 1000,
+    bakeMs: config.bakeSeconds * 1000,
     onNotification: (notification) => delivery.notify(notification),
     metrics,
     logger: logger.child({ component: 'supervisor' }),

@@ -129,6 +129,28 @@ describe('delivery under leader election', () => {
     b.d.stop();
   });
 
+  it('a success kept for its bake survives the hand-over: a degraded verdict the old leader never sent edits the same message (issue 13)', async () => {
+    const r = await rig();
+    let aLeads = true;
+    const a = r.make('a', { leading: () => aLeads });
+    const b = r.make('b', { leading: () => !aLeads });
+    await a.d.lead();
+    const baking: Notification = { ...note('u1/2', 'succeeded'), view: { ...view('u1/2', 'succeeded'), endedAt: 1, bakeUntil: 300_001 } };
+    for (const p of [a, b]) p.d.notify(baking);
+    await a.d.drain(5_000);
+    assert.equal(await a.d.flush(), true);
+    assert.equal(r.store.value?.channels[0]?.rollouts[0]?.bakeUntil, 300_001, 'the kept record is persisted');
+    assert.equal(r.store.value?.channels[0]?.rollouts[0]?.sentPhase, 'succeeded');
+    // a dies; meanwhile the warm follower's actor found the success degraded.
+    a.d.stop();
+    b.d.notify(note('u1/2', 'degraded'));
+    aLeads = false;
+    await b.d.lead();
+    await r.until('the degraded verdict shown', () => r.slack.messages('deploys')[0]?.text.endsWith('degraded'));
+    assert.equal(r.slack.messages('deploys').length, 1, 'one top-level message');
+    b.d.stop();
+  });
+
   it("a channel's first post whose answer never came (its ID unknown, nothing to look up) is counted as a possible duplicate", async () => {
     const r = await rig();
     let aLeads = true;

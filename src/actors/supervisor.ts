@@ -5,7 +5,8 @@
  * the Deployment actors emit to the Slack delivery and to metrics, both injected.
  */
 import { assertEvent, createActor, enqueueActions, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import { deploymentMachine, type RolloutChangedEvent } from '../machines/deploymentMachine.js';
+import { deploymentMachine } from '../machines/deploymentMachine.js';
+import type { RolloutChangedEvent } from '../machines/deploymentContext.js';
 import { actorName, deploymentKey, type RolloutObservation, type WorkloadKind } from '../machines/facts.js';
 import type { Notification } from '../machines/notification.js';
 import { supervisorMachine } from '../machines/supervisorMachine.js';

@@ -4,7 +4,8 @@
  * observations built by ./observations.ts.
  */
 import { createActor, SimulatedClock } from 'xstate';
-import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
+import type { RolloutChangedEvent } from '../../src/machines/deploymentContext.js';
 import { observation, type RolloutStep } from './observations.js';
 
 /** failingGraceMs of the actor (ms). */

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor, SimulatedClock } from 'xstate';
-import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
+import type { RolloutChangedEvent } from '../../src/machines/deploymentContext.js';
 import type { WorkloadKind } from '../../src/machines/facts.js';
 import { GRACE, startDeployment } from '../support/deploymentActor.js';
 import { workloadObservation, type RolloutStep } from '../support/observations.js';

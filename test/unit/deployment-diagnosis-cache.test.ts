@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor, SimulatedClock } from 'xstate';
 import { diagnose } from '../../src/machines/diagnosis.js';
-import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
+import type { RolloutChangedEvent } from '../../src/machines/deploymentContext.js';
 import type { RolloutObservation } from '../../src/machines/facts.js';
 import { observation, type RolloutStep } from '../support/observations.js';
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createActor, createMachine, SimulatedClock } from 'xstate';
 import { createTestModel } from 'xstate/graph';
-import { deploymentMachine, type RolloutChangedEvent } from '../../src/machines/deploymentMachine.js';
+import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
+import type { RolloutChangedEvent } from '../../src/machines/deploymentContext.js';
 import { modelPaths } from '../support/modelPaths.js';
 import { observation, type RolloutStep } from '../support/observations.js';
 

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EventFacts, RolloutObservation } from '../../src/machines/facts.js';
-import { deploymentMachine, type DeploymentContext, type DeploymentEvent } from '../../src/machines/deploymentMachine.js';
+import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
+import type { DeploymentContext, DeploymentEvent } from '../../src/machines/deploymentContext.js';
 import { GRACE, startDeployment } from '../support/deploymentActor.js';
 import { observation, type RolloutStep } from '../support/observations.js';
 

@@ -4,7 +4,7 @@ import type { V1PodTemplateSpec, V1ReplicaSet } from '@kubernetes/client-node';
 import { trimReplicaSet } from '../../src/io/kube/trim.js';
 import { MAX_FINGERPRINT_PATHS, MORE_FIELDS_PATH, trimTemplate } from '../../src/io/kube/trimTemplate.js';
 import type { ReplicaSetFacts } from '../../src/machines/facts.js';
-import { changesText } from '../../src/machines/message.js';
+import { changesText } from '../../src/machines/changesLine.js';
 import { MAX_CHANGED_FIELDS, parseImage, shortImage, templateChanges } from '../../src/machines/templateChanges.js';
 
 function template(over: { image?: string; initImage?: string; env?: string; annotations?: Record<string, string>; labels?: Record<string, string> } = {}): V1PodTemplateSpec {

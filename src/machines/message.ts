@@ -68,7 +68,8 @@ export const PHASE_COLOURS: Readonly<Record<RolloutPhase, string>> = {
 /** Colour of the `hermod notify-test` message (Slack's informational blue). */
 export const TEST_MESSAGE_COLOUR = '#439fe0';
 
-const PHASE_EMOJI: Readonly<Record<RolloutPhase, string>> = {
+/** The emoji that leads a rollout's title (and a release row, ./releaseMessage.ts). */
+export const PHASE_EMOJI: Readonly<Record<RolloutPhase, string>> = {
   progressing: ':hourglass_flowing_sand:',
   paused: ':double_vertical_bar:',
   failing: ':warning:',
@@ -202,7 +203,8 @@ function mentionLine(view: RolloutView): string {
   return (view.mentions ?? []).filter(isMentionToken).join(' ');
 }
 
-function clusterName(raw: string | null): string | null {
+/** CLUSTER_NAME as a code span, or null when unset or blank. */
+export function clusterName(raw: string | null): string | null {
   if (raw === null || raw.trim() === '') return null;
   return code(raw.trim(), CLUSTER_MAX);
 }

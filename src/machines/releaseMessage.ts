@@ -10,29 +10,14 @@
  */
 import type { MessageContent } from './channelTypes.js';
 import { contextLine, section, SLACK_LIMITS, type Block } from './messageBlocks.js';
-import { PHASE_COLOURS } from './message.js';
+import { clusterName, PHASE_COLOURS, PHASE_EMOJI } from './message.js';
 import { code, fitMrkdwn, isLinkableUrl, link } from './mrkdwn.js';
 import { isMentionToken } from './mentions.js';
 import type { RolloutPhase } from './notification.js';
 import { visibleRows, worstPhase, type ReleaseGroup, type ReleaseRow } from './release.js';
 
-/** Longest cluster name shown (CLUSTER_NAME is free text). */
-const CLUSTER_MAX = 120;
 /** Text budget of the rows, under Slack's combined block limit (the title and context take the rest). */
 const ROWS_BUDGET = 9000;
-
-const ROW_EMOJI: Readonly<Record<RolloutPhase, string>> = {
-  progressing: ':hourglass_flowing_sand:',
-  paused: ':double_vertical_bar:',
-  failing: ':warning:',
-  failed: ':x:',
-  succeeded: ':white_check_mark:',
-  superseded: ':fast_forward:',
-  deleted: ':wastebasket:',
-  untracked: ':no_bell:',
-  unfollowable: ':information_source:',
-  degraded: ':warning:',
-};
 
 /** A row's state in a word or two (and the reason of a failure). */
 export function rowState(row: ReleaseRow): string {
@@ -63,7 +48,7 @@ export function rowState(row: ReleaseRow): string {
 
 /** One row: the state's emoji, the workload, its namespace, its state. */
 export function rowLine(row: ReleaseRow): string {
-  return `${ROW_EMOJI[row.phase]} ${row.kind} ${code(row.workload, 253)} in ${code(row.namespace, 63)}: ${rowState(row)}`;
+  return `${PHASE_EMOJI[row.phase]} ${row.kind} ${code(row.workload, 253)} in ${code(row.namespace, 63)}: ${rowState(row)}`;
 }
 
 /** The counts of the title: done first, then what is still open or went wrong. */
@@ -103,7 +88,8 @@ export function releaseTitle(group: ReleaseGroup): string {
   const isSha = /^[0-9a-f]{7,64}$/i.test(sha);
   const commit = base !== null && isSha ? link(`${base}/commit/${sha}`, sha.slice(0, 7)) : code(isSha ? sha.slice(0, 7) : sha, 80);
   const repo = base !== null ? ` of ${link(base, repoLabel(base))}` : group.repo !== null ? ` of ${code(group.repo, 200)}` : '';
-  const cluster = group.cluster === null || group.cluster.trim() === '' ? '' : ` on ${code(group.cluster.trim(), CLUSTER_MAX)}`;
+  const name = clusterName(group.cluster);
+  const cluster = name === null ? '' : ` on ${name}`;
   return fitMrkdwn(`:package: Release ${commit}${repo}${cluster}: ${releaseCounts(group.rows)}`, SLACK_LIMITS.sectionText);
 }
 

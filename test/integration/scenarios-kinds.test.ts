@@ -10,11 +10,9 @@ import { daemonSetStatus, statefulSetStatus } from '../../src/machines/workloadR
 import { trimDaemonSet, trimStatefulSet } from '../../src/io/kube/trimSets.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import { createSet, deleteSet, getSet, patchSet, updateSet, type SetSpec } from '../support/workloadSets.js';
+import { GREEN, GREY, RED } from '../support/scenario.js';
 
 const NS = 'kinds';
-const GREEN = '#36a64f';
-const RED = '#e60000';
-const GREY = '#9e9e9e';
 
 describe('StatefulSets and DaemonSets on the real control plane', () => {
   let h: Harness;

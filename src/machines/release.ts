@@ -10,6 +10,7 @@
 import type { MessageContent } from './channelTypes.js';
 import type { AlertLevel, WorkloadKind } from './facts.js';
 import type { SlackThreadReply } from './messageBlocks.js';
+import { changesText } from './changesLine.js';
 import { errorsOf } from './messageThread.js';
 import { isMentionToken } from './mentions.js';
 import { isFinalPhase, type RolloutPhase, type RolloutView } from './notification.js';
@@ -36,6 +37,11 @@ export interface ReleaseRow {
   failedOnce: boolean;
   /** Its owners' mentions (`<@U…>`, `<!subteam^S…>`), shown while it fails. */
   mentions: string[];
+  /** What changed, as mrkdwn (./changesLine.ts), for the release's details reply; absent in rows written before it. */
+  changes?: string;
+  /** How long it took once final (ms), else null; `adopted`: Hermod saw it mid-rollout, so at least that. */
+  tookMs?: number | null;
+  adopted?: boolean;
 }
 
 /** What a notification says about its release (absent when the rollout has no commit SHA). */
@@ -74,6 +80,11 @@ export interface ReleaseGroup {
   anchorMessage: MessageContent | null;
   anchorThread: SlackThreadReply | null;
   parent: ReleaseParent | null;
+  /**
+   * Members whose success is listed in a details reply in the parent's thread (instead of a
+   * post each): the number of the reply (its id: `detailsReplyIdOf`) that lists each.
+   */
+  listedIn?: Record<string, number>;
 }
 
 /** The group key of a commit SHA: trimmed, lower-case; null when there is none. */
@@ -109,6 +120,9 @@ export function rowOf(view: RolloutView, alert: AlertLevel, previous?: ReleaseRo
     alert,
     failedOnce: failing || (previous?.failedOnce ?? false),
     mentions: (view.mentions ?? []).filter(isMentionToken),
+    changes: changesText(view.changes ?? null),
+    tookMs: isFinalPhase(view.phase) && view.endedAt !== null && view.endedAt >= view.startedAt ? view.endedAt - view.startedAt : null,
+    adopted: view.adopted,
   };
 }
 
@@ -218,6 +232,16 @@ export function isParentVisible(group: ReleaseGroup): boolean {
 /** The rollout id of the anchor's details in the parent's thread (the anchor's own id is the parent's). */
 export function detailsIdOf(anchor: string): string {
   return `${anchor}#details`;
+}
+
+/** The synthetic rollout id of the group's `n`th details reply (n from 1): bound like a member's post. */
+export function detailsReplyIdOf(anchor: string, n: number): string {
+  return `${anchor}#details-${n}`;
+}
+
+/** A failing, failed or degraded phase: such a member keeps its own post in the thread (its mentions ping). */
+export function isFailurePhase(phase: RolloutPhase): boolean {
+  return phase === 'failing' || phase === 'failed' || phase === 'degraded';
 }
 
 /** The group a rollout (or the anchor's details) belongs to. */

@@ -1,7 +1,9 @@
 /**
  * WHAT a release's parent message says (issue 13): a title (the short commit, the repository,
  * the cluster, the counts), one row per workload with its live state, the colour of the worst
- * row, and a context line. Each workload's own message goes in the thread (./releaseQueue.ts).
+ * row, and a context line; and the details reply in its thread that lists the members without
+ * a post of their own (kind, name, namespace, revision, duration, what changed). A failing
+ * workload's own message goes in the thread (./releaseQueue.ts).
  *
  * Pure and deterministic. Every cluster-supplied string (names, the commit, the repository,
  * reasons) is escaped through ./mrkdwn.ts; the rows are cut into sections within Slack's
@@ -10,7 +12,7 @@
  */
 import type { MessageContent } from './channelTypes.js';
 import { contextLine, section, SLACK_LIMITS, type Block } from './messageBlocks.js';
-import { clusterName, PHASE_COLOURS, PHASE_EMOJI } from './message.js';
+import { clusterName, formatDuration, PHASE_COLOURS, PHASE_EMOJI } from './message.js';
 import { code, fitMrkdwn, isLinkableUrl, link } from './mrkdwn.js';
 import { isMentionToken } from './mentions.js';
 import type { RolloutPhase } from './notification.js';
@@ -18,6 +20,10 @@ import { visibleRows, worstPhase, type ReleaseGroup, type ReleaseRow } from './r
 
 /** Text budget of the rows, under Slack's combined block limit (the title and context take the rest). */
 const ROWS_BUDGET = 9000;
+/** Details replies one release's thread gets at once at most; rows past them are counted. */
+export const MAX_DETAILS_REPLIES = 3;
+/** Longest details line (a long "what changed" is cut). */
+const DETAILS_LINE_MAX = 1500;
 
 /** A row's state in a word or two (and the reason of a failure). */
 export function rowState(row: ReleaseRow): string {
@@ -144,4 +150,58 @@ export function renderRelease(group: ReleaseGroup): MessageContent {
     text: mentions === '' ? title : `${title}\n${mentions}`,
     attachments: [{ color: PHASE_COLOURS[worstPhase(rows)], fallback: title, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
   };
+}
+
+/** One member's details: kind, name, namespace, revision, its state, how long it took, what changed. */
+export function detailsLine(row: ReleaseRow): string {
+  const parts = [`revision ${row.revision}`];
+  if (row.tookMs != null) parts.push(`took ${row.adopted === true ? 'at least ' : ''}${formatDuration(row.tookMs)}`);
+  if (row.changes !== undefined && row.changes !== '') parts.push(row.changes);
+  return fitMrkdwn(`${rowLine(row)} · ${parts.join(' · ')}`, DETAILS_LINE_MAX);
+}
+
+/**
+ * The details reply of a release's members that need no post of their own (successes, ends
+ * without a verdict): one line each, in sections within Slack's limits, split into at most
+ * `MAX_DETAILS_REPLIES` messages; rows past them are counted in the last one. Each message
+ * comes with how many of `rows` it stands for (in order).
+ */
+export function renderDetails(group: ReleaseGroup, rows: readonly ReleaseRow[]): Array<{ message: MessageContent; rows: number }> {
+  const chunks: string[][] = [];
+  let chunk: string[] = [];
+  let used = 0;
+  let shown = 0;
+  for (const row of rows) {
+    const line = detailsLine(row);
+    if (used + line.length + 1 > ROWS_BUDGET && chunk.length > 0) {
+      if (chunks.length + 1 >= MAX_DETAILS_REPLIES) break;
+      chunks.push(chunk);
+      chunk = [];
+      used = 0;
+    }
+    chunk.push(line);
+    used += line.length + 1;
+    shown++;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  const more = rows.length - shown;
+  const sha = group.sha.trim();
+  const title = `Details of ${rows.length} workload${rows.length === 1 ? '' : 's'} of release ${code(/^[0-9a-f]{7,64}$/i.test(sha) ? sha.slice(0, 7) : sha, 80)}`;
+  return chunks.map((lines, i) => {
+    const blocks: Block[] = [];
+    let current = '';
+    for (const line of lines) {
+      if (current !== '' && current.length + line.length + 1 > SLACK_LIMITS.sectionText) {
+        blocks.push(section(current));
+        current = '';
+      }
+      current = current === '' ? line : `${current}\n${line}`;
+    }
+    if (current !== '') blocks.push(section(current));
+    const part = chunks.length > 1 ? ` (${i + 1} of ${chunks.length})` : '';
+    if (i === chunks.length - 1 && more > 0) blocks.push(contextLine([`… and ${more} more workload${more === 1 ? '' : 's'}`]));
+    const text = fitMrkdwn(`${title}${part}`, SLACK_LIMITS.sectionText);
+    const rowCount = i === chunks.length - 1 ? lines.length + more : lines.length;
+    return { message: { text, attachments: [{ color: PHASE_COLOURS[worstPhase(rows)], fallback: text, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }] }, rows: rowCount };
+  });
 }

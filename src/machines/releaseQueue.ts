@@ -11,8 +11,11 @@
  *   the anchor's own message goes into its thread (as `<anchor>#details`), and so does the
  *   joiner's. Each member keeps its own record, edited in place like any rollout's.
  * - The parent is one more pending item of the anchor: re-rendered on every member change and
- *   coalesced like any item, so a release of 30 services costs a post per member's details
- *   plus a few edits of the parent. It is final (its record forgotten) once every row is.
+ *   coalesced like any item. It is final (its record forgotten) once every row is.
+ * - A member's own message goes into the thread only when it fails (at once, its mentions
+ *   ping); successes are listed in ONE details reply once the parent is final (split in a few
+ *   if very long), bound as `<anchor>#details-<n>` like a member's post. A clean release of 30
+ *   services costs the parent's post, one details reply and a few edits of the parent.
  * - A member's calls wait for the parent's ts and go into its thread.
  * - Exactly once (ADR 0006): the parent is the anchor's message, so its first post is
  *   journalled (intent, binding) under the anchor's rolloutId as before; groups are part of
@@ -21,8 +24,23 @@
  */
 import { acceptNotification, callFor, contentHash, laneOf, type AcceptResult } from './channelPolicy.js';
 import type { ChannelConfig, ChannelNotification, ChannelQueue, PendingDelivery, SlackCall } from './channelTypes.js';
-import { MAX_RELEASE_GROUPS, canJoin, detailsIdOf, groupOf, isParentVisible, newGroup, releasePhase, withRow, type ReleaseGroup, type ReleaseParent } from './release.js';
-import { renderRelease } from './releaseMessage.js';
+import {
+  MAX_RELEASE_GROUPS,
+  canJoin,
+  detailsIdOf,
+  detailsReplyIdOf,
+  groupOf,
+  isFailurePhase,
+  isParentVisible,
+  isReleaseDone,
+  newGroup,
+  releasePhase,
+  withRow,
+  type ReleaseGroup,
+  type ReleaseParent,
+  type ReleaseRow,
+} from './release.js';
+import { renderDetails, renderRelease } from './releaseMessage.js';
 
 type Groups = Record<string, ReleaseGroup>;
 
@@ -112,12 +130,61 @@ function anchorDetails(g: ReleaseGroup, notifiedAt: number): ChannelNotification
 }
 
 /**
- * A member's own message waits in the row while it is merely rolling: the thread gets it with
- * its verdict (or its failure), one post and no edits, so a clean release of N costs N posts
- * in the thread, not N posts and N edits (the row already shows the progress).
+ * A member's own message waits in its row unless it fails: the thread gets its own post only
+ * with a failure (at once, its mentions ping); a success (or an end without a verdict) is
+ * listed in the release's details reply once every row is final, so a clean release of N
+ * costs one details reply in the thread, not N posts (the row already shows the progress).
+ * Once posted, a member's message is edited like any.
  */
 function isDeferred(s: ChannelQueue, n: ChannelNotification): boolean {
-  return (n.phase === 'progressing' || n.phase === 'paused') && s.rollouts[n.rolloutId] === undefined && !s.queue.some((p) => p.rolloutId === n.rolloutId);
+  return !isFailurePhase(n.phase) && s.rollouts[n.rolloutId] === undefined && !s.queue.some((p) => p.rolloutId === n.rolloutId);
+}
+
+/** The id of a row's own message in the thread (the anchor's is `<anchor>#details`). */
+function ownIdOf(g: ReleaseGroup, row: ReleaseRow): string {
+  return row.rolloutId === g.anchor ? detailsIdOf(g.anchor) : row.rolloutId;
+}
+
+/** A details reply Hermod has not posted yet (still pending, nothing shown): its content may still grow. */
+function isUnsent(s: ChannelQueue, id: string): boolean {
+  return s.rollouts[id] === undefined && !s.finished.includes(id) && s.queue.some((p) => p.rolloutId === id);
+}
+
+/**
+ * Once every row is final: the rows that have no message of their own in the thread, as
+ * details replies, each a member-like item bound under `<anchor>#details-<n>` (exactly once as
+ * a member's post). Rows listed in a reply already posted stay there; a reply not yet posted is
+ * re-rendered with the newcomers (members whose verdicts arrive one by one coalesce into one
+ * reply); a late joiner after that gets a new reply. `alert: failure` rows are not listed.
+ */
+function detailsReplies(s: ChannelQueue, g: ReleaseGroup, notifiedAt: number): { group: ReleaseGroup; notes: ChannelNotification[] } {
+  if (!isReleaseDone(g.rows) || !isParentVisible(g)) return { group: g, notes: [] };
+  const listedIn = g.listedIn ?? {};
+  const sent = (r: ReleaseRow) => listedIn[r.rolloutId] !== undefined && !isUnsent(s, detailsReplyIdOf(g.anchor, listedIn[r.rolloutId] as number));
+  const rows = g.rows.filter((r) => r.alert === 'all' && !isFailurePhase(r.phase) && !sent(r) && !isKnown(s, ownIdOf(g, r)));
+  if (rows.every((r) => listedIn[r.rolloutId] !== undefined)) return { group: g, notes: [] };
+  const used = Object.values(listedIn);
+  const open = rows.map((r) => listedIn[r.rolloutId]).filter((k): k is number => k !== undefined);
+  const first = open.length > 0 ? Math.min(...open) : (used.length > 0 ? Math.max(...used) : 0) + 1;
+  const parts = renderDetails(g, rows);
+  const notes = parts.map(({ message }, i): ChannelNotification => ({
+    rolloutId: detailsReplyIdOf(g.anchor, first + i),
+    namespace: rows[0]?.namespace ?? '',
+    phase: 'succeeded',
+    alert: 'all',
+    message,
+    thread: null,
+    contentKey: contentHash(message),
+    threadKey: null,
+    notifiedAt,
+  }));
+  const next = { ...listedIn };
+  let at = 0;
+  parts.forEach((part, i) => {
+    for (const r of rows.slice(at, at + part.rows)) next[r.rolloutId] = first + i;
+    at += part.rows;
+  });
+  return { group: { ...g, listedIn: next }, notes };
 }
 
 function combine(first: AcceptResult, state: ChannelQueue, dropped: PendingDelivery[]): AcceptResult {
@@ -138,10 +205,15 @@ function acceptMember(start: ChannelQueue, g: ReleaseGroup, n: ChannelNotificati
   const own = n.rolloutId === g.anchor ? { ...n, rolloutId: detailsIdOf(g.anchor), thread: null, threadKey: null } : n;
   const first = isDeferred(s, own) ? { result: { kind: 'skipped', state: s, reason: 'unchanged' } as AcceptResult, state: s } : step(s, own, true);
   s = first.state;
-  // The group just grew from one: the anchor's own message moves into the thread too.
-  const details = n.rolloutId === g.anchor ? null : anchorDetails(g, n.notifiedAt);
-  if (details !== null && !isKnown(s, details.rolloutId) && !isDeferred(s, details)) s = step(s, details, true).state;
+  // The group just grew from one: the anchor's own message moves into the thread too (if it fails).
+  const anchorOwn = n.rolloutId === g.anchor ? null : anchorDetails(g, n.notifiedAt);
+  if (anchorOwn !== null && !isKnown(s, anchorOwn.rolloutId) && !isDeferred(s, anchorOwn)) s = step(s, anchorOwn, true).state;
   if (isParentVisible(g)) s = step(s, parentNotification(g, n.notifiedAt), false).state;
+  const details = detailsReplies(s, g, n.notifiedAt);
+  if (details.notes.length > 0) {
+    s = { ...s, groups: { ...(s.groups ?? {}), [g.anchor]: details.group } };
+    for (const note of details.notes) s = step(s, note, true).state;
+  }
   return combine(first.result, s, dropped);
 }
 

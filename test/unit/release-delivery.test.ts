@@ -137,27 +137,48 @@ const colourOf = (m: StoredMessage | undefined) => (shown(m)?.attachments?.[0] a
 const rolloutOf = (m: StoredMessage) => String(m.metadata?.event_payload['rolloutId']);
 
 describe('release groups through the delivery layer (real WebClient, local Slack)', () => {
-  it('a release of 10: one parent with 10 rows, each workload once in its thread, a handful of edits', async () => {
-    const r = await rig();
-    for (const name of NAMES) r.delivery.notify(note(name, 'progressing'));
-    await r.drain();
-    for (const name of NAMES) r.delivery.notify(note(name, 'succeeded'));
-    await r.drain();
+  for (const count of [10, 30]) {
+    it(`a release of ${count} successes: one parent with ${count} rows, ONE details reply listing them all, a handful of edits`, async () => {
+      const r = await rig();
+      const names = Array.from({ length: count }, (_, i) => `svc-${i}`);
+      for (const name of names) r.delivery.notify(note(name, 'progressing', { changes: { images: [{ container: 'app', init: false, from: 'shop/app:1.2', to: 'shop/app:1.3' }], fields: [], moreFields: 0, changeCause: null, backTo: null } }));
+      await r.drain();
+      assert.equal(r.top()[0]?.replies.length, 0, 'nothing in the thread while the release rolls');
+      for (const name of names) r.delivery.notify(note(name, 'succeeded', { changes: { images: [{ container: 'app', init: false, from: 'shop/app:1.2', to: 'shop/app:1.3' }], fields: [], moreFields: 0, changeCause: null, backTo: null } }));
+      await r.drain();
 
-    const top = r.top();
-    assert.equal(top.length, 1, 'one message in the channel');
-    const parent = top[0];
-    assert.match(textOf(parent), /10 of 10 done/);
-    for (const name of NAMES) assert.ok(textOf(parent).includes(`\`${name}\``), `${name} has a row`);
-    assert.equal(colourOf(parent), PHASE_COLOURS.succeeded);
-    const replies = parent?.replies ?? [];
-    assert.equal(replies.length, 10, 'one reply per workload');
-    assert.deepEqual(new Set(replies.map(rolloutOf)), new Set(['uid-svc-0/2#details', ...NAMES.slice(1).map((n) => `uid-${n}/2`)]));
-    for (const reply of replies) assert.match(textOf(reply), /succeeded/);
-    const calls = r.calls();
-    // 1 post (the parent) + 10 replies; the parent's edits coalesce (measured in ADR 0010).
-    assert.equal(calls['chat.postMessage'], 11);
-    assert.ok((calls['chat.update'] ?? 0) <= 5, JSON.stringify(calls));
+      const top = r.top();
+      assert.equal(top.length, 1, 'one message in the channel');
+      const parent = top[0];
+      assert.match(textOf(parent), new RegExp(`${count} of ${count} done`));
+      for (const name of names) assert.ok(textOf(parent).includes(`\`${name}\``), `${name} has a row`);
+      assert.equal(colourOf(parent), PHASE_COLOURS.succeeded);
+      const replies = parent?.replies ?? [];
+      assert.deepEqual(replies.map(rolloutOf), ['uid-svc-0/2#details-1'], 'one details reply, bound under a synthetic id');
+      const details = textOf(replies[0]);
+      assert.match(details, new RegExp(`Details of ${count} workloads`));
+      for (const name of names) assert.ok(details.includes(`Deployment \`${name}\` in \`shop\`: done · revision 2 · took 1m`), `${name} is listed`);
+      assert.ok(details.includes('1.2` → `1.3'), 'what changed is listed');
+      assert.equal(replies[0]?.history.length, 1, 'the details reply is posted once, never edited');
+      const calls = r.calls();
+      // 1 post (the parent) + 1 details reply; the parent's edits coalesce (measured in ADR 0010).
+      assert.equal(calls['chat.postMessage'], 2);
+      assert.ok((calls['chat.update'] ?? 0) <= 5, JSON.stringify(calls));
+    });
+  }
+
+  it("the details reply is escaped and split within Slack's limits when very long", async () => {
+    const r = await rig();
+    const names = Array.from({ length: 50 }, (_, i) => `svc-${i}-${'x'.repeat(200)}`);
+    const over = { changes: { images: [], fields: [], moreFields: 0, changeCause: `<!channel> & ${'y'.repeat(250)}`, backTo: null } };
+    for (const name of names) r.delivery.notify(note(name, 'succeeded', over));
+    await r.drain();
+    const replies = r.top()[0]?.replies ?? [];
+    assert.ok(replies.length >= 2 && replies.length <= 3, `${replies.length} details replies`);
+    assert.deepEqual(replies.map(rolloutOf), replies.map((_, i) => `uid-${names[0]}/2#details-${i + 1}`));
+    const all = replies.map(textOf).join('');
+    assert.ok(!all.includes('<!channel>'), 'cluster text is escaped');
+    for (const name of names) assert.ok(all.includes(name) || /and \d+ more workloads/.test(all), `${name} listed or counted`);
   });
 
   it('verdicts spread over a minute coalesce: the parent is edited at most once per interval', async () => {
@@ -205,7 +226,11 @@ describe('release groups through the delivery layer (real WebClient, local Slack
     assert.equal(r.top().length, 1);
     assert.match(textOf(parent), /Release/);
     assert.match(textOf(parent), /1 of 2 done, 1 rolling/);
-    assert.deepEqual(parent?.replies.map(rolloutOf), ['uid-web/2#details'], 'api is still rolling: its row shows it, its details wait for its verdict');
+    assert.deepEqual(parent?.replies.map(rolloutOf), [], "web's success waits for the release's details reply; api still rolls");
+    r.delivery.notify(note('api', 'succeeded', { startedAt: EPOCH + 5_000 }));
+    await r.drain();
+    assert.deepEqual(r.top()[0]?.replies.map(rolloutOf), ['uid-web/2#details-1']);
+    assert.match(textOf(r.top()[0]?.replies[0]), /`web`.*`api`/);
   });
 
   it('a late joiner within the window joins the open group, even after every member had finished', async () => {
@@ -223,6 +248,9 @@ describe('release groups through the delivery layer (real WebClient, local Slack
     await r.drain();
     assert.equal(r.top().length, 1, 'the same parent');
     assert.match(textOf(r.top()[0]), /3 of 3 done/);
+    const replies = r.top()[0]?.replies ?? [];
+    assert.deepEqual(replies.map(rolloutOf), ['uid-web/2#details-1', 'uid-web/2#details-2'], "the late joiner's success: a second details reply");
+    assert.ok(!textOf(replies[1]).includes('`web`') && textOf(replies[1]).includes('`late`'));
     // After the window a rollout of the same commit is a release of its own.
     r.delivery.notify(note('later', 'progressing', { startedAt: EPOCH + WINDOW_MS + 1 }));
     await r.drain();
@@ -256,13 +284,17 @@ describe('release groups through the delivery layer (real WebClient, local Slack
     assert.equal(r.top().length, 1);
     assert.equal(colourOf(parent), PHASE_COLOURS.failing);
     assert.match(textOf(parent), /`b` in `shop`: failing: `CrashLoopBackOff \(exit code 1\)`/);
-    const b = parent?.replies.find((m) => rolloutOf(m) === 'uid-b/2');
-    assert.match(textOf(b), /is failing/);
+    assert.deepEqual(parent?.replies.map(rolloutOf), ['uid-b/2'], "the failure's own post at once; a's success waits for the details reply");
+    assert.match(textOf(parent?.replies[0]), /is failing/);
     r.delivery.notify(note('b', 'failed'));
     r.delivery.notify(note('c', 'succeeded'));
     await r.drain();
     assert.equal(colourOf(r.top()[0]), PHASE_COLOURS.failed);
     assert.match(textOf(r.top()[0]), /2 of 3 done, 1 failed/);
+    const replies = r.top()[0]?.replies ?? [];
+    assert.deepEqual(replies.map(rolloutOf), ['uid-b/2', 'uid-a/2#details-1'], 'the failure edited in place; the successes listed once');
+    assert.match(textOf(replies[0]), /failed/);
+    assert.ok(textOf(replies[1]).includes('`a`') && textOf(replies[1]).includes('`c`') && !textOf(replies[1]).includes('`b`'));
   });
 
   it('alert: failure: no parent until something fails, then only the failing rows and their details', async () => {
@@ -304,7 +336,8 @@ describe('release groups through the delivery layer (real WebClient, local Slack
     await r.drain();
     assert.equal(r.top().length, 1, 'no second parent');
     assert.match(textOf(r.top()[0]), /3 of 3 done/);
-    assert.equal(r.top()[0]?.replies.length, 3);
+    assert.deepEqual(r.top()[0]?.replies.map(rolloutOf), ['uid-web/2#details-1']);
+    assert.match(textOf(r.top()[0]?.replies[0]), /Details of 3 workloads/);
   });
 
   it('without a commit SHA, or with the window at 0, each rollout has its own message', async () => {

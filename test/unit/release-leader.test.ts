@@ -102,7 +102,61 @@ describe('release groups under leader election', () => {
     assert.equal(top().length, 1, 'one parent');
     assert.match(JSON.stringify(top()[0]?.history.at(-1)), /3 of 3 done/);
     const ids = (top()[0]?.replies ?? []).map((m) => m.metadata?.event_payload['rolloutId']).filter((x) => x !== undefined);
-    assert.deepEqual([...ids].sort(), ['uid-api/2', 'uid-late/2', 'uid-web/2#details']);
+    assert.deepEqual([...ids].sort(), ['uid-api/2', 'uid-web/2#details-1'], "api's own failure post (edited), one details reply for web and late");
+    assert.match(JSON.stringify(top()[0]?.replies.find((m) => m.metadata?.event_payload['rolloutId'] === 'uid-web/2#details-1')?.history.at(-1)), /`web`.*`late`/);
+    b.stop();
+  });
+
+  it('a leader dies after the details reply; the next one does not post it again', async () => {
+    const slack = await startSlackServer({ channels: [{ name: 'deploys', member: true }], limits: false });
+    servers.push(slack);
+    const api: SlackApi = createSlackApi(createSlackClient({ token: slack.token, slackApiUrl: slack.url, timeoutMs: 1_000 }));
+    const store = new Store();
+    let aLeads = true;
+    const make = (leading: () => boolean) =>
+      createLeaderDelivery({
+        slack: api,
+        store,
+        makeDelivery: (gated, snapshot) => createDelivery({ slack: gated, render: (v) => renderRollout(v, opts()), releaseWindowMs: 30_000, cluster: 'prod', pacing: { releaseEditIntervalMs: 200 }, ...(snapshot ? { snapshot } : {}) }),
+        makeWriter: (compose, resourceVersion) => createStateWriter({ store, snapshot: compose, resourceVersion, windowMs: 20 }),
+        isLeader: leading,
+        observations: () => new Map(),
+        whenSynced: async () => {},
+        catchUpMs: 0,
+      });
+    const a = make(() => aLeads);
+    const b = make(() => !aLeads);
+    await a.lead();
+    const both = (n: Notification) => {
+      a.notify(n);
+      b.notify(n);
+    };
+    for (const name of ['web', 'api', 'db']) both(note(name, 'progressing'));
+    await a.drain(5_000);
+    for (const name of ['web', 'api', 'db']) both(note(name, 'succeeded'));
+    await a.drain(5_000);
+    const top = () => slack.messages('deploys');
+    const detailsIds = () => (top()[0]?.replies ?? []).map((m) => m.metadata?.event_payload['rolloutId']);
+    assert.deepEqual(detailsIds(), ['uid-web/2#details-1']);
+    const posted = top()[0]?.replies[0]?.ts;
+    // Done means durable: the store holds the details reply (its record or its binding, or it is finished).
+    const value = store.value;
+    const durable =
+      value?.channels.some((c) => c.finished.includes('uid-web/2#details-1') || c.rollouts.some((r) => r.rolloutId === 'uid-web/2#details-1' && r.ts === posted)) === true ||
+      value?.journal?.bindings.some((x) => x.rolloutId === 'uid-web/2#details-1' && x.ts === posted) === true;
+    assert.ok(durable, 'the details reply is durable before it counts');
+    // a dies (no flush); b takes over, its Deployment actors replay their verdicts.
+    a.stop();
+    aLeads = false;
+    await b.lead();
+    for (const name of ['web', 'api', 'db']) both(note(name, 'succeeded'));
+    await b.drain(10_000);
+    assert.equal(top().length, 1, 'one parent');
+    assert.deepEqual(detailsIds(), ['uid-web/2#details-1'], 'no second details reply');
+    // The new leader may edit a bound message once more (ADR 0006: it never trusts an old phase): the same words.
+    const history = top()[0]?.replies[0]?.history ?? [];
+    assert.ok(history.length >= 1 && history.length <= 2, `${history.length} versions`);
+    assert.deepEqual(history.at(-1)?.attachments, history[0]?.attachments);
     b.stop();
   });
 });

@@ -26,7 +26,7 @@ import {
   type ReleaseInfo,
   type ReleaseRow,
 } from '../../src/machines/release.js';
-import { releaseCounts, releaseTitle, renderRelease, rowLine } from '../../src/machines/releaseMessage.js';
+import { MAX_DETAILS_REPLIES, detailsLine, releaseCounts, releaseTitle, renderDetails, renderRelease, rowLine } from '../../src/machines/releaseMessage.js';
 import { SHA, STARTED, view } from '../support/rolloutViews.js';
 
 const WINDOW = 30_000;
@@ -208,5 +208,36 @@ describe('releaseMessage', () => {
     assert.ok(total <= SLACK_LIMITS.blocksText, `${total}`);
     for (const t of texts(blocks)) assert.ok(t.length <= SLACK_LIMITS.sectionText);
     assert.match(texts(blocks).join('\n'), /… and \d+ more workloads/);
+  });
+
+  it('a details line: kind, name, namespace, state, revision, how long it took, what changed, escaped', () => {
+    const r = rowOf(view({ rolloutId: 'a', deployment: 'api<x>', phase: 'succeeded', endedAt: STARTED + 72_000, changes: { images: [{ container: 'app', init: false, from: 'shop/api:1.2', to: 'shop/api:1.3' }], fields: [], moreFields: 0, changeCause: '<!here> deploy', backTo: null } }), 'all');
+    const line = detailsLine(r);
+    assert.match(line, /Deployment `api&lt;x&gt;` in `[^`]+`: done · revision \d+ · took 1m 12s · `app` `1.2` → `1.3` · change-cause `&lt;!here&gt; deploy`/);
+    assert.ok(!line.includes('<!here>'));
+  });
+
+  it('the details reply lists every given row, one message while it fits', () => {
+    const rows = ['a', 'b', 'c'].map((id) => row(id, 'succeeded', { tookMs: 60_000 }));
+    const parts = renderDetails(group(rows), rows);
+    assert.equal(parts.length, 1);
+    assert.equal(parts[0]?.rows, 3);
+    const all = texts(parts[0]!.message.attachments[0]!.blocks).join('\n');
+    for (const id of ['a', 'b', 'c']) assert.ok(all.includes(`\`${id}\` in \`shop\`: done · revision 2 · took 1m`), all);
+    assert.match(parts[0]!.message.text, /Details of 3 workloads/);
+  });
+
+  it('a very long details reply is split into a few messages within Slack limits, the rest counted', () => {
+    const rows = Array.from({ length: MAX_RELEASE_ROWS }, (_, i) => row(`${'w'.repeat(240)}${i}`, 'succeeded', { namespace: 'n'.repeat(63), changes: 'c'.repeat(1400), tookMs: 1000 }));
+    const parts = renderDetails(group(rows), rows);
+    assert.ok(parts.length > 1 && parts.length <= MAX_DETAILS_REPLIES, `${parts.length}`);
+    assert.equal(parts.reduce((n, p) => n + p.rows, 0), rows.length, 'every row is in a message or counted');
+    for (const p of parts) {
+      const blocks = p.message.attachments[0]!.blocks;
+      assert.ok(blocks.length <= SLACK_LIMITS.blocks);
+      assert.ok(texts(blocks).reduce((n, t) => n + t.length, 0) <= SLACK_LIMITS.blocksText);
+      for (const t of texts(blocks)) assert.ok(t.length <= SLACK_LIMITS.sectionText);
+    }
+    assert.match(texts(parts.at(-1)!.message.attachments[0]!.blocks).join('\n'), /… and \d+ more workloads/);
   });
 });

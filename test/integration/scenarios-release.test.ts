@@ -1,8 +1,9 @@
 /**
  * One message per release on the real control plane (issue 13, ADR 0010): Deployments of one
  * commit (the commit-SHA annotation) in one channel, started within `--group-window-seconds`,
- * share one parent message with a row per workload and each workload's own message in its
- * thread. A release of 10, a late joiner, a failure inside a group; every verdict is compared
+ * share one parent message with a row per workload; in its thread, a failing workload's own
+ * message and ONE details reply listing the successes once the release is final. A release of
+ * 10, a late joiner, a failure inside a group; every verdict is compared
  * with the controller's, read the way `kubectl rollout status` reads it.
  *
  * The harness turns grouping off for the other scenario files; this one turns it on (30 s).
@@ -20,6 +21,9 @@ const DEADLINE = 14;
 const shaOf = (n: number) => `${String(n).repeat(7)}0123456789abcdef0123456789abcdef0`.slice(0, 40);
 const shown = (m: StoredMessage | undefined) => JSON.stringify(m?.history.at(-1) ?? null);
 const rolloutIds = (m: StoredMessage) => m.replies.map((r) => String(r.metadata?.event_payload['rolloutId'] ?? ''));
+const isDetails = (r: StoredMessage) => /#details-\d+$/.test(String(r.metadata?.event_payload['rolloutId'] ?? ''));
+/** The details reply lists the workload once: its kind, name, namespace, state and revision. */
+const lists = (r: StoredMessage | undefined, ns: string, name: string) => (shown(r).split(`Deployment \`${name}\` in \`${ns}\`: done · revision`).length - 1) === 1;
 
 /** The one top-level message of the channel once `accept` holds; fails when there are several. */
 function parentWhen(h: Harness, channel: string, what: string, accept: (m: StoredMessage) => boolean, timeoutMs = 90_000): Promise<StoredMessage> {
@@ -49,13 +53,13 @@ describe('one message per release on the real control plane', () => {
     await h?.stop();
   });
 
-  it('a release of 10 Deployments of one commit: one parent, 10 rows, each workload in its thread', async () => {
+  it('a release of 10 Deployments of one commit: one parent, 10 rows, one details reply listing the 10', async () => {
     const ns = 'release';
     const sha = shaOf(1);
     const names = Array.from({ length: 10 }, (_, i) => `svc-${i}`);
     await h.createNamespace(ns, { [SLACK_ANNOTATION]: 'release' });
     await Promise.all(names.map((name) => h.createDeployment({ namespace: ns, name, replicas: 1, annotations: { [SHA_ANNOTATION]: sha, [REPO_ANNOTATION]: REPO } })));
-    const parent = await parentWhen(h, 'release', '10 of 10 done and 10 replies', (m) => shown(m).includes('10 of 10 done') && m.replies.length === 10);
+    const parent = await parentWhen(h, 'release', '10 of 10 done and the details reply', (m) => shown(m).includes('10 of 10 done') && m.replies.length >= 1);
     const last = shown(parent);
     assert.ok(last.includes(`<${REPO}/commit/${sha}|${sha.slice(0, 7)}>`), last);
     assert.ok(last.includes('on `test`'), last);
@@ -66,8 +70,11 @@ describe('one message per release on the real control plane', () => {
       assert.ok(last.includes(`Deployment \`${name}\` in \`${ns}\`: done`), `${name}: ${last}`);
     }
     const ids = rolloutIds(parent);
-    assert.equal(new Set(ids).size, 10, `each workload once in the thread: ${ids.join(', ')}`);
-    for (const reply of parent.replies) assert.match(reply.history.at(-1)?.text ?? '', /succeeded/);
+    assert.equal(ids.length, 1, `one reply in the thread: ${ids.join(', ')}`);
+    const details = parent.replies[0];
+    assert.ok(details !== undefined && isDetails(details), ids.join(', '));
+    assert.match(details.history.at(-1)?.text ?? '', /Details of 10 workloads/);
+    for (const name of names) assert.ok(lists(details, ns, name), `${name} listed once: ${shown(details)}`);
     assert.equal(h.messages('release').length, 1);
   });
 
@@ -83,8 +90,11 @@ describe('one message per release on the real control plane', () => {
     await h.createDeployment({ namespace: ns, name: 'worker', replicas: 1, annotations });
     await parentWhen(h, 'late-join', 'the late joiner has a row', (m) => shown(m).includes('Deployment `worker`'));
     await openGate(h, 'release-late');
-    const parent = await parentWhen(h, 'late-join', '3 of 3 done', (m) => shown(m).includes('3 of 3 done') && m.replies.length === 3);
+    const parent = await parentWhen(h, 'late-join', '3 of 3 done', (m) => shown(m).includes('3 of 3 done') && m.replies.length >= 1);
     for (const name of ['web', 'api', 'worker']) assert.equal(await controllerState(h, ns, name), 'complete');
+    assert.equal(parent.replies.length, 1, rolloutIds(parent).join(', '));
+    assert.ok(isDetails(parent.replies[0]!));
+    for (const name of ['web', 'api', 'worker']) assert.ok(lists(parent.replies[0], ns, name), `${name}: ${shown(parent.replies[0])}`);
     assert.equal(messageColour(parent.history.at(-1)!), GREEN);
     assert.equal(h.messages('late-join').length, 1);
   });
@@ -110,6 +120,15 @@ describe('one message per release on the real control plane', () => {
     assert.match(last, /`crash` in `broken`: failed: `CrashLoopBackOff/);
     const crash = await h.waitFor('the crash details in the thread', () => h.messages('broken')[0]?.replies.find((r) => /`crash`.*failed/.test(r.history.at(-1)?.text ?? '')), 30_000);
     assert.match(JSON.stringify(crash.history.at(-1)), /CrashLoopBackOff/);
+    assert.equal(crash.metadata?.event_payload['rolloutId'] !== undefined && !isDetails(crash), true, "the failure's own message");
+    // The successes: listed in one details reply once every row is final, no post of their own.
+    const details = await h.waitFor('the details reply', () => h.messages('broken')[0]?.replies.find(isDetails), 30_000);
+    for (const name of ['fine-a', 'fine-b']) assert.ok(lists(details, ns, name), `${name}: ${shown(details)}`);
+    assert.ok(!shown(details).includes('`crash`'), shown(details));
+    const replies = h.messages('broken')[0]?.replies ?? [];
+    assert.equal(replies.filter(isDetails).length, 1, rolloutIds(h.messages('broken')[0]!).join(', '));
+    // Only the crash's messages (its own, its failure details) besides the details reply: no post per success.
+    for (const r of replies.filter((x) => !isDetails(x))) assert.ok(!/fine-a|fine-b/.test(shown(r)), shown(r));
     assert.equal(h.messages('broken').length, 1);
   });
 });

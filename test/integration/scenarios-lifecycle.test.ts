@@ -122,7 +122,7 @@ describe('the life of rollouts on the real control plane', () => {
         1,
       );
       const actor = h.hermod?.supervisor.deployment(ns, 'web');
-      assert.equal(actor?.getSnapshot().value, 'succeeded', 'the Deployment actor is still at rest after revision 1');
+      assert.deepEqual(actor?.getSnapshot().value, { succeeded: 'baked' }, 'the Deployment actor is still at rest after revision 1');
 
       // A new template is a rollout, posted as revision 2.
       await h.updateDeployment({ namespace: ns, name: 'web', replicas: 1, image: 'registry.example/app:2' });

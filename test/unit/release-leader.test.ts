@@ -55,31 +55,37 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
+/** Two Hermods sharing one state store and one local Slack, `a` leading until `handOver()`; both see every notification. */
+async function twoLeaders() {
+  const slack = await startSlackServer({ channels: [{ name: 'deploys', member: true }], limits: false });
+  servers.push(slack);
+  const api: SlackApi = createSlackApi(createSlackClient({ token: slack.token, slackApiUrl: slack.url, timeoutMs: 1_000 }));
+  const store = new Store();
+  let aLeads = true;
+  const make = (leading: () => boolean) =>
+    createLeaderDelivery({
+      slack: api,
+      store,
+      makeDelivery: (gated, snapshot) => createDelivery({ slack: gated, render: (v) => renderRollout(v, opts()), releaseWindowMs: 30_000, cluster: 'prod', pacing: { releaseEditIntervalMs: 200 }, ...(snapshot ? { snapshot } : {}) }),
+      makeWriter: (compose, resourceVersion) => createStateWriter({ store, snapshot: compose, resourceVersion, windowMs: 20 }),
+      isLeader: leading,
+      observations: () => new Map(),
+      whenSynced: async () => {},
+      catchUpMs: 0,
+    });
+  const a = make(() => aLeads);
+  const b = make(() => !aLeads);
+  await a.lead();
+  const both = (n: Notification): void => {
+    a.notify(n);
+    b.notify(n);
+  };
+  return { slack, store, a, b, both, handOver: () => { aLeads = false; } };
+}
+
 describe('release groups under leader election', () => {
   it('a leader dies mid-group; the next one edits the same parent and posts no member twice', async () => {
-    const slack = await startSlackServer({ channels: [{ name: 'deploys', member: true }], limits: false });
-    servers.push(slack);
-    const api: SlackApi = createSlackApi(createSlackClient({ token: slack.token, slackApiUrl: slack.url, timeoutMs: 1_000 }));
-    const store = new Store();
-    let aLeads = true;
-    const make = (leading: () => boolean) =>
-      createLeaderDelivery({
-        slack: api,
-        store,
-        makeDelivery: (gated, snapshot) => createDelivery({ slack: gated, render: (v) => renderRollout(v, opts()), releaseWindowMs: 30_000, cluster: 'prod', pacing: { releaseEditIntervalMs: 200 }, ...(snapshot ? { snapshot } : {}) }),
-        makeWriter: (compose, resourceVersion) => createStateWriter({ store, snapshot: compose, resourceVersion, windowMs: 20 }),
-        isLeader: leading,
-        observations: () => new Map(),
-        whenSynced: async () => {},
-        catchUpMs: 0,
-      });
-    const a = make(() => aLeads);
-    const b = make(() => !aLeads);
-    await a.lead();
-    const both = (n: Notification) => {
-      a.notify(n);
-      b.notify(n);
-    };
+    const { slack, store, a, b, both, handOver } = await twoLeaders();
     both(note('web', 'progressing'));
     both(note('api', 'progressing'));
     both(note('api', 'failing'));
@@ -93,7 +99,7 @@ describe('release groups under leader election', () => {
     assert.equal(stored, api2?.ts);
     // a dies (no flush); b takes over and the release goes on, with a late joiner.
     a.stop();
-    aLeads = false;
+    handOver();
     await b.lead();
     both(note('web', 'succeeded'));
     both(note('api', 'succeeded'));
@@ -108,29 +114,7 @@ describe('release groups under leader election', () => {
   });
 
   it('a leader dies after the details reply; the next one does not post it again', async () => {
-    const slack = await startSlackServer({ channels: [{ name: 'deploys', member: true }], limits: false });
-    servers.push(slack);
-    const api: SlackApi = createSlackApi(createSlackClient({ token: slack.token, slackApiUrl: slack.url, timeoutMs: 1_000 }));
-    const store = new Store();
-    let aLeads = true;
-    const make = (leading: () => boolean) =>
-      createLeaderDelivery({
-        slack: api,
-        store,
-        makeDelivery: (gated, snapshot) => createDelivery({ slack: gated, render: (v) => renderRollout(v, opts()), releaseWindowMs: 30_000, cluster: 'prod', pacing: { releaseEditIntervalMs: 200 }, ...(snapshot ? { snapshot } : {}) }),
-        makeWriter: (compose, resourceVersion) => createStateWriter({ store, snapshot: compose, resourceVersion, windowMs: 20 }),
-        isLeader: leading,
-        observations: () => new Map(),
-        whenSynced: async () => {},
-        catchUpMs: 0,
-      });
-    const a = make(() => aLeads);
-    const b = make(() => !aLeads);
-    await a.lead();
-    const both = (n: Notification) => {
-      a.notify(n);
-      b.notify(n);
-    };
+    const { slack, store, a, b, both, handOver } = await twoLeaders();
     for (const name of ['web', 'api', 'db']) both(note(name, 'progressing'));
     await a.drain(5_000);
     for (const name of ['web', 'api', 'db']) both(note(name, 'succeeded'));
@@ -147,7 +131,7 @@ describe('release groups under leader election', () => {
     assert.ok(durable, 'the details reply is durable before it counts');
     // a dies (no flush); b takes over, its Deployment actors replay their verdicts.
     a.stop();
-    aLeads = false;
+    handOver();
     await b.lead();
     for (const name of ['web', 'api', 'db']) both(note(name, 'succeeded'));
     await b.drain(10_000);

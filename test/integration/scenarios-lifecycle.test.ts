@@ -172,7 +172,9 @@ describe('the life of rollouts on the real control plane', () => {
       const started = await waitForMessage(h, ns, 'web', 1, 'in progress', isColour(ORANGE));
       // Created while Hermod watches (a moment after its namespace): seen from its start, not adopted.
       assert.ok(!messageText(started).includes('adopted'), messageText(started));
-      assert.equal(await controllerState(h, ns, 'web'), 'progressing');
+      // The controller writes the revision and the observed generation in separate updates: Hermod
+      // may show the rollout before the controller's status has caught up with its spec.
+      await waitForController(h, ns, 'web', 'progressing');
       await h.deleteDeployment(ns, 'web');
 
       const ended = await waitForMessage(h, ns, 'web', 1, 'deleted', (m) => m.text.endsWith('stopped: the Deployment was deleted'));

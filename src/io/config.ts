@@ -8,6 +8,9 @@ import { DEFAULT_COMMIT_SHA_ANNOTATION, DEFAULT_REPO_URL_ANNOTATION, type Annota
 import { DEFAULT_BAKE_SECONDS, MAX_BAKE_SECONDS } from '../machines/bake.js';
 import { compileRedactions } from '../machines/crashLog.js';
 import { MESSAGE_MODES, type MessageMode } from '../machines/message.js';
+import { ConfigError, parseValue, type ValueRule } from './configValue.js';
+
+export { ConfigError };
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -56,22 +59,11 @@ export interface Config {
   clusterName: string | null;
 }
 
-/** A bad flag or environment value: the message names the option and what is allowed. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
-
-type Kind = 'string' | 'boolean' | 'integer' | 'enum' | 'list';
-
-interface OptionSpec<K extends keyof Config = keyof Config> {
+interface OptionSpec<K extends keyof Config = keyof Config> extends ValueRule {
   key: K;
   /** Long flag name without dashes, or null for environment-only settings (secrets). */
   flag: string | null;
   env: string | null;
-  kind: Kind;
-  values?: readonly string[];
-  min?: number;
-  max?: number;
   default: Config[K];
   description: string;
 }
@@ -198,6 +190,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     flag: 'log-redact',
     env: 'HERMOD_LOG_REDACT',
     kind: 'list',
+    check: compileRedactions,
     default: [],
     description:
       'A regular expression (case-insensitive) whose matches are replaced with `[redacted]` in those log lines; repeat the flag for more (one a line in the environment variable). Added to the built-in list: Slack tokens, bearer tokens, `password=`-style values, AWS keys.',
@@ -300,57 +293,6 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'clusterName', flag: null, env: 'CLUSTER_NAME', kind: 'string', default: null, description: 'Name of the cluster, shown in Slack messages.' },
 ];
 
-const TRUE = new Set(['true', '1', 'yes', 'on']);
-const FALSE = new Set(['false', '0', 'no', 'off', '']);
-
-function describeSource(spec: OptionSpec, from: 'flag' | 'env'): string {
-  return from === 'flag' ? `--${spec.flag}` : `environment variable ${spec.env}`;
-}
-
-function parseValue(spec: OptionSpec, raw: unknown, from: 'flag' | 'env'): Config[keyof Config] {
-  const where = describeSource(spec, from);
-  if (spec.kind === 'list') return parseList(where, raw, from);
-  // cac turns numeric-looking values into numbers and repeated flags into arrays.
-  if (Array.isArray(raw)) throw new ConfigError(`${where} was given more than once`);
-  const text = typeof raw === 'string' ? raw.trim() : String(raw);
-  switch (spec.kind) {
-    case 'boolean': {
-      if (typeof raw === 'boolean') return raw;
-      const lower = text.toLowerCase();
-      if (TRUE.has(lower)) return true;
-      if (FALSE.has(lower)) return false;
-      throw new ConfigError(`${where} must be true or false, got "${text}"`);
-    }
-    case 'integer': {
-      const n = typeof raw === 'number' ? raw : /^-?\d+$/.test(text) ? Number(text) : Number.NaN;
-      if (!Number.isInteger(n) || n < (spec.min ?? -Infinity) || n > (spec.max ?? Infinity)) {
-        throw new ConfigError(`${where} must be a whole number from ${spec.min} to ${spec.max}, got "${text}"`);
-      }
-      return n;
-    }
-    case 'enum': {
-      const lower = text.toLowerCase();
-      if (!spec.values?.includes(lower)) {
-        throw new ConfigError(`${where} must be one of ${spec.values?.join(', ')}, got "${text}"`);
-      }
-      return lower as Config[keyof Config];
-    }
-    case 'string':
-      return text === '' ? spec.default : text;
-  }
-}
-
-/** A repeatable flag (cac gives a string, or an array when repeated) or a newline-separated variable. */
-function parseList(where: string, raw: unknown, from: 'flag' | 'env'): string[] {
-  const items = (Array.isArray(raw) ? raw : from === 'env' ? String(raw).split('\n') : [raw]).map((v) => String(v).trim()).filter((v) => v !== '');
-  try {
-    compileRedactions(items);
-  } catch (err) {
-    throw new ConfigError(`${where}: ${(err as Error).message}`);
-  }
-  return items;
-}
-
 /**
  * Resolve the configuration from parsed CLI flags (cac's camelCased options object) and the
  * environment. Throws ConfigError naming the flag or variable on the first bad value.
@@ -360,8 +302,8 @@ export function resolveConfig(flags: Record<string, unknown>, env: NodeJS.Proces
   for (const spec of OPTIONS) {
     const flagValue = spec.flag === null ? undefined : flags[camelCase(spec.flag)];
     const envValue = spec.env === null ? undefined : env[spec.env];
-    if (flagValue !== undefined) config[spec.key] = parseValue(spec, flagValue, 'flag');
-    else if (envValue !== undefined && envValue !== '') config[spec.key] = parseValue(spec, envValue, 'env');
+    if (flagValue !== undefined) config[spec.key] = parseValue(spec, flagValue, `--${spec.flag}`, 'flag');
+    else if (envValue !== undefined && envValue !== '') config[spec.key] = parseValue(spec, envValue, `environment variable ${spec.env}`, 'env');
     else config[spec.key] = spec.default;
   }
   const resolved = config as unknown as Config;

@@ -46,6 +46,16 @@ describe('resolveConfig', () => {
     assert.throws(() => resolveConfig({ inspect: 'http://x' }, {}), /--inspect must be a ws:\/\/ or wss:\/\/ URL/);
   });
 
+  it('reads --log-redact as a list (repeated flag, or one pattern a line in the environment) and refuses a pattern that does not compile', () => {
+    assert.deepEqual(resolveConfig({ logRedact: ['a+', ' b '] }, {}).logRedact, ['a+', 'b']);
+    assert.deepEqual(resolveConfig({}, { HERMOD_LOG_REDACT: 'x\n\ny' }).logRedact, ['x', 'y']);
+    assert.throws(() => resolveConfig({ logRedact: '(' }, {}), (err: Error) => err instanceof ConfigError && /^--log-redact: .*"\("/.test(err.message));
+    assert.throws(
+      () => resolveConfig({}, { HERMOD_LOG_REDACT: 'ok\n[' }),
+      (err: Error) => err instanceof ConfigError && err.message.startsWith('environment variable HERMOD_LOG_REDACT: '),
+    );
+  });
+
   it('takes secrets only from the environment', () => {
     for (const key of ['slackToken', 'sentryDsn']) {
       assert.equal(OPTIONS.find((o) => o.key === key)?.flag, null);

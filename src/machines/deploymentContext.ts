@@ -11,6 +11,7 @@ import type { Notification, RolloutView } from './notification.js';
 import { adoptedRolloutStart } from './controllerRevisions.js';
 import { diagnosisOf } from './workloadView.js';
 import { desiredPods, hasOwnDeadline } from './workloadRollout.js';
+import { blockedOn } from './setRollingUpdate.js';
 
 export interface DeploymentInput {
   /** `namespace/name`. */
@@ -118,9 +119,13 @@ export function rolloutStart(observation: RolloutObservation, adopted: boolean):
   return adoptedRolloutStart(observation.newRevision, observation.at);
 }
 
+/**
+ * The rollout cannot make progress until someone acts: every new pod stuck (all kinds), or a
+ * StatefulSet's or DaemonSet's rolling update cannot get past a stuck pod (./setRollingUpdate.ts).
+ */
 export function failingNow(context: DeploymentContext, observation: RolloutObservation): boolean {
   const diagnosis = diagnosisOf(observation, context.rollout?.view.startedAt);
-  return isFailing(diagnosis, desiredPods(observation.deployment));
+  return isFailing(diagnosis, desiredPods(observation.deployment)) || blockedOn(observation) !== null;
 }
 
 /** The success being baked (the statechart is in `succeeded.baking`, so its absence is a bug). */

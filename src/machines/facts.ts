@@ -90,6 +90,10 @@ export interface StatefulSetFacts extends WorkloadMeta {
     rollingUpdate: boolean;
     /** spec.updateStrategy.rollingUpdate.partition, null when absent. */
     partition: number | null;
+    /** spec.podManagementPolicy when set: `OrderedReady` (the API's default) or `Parallel`. */
+    podManagementPolicy?: string;
+    /** spec.updateStrategy.rollingUpdate.maxUnavailable when set: a count or a percentage (`25%`); the controller's default is 1. */
+    maxUnavailable?: number | string;
   };
   status: {
     observedGeneration: number;
@@ -110,6 +114,10 @@ export interface DaemonSetFacts extends WorkloadMeta {
   spec: {
     /** spec.updateStrategy.type: `RollingUpdate` (the default) or `OnDelete`. */
     updateStrategy: string;
+    /** spec.updateStrategy.rollingUpdate.maxUnavailable when set: a count or a percentage; the API's default is 1. */
+    maxUnavailable?: number | string;
+    /** spec.updateStrategy.rollingUpdate.maxSurge when set: a count or a percentage; the API's default is 0. */
+    maxSurge?: number | string;
   };
   status: {
     observedGeneration: number;
@@ -295,6 +303,11 @@ export interface RolloutObservation {
   previousRevision?: ControllerRevisionFacts | null;
   /** Pods of the new ReplicaSet, or of the new ControllerRevision (label controller-revision-hash). */
   pods: PodFacts[];
+  /**
+   * StatefulSets and DaemonSets: the set's other pods (other revisions), once the new revision is
+   * known. A StatefulSet's rolling update can wait on one of them (./setRollingUpdate.ts).
+   */
+  otherPods?: PodFacts[];
   /** Recent Warning events about those Pods and the new ReplicaSet (or the StatefulSet/DaemonSet). */
   warnings: EventFacts[];
   target: NotifyTarget;

@@ -241,6 +241,22 @@ function progressLine(view: RolloutView): string {
   return s;
 }
 
+/**
+ * Where the rolling update waits, as a sentence: the pod and its Node; a stuck pod of a revision no
+ * longer wanted comes with the way out (a StatefulSet waits for it and will not replace it).
+ */
+function waitingSentence(view: RolloutView): string {
+  if (view.waitingOn == null) return '';
+  const pod = code(view.waitingOn);
+  if (view.blockedBy === 'staleRevision') {
+    const fix = code(`kubectl delete pod ${view.waitingOn} -n ${view.namespace}`);
+    return ` Pod ${pod}${onNode(view)} is stuck on a revision that is no longer wanted; the StatefulSet controller will not replace it: ${fix}.`;
+  }
+  const waits = ` The rolling update waits on pod ${pod}${onNode(view)}`;
+  // A DaemonSet's stuck pod keeps its place in maxUnavailable (or maxSurge) for good.
+  return view.blockedBy === 'stuck' && kindName(view) === 'DaemonSet' ? `${waits}: no other Node is updated while it is unavailable.` : `${waits}.`;
+}
+
 /** The first line of a failure: what is wrong, in numbers of new pods, and where the deadline stands. */
 function failureLead(view: RolloutView): string {
   const d = view.diagnosis;
@@ -250,16 +266,17 @@ function failureLead(view: RolloutView): string {
     const found = errorsOf(view).length > 0 ? '' : ' No pod errors were found.';
     // Plain digits: a code span inside bold text does not render as bold everywhere.
     const which = hasOwnDeadline(view) ? "Hermod's progress deadline" : 'the progress deadline';
-    const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}${onNode(view)}.` : '';
-    return `*Failed after ${view.progressDeadlineSeconds} seconds* (${which}): ${p.ready} of ${p.desired} new pods ready.${waiting}${found}`;
+    return `*Failed after ${view.progressDeadlineSeconds} seconds* (${which}): ${p.ready} of ${p.desired} new pods ready.${waitingSentence(view)}${found}`;
   }
   let what: string;
-  if (d.pods === 0 && d.replicaFailure !== undefined) what = `The new ${newPodsOwner(view)} cannot create pods`;
-  else if (d.pods > 0 && d.stuckPods < d.pods) what = `${d.stuckPods} of ${d.pods} new pods are stuck`;
-  else what = 'Every new pod is stuck';
-  const waiting = view.waitingOn != null ? ` The rolling update waits on pod ${code(view.waitingOn)}${onNode(view)}.` : '';
+  if (view.blockedBy === 'staleRevision') what = 'The rolling update waits on a pod it will not replace';
+  else if (d.pods === 0 && d.replicaFailure !== undefined) what = `The new ${newPodsOwner(view)} cannot create pods`;
+  else if (d.pods > 0 && d.stuckPods < d.pods) {
+    what = `${d.stuckPods} of ${d.pods} new pods are stuck`;
+    if (view.blockedBy === 'stuck') what += `, and the rolling update cannot go past ${d.stuckPods === 1 ? 'it' : 'them'}`;
+  } else what = 'Every new pod is stuck';
   const who = hasOwnDeadline(view) ? 'Hermod declares' : 'Kubernetes declares';
-  return `*${what}.*${waiting} ${who} the rollout failed once its progress deadline (${deadline} seconds) has passed.`;
+  return `*${what}.*${waitingSentence(view)} ${who} the rollout failed once its progress deadline (${deadline} seconds) has passed.`;
 }
 
 /** A degraded success's first line: how long after the success its pods turned unhealthy, how many are ready. */

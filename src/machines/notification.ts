@@ -103,12 +103,20 @@ export interface RolloutView {
   /** A StatefulSet's partition above 0: the rollout completes with only the pods above it updated. */
   partition?: number | null;
   /**
-   * The pod its rolling update waits on, if any: a StatefulSet's lowest not-ready new ordinal; a
-   * DaemonSet's first stuck new pod (it holds the rollout's maxUnavailable).
+   * The pod its rolling update waits on, if any: the stuck pod it cannot get past
+   * (./setRollingUpdate.ts), else a StatefulSet's lowest not-ready new ordinal or a DaemonSet's
+   * first stuck new pod.
    */
   waitingOn?: string | null;
   /** The Node that pod is bound to, when known. */
   waitingOnNode?: string | null;
+  /**
+   * Why the rolling update cannot get past that pod: `stuck`, a stuck new pod that holds the
+   * update (a DaemonSet's maxUnavailable, a StatefulSet's next ordinal); `staleRevision`, a stuck
+   * pod of a revision no longer wanted, which a StatefulSet will not replace (delete it).
+   * Null or absent while the update can still move.
+   */
+  blockedBy?: 'stuck' | 'staleRevision' | null;
   phase: RolloutPhase;
   /** ms since the epoch. */
   startedAt: number;

@@ -4,9 +4,10 @@
  * at takeover (src/actors/repair.ts). Also what counts as a visible change, so an unchanged
  * observation (a resync, an unrelated Pod) stays silent.
  */
-import { kindOf, type PodFacts, type RolloutObservation, type WorkloadFacts } from './facts.js';
+import { kindOf, type RolloutObservation } from './facts.js';
 import { diagnose, isStuckPod } from './diagnosis.js';
 import type { Diagnosis, RolloutPhase, RolloutView } from './notification.js';
+import { blockedOn, type BlockingPod } from './setRollingUpdate.js';
 import { crashLogTarget } from './crashLog.js';
 import { templateChanges } from './templateChanges.js';
 import { deadlineSecondsOf, newRevisionName, observedProgress, partitionOf, rollbackHistory, templatesOf, waitingOnPod, workloadStatus } from './workloadRollout.js';
@@ -25,14 +26,29 @@ export function diagnosisOf(observation: RolloutObservation, since: number | und
 }
 
 /**
- * The pod a StatefulSet's or DaemonSet's rolling update waits on, and its Node: a StatefulSet's
- * lowest not-ready new ordinal; a DaemonSet's first stuck new pod (by name), which holds the
- * rollout's maxUnavailable while it crash-loops or cannot pull its image.
+ * The pod a StatefulSet's or DaemonSet's rolling update waits on, its Node, and whether it is
+ * the stuck pod the update cannot get past (./setRollingUpdate.ts). Otherwise a StatefulSet's
+ * lowest not-ready new ordinal; a DaemonSet's first stuck new pod (by name).
  */
-function waitingOn(w: WorkloadFacts, newPods: readonly PodFacts[]): { waitingOn: string | null; waitingOnNode: string | null } {
+function waitingOn(observation: RolloutObservation, blocked: BlockingPod | null): Pick<RolloutView, 'waitingOn' | 'waitingOnNode' | 'blockedBy'> {
+  const w = observation.deployment;
+  const newPods = observation.pods;
+  if (blocked !== null) {
+    return { waitingOn: blocked.pod.name, waitingOnNode: blocked.pod.node ?? null, blockedBy: blocked.staleRevision ? 'staleRevision' : 'stuck' };
+  }
   const stuck = w.kind === 'DaemonSet' ? newPods.filter((p) => !p.deleting && isStuckPod(p)).sort((a, b) => (a.name < b.name ? -1 : 1))[0] : undefined;
   const name = stuck?.name ?? waitingOnPod(w, newPods);
-  return { waitingOn: name, waitingOnNode: newPods.find((p) => p.name === name)?.node ?? null };
+  return { waitingOn: name, waitingOnNode: newPods.find((p) => p.name === name)?.node ?? null, blockedBy: null };
+}
+
+/**
+ * The diagnosis shown: the new pods' problems, led by those of a stuck pod of another revision
+ * the update waits on (its CrashLoopBackOff, exit code) when there is one; the counts stay the new pods'.
+ */
+function shownDiagnosis(observation: RolloutObservation, diagnosis: Diagnosis, blocked: BlockingPod | null): Diagnosis {
+  if (blocked === null || !blocked.staleRevision) return diagnosis;
+  const stale = diagnose({ deployment: observation.deployment, newReplicaSet: null, pods: [blocked.pod], warnings: [] });
+  return { ...diagnosis, problems: [...stale.problems, ...diagnosis.problems] };
 }
 
 /** The view of a rollout from its latest observation; `base` carries what only the start knows. */
@@ -46,13 +62,14 @@ export function viewFrom(
   const status = workloadStatus(d, observation.pods);
   const revision = d.revision ?? 0;
   const history = rollbackHistory(observation);
-  const diagnosis = diagnosisOf(observation, base.startedAt);
+  const blocked = kind === 'Deployment' ? null : blockedOn(observation);
+  const diagnosis = shownDiagnosis(observation, diagnosisOf(observation, base.startedAt), blocked);
   const templates = templatesOf(observation);
   return {
     rolloutId: `${d.uid}/${revision}`,
     namespace: d.namespace,
     // Deployment views keep their shape from before other kinds were tracked.
-    ...(kind === 'Deployment' ? {} : { kind, partition: partitionOf(d), ...waitingOn(d, observation.pods) }),
+    ...(kind === 'Deployment' ? {} : { kind, partition: partitionOf(d), ...waitingOn(observation, blocked) }),
     deployment: d.name,
     revision,
     previousRevision: base.previousRevision,
@@ -89,5 +106,6 @@ export function visibleState(view: RolloutView): string {
     view.partition,
     view.waitingOn,
     view.waitingOnNode,
+    view.blockedBy,
   ]);
 }

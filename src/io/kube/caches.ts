@@ -295,13 +295,15 @@ export class RolloutIndex {
     const target = ns ? resolveTarget(ns, set, this.mentionPolicy) : null;
     if (!ns || !target) return null;
     const pods = newRevision === null ? [] : this.podsOf(uid).filter((p) => isPodOfRevision(p, newRevision));
+    // A StatefulSet's rolling update may wait on a pod of another revision (machines/setRollingUpdate.ts).
+    const otherPods = newRevision === null ? [] : this.podsOf(uid).filter((p) => !isPodOfRevision(p, newRevision));
     const warnings = this.warningsAbout([uid, ...pods.map((p) => p.uid)], at);
     const progressDeadlineSeconds = resolveProgressDeadlineSeconds({
       workload: set.progressDeadlineAnnotation,
       namespace: ns.progressDeadline,
       flag: this.progressDeadlineSeconds,
     });
-    return { at, deployment: set, newReplicaSet: null, newRevision, previousRevision, pods, warnings, target, progressDeadlineSeconds };
+    return { at, deployment: set, newReplicaSet: null, newRevision, previousRevision, pods, otherPods, warnings, target, progressDeadlineSeconds };
   }
 
   /** Object counts per kind (for metrics). */

@@ -47,6 +47,12 @@ function common(meta: V1ObjectMeta | null | undefined, names: AnnotationNames): 
   return facts;
 }
 
+/** `{ [key]: value }` for an IntOrString that is a finite number or a non-empty string, else nothing. */
+function intOrPercent<K extends string>(key: K, value: unknown): Partial<Record<K, number | string>> {
+  if ((typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value !== '')) return { [key]: value } as Record<K, number | string>;
+  return {};
+}
+
 /** A StatefulSet's facts. */
 export function trimStatefulSet(s: V1StatefulSet | null | undefined, names: AnnotationNames = DEFAULT_ANNOTATIONS): StatefulSetFacts {
   const strategy = s?.spec?.updateStrategy;
@@ -61,6 +67,9 @@ export function trimStatefulSet(s: V1StatefulSet | null | undefined, names: Anno
       updateStrategy: str(strategy?.type) || ROLLING_UPDATE,
       rollingUpdate: rollingUpdate !== null,
       partition: typeof rollingUpdate?.partition === 'number' && Number.isFinite(rollingUpdate.partition) ? rollingUpdate.partition : null,
+      // What the rolling update may wait on (machines/setRollingUpdate.ts), only when set.
+      ...(typeof s?.spec?.podManagementPolicy === 'string' && s.spec.podManagementPolicy !== '' ? { podManagementPolicy: s.spec.podManagementPolicy } : {}),
+      ...intOrPercent('maxUnavailable', rollingUpdate?.maxUnavailable),
     },
     status: {
       observedGeneration: int(status?.observedGeneration, 0),
@@ -81,7 +90,11 @@ export function trimDaemonSet(d: V1DaemonSet | null | undefined, names: Annotati
   return {
     ...common(d?.metadata, names),
     kind: 'DaemonSet',
-    spec: { updateStrategy: str(d?.spec?.updateStrategy?.type) || ROLLING_UPDATE },
+    spec: {
+      updateStrategy: str(d?.spec?.updateStrategy?.type) || ROLLING_UPDATE,
+      ...intOrPercent('maxUnavailable', d?.spec?.updateStrategy?.rollingUpdate?.maxUnavailable),
+      ...intOrPercent('maxSurge', d?.spec?.updateStrategy?.rollingUpdate?.maxSurge),
+    },
     status: {
       observedGeneration: int(status?.observedGeneration, 0),
       desiredNumberScheduled: int(status?.desiredNumberScheduled, 0),

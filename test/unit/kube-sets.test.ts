@@ -55,6 +55,16 @@ describe('trimming StatefulSets, DaemonSets and ControllerRevisions', () => {
     assert.deepEqual(onDelete.spec, { replicas: 1, updateStrategy: 'OnDelete', rollingUpdate: false, partition: null });
   });
 
+  it('keeps what the rolling update may wait on, when set: podManagementPolicy, maxUnavailable, maxSurge', () => {
+    const parallel = trimStatefulSet(
+      raw<V1StatefulSet>({ metadata: { name: 'x' }, spec: { podManagementPolicy: 'Parallel', updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 0, maxUnavailable: '50%' } } } }),
+    );
+    assert.equal(parallel.spec.podManagementPolicy, 'Parallel');
+    assert.equal(parallel.spec.maxUnavailable, '50%');
+    const surging = trimDaemonSet(raw<V1DaemonSet>({ metadata: { name: 'y' }, spec: { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 2 } } } }));
+    assert.deepEqual(surging.spec, { updateStrategy: 'RollingUpdate', maxUnavailable: 0, maxSurge: 2 });
+  });
+
   it("a revision's pods carry its name (StatefulSet) or its hash label (DaemonSet); its template is kept", () => {
     assert.equal(cr('db-bbb', 'StatefulSet', 'db', 2).podHash, 'db-bbb');
     assert.equal(cr('agent-5d8f', 'DaemonSet', 'agent', 1, '5d8f').podHash, '5d8f');
@@ -84,6 +94,8 @@ describe('RolloutIndex with StatefulSets and DaemonSets', () => {
     assert.equal(o.newRevision?.name, 'db-bbb');
     assert.equal(o.previousRevision?.name, 'db-aaa');
     assert.deepEqual(o.pods.map((p) => p.name), ['db-2']);
+    // The rolling update may wait on a pod of another revision (machines/setRollingUpdate.ts).
+    assert.deepEqual(o.otherPods?.map((p) => p.name), ['db-1']);
     assert.equal(o.progressDeadlineSeconds, 600);
     assert.deepEqual(idx.workloadUids(), ['StatefulSet-db']);
   });

@@ -17,7 +17,7 @@ import { isDeploymentFacts, type RolloutObservation } from '../machines/facts.js
 import { isFinalPhase, type Notification, type RolloutPhase, type RolloutView } from '../machines/notification.js';
 import { adoptedRolloutStart } from '../machines/controllerRevisions.js';
 import { progressDeadlineExceeded } from '../machines/rollout.js';
-import { deadlinePassed, deadlineSecondsOf, hasOwnDeadline, ownDeadlineDetail, workloadStatus } from '../machines/workloadRollout.js';
+import { deadlinePassed, deadlineSecondsOf, hasOwnDeadline, lateCatchUpNote, ownDeadlineDetail, workloadStatus, type VerdictSource } from '../machines/workloadRollout.js';
 import type { DeliverySnapshot } from './delivery/index.js';
 
 export interface RepairInput {
@@ -52,17 +52,22 @@ function verdictOf(observation: RolloutObservation, now: number): 'succeeded' | 
 }
 
 /**
- * When the verdict came: a Deployment's Progressing condition's last change; a StatefulSet's or
- * DaemonSet's failure when Hermod's deadline passed. Else `fallback`.
+ * When the verdict came, and who gave it: a Deployment's Progressing condition's last change
+ * (the controller); a StatefulSet's or DaemonSet's failure when Hermod's deadline passed. Else
+ * `fallback` (now), as found by Hermod: a StatefulSet's or DaemonSet's status keeps no time of completion.
  */
-function endedAt(observation: RolloutObservation, fallback: number, verdict?: 'succeeded' | 'failed' | null): number {
+function verdictTime(observation: RolloutObservation, fallback: number, verdict?: 'succeeded' | 'failed' | null): { at: number; source: VerdictSource } {
   const w = observation.deployment;
   if (verdict === 'failed' && hasOwnDeadline(w.kind ?? 'Deployment')) {
-    return Math.min(fallback, setRolloutStart(observation, fallback) + deadlineSecondsOf(observation) * 1000);
+    return { at: Math.min(fallback, setRolloutStart(observation, fallback) + deadlineSecondsOf(observation) * 1000), source: 'deadline' };
   }
   const condition = isDeploymentFacts(w) ? w.status.conditions.find((c) => c.type === 'Progressing') : undefined;
   const at = condition?.lastUpdateTime === undefined ? NaN : Date.parse(condition.lastUpdateTime);
-  return Number.isNaN(at) ? fallback : at;
+  return Number.isNaN(at) ? { at: fallback, source: 'observed' } : { at, source: 'controller' };
+}
+
+function endedAt(observation: RolloutObservation, fallback: number, verdict?: 'succeeded' | 'failed' | null): number {
+  return verdictTime(observation, fallback, verdict).at;
 }
 
 function finalView(observation: RolloutObservation, phase: RolloutPhase, at: number): RolloutView {
@@ -115,11 +120,10 @@ export function repairNotifications(input: RepairInput): Notification[] {
     if (known.has(rolloutId) || input.covered.has(rolloutId)) continue;
     const verdict = verdictOf(observation, input.now);
     if (verdict === null) continue;
-    const at = endedAt(observation, input.now, verdict);
+    const { at, source } = verdictTime(observation, input.now, verdict);
     if (input.now - at > input.catchUpMs) continue;
     const view = finalView(observation, verdict, at);
-    const when = verdict === 'failed' && hasOwnDeadline(observation.deployment.kind ?? 'Deployment') ? "Hermod's deadline passed" : "the controller's verdict came";
-    const note = `Reported late: this rollout started and ended while no Hermod was running (${when} at ${new Date(at).toISOString()}).`;
+    const note = lateCatchUpNote(verdict, source, at);
     out.push({ rolloutId, channel: channelOfUid.get(uid) ?? observation.target.channel, alert: observation.target.alert, view: { ...view, detail: view.detail === null ? note : `${note} ${view.detail}` } });
   }
   return out;

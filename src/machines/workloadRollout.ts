@@ -260,6 +260,27 @@ export function ownDeadlineDetail(view: Pick<RolloutView, 'kind' | 'deployment' 
   return `${(view.kind ?? 'Deployment').toLowerCase()} "${view.deployment}" exceeded Hermod's progress deadline (${view.progressDeadlineSeconds} seconds)`;
 }
 
+/**
+ * Who gave a verdict Hermod reports late (catch-up), which decides how the note words it:
+ * `controller`, a Deployment's Progressing condition (its time is the condition's);
+ * `deadline`, Hermod's own deadline for a StatefulSet or DaemonSet (its time is when it passed);
+ * `observed`, Hermod found the workload in that state with no time recorded for it (a
+ * StatefulSet or DaemonSet that completed: kubectl's rule on its status, which keeps no time).
+ */
+export type VerdictSource = 'controller' | 'deadline' | 'observed';
+
+/** The note of a rollout that started and ended while no Hermod ran, worded for who gave the verdict and when. */
+export function lateCatchUpNote(verdict: 'succeeded' | 'failed', source: VerdictSource, at: number): string {
+  const when = new Date(at).toISOString();
+  const what =
+    source === 'controller'
+      ? `the controller's verdict came at ${when}`
+      : source === 'deadline'
+        ? `Hermod's deadline passed at ${when}`
+        : `Hermod found it ${verdict === 'succeeded' ? 'complete' : 'failed'} at ${when}`;
+  return `Reported late: this rollout started and ended while no Hermod was running (${what}).`;
+}
+
 /** `spec.paused`: only Deployments can be paused. */
 export function isWorkloadPaused(w: WorkloadFacts): boolean {
   return w.kind !== 'StatefulSet' && w.kind !== 'DaemonSet' && w.spec.paused;

@@ -260,5 +260,15 @@ describe('repair at takeover for StatefulSets and DaemonSets', () => {
       assert.match(out[0]!.view.detail ?? '', /Reported late: .*\(Hermod's deadline passed at /);
       assert.deepEqual(repairNotifications({ ...base, snapshot: snapshot([], ['uid-web/1']), observations, now: T0 + 60 * S + 3_600_001 }), []);
     });
+
+    it(`${kind}: a rollout that completed while no Hermod ran is reported late as found complete, not as a controller's verdict`, () => {
+      // Its status keeps no time of completion (no Progressing condition): the time is when Hermod found it.
+      const observations = new Map([['uid-web', midRollout(kind, 0, 0, 60, { updated: 3, available: 3, old: 0 })]]);
+      const now = T0 + 120 * S;
+      const out = repairNotifications({ ...base, snapshot: snapshot([], ['uid-web/1']), observations, now });
+      assert.deepEqual(out.map((n) => [n.rolloutId, n.view.phase]), [['uid-web/2', 'succeeded']]);
+      assert.match(out[0]!.view.detail ?? '', new RegExp(`Reported late: .*\\(Hermod found it complete at ${new Date(now).toISOString()}\\)`));
+      assert.doesNotMatch(out[0]!.view.detail ?? '', /controller's verdict/);
+    });
   }
 });

@@ -10,6 +10,7 @@ import {
   deadlinePassed,
   deadlineSecondsOf,
   desiredPods,
+  lateCatchUpNote,
   isWorkloadPaused,
   NOT_FOLLOWABLE_MESSAGE,
   newRevisionName,
@@ -157,5 +158,19 @@ describe("workloadRollout rules: Hermod's deadline", () => {
     const own = { ...o, deployment: { ...o.deployment, spec: { ...o.deployment.spec, progressDeadlineSeconds: 120 } }, progressDeadlineSeconds: 900 };
     assert.equal(deadlineSecondsOf(own), 120);
     assert.equal(deadlineSecondsOf({ ...sts(), progressDeadlineSeconds: undefined }), 600);
+  });
+});
+
+describe('lateCatchUpNote: the late catch-up note says whose verdict it was', () => {
+  const at = Date.parse('2026-12-06T10:00:00Z');
+  it("a Deployment's verdict is the controller's, at its Progressing condition's time", () => {
+    assert.equal(lateCatchUpNote('succeeded', 'controller', at), "Reported late: this rollout started and ended while no Hermod was running (the controller's verdict came at 2026-12-06T10:00:00.000Z).");
+  });
+  it("a StatefulSet's or DaemonSet's failure is Hermod's deadline passing", () => {
+    assert.match(lateCatchUpNote('failed', 'deadline', at), /\(Hermod's deadline passed at 2026-12-06T10:00:00\.000Z\)\.$/);
+  });
+  it('a verdict no object dates is what Hermod found, when it found it', () => {
+    assert.match(lateCatchUpNote('succeeded', 'observed', at), /\(Hermod found it complete at 2026-12-06T10:00:00\.000Z\)\.$/);
+    assert.match(lateCatchUpNote('failed', 'observed', at), /\(Hermod found it failed at /);
   });
 });

@@ -128,6 +128,10 @@ describe('a StatefulSet is blocked', () => {
     assert.equal(statefulSetBlockedOn(statefulSet(3, 2), [pod('db-2', 'stuck'), pod('db-1', 'starting')], [pod('db-0', 'ready', OLD)]), null);
   });
 
+  it('OrderedReady: a pod without an ordinal of this set is not one it waits on', () => {
+    assert.equal(statefulSetBlockedOn(statefulSet(2, 1), [pod('db-0', 'ready')], [pod('db-debug', 'stuck', OLD)]), null);
+  });
+
   it('OrderedReady: when it waits on a stuck pod of a revision no longer wanted (the forced-rollback case)', () => {
     const stale = pod('db-1', 'stuck', OLD);
     assert.deepEqual(statefulSetBlockedOn(statefulSet(2, 1), [pod('db-0', 'ready')], [stale]), { pod: stale, staleRevision: true });

@@ -6,7 +6,7 @@
 import { assertEvent } from 'xstate';
 import { kindOf, type AlertLevel, type RolloutObservation } from './facts.js';
 import { isFailing } from './diagnosis.js';
-import { isUnhealthyAfterSuccess } from './bake.js';
+import { isUnhealthyAfterSuccess, type KeptBake } from './bake.js';
 import type { Notification, RolloutView } from './notification.js';
 import { adoptedRolloutStart } from './controllerRevisions.js';
 import { diagnosisOf } from './workloadView.js';
@@ -62,7 +62,13 @@ export type DeploymentEvent =
       initial?: boolean;
     }
   | { type: 'deployment.deleted'; uid: string; at: number }
-  | { type: 'tracking.stopped'; at: number };
+  | { type: 'tracking.stopped'; at: number }
+  /**
+   * A bake the delivery state kept for this workload's success, read at takeover (a restart
+   * with no warm follower, ADR 0011), with the workload's latest observation: resumed if the
+   * workload has not rolled again since (./bake.ts `resumesBake`).
+   */
+  | { type: 'bake.resumed'; bake: KeptBake; observation: RolloutObservation };
 
 /**
  * How a change relates to the rollout's life: the supervisor counts starts and verdicts. After a

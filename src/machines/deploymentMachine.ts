@@ -12,6 +12,7 @@
  *   active = progressing ⇄ stalled ─(grace)─► failing, and paused; a new revision supersedes.
  *   succeeded = baking (healthy ⇄ unhealthy, for --bake-seconds) ─► baked, or ─(grace)─► degraded
  *   (issue 13: a watch after success; rules in ./bake.ts). A new revision ends the bake silently.
+ *   idle ─(bake.resumed: a kept bake of this revision, after a restart)─► succeeded.baking, for what is left of its window.
  *   StatefulSets and DaemonSets fail at Hermod's own deadline (a timer from the rollout's start,
  *   or an observation past it); with the OnDelete strategy a rollout is said once to be
  *   unfollowable (state `unfollowed`) and then left alone.
@@ -20,7 +21,7 @@
  * rollout is active, so tens of thousands of idle Deployments cost little.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
-import { isBakeOver, isDegraded } from './bake.js';
+import { bakeTimeLeft, isBakeOver, isDegraded, isRolledOut, resumesBake } from './bake.js';
 import type { RolloutPhase, RolloutView } from './notification.js';
 import { isNewRollout } from './rollout.js';
 import { diagnosisOf, viewFrom, visibleState } from './workloadView.js';
@@ -91,7 +92,17 @@ export const deploymentMachine = setup({
     isCompleteWithBake: ({ context, event }) => workloadStatus(observed(event).deployment).state === 'complete' && context.bakeMs > 0,
     isBakeOver: ({ context, event }) => {
       const at = observed(event).at;
-      return isBakeOver(baking(context).view.endedAt, at, context.bakeMs);
+      const { endedAt, bakeUntil } = baking(context).view;
+      // A resumed bake (after a restart) ends when the success's window does, not a fresh one later.
+      return isBakeOver(endedAt, at, bakeUntil != null ? bakeUntil - endedAt : context.bakeMs);
+    },
+    /** At first sight: the controller says this revision rolled out, some pod is unready since (./bake.ts). */
+    isRolledOut: ({ event }) => isRolledOut(observed(event)),
+    /** The kept bake is this workload's success, seen at rest since this actor's first sight, and its window is open. */
+    resumesBake: ({ context, event }) => {
+      assertEvent(event, 'bake.resumed');
+      const w = event.observation.deployment;
+      return context.bakeMs > 0 && context.uid === w.uid && context.revision === w.revision && resumesBake(event.bake, event.observation);
     },
     isUnhealthy: ({ context, event }) => unhealthyNow(context, observed(event)),
     isDegraded: ({ context, event }) => {
@@ -187,6 +198,24 @@ export const deploymentMachine = setup({
       enqueue.emit({ type: 'rollout.changed', change: 'ended', notification: notification(ended) });
       enqueue.assign({ rollout: bakes ? ended : null });
     }),
+    /**
+     * Watch a kept success again (a restart): its view rebuilt from the latest observation and
+     * what the kept record remembers of the success, so a degraded edit says the same about it;
+     * its window the success's. Nothing is emitted: the message already shows the success.
+     */
+    resumeBake: assign(({ event }) => {
+      assertEvent(event, 'bake.resumed');
+      const { bake, observation } = event;
+      const base = { startedAt: bake.startedAt, previousRevision: bake.previousRevision, adopted: bake.adopted };
+      const view: RolloutView = { ...viewFrom(observation, 'succeeded', base), endedAt: bake.succeededAt, bakeUntil: bake.bakeUntil };
+      const rollout: ActiveRollout = { channel: bake.channel, alert: observation.target.alert, stuckSince: null, seenAt: observation.at, view };
+      return { rollout };
+    }),
+    /** Judge the resumed bake's observation from the state just entered. */
+    observeResumed: raise(({ event }) => {
+      assertEvent(event, 'bake.resumed');
+      return { type: 'deployment.observed' as const, observation: event.observation };
+    }),
     /** The new pods are unhealthy: remember since when, and what "degraded" would say now. */
     markUnhealthy: assign(({ context, event }) => {
       const rollout = baking(context);
@@ -219,7 +248,12 @@ export const deploymentMachine = setup({
   },
   delays: {
     failingGrace: ({ context }) => context.failingGraceMs,
-    bakeWindow: ({ context }) => context.bakeMs,
+    /** What is left of the success's window: all of it from the success, less after a restart (`seenAt` is later). */
+    bakeWindow: ({ context }) => {
+      const rollout = context.rollout;
+      if (rollout?.view.bakeUntil == null || rollout.view.endedAt === null) return context.bakeMs;
+      return bakeTimeLeft(rollout.view.bakeUntil, Math.max(rollout.view.endedAt, rollout.seenAt ?? rollout.view.endedAt));
+    },
     /**
      * Hermod's own deadline, for StatefulSets and DaemonSets only. For a Deployment no timer is
      * scheduled at all (the controller judges its deadline): xstate raises an `after` event
@@ -245,6 +279,8 @@ export const deploymentMachine = setup({
         'deployment.observed': [
           { guard: 'hasNoRevision', target: 'idle', actions: 'recordRevision' },
           { guard: 'isComplete', target: 'idle', actions: 'recordRevision' },
+          // Rolled out, a pod unready since: the success is over, not a rollout to adopt (a kept bake may resume it).
+          { guard: 'isRolledOut', target: 'idle', actions: 'recordRevision' },
           // OnDelete at first sight: nothing to follow, nothing to announce; unless it is a set
           // created while Hermod watches (revision 1 seen live), whose first rollout is said once
           // to be unfollowable, whichever of the set and its first revision the watch saw first.
@@ -270,7 +306,11 @@ export const deploymentMachine = setup({
       },
     },
     idle: {
-      on: { 'deployment.observed': [...nextRollout] },
+      on: {
+        'deployment.observed': [...nextRollout],
+        // A restart inside a success's bake window (ADR 0011): watch the rest of the window.
+        'bake.resumed': { guard: 'resumesBake', target: '#deployment.succeeded.baking', actions: ['resumeBake', 'observeResumed'] },
+      },
     },
     active: {
       entry: 'announceStart',

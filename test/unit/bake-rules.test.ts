@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isBakeOver, isDegraded, isUnhealthyAfterSuccess } from '../../src/machines/bake.js';
+import { bakeTimeLeft, isBakeOver, isDegraded, isRolledOut, isUnhealthyAfterSuccess, resumesBake } from '../../src/machines/bake.js';
+import { observation, workloadObservation } from '../support/observations.js';
 import type { PodFacts } from '../../src/machines/facts.js';
 import type { Diagnosis } from '../../src/machines/notification.js';
 
@@ -49,4 +50,39 @@ describe('isBakeOver', () => {
   it('not while the window runs', () => assert.equal(isBakeOver(1_000, 300_999, 300_000), false));
   it('over once the window has passed, exactly', () => assert.equal(isBakeOver(1_000, 301_000, 300_000), true));
   it('a bake of 0 is always over (the watch is off)', () => assert.equal(isBakeOver(1_000, 1_000, 0), true));
+});
+
+/** Revision 2 after its success: the controller's Progressing word kept, `available` of 2 pods available. */
+function afterSuccess(available: number, at = 100_000, extra: { reason?: string; updated?: number; old?: number; observed?: boolean } = {}) {
+  const o = observation({ revision: 2, updated: extra.updated ?? 2, available, old: extra.old ?? 0, crashing: 2 - available, at, ...(extra.observed === false ? { observed: false } : {}) });
+  o.deployment.status.conditions = [{ type: 'Progressing', status: 'True', reason: extra.reason ?? 'NewReplicaSetAvailable', message: '' }];
+  return o;
+}
+
+describe('isRolledOut', () => {
+  it('the controller says the revision rolled out and a pod is unready since: rolled out (not a rollout in flight)', () => assert.equal(isRolledOut(afterSuccess(1)), true));
+  it('complete: rolled out', () => assert.equal(isRolledOut(afterSuccess(2)), true));
+  it('the controller says it is progressing: a rollout in flight', () => assert.equal(isRolledOut(afterSuccess(1, 0, { reason: 'ReplicaSetUpdated' })), false));
+  it('old pods still there: in flight', () => assert.equal(isRolledOut(afterSuccess(1, 0, { old: 1 })), false));
+  it('new pods short of the desired count (scaled up): in flight', () => assert.equal(isRolledOut(afterSuccess(1, 0, { updated: 1 })), false));
+  it('a spec the controller has not observed yet: not known to be rolled out', () => assert.equal(isRolledOut(afterSuccess(2, 0, { observed: false })), false));
+  it('a StatefulSet has no such word: never (it resumes only when complete)', () =>
+    assert.equal(isRolledOut(workloadObservation('StatefulSet', { revision: 2, updated: 2, available: 2, at: 0 })), false));
+});
+
+describe('resumesBake', () => {
+  const kept = { rolloutId: 'uid-web/2', bakeUntil: 200_000 };
+  it('the same rollout, complete, inside its window: resumes', () => assert.equal(resumesBake(kept, afterSuccess(2)), true));
+  it('the same rollout, rolled out with a pod crash-looping since: resumes (the bake judges it)', () => assert.equal(resumesBake(kept, afterSuccess(1)), true));
+  it('another revision (rolled again): no', () => assert.equal(resumesBake({ ...kept, rolloutId: 'uid-web/1' }, afterSuccess(2)), false));
+  it('another incarnation (deleted and re-created): no', () => assert.equal(resumesBake({ ...kept, rolloutId: 'uid-old/2' }, afterSuccess(2)), false));
+  it('at the end of the window, exactly: no', () => assert.equal(resumesBake(kept, afterSuccess(2, 200_000)), false));
+  it('just inside the window: yes', () => assert.equal(resumesBake(kept, afterSuccess(2, 199_999)), true));
+  it('a rollout in flight for that revision (not rolled out): no', () => assert.equal(resumesBake(kept, afterSuccess(1, 100_000, { reason: 'ReplicaSetUpdated' })), false));
+});
+
+describe('bakeTimeLeft', () => {
+  it('from the success: the whole window', () => assert.equal(bakeTimeLeft(310_000, 10_000), 300_000));
+  it('from a restart: what is left', () => assert.equal(bakeTimeLeft(310_000, 100_000), 210_000));
+  it('past the window: nothing, never negative', () => assert.equal(bakeTimeLeft(310_000, 400_000), 0));
 });

@@ -12,7 +12,8 @@ import { deploymentMachine } from '../../src/machines/deploymentMachine.js';
 import type { RolloutChangedEvent } from '../../src/machines/deploymentContext.js';
 import type { WorkloadKind } from '../../src/machines/facts.js';
 import { GRACE, startDeployment } from '../support/deploymentActor.js';
-import { workloadObservation, type RolloutStep } from '../support/observations.js';
+import type { KeptBake } from '../../src/machines/bake.js';
+import { observation, workloadObservation, type RolloutStep } from '../support/observations.js';
 
 const BAKE = 300_000;
 
@@ -178,4 +179,123 @@ describe('the watch after success (bake)', () => {
       assert.equal(t.last().notification.view.kind, kind);
     });
   }
+});
+
+/**
+ * A restart inside a success's bake window with no warm follower (ADR 0011): the new process's
+ * actor sees revision 2 at rest, then delivery's kept record arrives as `bake.resumed`. The
+ * success was at t=10 s, its window ends at 10 s + BAKE; Hermod restarts at t=100 s.
+ */
+describe('a bake resumed after a restart', () => {
+  const RESTART = 100_000;
+  const kept = (extra: Partial<KeptBake> = {}): KeptBake => ({
+    rolloutId: 'uid-web/2',
+    channel: 'deploys',
+    bakeUntil: 10_000 + BAKE,
+    startedAt: 1_000,
+    succeededAt: 10_000,
+    previousRevision: 1,
+    adopted: false,
+    ...extra,
+  });
+  /** Revision 2 as the controller reports it after its success, one new pod crash-looping since. */
+  const rolledOutCrashing = (at: number) => {
+    const o = observation({ revision: 2, updated: 2, available: 1, crashing: 1, at });
+    o.deployment.status.conditions = [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: 'ReplicaSet "web-rs2" has successfully progressed.' }];
+    return o;
+  };
+
+  function restarted(first = observation({ revision: 2, updated: 2, available: 2, at: RESTART })) {
+    const t = startDeployment({ bakeMs: BAKE });
+    t.clock.increment(RESTART);
+    t.actor.send({ type: 'deployment.observed', observation: first, initial: true });
+    const at = (ms: number) => t.clock.increment(ms - t.clock.now());
+    const resume = (bake = kept(), o = observation({ revision: 2, updated: 2, available: 2, at: t.clock.now() })) => t.actor.send({ type: 'bake.resumed', bake, observation: o });
+    const send = (step: Omit<RolloutStep, 'at'>) => t.actor.send({ type: 'deployment.observed', observation: observation({ ...step, at: t.clock.now() }) });
+    return { ...t, at, resume, send, crash: () => send({ revision: 2, updated: 2, available: 1, crashing: 1 }) };
+  }
+
+  it('resumes for the rest of the window, silently: the message already shows the success', () => {
+    const t = restarted();
+    assert.deepEqual(t.state(), 'idle');
+    t.resume();
+    assert.deepEqual(t.state(), { succeeded: { baking: 'healthy' } });
+    assert.deepEqual(t.phases(), []);
+  });
+
+  it('the window is the success\'s, not a fresh one: it ends quietly at bakeUntil', () => {
+    const t = restarted();
+    t.resume();
+    t.at(10_000 + BAKE - 1);
+    assert.deepEqual(t.phases(), []);
+    t.at(10_000 + BAKE);
+    assert.deepEqual(t.phases(), ['baked:succeeded']);
+    assert.equal(t.last().notification.view.bakeUntil, null);
+    assert.equal(t.last().notification.channel, 'deploys');
+  });
+
+  it('a crash-loop after the restart degrades the success, saying what the success said (start, end, previous revision)', () => {
+    const t = restarted();
+    t.resume();
+    t.at(RESTART + 5_000);
+    t.crash();
+    t.at(RESTART + 5_000 + GRACE);
+    assert.deepEqual(t.phases(), ['degraded:degraded']);
+    const view = t.last().notification.view;
+    assert.equal(view.rolloutId, 'uid-web/2');
+    assert.equal(view.startedAt, 1_000);
+    assert.equal(view.endedAt, 10_000);
+    assert.equal(view.previousRevision, 1);
+    assert.equal(view.adopted, false);
+    assert.equal(view.degradedAt, RESTART + 5_000);
+    assert.ok(view.diagnosis.problems.some((p) => p.reason === 'CrashLoopBackOff'));
+  });
+
+  it('pods already crash-looping at the restart: seen at rest (not a rollout to adopt), then degraded once resumed', () => {
+    const t = restarted(rolledOutCrashing(RESTART));
+    assert.deepEqual(t.state(), 'idle');
+    assert.deepEqual(t.phases(), [], 'no adopted "rolling out" for a revision that rolled out already');
+    t.resume(kept(), rolledOutCrashing(RESTART));
+    assert.deepEqual(t.state(), { succeeded: { baking: 'unhealthy' } });
+    t.at(RESTART + GRACE);
+    assert.deepEqual(t.phases(), ['degraded:degraded']);
+  });
+
+  it('a kept bake whose window is over does not resume', () => {
+    const t = restarted();
+    t.resume(kept({ bakeUntil: RESTART }));
+    assert.deepEqual(t.state(), 'idle');
+    t.crash();
+    t.at(RESTART + 10 * GRACE);
+    assert.deepEqual(t.phases(), []);
+  });
+
+  it('a workload that rolled again (another revision) does not resume the old bake', () => {
+    const t = restarted(observation({ revision: 3, updated: 2, available: 2, at: RESTART }));
+    t.resume(kept(), observation({ revision: 3, updated: 2, available: 2, at: RESTART }));
+    assert.deepEqual(t.state(), 'idle');
+  });
+
+  it('a workload that rolled again after the first sight does not resume it either (the actor is past idle)', () => {
+    const t = restarted();
+    t.send({ revision: 3, updated: 0, available: 2, old: 2 });
+    t.resume();
+    assert.deepEqual(t.state(), { active: 'progressing' });
+    assert.deepEqual(t.phases(), ['started:progressing']);
+  });
+
+  it('a new rollout during the resumed bake ends it silently and is reported as usual', () => {
+    const t = restarted();
+    t.resume();
+    t.send({ revision: 3, updated: 0, available: 2, old: 2 });
+    assert.deepEqual(t.phases(), ['baked:succeeded', 'started:progressing']);
+  });
+
+  it('a bake of 0 (the flag turned off across the restart) resumes nothing', () => {
+    const t = startDeployment({ bakeMs: 0 });
+    t.clock.increment(RESTART);
+    t.actor.send({ type: 'deployment.observed', observation: observation({ revision: 2, updated: 2, available: 2, at: RESTART }), initial: true });
+    t.actor.send({ type: 'bake.resumed', bake: kept(), observation: observation({ revision: 2, updated: 2, available: 2, at: RESTART }) });
+    assert.deepEqual(t.actor.getSnapshot().value, 'idle');
+  });
 });

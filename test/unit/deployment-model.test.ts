@@ -264,3 +264,130 @@ describe('deploymentMachine against the bake model (the watch after success)', (
     });
   }
 });
+
+/**
+ * A restart inside a success's bake window with no warm follower (ADR 0011): a new actor sees
+ * revision 2 at rest (healthy, or rolled out with a pod crash-looping since), then delivery's
+ * kept record arrives (`bake.resumed`) inside the window, after it, or after a new rollout.
+ */
+const resumeModel = createMachine({
+  id: 'resumeModel',
+  initial: 'down',
+  states: {
+    down: { on: { SEE_HEALTHY: 'atRest', SEE_CRASHING: 'atRestCrashing' } },
+    atRest: { on: { RESUME: 'baking', RESUME_AFTER_WINDOW: 'notResumed', START: 'rolling' } },
+    atRestCrashing: { on: { RESUME: 'unhealthy', RESUME_AFTER_WINDOW: 'notResumed' } },
+    /** The new rollout came before the kept record: it is reported, the old bake not resumed. */
+    rolling: { on: { RESUME: 'rollingStill' } },
+    rollingStill: {},
+    baking: { on: { CRASH: 'unhealthy', BAKE_PASSED: 'baked', START: 'restarted' } },
+    unhealthy: { on: { GRACE_PASSED: 'degraded', HEAL: 'baking', START: 'restarted' } },
+    degraded: { on: { HEAL: 'degradedStill' } },
+    degradedStill: {},
+    baked: { on: { CRASH: 'bakedStill' } },
+    bakedStill: {},
+    notResumed: { on: { CRASH: 'notResumedStill' } },
+    notResumedStill: {},
+    restarted: { type: 'final' },
+  },
+});
+
+describe('deploymentMachine against the resume model (a bake resumed after a restart)', () => {
+  const paths = createTestModel(resumeModel).getSimplePaths();
+  /** The success was at 10 s; Hermod restarts at 100 s, 210 s before the window's end. */
+  const SUCCEEDED_AT = 10_000;
+  const RESTART = 100_000;
+  const LEFT = SUCCEEDED_AT + BAKE - RESTART;
+
+  it('has paths through every state of the model', () => {
+    const reached = new Set(paths.flatMap((p) => [String(p.state.value), ...p.steps.map((s) => String(s.state.value))]));
+    for (const state of Object.keys(resumeModel.config.states ?? {})) assert.ok(reached.has(state), `no path reaches ${state}`);
+  });
+
+  for (const path of paths) {
+    it(path.description, async () => {
+      const clock = new SimulatedClock();
+      const actor = createActor(deploymentMachine, { input: { key: 'shop/web', failingGraceMs: GRACE, bakeMs: BAKE }, clock });
+      const changes: RolloutChangedEvent[] = [];
+      actor.on('rollout.changed', (e) => changes.push(e));
+      actor.start();
+      clock.increment(RESTART);
+      let step: RolloutStep = { revision: 2, replicas: 2, updated: 2, available: 2, at: RESTART };
+      /** The controller's word after the success stays while a pod turns unready (kube's deployment controller). */
+      const obs = () => {
+        const o = observation({ ...step, at: clock.now() });
+        if ((step.crashing ?? 0) > 0 && step.old === 0) o.deployment.status.conditions = [{ type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: '' }];
+        return o;
+      };
+      const observe = (change: Partial<RolloutStep>, initial = false) => {
+        step = { ...step, ...change };
+        actor.send({ type: 'deployment.observed', observation: obs(), initial });
+      };
+      const kept = { rolloutId: 'uid-web/2', channel: 'deploys', bakeUntil: SUCCEEDED_AT + BAKE, startedAt: 1_000, succeededAt: SUCCEEDED_AT, previousRevision: 1, adopted: false };
+      const said = () => changes.map((c) => `${c.change}:${c.notification.view.phase}`);
+      const value = () => actor.getSnapshot().value;
+      await path.test({
+        events: {
+          SEE_HEALTHY: () => observe({ old: 0, crashing: 0 }, true),
+          SEE_CRASHING: () => observe({ available: 1, old: 0, crashing: 1 }, true),
+          RESUME: () => actor.send({ type: 'bake.resumed', bake: kept, observation: obs() }),
+          RESUME_AFTER_WINDOW: () => actor.send({ type: 'bake.resumed', bake: { ...kept, bakeUntil: clock.now() }, observation: obs() }),
+          CRASH: () => observe({ available: 1, crashing: 1 }),
+          HEAL: () => observe({ available: 2, crashing: 0 }),
+          GRACE_PASSED: () => clock.increment(GRACE),
+          BAKE_PASSED: () => clock.increment(LEFT),
+          START: () => observe({ revision: 3, updated: 0, available: 2, old: 2, crashing: 0 }),
+        },
+        states: {
+          down: () => assert.deepEqual(said(), []),
+          atRest: () => {
+            assert.equal(value(), 'idle');
+            assert.deepEqual(said(), []);
+          },
+          atRestCrashing: () => {
+            assert.equal(value(), 'idle', 'a revision that rolled out is not adopted as a rollout');
+            assert.deepEqual(said(), []);
+          },
+          rolling: () => assert.deepEqual(said(), ['started:progressing']),
+          rollingStill: () => {
+            assert.deepEqual(value(), { active: 'progressing' });
+            assert.deepEqual(said(), ['started:progressing']);
+          },
+          baking: () => {
+            assert.deepEqual(value(), { succeeded: { baking: 'healthy' } });
+            assert.deepEqual(said(), [], 'the message already shows the success');
+          },
+          unhealthy: () => {
+            assert.deepEqual(value(), { succeeded: { baking: 'unhealthy' } });
+            assert.deepEqual(said(), []);
+          },
+          degraded: () => {
+            assert.deepEqual(value(), { succeeded: 'degraded' });
+            assert.deepEqual(said(), ['degraded:degraded']);
+            const view = changes.at(-1)!.notification.view;
+            assert.deepEqual([view.rolloutId, view.startedAt, view.endedAt, view.previousRevision], ['uid-web/2', 1_000, SUCCEEDED_AT, 1]);
+            assert.equal(changes.at(-1)!.notification.channel, 'deploys');
+          },
+          degradedStill: () => assert.deepEqual(said(), ['degraded:degraded']),
+          baked: () => {
+            assert.deepEqual(value(), { succeeded: 'baked' });
+            assert.deepEqual(said(), ['baked:succeeded']);
+          },
+          bakedStill: () => assert.deepEqual(said(), ['baked:succeeded']),
+          notResumed: () => {
+            assert.equal(value(), 'idle');
+            assert.deepEqual(said(), []);
+          },
+          notResumedStill: () => {
+            clock.increment(BAKE + GRACE);
+            assert.deepEqual(said(), [], 'a crash after the window is no news');
+          },
+          restarted: () => {
+            assert.deepEqual(value(), { active: 'progressing' });
+            assert.deepEqual(said().slice(-2), ['baked:succeeded', 'started:progressing']);
+          },
+        },
+      });
+    });
+  }
+});

@@ -19,6 +19,8 @@ import { isSlackCallError, SlackCallError, type Delivery, type DeliverySnapshot,
 import { createJournal, merge, settleIntents, type Journal, type PersistedState } from './journal.js';
 import { silentLogger, type Logger } from './logger.js';
 import { repairNotifications } from './repair.js';
+import type { KeptBake } from '../machines/bake.js';
+import { keptBakes } from '../machines/bakePolicy.js';
 import type { RolloutObservation } from '../machines/facts.js';
 import { isFinalPhase, type Notification } from '../machines/notification.js';
 import type { SlackMethod } from '../machines/channelTypes.js';
@@ -52,6 +54,11 @@ export interface LeaderDeliveryOptions {
   now?: () => number;
   logger?: Logger;
   onPossibleDuplicate?: () => void;
+  /**
+   * At takeover, once the caches have synced: the bakes the state kept whose window is still
+   * open, each with its workload's latest observation (the supervisor's `resumeBakes`; ADR 0011).
+   */
+  onKeptBakes?: (bakes: Array<{ bake: KeptBake; observation: RolloutObservation }>) => void;
   onError?: (err: unknown, context: Record<string, unknown>) => void;
 }
 
@@ -238,6 +245,16 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
       for (const n of repairs) {
         remember(n);
         delivery.notify(n);
+      }
+      // A restart inside a success's bake window: its workload's actor may watch the rest of it.
+      const observations = options.observations();
+      const bakes = keptBakes(merged.snapshot?.channels ?? [], now()).flatMap((bake) => {
+        const observation = observations.get(bake.rolloutId.slice(0, bake.rolloutId.lastIndexOf('/')));
+        return observation === undefined ? [] : [{ bake, observation }];
+      });
+      if (bakes.length > 0) {
+        log.info({ count: bakes.length, rollouts: bakes.slice(0, 20).map((b) => b.bake.rolloutId) }, 'kept bakes handed to their workloads: a watch after success resumes if the workload has not rolled again');
+        options.onKeptBakes?.(bakes);
       }
     },
 

@@ -5,6 +5,7 @@
  * the Deployment actors emit to the Slack delivery and to metrics, both injected.
  */
 import { assertEvent, createActor, enqueueActions, type Actor, type InspectionEvent, type Observer } from 'xstate';
+import type { KeptBake } from '../machines/bake.js';
 import { deploymentMachine } from '../machines/deploymentMachine.js';
 import type { RolloutChangedEvent } from '../machines/deploymentContext.js';
 import { actorName, deploymentKey, type RolloutObservation, type WorkloadKind } from '../machines/facts.js';
@@ -65,6 +66,11 @@ export class Supervisor implements WatchSink {
           assertEvent(event, 'deployment.observed');
           const initial = self.getSnapshot().matches('syncing');
           enqueue.sendTo(this.#deploymentFor(event.observation), { type: 'deployment.observed', observation: event.observation, initial });
+        }),
+        routeBakeResume: enqueueActions(({ event, enqueue }) => {
+          assertEvent(event, 'bake.resumed');
+          const actor = this.#deployments.get(event.observation.deployment.namespace)?.get(actorName(event.observation.deployment));
+          if (actor !== undefined) enqueue.sendTo(actor, { type: 'bake.resumed', bake: event.bake, observation: event.observation });
         }),
         routeDeletion: enqueueActions(({ event, enqueue }) => {
           assertEvent(event, 'deployment.deleted');
@@ -137,6 +143,15 @@ export class Supervisor implements WatchSink {
 
   namespaceUntracked(namespace: string, at: number): void {
     this.#root.send({ type: 'namespace.untracked', namespace, at });
+  }
+
+  /**
+   * Bakes the delivery state kept (read at takeover), each with its workload's latest
+   * observation: a workload's actor that has seen it at rest since the same success resumes the
+   * watch for what is left of the window (a restart with no warm follower, ADR 0011).
+   */
+  resumeBakes(bakes: ReadonlyArray<{ bake: KeptBake; observation: RolloutObservation }>): void {
+    for (const { bake, observation } of bakes) this.#root.send({ type: 'bake.resumed', bake, observation });
   }
 
   synced(): void {

@@ -10,7 +10,11 @@
  * - A record kept for a bake whose window is long over is forgotten at the next notification
  *   of its channel (`expiredBakes`): the Deployment actor that watched it is gone (a restart
  *   with no warm follower), so nobody else will close it.
+ * - A restarted Hermod reads the kept records whose window is still open (`keptBakes`) and hands
+ *   them to the workload actors, which resume the watch if the workload has not rolled again
+ *   (./bake.ts `resumesBake`, ADR 0011).
  */
+import type { KeptBake } from './bake.js';
 import type { MessageMode } from './message.js';
 import { isFinalPhase } from './notification.js';
 import type { ChannelNotification, ChannelQueue, PendingDelivery, RolloutRecord } from './channelTypes.js';
@@ -47,6 +51,22 @@ export function expiredBakes(s: ChannelQueue, now: number, except: string): stri
     if (r.bakeUntil == null || r.rolloutId === except || r.bakeUntil + BAKE_RECORD_SLACK_MS > now) continue;
     if (s.queue.some((p) => p.rolloutId === r.rolloutId)) continue;
     out.push(r.rolloutId);
+  }
+  return out;
+}
+
+/**
+ * The bakes a restarted Hermod can resume from its delivery state (ADR 0011): records of a
+ * success that Slack shows (a ts), kept for a bake whose window is still open at `now`, that
+ * remember the success's times (records written before them are left to `expiredBakes`).
+ */
+export function keptBakes(channels: ReadonlyArray<{ channel: string; rollouts: readonly RolloutRecord[] }>, now: number): KeptBake[] {
+  const out: KeptBake[] = [];
+  for (const c of channels) {
+    for (const r of c.rollouts) {
+      if (r.bakeUntil == null || r.bakeOrigin === undefined || r.ts === null || r.sentPhase !== 'succeeded' || r.bakeUntil <= now) continue;
+      out.push({ ...r.bakeOrigin, rolloutId: r.rolloutId, channel: c.channel, bakeUntil: r.bakeUntil });
+    }
   }
   return out;
 }

@@ -99,6 +99,7 @@ export function acceptNotification(before: ChannelQueue, n: ChannelNotification,
     notifiedAt: n.notifiedAt,
     plain: false,
     ...(n.bakeUntil !== undefined ? { bakeUntil: n.bakeUntil } : {}),
+    ...(n.bakeUntil !== undefined && n.bakeOrigin !== undefined ? { bakeOrigin: n.bakeOrigin } : {}),
   };
 
   if (pending !== undefined) {
@@ -284,6 +285,8 @@ export function recordSent(s: ChannelQueue, call: SlackCall, answer: { channelId
     // Kept for a bake while the item shown is a success the bake watches (./bakePolicy.ts).
     if (item?.bakeUntil !== undefined) next.bakeUntil = item.bakeUntil;
     else delete next.bakeUntil;
+    if (item?.bakeUntil !== undefined && item.bakeOrigin !== undefined) next.bakeOrigin = item.bakeOrigin;
+    else delete next.bakeOrigin;
     // A new message in `post` mode has no thread yet.
     if (call.op === 'post') {
       next.threadKey = null;

@@ -5,6 +5,7 @@
  * ./channelPolicy.ts, the statechart in ./channelMachine.ts.
  */
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
+import type { BakeOrigin } from './bake.js';
 import type { AlertLevel } from './facts.js';
 import type { MessageMode, SlackMessage, SlackThreadReply } from './message.js';
 import type { RolloutPhase } from './notification.js';
@@ -81,6 +82,8 @@ export interface ChannelNotification {
   release?: ReleaseInfo;
   /** A success the bake still watches (issue 13): until when (ms); its record is kept for a degraded edit. */
   bakeUntil?: number;
+  /** With `bakeUntil`: what a restarted Hermod needs to resume the watch of this success (ADR 0011). */
+  bakeOrigin?: BakeOrigin;
 }
 
 /** One rollout's waiting work: the latest content to show. */
@@ -104,6 +107,7 @@ export interface PendingDelivery {
   parent?: string;
   /** As in ChannelNotification: a success the bake still watches (absent otherwise and in older snapshots). */
   bakeUntil?: number;
+  bakeOrigin?: BakeOrigin;
 }
 
 /** What Slack shows for one rollout in this channel (the restart-safe part). */
@@ -133,6 +137,11 @@ export interface RolloutRecord {
    * Absent for every other record and in snapshots written before.
    */
   bakeUntil?: number;
+  /**
+   * With `bakeUntil`: the success's times as its message shows them, so a restarted Hermod with
+   * no warm follower resumes the watch (ADR 0011). Absent in snapshots written before.
+   */
+  bakeOrigin?: BakeOrigin;
 }
 
 /** `post` mode posts once per milestone, like the original (see channelPolicy `milestoneOf`). */

@@ -10,6 +10,7 @@
  * routing actions named here (docs/adr/0001-actor-system.md).
  */
 import { setup, type DoneActorEvent, type ErrorActorEvent } from 'xstate';
+import type { KeptBake } from './bake.js';
 import type { RolloutObservation, WorkloadKind } from './facts.js';
 
 export type SupervisorEvent =
@@ -17,6 +18,8 @@ export type SupervisorEvent =
   | { type: 'deployment.deleted'; namespace: string; name: string; uid: string; at: number; kind?: WorkloadKind }
   | { type: 'namespace.untracked'; namespace: string; at: number }
   | { type: 'watch.synced' }
+  /** A bake kept in the delivery state, read at takeover, with its workload's latest observation (ADR 0011). */
+  | { type: 'bake.resumed'; bake: KeptBake; observation: RolloutObservation }
   | { type: 'supervisor.stop' }
   | DoneActorEvent
   | ErrorActorEvent;
@@ -33,6 +36,8 @@ export const supervisorMachine = setup({
   actions: {
     /** Hand the observation to the Deployment's actor, creating it on first sight. */
     routeObservation: unimplemented('routeObservation'),
+    /** Hand a kept bake to its workload's actor, if it has one (it decides whether to resume). */
+    routeBakeResume: unimplemented('routeBakeResume'),
     /** Tell the Deployment's actor that it was deleted. */
     routeDeletion: unimplemented('routeDeletion'),
     /** Tell every Deployment actor of the namespace that it is no longer tracked. */
@@ -51,6 +56,7 @@ export const supervisorMachine = setup({
   on: {
     'deployment.observed': { actions: 'routeObservation' },
     'deployment.deleted': { actions: 'routeDeletion' },
+    'bake.resumed': { actions: 'routeBakeResume' },
     'namespace.untracked': { actions: 'untrackNamespace' },
     'supervisor.stop': '.stopped',
     'xstate.done.actor.*': { actions: 'reapDeployment' },

@@ -106,6 +106,10 @@ export function createDelivery(options: DeliveryOptions): Delivery {
         notifiedAt: now(),
         // A success the bake still watches (issue 13): the channel keeps its record.
         ...(n.view.bakeUntil != null ? { bakeUntil: n.view.bakeUntil } : {}),
+        // ...and remembers what a restarted Hermod needs to resume the watch (ADR 0011).
+        ...(n.view.bakeUntil != null && n.view.endedAt !== null
+          ? { bakeOrigin: { startedAt: n.view.startedAt, succeededAt: n.view.endedAt, previousRevision: n.view.previousRevision, adopted: n.view.adopted } }
+          : {}),
       };
       const release = config.releaseWindowMs > 0 && config.mode === 'update' ? releaseInfoOf(n.view, n.alert, cluster) : null;
       if (release !== null) notification.release = release;

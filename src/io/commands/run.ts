@@ -136,6 +136,8 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     catchUpMs: config.catchUpSeconds * 1000,
     logger: logger.child({ component: 'leadership' }),
     onPossibleDuplicate: () => metrics.delivery.possibleDuplicate(),
+    // A restart inside a success's bake window (ADR 0011); `supervisor` exists by the time a term leads.
+    onKeptBakes: (bakes) => supervisor.resumeBakes(bakes),
     onError: (err, context) => reporter.report(err as Error, context),
   });
 

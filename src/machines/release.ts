@@ -85,6 +85,12 @@ export interface ReleaseGroup {
    * post each): the number of the reply (its id: `detailsReplyIdOf`) that lists each.
    */
   listedIn?: Record<string, number>;
+  /**
+   * The latest end of a member's bake (issue 13, ms since the epoch): until then a member may
+   * still turn "succeeded, then degraded", so the group, and its parent's ts, outlive the window.
+   * Absent when no member's success is watched.
+   */
+  bakeUntil?: number;
 }
 
 /** The group key of a commit SHA: trimmed, lower-case; null when there is none. */
@@ -132,6 +138,26 @@ export function releaseInfoOf(view: RolloutView, alert: AlertLevel, cluster: str
   if (releaseKey(sha) === null) return null;
   const repo = view.git.repo?.trim() ?? '';
   return { sha, repo: repo === '' ? null : repo, cluster, startedAt: view.startedAt, row: rowOf(view, alert) };
+}
+
+/** The group with a member's bake noted: it is kept until the latest bake of its members is over. */
+export function withBake(group: ReleaseGroup, bakeUntil: number | undefined): ReleaseGroup {
+  if (bakeUntil === undefined || (group.bakeUntil !== undefined && group.bakeUntil >= bakeUntil)) return group;
+  return { ...group, bakeUntil };
+}
+
+/** At `at` a member's bake may still bring a degradation (`slackMs` after its end, as ./bakePolicy.ts keeps records). */
+export function awaitsBake(group: ReleaseGroup, at: number, slackMs: number): boolean {
+  return group.bakeUntil !== undefined && at < group.bakeUntil + slackMs;
+}
+
+/**
+ * A member's notification turns its row "succeeded, then degraded" for the first time: news
+ * for the release after its parent was final, so the parent is re-opened and edited once (a
+ * repeat of the same verdict is not news).
+ */
+export function isNewDegradation(row: Pick<ReleaseRow, 'phase'> | undefined, phase: RolloutPhase): boolean {
+  return phase === 'degraded' && row?.phase !== 'degraded';
 }
 
 /** A new group of one: the rollout whose message becomes the parent should others join. */

@@ -24,17 +24,21 @@
  */
 import { acceptNotification, callFor, contentHash, laneOf, type AcceptResult } from './channelPolicy.js';
 import type { ChannelConfig, ChannelNotification, ChannelQueue, PendingDelivery, SlackCall } from './channelTypes.js';
+import { BAKE_RECORD_SLACK_MS } from './bakePolicy.js';
 import {
   MAX_RELEASE_GROUPS,
+  awaitsBake,
   canJoin,
   detailsIdOf,
   detailsReplyIdOf,
   groupOf,
   isFailurePhase,
+  isNewDegradation,
   isParentVisible,
   isReleaseDone,
   newGroup,
   releasePhase,
+  withBake,
   withRow,
   type ReleaseGroup,
   type ReleaseParent,
@@ -61,11 +65,12 @@ function canReopen(s: ChannelQueue, g: ReleaseGroup): boolean {
 
 /**
  * Groups past their window (counted to `at`, a newer rollout's start) whose parent is closed
- * are dropped; beyond the cap, the oldest closed ones go first.
+ * are dropped, unless a member's bake may still bring a degradation (issue 13: it goes into the
+ * parent's thread and edits the parent); beyond the cap, the oldest closed ones go first.
  */
 export function pruneGroups(s: ChannelQueue, groups: Groups, at: number, windowMs: number): Groups {
   const out: Groups = {};
-  for (const [id, g] of Object.entries(groups)) if (!(isClosed(s, g) && at - g.firstStartedAt > windowMs)) out[id] = g;
+  for (const [id, g] of Object.entries(groups)) if (!(isClosed(s, g) && at - g.firstStartedAt > windowMs && !awaitsBake(g, at, BAKE_RECORD_SLACK_MS))) out[id] = g;
   let excess = Object.keys(out).length - MAX_RELEASE_GROUPS;
   for (const [id, g] of Object.entries(out)) {
     if (excess <= 0) break;
@@ -193,15 +198,15 @@ function combine(first: AcceptResult, state: ChannelQueue, dropped: PendingDeliv
 }
 
 /** Accepts one notification into a group of two or more: the member's own message, then the parent. */
-function acceptMember(start: ChannelQueue, g: ReleaseGroup, n: ChannelNotification, config: ChannelConfig, active: string | null, joining: boolean): AcceptResult {
+function acceptMember(start: ChannelQueue, g: ReleaseGroup, n: ChannelNotification, config: ChannelConfig, active: string | null, reopens: boolean): AcceptResult {
   const dropped: PendingDelivery[] = [];
   const step = (s: ChannelQueue, note: ChannelNotification, tag: boolean): { result: AcceptResult; state: ChannelQueue } => {
     const result = acceptNotification(s, note, config, active);
     if (result.kind === 'queued') dropped.push(...result.dropped);
     return { result, state: tag ? tagParent(result.state, note.rolloutId, g.anchor) : result.state };
   };
-  // Only a joiner re-opens a closed parent: a late duplicate of a member's verdict must not edit it again.
-  let s = joining ? reopen(start, g) : start;
+  // Only a joiner or a new degradation re-opens a closed parent: a late duplicate of a member's verdict must not edit it again.
+  let s = reopens ? reopen(start, g) : start;
   const own = n.rolloutId === g.anchor ? { ...n, rolloutId: detailsIdOf(g.anchor), thread: null, threadKey: null } : n;
   const first = isDeferred(s, own) ? { result: { kind: 'skipped', state: s, reason: 'unchanged' } as AcceptResult, state: s } : step(s, own, true);
   s = first.state;
@@ -226,22 +231,24 @@ export function acceptRelease(s: ChannelQueue, n: ChannelNotification, config: C
   const member = Object.keys(groups).length === 0 ? undefined : groupOf(groups, n.rolloutId);
   if (member !== undefined) {
     // Without a release (its commit annotation gone mid-rollout) the row keeps its words and takes the new phase.
-    const row = n.release?.row ?? member.rows.find((r) => r.rolloutId === n.rolloutId);
-    let g = row === undefined ? member : withRow(member, n.release === undefined ? { ...row, phase: n.phase } : row);
+    const previous = member.rows.find((r) => r.rolloutId === n.rolloutId);
+    const row = n.release?.row ?? previous;
+    let g = withBake(row === undefined ? member : withRow(member, n.release === undefined ? { ...row, phase: n.phase } : row), n.bakeUntil);
     if (n.rolloutId === g.anchor) g = { ...g, anchorMessage: n.message, anchorThread: n.thread };
     const state = { ...s, groups: { ...groups, [g.anchor]: g } };
     if (g.rows.length < 2) return withGroups(acceptNotification(state, n, config, active), state.groups);
-    return acceptMember(state, g, n, config, active, false);
+    // A member degraded after the release was final: the parent is edited once more (issue 13).
+    return acceptMember(state, g, n, config, active, isNewDegradation(previous, n.phase));
   }
   const info = n.release;
   if (info === undefined || config.mode !== 'update' || config.releaseWindowMs <= 0 || isKnown(s, n.rolloutId)) return acceptNotification(s, n, config, active);
   const pruned = pruneGroups(s, groups, info.startedAt, config.releaseWindowMs);
   const target = Object.values(pruned).find((g) => canJoin(g, info, config.releaseWindowMs) && canReopen(s, g));
   if (target === undefined) {
-    const g: ReleaseGroup = { ...newGroup(info), anchorMessage: n.message, anchorThread: n.thread };
+    const g: ReleaseGroup = withBake({ ...newGroup(info), anchorMessage: n.message, anchorThread: n.thread }, n.bakeUntil);
     return withGroups(acceptNotification(s, n, config, active), { ...pruned, [g.anchor]: g });
   }
-  const g = withRow(target, info.row);
+  const g = withBake(withRow(target, info.row), n.bakeUntil);
   return acceptMember({ ...s, groups: { ...pruned, [g.anchor]: g } }, g, n, config, active, true);
 }
 

@@ -135,6 +135,8 @@ const shown = (m: StoredMessage | undefined) => m?.history.at(-1);
 const textOf = (m: StoredMessage | undefined) => JSON.stringify(shown(m) ?? null);
 const colourOf = (m: StoredMessage | undefined) => (shown(m)?.attachments?.[0] as { color?: string } | undefined)?.color;
 const rolloutOf = (m: StoredMessage) => String(m.metadata?.event_payload['rolloutId']);
+/** A rollout's own message or a details reply (they carry the rollout metadata), not a failure's details reply. */
+const ownMessage = (m: StoredMessage) => m.metadata !== undefined;
 
 describe('release groups through the delivery layer (real WebClient, local Slack)', () => {
   for (const count of [10, 30]) {
@@ -317,6 +319,101 @@ describe('release groups through the delivery layer (real WebClient, local Slack
     await r.drain();
     assert.equal(r.top().length, 1);
     assert.deepEqual(r.top()[0]?.replies.map(rolloutOf), ['uid-b/2']);
+  });
+
+  describe('a degradation after the release is final (issue 13, ADR 0011: a member degrades within its bake)', () => {
+    const BAKE_UNTIL = EPOCH + 60_000 + 300_000;
+    /** A success the bake watches, as the workload actor sends it. */
+    const baking = (name: string, alert: 'all' | 'failure' = 'all') => note(name, 'succeeded', { bakeUntil: BAKE_UNTIL }, alert);
+    const degraded = (name: string, alert: 'all' | 'failure' = 'all') =>
+      note(name, 'degraded', { degradedAt: EPOCH + 120_000, diagnosis: { pods: 2, stuckPods: 1, problems: [CRASH] }, mentions: ['<@U012AB3CD>'] }, alert);
+    /** Three members, every row final, the details reply posted; then time passes (other work in the channel may come). */
+    async function finalRelease(alert: 'all' | 'failure' = 'all') {
+      const r = await rig();
+      for (const name of ['a', 'b', 'c']) r.delivery.notify(note(name, 'progressing', {}, alert));
+      await r.drain();
+      for (const name of ['a', 'b', 'c']) r.delivery.notify(baking(name, alert));
+      await r.drain();
+      await r.advance(60_000);
+      return r;
+    }
+
+    it('a member degrades: ONE parent edit (red, the reason on its row), its own message in the thread with the mentions, no details re-posted', async () => {
+      const r = await finalRelease();
+      const parent = r.top()[0];
+      assert.equal(r.top().length, 1);
+      assert.match(textOf(parent), /3 of 3 done/);
+      assert.deepEqual(parent?.replies.map(rolloutOf), ['uid-a/2#details-1'], 'the release is final: one details reply');
+      const before = r.calls();
+      const versions = parent?.history.length ?? 0;
+      r.delivery.notify(degraded('b'));
+      await r.drain();
+      await r.advance(30_000);
+      assert.equal(r.top().length, 1, 'no second parent, nothing at the top level');
+      assert.equal(r.top()[0]?.history.length, versions + 1, `one parent edit: ${textOf(r.top()[0])}`);
+      assert.equal(colourOf(r.top()[0]), PHASE_COLOURS.degraded);
+      assert.match(textOf(r.top()[0]), /`b` in `shop`: succeeded, then degraded: `CrashLoopBackOff \(exit code 1\)`/);
+      const replies = r.top()[0]?.replies ?? [];
+      assert.deepEqual(replies.filter(ownMessage).map(rolloutOf), ['uid-a/2#details-1', 'uid-b/2'], "b's own message in the thread; the details reply not posted again");
+      assert.match(JSON.stringify(replies[1]?.history.at(-1)), /succeeded, then degraded/);
+      assert.ok(replies[1]?.history.at(-1)?.text.includes('<@U012AB3CD>'), `the owners are mentioned in b's own message: ${textOf(replies[1])}`);
+      assert.equal(replies[0]?.history.length, 1, 'the details reply untouched');
+      // As for any failing member with owners: its failure details reply, the owners at its head.
+      assert.deepEqual(replies.filter((x) => !ownMessage(x)).map((x) => x.history.at(-1)?.text.split(' ')[0]), ['<@U012AB3CD>']);
+      const after = r.calls();
+      assert.equal((after['chat.postMessage'] ?? 0) - (before['chat.postMessage'] ?? 0), 2, "two posts: b's own message and its failure details");
+      assert.equal((after['chat.update'] ?? 0) - (before['chat.update'] ?? 0), 1, 'one edit: the parent');
+    });
+
+    it('the anchor itself degrades: the same (its row red, its own message in the thread)', async () => {
+      const r = await finalRelease();
+      const versions = r.top()[0]?.history.length ?? 0;
+      r.delivery.notify(degraded('a'));
+      await r.drain();
+      await r.advance(30_000);
+      assert.equal(r.top().length, 1);
+      assert.equal(r.top()[0]?.history.length, versions + 1);
+      assert.match(textOf(r.top()[0]), /`a` in `shop`: succeeded, then degraded/);
+      assert.deepEqual(r.top()[0]?.replies.filter(ownMessage).map(rolloutOf), ['uid-a/2#details-1', 'uid-a/2#details']);
+    });
+
+    it('a duplicate of the degraded verdict edits nothing more', async () => {
+      const r = await finalRelease();
+      r.delivery.notify(degraded('b'));
+      await r.drain();
+      await r.advance(30_000);
+      const before = r.calls();
+      r.delivery.notify(degraded('b'));
+      await r.drain();
+      await r.advance(30_000);
+      assert.deepEqual(r.calls(), before);
+    });
+
+    it('the group outlives its window while a member bakes: a degradation after a newer release started still reaches its thread', async () => {
+      const r = await finalRelease();
+      r.delivery.notify(note('other', 'progressing', { startedAt: EPOCH + 200_000, git: { sha: 'fedcba9876543210fedcba9876543210fedcba98', repo: REPO } }));
+      await r.drain();
+      assert.equal(r.top().length, 2);
+      r.delivery.notify(degraded('c'));
+      await r.drain();
+      await r.advance(30_000);
+      assert.equal(r.top().length, 2, 'no new top-level message');
+      assert.match(textOf(r.top()[0]), /`c` in `shop`: succeeded, then degraded/);
+      assert.deepEqual(r.top()[0]?.replies.filter(ownMessage).map(rolloutOf), ['uid-a/2#details-1', 'uid-c/2']);
+    });
+
+    it('alert: failure: nothing posted for the clean release; the degradation posts the parent with that row only, and its own message', async () => {
+      const r = await finalRelease('failure');
+      assert.equal(r.top().length, 0, 'a clean release with alert: failure posts nothing');
+      r.delivery.notify(degraded('b', 'failure'));
+      await r.drain();
+      await r.advance(30_000);
+      assert.equal(r.top().length, 1);
+      const parent = r.top()[0];
+      assert.match(textOf(parent), /`b` in `shop`: succeeded, then degraded/);
+      assert.ok(!textOf(parent).includes('`a`') && !textOf(parent).includes('`c`'), textOf(parent));
+      assert.deepEqual(parent?.replies.filter(ownMessage).map(rolloutOf), ['uid-b/2']);
+    });
   });
 
   it('a restart mid-group (snapshot through the journal) keeps one parent and edits it', async () => {

@@ -10,7 +10,9 @@ import { PHASE_COLOURS, SLACK_LIMITS, type Block } from '../../src/machines/mess
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import {
   MAX_RELEASE_ROWS,
+  awaitsBake,
   canJoin,
+  isNewDegradation,
   isParentVisible,
   isReleaseDone,
   newGroup,
@@ -20,6 +22,7 @@ import {
   rowOf,
   rowReason,
   visibleRows,
+  withBake,
   withRow,
   worstPhase,
   type ReleaseGroup,
@@ -240,4 +243,26 @@ describe('releaseMessage', () => {
     }
     assert.match(texts(parts.at(-1)!.message.attachments[0]!.blocks).join('\n'), /… and \d+ more workloads/);
   });
+});
+
+describe('a release after its members succeed: the bake (issue 13)', () => {
+  it('withBake keeps the latest bake of its members', () => {
+    const g = withBake(withBake(group([row('a', 'succeeded')]), 500), 300);
+    assert.equal(g.bakeUntil, 500);
+    assert.equal(withBake(g, 700).bakeUntil, 700);
+  });
+  it('withBake without a bake leaves the group as it is', () => {
+    const g = group([row('a', 'succeeded')]);
+    assert.equal(withBake(g, undefined), g);
+  });
+  it('awaitsBake: until the latest bake is over, with the slack', () => {
+    const g = group([row('a', 'succeeded')], { bakeUntil: 1_000 });
+    assert.equal(awaitsBake(g, 1_000 + 59_999, 60_000), true);
+    assert.equal(awaitsBake(g, 1_000 + 60_000, 60_000), false);
+  });
+  it('awaitsBake: never without a bake', () => assert.equal(awaitsBake(group([row('a', 'succeeded')]), 0, 60_000), false));
+  it('isNewDegradation: a row turning degraded is news', () => assert.equal(isNewDegradation(row('a', 'succeeded'), 'degraded'), true));
+  it('isNewDegradation: a repeat of the degraded verdict is not', () => assert.equal(isNewDegradation(row('a', 'degraded'), 'degraded'), false));
+  it('isNewDegradation: any other verdict is not (a late duplicate must not re-open the parent)', () =>
+    assert.equal(isNewDegradation(row('a', 'succeeded'), 'succeeded'), false));
 });

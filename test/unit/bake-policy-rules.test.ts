@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BAKE_RECORD_SLACK_MS, closesBake, expiredBakes, isFinalItem } from '../../src/machines/bakePolicy.js';
+import { BAKE_RECORD_SLACK_MS, closesBake, expiredBakes, isFinalItem, keptBakes } from '../../src/machines/bakePolicy.js';
 import { acceptNotification, isFailurePhase, milestoneOf } from '../../src/machines/channelPolicy.js';
 import type { ChannelNotification } from '../../src/machines/channelTypes.js';
 import { accept, config, empty, item, note, sent, shown, TS } from '../support/channelFixtures.js';
@@ -121,5 +121,33 @@ describe('channelPolicy with a bake', () => {
   it('the kept record is the message Slack shows: its ts does not change', () => {
     const s = sent(accept([baking('r1')]), 'r1');
     assert.equal(s.rollouts['r1']?.ts, TS);
+  });
+});
+
+describe('keptBakes (a restart: the bakes to hand to the workload actors, ADR 0011)', () => {
+  const origin = { startedAt: 1_000, succeededAt: 9_000, previousRevision: 1, adopted: false };
+  const kept = (over: Parameters<typeof shown>[1] = {}) => shown('uid-web/2', { sentPhase: 'succeeded', bakeUntil: UNTIL, bakeOrigin: origin, ...over });
+  it('a success Slack shows, its window open: kept, with its channel and what the record remembers', () =>
+    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept()] }], UNTIL - 1), [{ ...origin, rolloutId: 'uid-web/2', channel: 'deploys', bakeUntil: UNTIL }]));
+  it('its window over: not kept (expiredBakes forgets it)', () => assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept()] }], UNTIL), []));
+  it('a record written before records remembered the success: not kept', () =>
+    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ bakeOrigin: undefined })] }], 0), []));
+  it('nothing shown in Slack yet: not kept', () => assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ ts: null })] }], 0), []));
+  it('a record not kept for a bake: not kept', () => assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ bakeUntil: undefined })] }], 0), []));
+  it('Slack shows something other than the success: not kept', () =>
+    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ sentPhase: 'progressing' })] }], 0), []));
+});
+
+describe('the record remembers the success it keeps (bakeOrigin)', () => {
+  const origin = { startedAt: 1_000, succeededAt: 9_000, previousRevision: 1, adopted: false };
+  it('a success the bake watches: its record keeps bakeUntil and bakeOrigin', () => {
+    const s = sent(accept([{ ...baking('r1'), bakeOrigin: origin }]), 'r1');
+    assert.equal(s.rollouts['r1']?.bakeUntil, UNTIL);
+    assert.deepEqual(s.rollouts['r1']?.bakeOrigin, origin);
+  });
+  it('without a bake, an origin is not kept (only a success the bake watches remembers one)', () => {
+    const s = sent(accept([{ ...note('r1', 'progressing'), bakeOrigin: origin }]), 'r1');
+    assert.ok(s.rollouts['r1'] !== undefined);
+    assert.equal(s.rollouts['r1']?.bakeOrigin, undefined);
   });
 });

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { createDelivery, type SlackApi } from '../../src/actors/delivery/index.js';
 import { createJournal, merge, type PersistedState } from '../../src/actors/journal.js';
-import { createLeaderDelivery, type LeaderDelivery } from '../../src/actors/leaderDelivery.js';
+import { createLeaderDelivery, type LeaderDelivery, type LeaderDeliveryOptions } from '../../src/actors/leaderDelivery.js';
 import { repairNotifications } from '../../src/actors/repair.js';
 import type { WriteResult } from '../../src/io/kube/stateStore.js';
 import { createStateWriter } from '../../src/io/kube/stateWriter.js';
@@ -63,7 +63,10 @@ async function rig(opts: { scopes?: string[] } = {}) {
   servers.push(slack);
   const api: SlackApi = createSlackApi(createSlackClient({ token: slack.token, slackApiUrl: slack.url, timeoutMs: 1_000 }));
   const store = new Store();
-  const make = (name: string, opts: { leading: () => boolean }) => {
+  const make = (
+    name: string,
+    opts: { leading: () => boolean; observations?: ReadonlyMap<string, RolloutObservation>; onKeptBakes?: LeaderDeliveryOptions['onKeptBakes'] },
+  ) => {
     let duplicates = 0;
     let fenced: string | null = null;
     const d: LeaderDelivery = createLeaderDelivery({
@@ -72,10 +75,11 @@ async function rig(opts: { scopes?: string[] } = {}) {
       makeDelivery: (gated, snapshot) => createDelivery({ slack: gated, render, ...(snapshot ? { snapshot } : {}) }),
       makeWriter: (compose, resourceVersion) => createStateWriter({ store, snapshot: compose, resourceVersion, windowMs: 20, onFenced: (r) => (fenced = r) }),
       isLeader: opts.leading,
-      observations: () => new Map(),
+      observations: () => opts.observations ?? new Map(),
       whenSynced: async () => {},
       catchUpMs: 0,
       onPossibleDuplicate: () => duplicates++,
+      ...(opts.onKeptBakes !== undefined ? { onKeptBakes: opts.onKeptBakes } : {}),
     });
     return { name, d, duplicates: () => duplicates, fenced: () => fenced };
   };
@@ -149,6 +153,28 @@ describe('delivery under leader election', () => {
     await r.until('the degraded verdict shown', () => r.slack.messages('deploys')[0]?.text.endsWith('degraded'));
     assert.equal(r.slack.messages('deploys').length, 1, 'one top-level message');
     b.d.stop();
+  });
+
+  it('a cold process takes over inside a bake window: the kept bake is handed to its workload with the latest observation (ADR 0011)', async () => {
+    const r = await rig();
+    const a = r.make('a', { leading: () => true });
+    await a.d.lead();
+    const bakeUntil = Date.now() + 300_000;
+    const success: Notification = { ...note('u1/2', 'succeeded'), view: { ...view('u1/2', 'succeeded'), startedAt: 5, endedAt: 10, bakeUntil } };
+    a.d.notify(success);
+    a.d.notify({ ...note('u9/4', 'succeeded'), view: { ...view('u9/4', 'succeeded'), endedAt: 10, bakeUntil: Date.now() - 1 } });
+    await a.d.drain(5_000);
+    assert.equal(await a.d.flush(), true);
+    a.d.stop();
+    // A process that saw nothing of the success (no warm notification), its caches synced.
+    const observation = { at: Date.now(), deployment: { uid: 'u1', revision: 2 } } as unknown as RolloutObservation;
+    const other = { at: Date.now(), deployment: { uid: 'u9', revision: 4 } } as unknown as RolloutObservation;
+    const handed: Array<Parameters<NonNullable<LeaderDeliveryOptions['onKeptBakes']>>[0]> = [];
+    const c = r.make('c', { leading: () => true, observations: new Map([['u1', observation], ['u9', other]]), onKeptBakes: (b) => handed.push(b) });
+    await c.d.lead();
+    assert.equal(handed.length, 1);
+    assert.deepEqual(handed[0], [{ bake: { rolloutId: 'u1/2', channel: 'deploys', bakeUntil, startedAt: 5, succeededAt: 10, previousRevision: 1, adopted: false }, observation }], 'the open one only');
+    c.d.stop();
   });
 
   it("a channel's first post whose answer never came (its ID unknown, nothing to look up) is counted as a possible duplicate", async () => {

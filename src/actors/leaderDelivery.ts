@@ -248,13 +248,14 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
       }
       // A restart inside a success's bake window: its workload's actor may watch the rest of it.
       const observations = options.observations();
-      const bakes = keptBakes(merged.snapshot?.channels ?? [], now()).flatMap((bake) => {
+      const kept = keptBakes(merged.snapshot?.channels ?? [], now());
+      const bakes = kept.flatMap((bake) => {
         const observation = observations.get(bake.rolloutId.slice(0, bake.rolloutId.lastIndexOf('/')));
         return observation === undefined ? [] : [{ bake, observation }];
       });
-      if (bakes.length > 0) {
-        log.info({ count: bakes.length, rollouts: bakes.slice(0, 20).map((b) => b.bake.rolloutId) }, 'kept bakes handed to their workloads: a watch after success resumes if the workload has not rolled again');
-        options.onKeptBakes?.(bakes);
+      if (kept.length > 0) {
+        log.info({ kept: kept.length, handed: bakes.length, rollouts: bakes.slice(0, 20).map((b) => b.bake.rolloutId) }, 'kept bakes handed to their workloads: a watch after success resumes if the workload has not rolled again');
+        if (bakes.length > 0) options.onKeptBakes?.(bakes);
       }
     },
 

@@ -56,16 +56,24 @@ export function expiredBakes(s: ChannelQueue, now: number, except: string): stri
 }
 
 /**
- * The bakes a restarted Hermod can resume from its delivery state (ADR 0011): records of a
- * success that Slack shows (a ts), kept for a bake whose window is still open at `now`, that
- * remember the success's times (records written before them are left to `expiredBakes`).
+ * The bakes a restarted Hermod can resume from its delivery state (ADR 0011): rollouts whose
+ * latest word in a channel (its pending item, else its record) is a success the bake watches,
+ * with its window still open at `now` and the success's times remembered (records written
+ * before them are left to `expiredBakes`). The record's sent phase does not matter: a success
+ * may be pending, or shown by an edit whose answer came after the last save.
  */
-export function keptBakes(channels: ReadonlyArray<{ channel: string; rollouts: readonly RolloutRecord[] }>, now: number): KeptBake[] {
+export function keptBakes(
+  channels: ReadonlyArray<{ channel: string; rollouts: readonly RolloutRecord[]; pending?: readonly PendingDelivery[] }>,
+  now: number,
+): KeptBake[] {
   const out: KeptBake[] = [];
   for (const c of channels) {
-    for (const r of c.rollouts) {
-      if (r.bakeUntil == null || r.bakeOrigin === undefined || r.ts === null || r.sentPhase !== 'succeeded' || r.bakeUntil <= now) continue;
-      out.push({ ...r.bakeOrigin, rolloutId: r.rolloutId, channel: c.channel, bakeUntil: r.bakeUntil });
+    const pending = new Map((c.pending ?? []).map((p) => [p.rolloutId, p] as const));
+    const ids = new Set([...c.rollouts.map((r) => r.rolloutId), ...pending.keys()]);
+    for (const id of ids) {
+      const latest = pending.get(id) ?? c.rollouts.find((r) => r.rolloutId === id);
+      if (latest?.bakeUntil == null || latest.bakeOrigin === undefined || latest.bakeUntil <= now) continue;
+      out.push({ ...latest.bakeOrigin, rolloutId: id, channel: c.channel, bakeUntil: latest.bakeUntil });
     }
   }
   return out;

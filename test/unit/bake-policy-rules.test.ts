@@ -126,16 +126,21 @@ describe('channelPolicy with a bake', () => {
 
 describe('keptBakes (a restart: the bakes to hand to the workload actors, ADR 0011)', () => {
   const origin = { startedAt: 1_000, succeededAt: 9_000, previousRevision: 1, adopted: false };
-  const kept = (over: Parameters<typeof shown>[1] = {}) => shown('uid-web/2', { sentPhase: 'succeeded', bakeUntil: UNTIL, bakeOrigin: origin, ...over });
+  const expected = [{ ...origin, rolloutId: 'r1', channel: 'deploys', bakeUntil: UNTIL }];
+  const kept = (over: Parameters<typeof shown>[1] = {}) => shown('r1', { sentPhase: 'succeeded', bakeUntil: UNTIL, bakeOrigin: origin, ...over });
+  const pendingOf = (n: ChannelNotification) => item(accept([n]), n.rolloutId);
   it('a success Slack shows, its window open: kept, with its channel and what the record remembers', () =>
-    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept()] }], UNTIL - 1), [{ ...origin, rolloutId: 'uid-web/2', channel: 'deploys', bakeUntil: UNTIL }]));
+    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept()] }], UNTIL - 1), expected));
   it('its window over: not kept (expiredBakes forgets it)', () => assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept()] }], UNTIL), []));
   it('a record written before records remembered the success: not kept', () =>
     assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ bakeOrigin: undefined })] }], 0), []));
-  it('nothing shown in Slack yet: not kept', () => assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ ts: null })] }], 0), []));
   it('a record not kept for a bake: not kept', () => assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ bakeUntil: undefined })] }], 0), []));
-  it('Slack shows something other than the success: not kept', () =>
-    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ sentPhase: 'progressing' })] }], 0), []));
+  it('the success sent by an edit answered after the last save (the record still says progressing): kept', () =>
+    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept({ sentPhase: 'progressing' })] }], 0), expected));
+  it('the success still pending (nothing shown yet): kept', () =>
+    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [], pending: [pendingOf({ ...baking('r1'), bakeOrigin: origin })] }], 0), expected));
+  it('a pending degraded verdict after the kept success: not kept (the latest word is the verdict)', () =>
+    assert.deepEqual(keptBakes([{ channel: 'deploys', rollouts: [kept()], pending: [pendingOf(note('r1', 'degraded'))] }], 0), []));
 });
 
 describe('the record remembers the success it keeps (bakeOrigin)', () => {

@@ -6,10 +6,10 @@
 import { assertEvent } from 'xstate';
 import { kindOf, type AlertLevel, type RolloutObservation } from './facts.js';
 import { isFailing } from './diagnosis.js';
-import { isUnhealthyAfterSuccess, type KeptBake } from './bake.js';
+import { bakeTimeLeft, isUnhealthyAfterSuccess, resumesBake, type KeptBake } from './bake.js';
 import type { Notification, RolloutView } from './notification.js';
 import { adoptedRolloutStart } from './controllerRevisions.js';
-import { diagnosisOf } from './workloadView.js';
+import { diagnosisOf, viewFrom } from './workloadView.js';
 import { desiredPods, hasOwnDeadline } from './workloadRollout.js';
 import { blockedOn } from './setRollingUpdate.js';
 
@@ -149,4 +149,28 @@ export function unhealthyNow(context: DeploymentContext, observation: RolloutObs
 
 export function notification(rollout: ActiveRollout): Notification {
   return { rolloutId: rollout.view.rolloutId, channel: rollout.channel, alert: rollout.alert, view: rollout.view };
+}
+
+/** A kept bake resumes in this actor: bakes are on, it is this incarnation's and revision's (seen at rest since), and ./bake.ts `resumesBake`. */
+export function resumesHere(context: DeploymentContext, bake: KeptBake, observation: RolloutObservation): boolean {
+  const w = observation.deployment;
+  return context.bakeMs > 0 && context.uid === w.uid && context.revision === w.revision && resumesBake(bake, observation);
+}
+
+/**
+ * The success a kept bake resumes (a restart with no warm follower, ADR 0011): its view rebuilt
+ * from the latest observation and what the kept record remembers of the success, so that a
+ * degraded edit says the same about it; watched from now (`seenAt`) to the success's `bakeUntil`.
+ */
+export function resumedBake(bake: KeptBake, observation: RolloutObservation): ActiveRollout {
+  const base = { startedAt: bake.startedAt, previousRevision: bake.previousRevision, adopted: bake.adopted };
+  const view: RolloutView = { ...viewFrom(observation, 'succeeded', base), endedAt: bake.succeededAt, bakeUntil: bake.bakeUntil };
+  return { channel: bake.channel, alert: observation.target.alert, stuckSince: null, seenAt: observation.at, view };
+}
+
+/** The bake timer: what is left of the success's window, all of it from the success, less after a restart (`seenAt` is later). */
+export function bakeWindowOf(context: DeploymentContext): number {
+  const rollout = context.rollout;
+  if (rollout?.view.bakeUntil == null || rollout.view.endedAt === null) return context.bakeMs;
+  return bakeTimeLeft(rollout.view.bakeUntil, Math.max(rollout.view.endedAt, rollout.seenAt ?? rollout.view.endedAt));
 }

@@ -21,18 +21,21 @@
  * rollout is active, so tens of thousands of idle Deployments cost little.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
-import { bakeTimeLeft, isBakeOver, isDegraded, isRolledOut, resumesBake } from './bake.js';
+import { isBakeOver, isDegraded, isRolledOut } from './bake.js';
 import type { RolloutPhase, RolloutView } from './notification.js';
 import { isNewRollout } from './rollout.js';
 import { diagnosisOf, viewFrom, visibleState } from './workloadView.js';
 import { deadlinePassed, deadlineSecondsOf, hasOwnDeadline, isNotFollowable, isWorkloadPaused, ownDeadlineDetail, workloadStatus } from './workloadRollout.js';
 import {
+  bakeWindowOf,
   baking,
   failingNow,
   inFlight,
   notification,
   observationOf,
   observed,
+  resumedBake,
+  resumesHere,
   rolloutStart,
   timeOf,
   unhealthyNow,
@@ -91,18 +94,16 @@ export const deploymentMachine = setup({
     /** Complete, and successes are watched for a while (--bake-seconds above 0). */
     isCompleteWithBake: ({ context, event }) => workloadStatus(observed(event).deployment).state === 'complete' && context.bakeMs > 0,
     isBakeOver: ({ context, event }) => {
-      const at = observed(event).at;
       const { endedAt, bakeUntil } = baking(context).view;
       // A resumed bake (after a restart) ends when the success's window does, not a fresh one later.
-      return isBakeOver(endedAt, at, bakeUntil != null ? bakeUntil - endedAt : context.bakeMs);
+      return isBakeOver(endedAt, observed(event).at, bakeUntil != null ? bakeUntil - endedAt : context.bakeMs);
     },
     /** At first sight: the controller says this revision rolled out, some pod is unready since (./bake.ts). */
     isRolledOut: ({ event }) => isRolledOut(observed(event)),
     /** The kept bake is this workload's success, seen at rest since this actor's first sight, and its window is open. */
     resumesBake: ({ context, event }) => {
       assertEvent(event, 'bake.resumed');
-      const w = event.observation.deployment;
-      return context.bakeMs > 0 && context.uid === w.uid && context.revision === w.revision && resumesBake(event.bake, event.observation);
+      return resumesHere(context, event.bake, event.observation);
     },
     isUnhealthy: ({ context, event }) => unhealthyNow(context, observed(event)),
     isDegraded: ({ context, event }) => {
@@ -198,18 +199,10 @@ export const deploymentMachine = setup({
       enqueue.emit({ type: 'rollout.changed', change: 'ended', notification: notification(ended) });
       enqueue.assign({ rollout: bakes ? ended : null });
     }),
-    /**
-     * Watch a kept success again (a restart): its view rebuilt from the latest observation and
-     * what the kept record remembers of the success, so a degraded edit says the same about it;
-     * its window the success's. Nothing is emitted: the message already shows the success.
-     */
+    /** Watch a kept success again (a restart). Nothing is emitted: the message already shows the success. */
     resumeBake: assign(({ event }) => {
       assertEvent(event, 'bake.resumed');
-      const { bake, observation } = event;
-      const base = { startedAt: bake.startedAt, previousRevision: bake.previousRevision, adopted: bake.adopted };
-      const view: RolloutView = { ...viewFrom(observation, 'succeeded', base), endedAt: bake.succeededAt, bakeUntil: bake.bakeUntil };
-      const rollout: ActiveRollout = { channel: bake.channel, alert: observation.target.alert, stuckSince: null, seenAt: observation.at, view };
-      return { rollout };
+      return { rollout: resumedBake(event.bake, event.observation) };
     }),
     /** Judge the resumed bake's observation from the state just entered. */
     observeResumed: raise(({ event }) => {
@@ -248,12 +241,7 @@ export const deploymentMachine = setup({
   },
   delays: {
     failingGrace: ({ context }) => context.failingGraceMs,
-    /** What is left of the success's window: all of it from the success, less after a restart (`seenAt` is later). */
-    bakeWindow: ({ context }) => {
-      const rollout = context.rollout;
-      if (rollout?.view.bakeUntil == null || rollout.view.endedAt === null) return context.bakeMs;
-      return bakeTimeLeft(rollout.view.bakeUntil, Math.max(rollout.view.endedAt, rollout.seenAt ?? rollout.view.endedAt));
-    },
+    bakeWindow: ({ context }) => bakeWindowOf(context),
     /**
      * Hermod's own deadline, for StatefulSets and DaemonSets only. For a Deployment no timer is
      * scheduled at all (the controller judges its deadline): xstate raises an `after` event

@@ -4,72 +4,23 @@
  * the same message is edited to "succeeded, then degraded" (red, the reason, the owners
  * mentioned) and hermod_rollouts_degraded_total counts it; a new rollout during the bake ends
  * the bake silently; a bake that ends quietly leaves the message green, and a crash after it is
- * no news.
+ * no news. Then a release of two whose member degrades after the release's parent is final.
  *
- * The pod is made to crash-loop the way KWOK's crashloop stage would (test/cluster/kwok-stages.yaml):
- * its status is patched to CrashLoopBackOff (exit 1) and it is labelled
- * `sim.hermod.dev/failure=crashloop`, so no normal stage makes it ready again. The template is
- * untouched: no new revision.
+ * The pod is made to crash-loop by test/support/crashLoop.ts (the template is untouched: no new
+ * revision).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MENTION_ANNOTATION } from '../../src/machines/annotations.js';
-import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
+import { messageColour, REPO_ANNOTATION, SHA_ANNOTATION, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
+import { crashOnePod, waitUnavailable } from '../support/crashLoop.js';
 import { dump, GREEN, RED, waitForMessage } from '../support/scenario.js';
 
 /** The bake window: long enough to make a pod crash inside it, short enough to see it end. */
 const BAKE_SECONDS = 20;
 const GRACE_SECONDS = 2;
 const USER = 'U012AB3CD';
-
-/** Makes one running pod of `app` crash-loop, as the kubelet would report it. */
-async function crashOnePod(h: Harness, namespace: string, app: string): Promise<string> {
-  const pods = await h.api<{ items: Array<{ metadata: { name: string }; status?: { phase?: string } }> }>('GET', `/api/v1/namespaces/${namespace}/pods?labelSelector=app%3D${app}`);
-  const pod = pods.items.find((p) => p.status?.phase === 'Running');
-  assert.ok(pod, `a running pod of ${namespace}/${app}`);
-  const name = pod.metadata.name;
-  await h.api('PATCH', `/api/v1/namespaces/${namespace}/pods/${name}`, { metadata: { labels: { 'sim.hermod.dev/failure': 'crashloop' } } }, 'application/merge-patch+json');
-  const now = new Date().toISOString();
-  const notReady = 'containers with unready status: [app]';
-  await h.api(
-    'PATCH',
-    `/api/v1/namespaces/${namespace}/pods/${name}/status`,
-    {
-      status: {
-        conditions: [
-          { type: 'PodReadyToStartContainers', status: 'True', lastTransitionTime: now },
-          { type: 'Initialized', status: 'True', lastTransitionTime: now },
-          { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: notReady, lastTransitionTime: now },
-          { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: notReady, lastTransitionTime: now },
-          { type: 'PodScheduled', status: 'True', lastTransitionTime: now },
-        ],
-        containerStatuses: [
-          {
-            name: 'app',
-            image: 'registry.example/app:1',
-            imageID: '',
-            ready: false,
-            started: false,
-            restartCount: 3,
-            lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now } },
-            state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 40s restarting failed container=app pod=${name}_${namespace}` } },
-          },
-        ],
-      },
-    },
-    'application/merge-patch+json',
-  );
-  return name;
-}
-
-/** The controller sees the pod unready: the Deployment has fewer available replicas than it wants. */
-async function waitUnavailable(h: Harness, namespace: string, name: string): Promise<void> {
-  await h.waitFor(`${namespace}/${name} to lose an available replica`, async () => {
-    const d = await h.getDeployment(namespace, name);
-    return (d.status?.availableReplicas ?? 0) < (d.spec?.replicas ?? 0);
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -144,5 +95,60 @@ describe('the watch after success on the real control plane', () => {
     // Said once: the degraded message is not edited again.
     const m = h.messages('degrade')[0]!;
     assert.equal(m.history.length, edits, dump(m));
+  });
+});
+
+/**
+ * A degradation after a release's parent is final (ADR 0010, ADR 0011): two Deployments of one
+ * commit in one channel, grouping on, the bake on. Both succeed (the parent final, its details
+ * reply posted); then one of them crash-loops within its bake: the parent is edited (its row
+ * red, with the reason), the member's own message goes into the thread (its owners mentioned),
+ * the details reply is not posted again, nothing at the top level.
+ */
+describe('a degradation after a release is final, on the real control plane', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ channels: ['release-bake'], flags: { failingGraceSeconds: GRACE_SECONDS, bakeSeconds: 90, groupWindowSeconds: 30 } });
+  });
+  after(async () => {
+    await h?.stop();
+  });
+
+  it('the parent row turns "succeeded, then degraded", the member\'s message goes into the thread, nothing is duplicated', async () => {
+    const ns = 'release-bake';
+    const sha = '4444444abcdef0123456789abcdef0123456789a';
+    const annotations = { [SHA_ANNOTATION]: sha, [REPO_ANNOTATION]: 'https://github.com/my-org/shop' };
+    const before = await h.metric('hermod_rollouts_degraded_total', { kind: 'Deployment' });
+    await h.createNamespace(ns, { [SLACK_ANNOTATION]: ns, [MENTION_ANNOTATION]: USER });
+    await Promise.all(['front', 'back'].map((name) => h.createDeployment({ namespace: ns, name, replicas: 1, annotations })));
+    const shown = (m: StoredMessage | undefined) => JSON.stringify(m?.history.at(-1) ?? null);
+    const isDetails = (r: StoredMessage) => /#details-\d+$/.test(String(r.metadata?.event_payload['rolloutId'] ?? ''));
+    const final = await h.waitFor('the release final, its details reply posted', () => {
+      const top = h.messages(ns);
+      assert.ok(top.length <= 1, `one message: ${top.map(dump).join('\n')}`);
+      return top[0] !== undefined && shown(top[0]).includes('2 of 2 done') && top[0].replies.some(isDetails) ? top[0] : undefined;
+    });
+    const details = final.replies.find(isDetails)!;
+    const detailsVersions = details.history.length;
+    assert.equal(final.replies.length, 1, 'the details reply only');
+
+    await crashOnePod(h, ns, 'back');
+    const parent = await h.waitFor('the parent row of back degraded', () => {
+      const top = h.messages(ns);
+      return top.length === 1 && /`back` in `release-bake`: succeeded, then degraded/.test(shown(top[0])) ? top[0] : undefined;
+    });
+    assert.equal(messageColour(parent!.history.at(-1)!), RED, dump(parent!));
+    assert.match(shown(parent), /CrashLoopBackOff/);
+    assert.match(shown(parent), /`front` in `release-bake`: done/);
+    const own = await h.waitFor("back's own message in the thread", () => h.messages(ns)[0]?.replies.find((r) => !isDetails(r) && r.metadata !== undefined));
+    assert.match(shown(own), /`back`.*succeeded, then degraded/);
+    assert.ok(own.history.at(-1)!.text.includes(`<@${USER}>`), `the owners mentioned: ${shown(own)}`);
+    await sleep((GRACE_SECONDS + 3) * 1000);
+    const replies = h.messages(ns)[0]!.replies;
+    assert.equal(replies.filter(isDetails).length, 1, 'the details reply not posted again');
+    assert.equal(replies.find(isDetails)!.history.length, detailsVersions, 'nor edited');
+    assert.equal(replies.filter((r) => r.metadata !== undefined && !isDetails(r)).length, 1, "back's own message, once");
+    assert.equal(h.messages(ns).length, 1, 'nothing at the top level');
+    assert.equal(await h.metric('hermod_rollouts_degraded_total', { kind: 'Deployment' }), before + 1);
   });
 });

@@ -38,7 +38,8 @@ export interface HermodProcess {
   alive(): boolean;
 }
 
-export function spawnHermod(h: Harness, name: string): HermodProcess {
+/** `extraArgs`: more flags after the scenario's own (e.g. `--bake-seconds 90`). */
+export function spawnHermod(h: Harness, name: string, extraArgs: readonly string[] = []): HermodProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, SLACK_TOKEN: h.slack.token, SLACK_API_URL: h.slack.url, CLUSTER_NAME: 'test', POD_NAME: name };
   delete env['HERMOD_METRICS_PORT'];
   const args = [
@@ -46,6 +47,7 @@ export function spawnHermod(h: Harness, name: string): HermodProcess {
     '--kubeconfig', h.cluster.kubeconfigPath, '--metrics-port', '0', '--state-namespace', STATE_NS,
     '--leader-elect-lease-duration', String(LEASE.duration), '--leader-elect-renew-deadline', String(LEASE.renew),
     '--leader-elect-retry-period', String(LEASE.retry), '--failing-grace-seconds', '2', '--level', 'info',
+    ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';

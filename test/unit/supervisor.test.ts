@@ -71,6 +71,32 @@ describe('Supervisor', () => {
     assert.deepEqual(counts.degraded, ['Deployment']);
   });
 
+  it('after a restart, a kept bake handed over resumes in its workload\'s actor: a crash-loop degrades the success, counted once (ADR 0011)', () => {
+    const sent: { change: string; notification: Notification }[] = [];
+    const degraded: string[] = [];
+    const supervisor = new Supervisor({
+      failingGraceMs: 60_000,
+      bakeMs: 300_000,
+      logger: silentLogger,
+      onNotification: (notification, change) => sent.push({ change, notification }),
+      metrics: { rolloutStarted: () => undefined, rolloutEnded: () => undefined, rolloutDegraded: (kind) => void degraded.push(kind ?? 'none'), deploymentsTracked: () => undefined },
+    }).start();
+    const atRest = observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 2, available: 2, at: 100_000 });
+    supervisor.observe(atRest);
+    supervisor.synced();
+    const bake = { rolloutId: 'u1/2', channel: 'deploys', bakeUntil: 310_000, startedAt: 1_000, succeededAt: 10_000, previousRevision: 1, adopted: false };
+    // Another workload's kept bake, not seen by this process: no actor is made for it.
+    const unseen = observation({ namespace: 'b', name: 'api', uid: 'u2', revision: 4, updated: 2, available: 2, at: 100_000 });
+    supervisor.resumeBakes([{ bake, observation: atRest }, { bake: { ...bake, rolloutId: 'u2/4' }, observation: unseen }]);
+    assert.equal(supervisor.deploymentCount, 1);
+    assert.deepEqual(supervisor.deployment('a', 'web')?.getSnapshot().value, { succeeded: { baking: 'healthy' } });
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 2, available: 1, crashing: 1, at: 110_000 }));
+    supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 2, updated: 2, available: 1, crashing: 1, at: 170_000 }));
+    supervisor.stop();
+    assert.deepEqual(sent.map((x) => `${x.change}/${x.notification.view.phase}/${x.notification.channel}`), ['degraded/degraded/deploys']);
+    assert.deepEqual(degraded, ['Deployment']);
+  });
+
   it('reaps the actor of a deleted Deployment, and reports a rollout it interrupted', () => {
     const { supervisor, sent } = start();
     supervisor.observe(observation({ namespace: 'a', name: 'web', uid: 'u1', revision: 3, updated: 1, available: 2, old: 2, at: 1 }));

@@ -6,11 +6,11 @@
 import { assertEvent } from 'xstate';
 import { kindOf, type AlertLevel, type RolloutObservation } from './facts.js';
 import { isFailing } from './diagnosis.js';
-import { bakeTimeLeft, isUnhealthyAfterSuccess, resumesBake, type KeptBake } from './bake.js';
+import { bakeTimeLeft, isBakeOver, isDegraded, isUnhealthyAfterSuccess, resumesBake, type KeptBake } from './bake.js';
 import type { Notification, RolloutView } from './notification.js';
 import { adoptedRolloutStart } from './controllerRevisions.js';
 import { diagnosisOf, viewFrom } from './workloadView.js';
-import { desiredPods, hasOwnDeadline } from './workloadRollout.js';
+import { deadlinePassed, deadlineSecondsOf, desiredPods, hasOwnDeadline } from './workloadRollout.js';
 import { blockedOn } from './setRollingUpdate.js';
 
 export interface DeploymentInput {
@@ -134,6 +134,19 @@ export function failingNow(context: DeploymentContext, observation: RolloutObser
   return isFailing(diagnosis, desiredPods(observation.deployment)) || blockedOn(observation) !== null;
 }
 
+/** Every new pod has been stuck for the failing grace period, and still is: the rollout turns red. */
+export function stuckPastGrace(context: DeploymentContext, observation: RolloutObservation): boolean {
+  const since = inFlight(context).stuckSince;
+  return since !== null && observation.at - since >= context.failingGraceMs && failingNow(context, observation);
+}
+
+/** Hermod's own deadline has passed (StatefulSets, DaemonSets; a Deployment's is its controller's verdict). */
+export function deadlineExceeded(context: DeploymentContext, observation: RolloutObservation): boolean {
+  // At first sight (no rollout yet) a StatefulSet's or DaemonSet's rollout is timed from its revision.
+  const startedAt = context.rollout?.view.startedAt ?? rolloutStart(observation, true);
+  return deadlinePassed(observation.deployment, observation.at, startedAt, deadlineSecondsOf(observation));
+}
+
 /** The success being baked (the statechart is in `succeeded.baking`, so its absence is a bug). */
 export function baking(context: DeploymentContext): ActiveRollout & { view: { endedAt: number } } {
   const rollout = context.rollout;
@@ -145,6 +158,17 @@ export function baking(context: DeploymentContext): ActiveRollout & { view: { en
 export function unhealthyNow(context: DeploymentContext, observation: RolloutObservation): boolean {
   const succeededAt = baking(context).view.endedAt;
   return isUnhealthyAfterSuccess(diagnosisOf(observation, succeededAt), observation.pods, desiredPods(observation.deployment));
+}
+
+/** The bake's window is over; a resumed bake (after a restart) ends when the success's window does, not a fresh one later. */
+export function bakeOver(context: DeploymentContext, observation: RolloutObservation): boolean {
+  const { endedAt, bakeUntil } = baking(context).view;
+  return isBakeOver(endedAt, observation.at, bakeUntil != null ? bakeUntil - endedAt : context.bakeMs);
+}
+
+/** Unhealthy for the failing grace period after the success, and still: "succeeded, then degraded". */
+export function degradedNow(context: DeploymentContext, observation: RolloutObservation): boolean {
+  return isDegraded(baking(context).stuckSince, observation.at, context.failingGraceMs) && unhealthyNow(context, observation);
 }
 
 export function notification(rollout: ActiveRollout): Notification {

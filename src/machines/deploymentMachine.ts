@@ -21,14 +21,17 @@
  * rollout is active, so tens of thousands of idle Deployments cost little.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup } from 'xstate';
-import { isBakeOver, isDegraded, isRolledOut } from './bake.js';
+import { isRolledOut } from './bake.js';
 import type { RolloutPhase, RolloutView } from './notification.js';
 import { isNewRollout } from './rollout.js';
 import { diagnosisOf, viewFrom, visibleState } from './workloadView.js';
-import { deadlinePassed, deadlineSecondsOf, hasOwnDeadline, isNotFollowable, isWorkloadPaused, ownDeadlineDetail, workloadStatus } from './workloadRollout.js';
+import { hasOwnDeadline, isNotFollowable, isWorkloadPaused, ownDeadlineDetail, workloadStatus } from './workloadRollout.js';
 import {
+  bakeOver,
   bakeWindowOf,
   baking,
+  deadlineExceeded,
+  degradedNow,
   failingNow,
   inFlight,
   notification,
@@ -37,6 +40,7 @@ import {
   resumedBake,
   resumesHere,
   rolloutStart,
+  stuckPastGrace,
   timeOf,
   unhealthyNow,
   type ActiveRollout,
@@ -93,11 +97,7 @@ export const deploymentMachine = setup({
     isComplete: ({ event }) => workloadStatus(observed(event).deployment).state === 'complete',
     /** Complete, and successes are watched for a while (--bake-seconds above 0). */
     isCompleteWithBake: ({ context, event }) => workloadStatus(observed(event).deployment).state === 'complete' && context.bakeMs > 0,
-    isBakeOver: ({ context, event }) => {
-      const { endedAt, bakeUntil } = baking(context).view;
-      // A resumed bake (after a restart) ends when the success's window does, not a fresh one later.
-      return isBakeOver(endedAt, observed(event).at, bakeUntil != null ? bakeUntil - endedAt : context.bakeMs);
-    },
+    isBakeOver: ({ context, event }) => bakeOver(context, observed(event)),
     /** At first sight: the controller says this revision rolled out, some pod is unready since (./bake.ts). */
     isRolledOut: ({ event }) => isRolledOut(observed(event)),
     /** The kept bake is this workload's success, seen at rest since this actor's first sight, and its window is open. */
@@ -106,16 +106,8 @@ export const deploymentMachine = setup({
       return resumesHere(context, event.bake, event.observation);
     },
     isUnhealthy: ({ context, event }) => unhealthyNow(context, observed(event)),
-    isDegraded: ({ context, event }) => {
-      const observation = observed(event);
-      return isDegraded(baking(context).stuckSince, observation.at, context.failingGraceMs) && unhealthyNow(context, observation);
-    },
-    isDeadlineExceeded: ({ context, event }) => {
-      const observation = observed(event);
-      // At first sight (no rollout yet) a StatefulSet's or DaemonSet's rollout is timed from its revision.
-      const startedAt = context.rollout?.view.startedAt ?? rolloutStart(observation, true);
-      return deadlinePassed(observation.deployment, observation.at, startedAt, deadlineSecondsOf(observation));
-    },
+    isDegraded: ({ context, event }) => degradedNow(context, observed(event)),
+    isDeadlineExceeded: ({ context, event }) => deadlineExceeded(context, observed(event)),
     isNotFollowable: ({ event }) => isNotFollowable(observed(event).deployment),
     /** OnDelete when Hermod first sees it, other than a set created while Hermod watches (revision 1 seen live). */
     isUnfollowableAtRest: ({ event }) => {
@@ -126,11 +118,7 @@ export const deploymentMachine = setup({
     /** The rollout in flight is judged by Hermod's own deadline (StatefulSets, DaemonSets). */
     hasOwnDeadline: ({ context }) => context.rollout !== null && hasOwnDeadline(context.rollout.view.kind ?? 'Deployment'),
     isFailing: ({ context, event }) => failingNow(context, observed(event)),
-    isStuckPastGrace: ({ context, event }) => {
-      const observation = observed(event);
-      const since = inFlight(context).stuckSince;
-      return since !== null && observation.at - since >= context.failingGraceMs && failingNow(context, observation);
-    },
+    isStuckPastGrace: ({ context, event }) => stuckPastGrace(context, observed(event)),
     isCurrentIncarnation: ({ context, event }) => {
       assertEvent(event, 'deployment.deleted');
       return context.uid === null || event.uid === context.uid;

@@ -589,17 +589,31 @@ function permissionsUsedBy(files: string[]): Set<string> {
     );
     for (const m of code.matchAll(call)) for (const verb of METHOD_VERBS[m[1]!]!) used.add(`${KIND_RESOURCES[m[3]!]!}:${verb}`);
   }
-  // Informer and watch paths: /api/v1/pods, /api/v1/namespaces/${ns}/events, /apis/apps/v1/deployments
-  const path = /['"`](\/apis?\/[^'"`\s]+)['"`]/g;
-  for (const m of files.join('\n').matchAll(path)) {
-    const parts = m[1]!.split('/').filter(Boolean);
+  /** "group/resource" (with a subresource: "/pods/log") of an API path, or null. */
+  const resourceOf = (path: string): { group: string; resource: string } | null => {
+    const parts = path.split('/').filter(Boolean);
     const group = parts[0] === 'api' ? '' : parts[1]!;
     let rest = parts.slice(parts[0] === 'api' ? 2 : 3);
     if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
     const resource = rest[0];
     // Access reviews are granted to every authenticated user; they are not Hermod's to grant.
-    if (group.endsWith('authorization.k8s.io') || group.endsWith('authentication.k8s.io')) continue;
-    if (resource && !resource.includes('$')) for (const verb of ['list', 'watch']) used.add(`${group}/${resource}:${verb}`);
+    if (group.endsWith('authorization.k8s.io') || group.endsWith('authentication.k8s.io')) return null;
+    if (!resource || resource.includes('$')) return null;
+    return { group, resource: rest[2] !== undefined && !rest[2].includes('$') ? `${resource}/${rest[2]}` : resource };
+  };
+  // Single-object calls of src/io/kube/objects.ts: `api.replace<T>(`/api/v1/namespaces/${ns}/configmaps/${name}`, ...)`.
+  const objectCall = /\.(getText|get|create|replace|patch|delete)\s*(?:<[^>(]*>)?\s*\(\s*(['"`])(\/apis?\/[^'"`\s]+)\2/g;
+  const OBJECT_VERBS: Record<string, string> = { get: 'get', getText: 'get', create: 'create', replace: 'update', patch: 'patch', delete: 'delete' };
+  const all = files.join('\n');
+  for (const m of all.matchAll(objectCall)) {
+    const r = resourceOf(m[3]!);
+    if (r !== null) used.add(`${r.group}/${r.resource}:${OBJECT_VERBS[m[1]!]!}`);
+  }
+  // Informer and watch paths: /api/v1/pods, /api/v1/namespaces/${ns}/events, /apis/apps/v1/deployments
+  const path = /['"`](\/apis?\/[^'"`\s]+)['"`]/g;
+  for (const m of all.replace(objectCall, '').matchAll(path)) {
+    const r = resourceOf(m[1]!);
+    if (r !== null) for (const verb of ['list', 'watch']) used.add(`${r.group}/${r.resource.split('/')[0]}:${verb}`);
   }
   return used;
 }
@@ -616,10 +630,13 @@ describe('packaging against the code in src/', () => {
       "const path = '/apis/apps/v1/replicasets';",
       "const events = `/api/v1/namespaces/${ns}/events`;",
       "const review = '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews';",
+      "await objects.replace<V1ConfigMap>(`/api/v1/namespaces/${namespace}/configmaps/${name}`, body);",
+      "await objects.create(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, body);",
+      "await objects.getText(`/api/v1/namespaces/${ns}/pods/${pod}/log`, { params });",
     ].join('\n'));
     assert.deepEqual(sorted(permissionsUsedBy([code])), [
       '/events:list', '/events:watch', '/pods:list', '/events:create', 'apps/deployments:patch',
-      'apps/replicasets:list', 'apps/replicasets:watch',
+      'apps/replicasets:list', 'apps/replicasets:watch', '/configmaps:update', 'coordination.k8s.io/leases:create', '/pods/log:get',
     ].sort());
   });
 

@@ -1,6 +1,7 @@
 /**
  * The two Kubernetes API calls a reflector makes, LIST (one page) and WATCH (a stream of
- * events), sent through @kubernetes/client-node's own HTTP stack: its KubeConfig applies
+ * events), and the one request every other call is made of (`sendKubeRequest`, used by
+ * ./objects.ts for single objects), sent through @kubernetes/client-node's own HTTP stack: its KubeConfig applies
  * authentication and TLS (`applySecurityAuthentication`) and its undici-based
  * `IsomorphicFetchHttpLibrary` sends the request. Bodies are parsed as plain JSON: no
  * model deserialisation, so LIST and WATCH hand the same shapes to the trim functions.
@@ -9,14 +10,7 @@
  * fixed inactivity timeout), which on a quiet cluster turns every watch into a reconnect
  * loop; Hermod's reflector has its own, configurable watchdog instead (see ADR 0002).
  */
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  RequestContext,
-  type HttpLibrary,
-  type KubeConfig,
-  type ResponseContext,
-} from '@kubernetes/client-node';
+import { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext, type HttpLibrary, type KubeConfig, type ResponseContext } from './clientNode.js';
 import { KubeApiError, KubeError, ResourceExpiredError } from './errors.js';
 
 /** One line of a watch stream. */
@@ -110,19 +104,45 @@ export class KubeListWatchClient implements ListWatchClient {
     }
   }
 
-  private async send(path: string, params: QueryParams, signal: AbortSignal): Promise<ResponseContext> {
-    const cluster = this.kubeConfig.getCurrentCluster();
-    if (!cluster) throw new KubeError('kubeconfig has no current cluster');
-    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-    for (const [k, v] of Object.entries(params)) {
-      if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
-    }
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    ctx.setHeaderParam('Accept', 'application/json');
-    await this.kubeConfig.applySecurityAuthentication(ctx);
-    ctx.setSignal(signal);
-    return this.http.send(ctx).toPromise();
+  private send(path: string, params: QueryParams, signal: AbortSignal): Promise<ResponseContext> {
+    return sendKubeRequest(this.kubeConfig, this.http, { method: 'GET', path, params, signal });
   }
+}
+
+/** One HTTP request to the API server. */
+export interface KubeRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** The path from the server's root, e.g. `/api/v1/namespaces/ns/configmaps/name`. */
+  path: string;
+  params?: QueryParams;
+  signal?: AbortSignal;
+  /** Sent as JSON (with `contentType`, default application/json). */
+  body?: unknown;
+  contentType?: string;
+  /** Default application/json. */
+  accept?: string;
+}
+
+/**
+ * Sends one request with the KubeConfig's authentication, TLS and (pooled) connection; the
+ * response whatever its status, for the caller to read.
+ */
+export async function sendKubeRequest(kubeConfig: KubeConfig, http: HttpLibrary, request: KubeRequest): Promise<ResponseContext> {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (!cluster) throw new KubeError('kubeconfig has no current cluster');
+  const url = new URL(cluster.server.replace(/\/+$/, '') + request.path);
+  for (const [k, v] of Object.entries(request.params ?? {})) {
+    if (v !== undefined && v !== '') url.searchParams.set(k, String(v));
+  }
+  const ctx = new RequestContext(url.toString(), HttpMethod[request.method]);
+  ctx.setHeaderParam('Accept', request.accept ?? 'application/json');
+  if (request.body !== undefined) {
+    ctx.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
+    ctx.setBody(JSON.stringify(request.body));
+  }
+  await kubeConfig.applySecurityAuthentication(ctx);
+  if (request.signal !== undefined) ctx.setSignal(request.signal);
+  return http.send(ctx).toPromise();
 }
 
 function parseWatchLine(line: string, path: string): WatchEvent {
@@ -139,8 +159,8 @@ function parseWatchLine(line: string, path: string): WatchEvent {
   return { type: ev.type, object: ev.object };
 }
 
-/** The error for a non-200 answer, read from the `Status` body when there is one. */
-async function apiError(res: ResponseContext, what: string): Promise<KubeApiError> {
+/** The error for a non-success answer, read from the `Status` body when there is one. */
+export async function apiError(res: ResponseContext, what: string): Promise<KubeApiError> {
   let reason: string | undefined;
   let message = '';
   try {

@@ -1,13 +1,16 @@
 /**
- * client-node's ApiException carries the whole HTTP exchange in its message
- * (`HTTP-Code: 403 Message: ... Body: ... Headers: {...}`, kilobytes); people need the status
- * and the API server's own sentence. This turns one into one line.
+ * A Kubernetes API error in one line. client-node's ApiException (the typed APIs of `hermod
+ * check`) carries the whole HTTP exchange in its message (`HTTP-Code: 403 Message: ... Body:
+ * ... Headers: {...}`, kilobytes); Hermod's own KubeApiError (./errors.ts: the LIST/WATCH client
+ * and ./objects.ts) is one line already. People need the status and the API server's own sentence.
  */
-import { ApiException } from '@kubernetes/client-node';
+import { ApiException } from './clientNode.js';
+import { KubeApiError } from './errors.js';
 import { describeConnectionError } from '../netErrors.js';
 
 /** `HTTP 403 Forbidden: configmaps "hermod-state" is forbidden: User "..." cannot get ...`, or null for other errors. */
 export function kubeApiErrorSummary(err: unknown): string | null {
+  if (err instanceof KubeApiError) return err.message;
   if (!(err instanceof ApiException)) return null;
   const e = err as ApiException<unknown>;
   let body: unknown = e.body;

@@ -5,8 +5,9 @@
  * `kubectl get events` and `kubectl describe namespace|deployment`. Events are the only
  * objects Hermod creates in a user's namespace; it never modifies a workload (RBAC: create on events).
  */
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../actors/logger.js';
+import { KubeObjectClient } from './objects.js';
 
 /** The object an Event is about: a Namespace, or a namespaced object such as a Deployment. */
 export interface EventSubject {
@@ -34,7 +35,7 @@ export function namespaceEventRecorder(
   kubeConfig: KubeConfig,
   options: { logger: Logger; now?: () => number; repeatAfterMs?: number },
 ): NamespaceEventRecorder {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const api = new KubeObjectClient(kubeConfig);
   const now = options.now ?? Date.now;
   const repeatAfterMs = options.repeatAfterMs ?? 60 * 60 * 1000;
   // One Event per object, reason and message per hour: a wrong channel must not spam the API.
@@ -49,29 +50,26 @@ export function namespaceEventRecorder(
     if (lastRecorded.size > MAX_REMEMBERED) lastRecorded.delete(lastRecorded.keys().next().value as string);
     const time = new Date(now());
     try {
-      await api.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: 'hermod-', namespace },
-          // The API accepts an Event in namespace X only if its involvedObject names X as its
-          // namespace (an empty one is allowed in `default` only), even for a Namespace.
-          involvedObject: {
-            apiVersion: subject.apiVersion,
-            kind: subject.kind,
-            name: subject.name,
-            namespace,
-            ...(subject.uid !== undefined ? { uid: subject.uid } : {}),
-          },
-          type: 'Warning',
-          reason,
-          message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,
-          source: { component: 'hermod' },
-          reportingComponent: 'hermod',
-          reportingInstance: 'hermod',
-          firstTimestamp: time,
-          lastTimestamp: time,
-          count: 1,
+      await api.create<CoreV1Event>(`/api/v1/namespaces/${namespace}/events`, {
+        metadata: { generateName: 'hermod-', namespace },
+        // The API accepts an Event in namespace X only if its involvedObject names X as its
+        // namespace (an empty one is allowed in `default` only), even for a Namespace.
+        involvedObject: {
+          apiVersion: subject.apiVersion,
+          kind: subject.kind,
+          name: subject.name,
+          namespace,
+          ...(subject.uid !== undefined ? { uid: subject.uid } : {}),
         },
+        type: 'Warning',
+        reason,
+        message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 1)}…` : message,
+        source: { component: 'hermod' },
+        reportingComponent: 'hermod',
+        reportingInstance: 'hermod',
+        firstTimestamp: time,
+        lastTimestamp: time,
+        count: 1,
       });
     } catch (err) {
       lastRecorded.delete(key);

@@ -12,7 +12,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from './clientNode.js';
 import { KubeConfigError } from './errors.js';
 import { PooledKubeConfig } from './pooledKubeConfig.js';
 

@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ApiException, CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease } from '@kubernetes/client-node';
 import type { LeaseApi } from '../../actors/election.js';
 import type { LeaseRead, LeaseRecord, LeaseTiming } from '../../machines/lease.js';
 import { ConfigError, type Config } from '../config.js';
+import { KubeObjectClient, statusOf } from './objects.js';
 
 /** The Lease's name; example/role.yaml and the chart grant get/update on this name only. */
 export const DEFAULT_LEASE_NAME = 'hermod-leader';
@@ -52,17 +53,21 @@ export function leaderElectionTiming(
   };
 }
 
-const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
-
-/** client-node leaves MicroTime fields as the JSON string on reads (its serializer does not know the type). */
+/** A MicroTime as read: the JSON string (Hermod does not deserialise models); a Date is read too. */
 function millis(value: Date | string | undefined): number | null {
   if (value === undefined || value === null) return null;
   const ms = new Date(value).getTime();
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** A Lease's spec as JSON on the wire: its MicroTimes are strings. */
+export type LeaseSpecJson = Omit<NonNullable<V1Lease['spec']>, 'acquireTime' | 'renewTime'> & { acquireTime?: string; renewTime?: string };
+
+/** A Lease as JSON on the wire. */
+export type LeaseJson = Omit<V1Lease, 'spec'> & { spec?: LeaseSpecJson };
+
 /** The record in a Lease (a Lease with no spec reads as unheld). */
-export function recordOf(lease: V1Lease): LeaseRecord {
+export function recordOf(lease: LeaseJson | V1Lease): LeaseRecord {
   const spec = lease.spec ?? {};
   return {
     holderIdentity: spec.holderIdentity ? spec.holderIdentity : null,
@@ -73,14 +78,22 @@ export function recordOf(lease: V1Lease): LeaseRecord {
   };
 }
 
-/** A Lease's spec for a record; MicroTime serialises with the microseconds the API server requires. */
-export function specOf(record: LeaseRecord): NonNullable<V1Lease['spec']> {
+/**
+ * A MicroTime as the API server requires it: RFC 3339 with exactly six fractional digits
+ * (`2026-12-07T04:21:35.123000Z`; what client-node's V1MicroTime writes).
+ */
+export function microTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, -1)}000Z`;
+}
+
+/** A Lease's spec for a record, its times as MicroTime strings. */
+export function specOf(record: LeaseRecord): LeaseSpecJson {
   return {
     // client-go writes "" for a released Lease; the field is optional, "" keeps kubectl's view the same.
     holderIdentity: record.holderIdentity ?? '',
     leaseDurationSeconds: record.leaseDurationSeconds,
-    ...(record.acquireTime !== null ? { acquireTime: new V1MicroTime(record.acquireTime) } : {}),
-    ...(record.renewTime !== null ? { renewTime: new V1MicroTime(record.renewTime) } : {}),
+    ...(record.acquireTime !== null ? { acquireTime: microTime(record.acquireTime) } : {}),
+    ...(record.renewTime !== null ? { renewTime: microTime(record.renewTime) } : {}),
     leaseTransitions: record.leaseTransitions,
   };
 }
@@ -89,7 +102,8 @@ export function specOf(record: LeaseRecord): NonNullable<V1Lease['spec']> {
 export function createLeaseApi(options: LeaseOptions): LeaseApi & { readonly namespace: string; readonly name: string } {
   const { namespace } = options;
   const name = options.name ?? DEFAULT_LEASE_NAME;
-  const api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+  const api = new KubeObjectClient(options.kubeConfig);
+  const kind = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' };
   const metadata = { name, namespace, labels: { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/component': 'leader-election' } };
 
   return {
@@ -97,7 +111,7 @@ export function createLeaseApi(options: LeaseOptions): LeaseApi & { readonly nam
     name,
     async read(): Promise<LeaseRead> {
       try {
-        const lease = await api.readNamespacedLease({ name, namespace });
+        const lease = await api.get<LeaseJson>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`);
         return { record: recordOf(lease), resourceVersion: lease.metadata?.resourceVersion ?? null };
       } catch (err) {
         if (statusOf(err) === 404) return { record: null, resourceVersion: null };
@@ -108,8 +122,8 @@ export function createLeaseApi(options: LeaseOptions): LeaseApi & { readonly nam
       try {
         const written =
           resourceVersion === null
-            ? await api.createNamespacedLease({ namespace, body: { metadata, spec: specOf(record) } })
-            : await api.replaceNamespacedLease({ name, namespace, body: { metadata: { ...metadata, resourceVersion }, spec: specOf(record) } });
+            ? await api.create<LeaseJson>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`, { ...kind, metadata, spec: specOf(record) })
+            : await api.replace<LeaseJson>(`/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`, { ...kind, metadata: { ...metadata, resourceVersion }, spec: specOf(record) });
         const version = written.metadata?.resourceVersion;
         if (version === undefined) throw new Error(`the API server returned Lease ${namespace}/${name} without a resourceVersion`);
         return { kind: 'written', resourceVersion: version };

@@ -6,8 +6,10 @@
  *
  * I/O only: what the lines mean, redaction and bounds live in src/machines/crashLog.ts.
  */
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { CrashLogTarget } from '../../machines/notification.js';
+import { KubeApiError } from './errors.js';
+import { KubeObjectClient } from './objects.js';
 
 /** The log's text, or why it could not be read. */
 export type PodLogResult = { text: string } | { unavailable: string };
@@ -24,25 +26,26 @@ export interface PodLogReaderOptions {
   timeoutMs?: number;
 }
 
-/** A PodLogReader backed by client-node's CoreV1Api.readNamespacedPodLog with previous=true. */
+/** A PodLogReader: GET pods/log with previous=true. */
 export function createPodLogReader(kubeConfig: KubeConfig, options: PodLogReaderOptions): PodLogReader {
-  const api = kubeConfig.makeApiClient(CoreV1Api);
+  const api = new KubeObjectClient(kubeConfig);
   const timeoutMs = options.timeoutMs ?? 10_000;
   return async (target) => {
     let timer: NodeJS.Timeout | undefined;
+    // On timeout the request is cancelled too (its connection goes back to the pool, or closes).
+    const abort = new AbortController();
     const timeout = new Promise<PodLogResult>((resolve) => {
-      timer = setTimeout(() => resolve({ unavailable: `no answer within ${timeoutMs / 1000} s` }), timeoutMs);
+      timer = setTimeout(() => {
+        resolve({ unavailable: `no answer within ${timeoutMs / 1000} s` });
+        abort.abort();
+      }, timeoutMs);
     });
     const read = api
-      .readNamespacedPodLog({
-        name: target.pod,
-        namespace: target.namespace,
-        container: target.container,
-        previous: true,
-        tailLines: options.tailLines,
-        limitBytes: options.limitBytes,
+      .getText(`/api/v1/namespaces/${target.namespace}/pods/${target.pod}/log`, {
+        params: { container: target.container, previous: true, tailLines: options.tailLines, limitBytes: options.limitBytes },
+        signal: abort.signal,
       })
-      .then((text): PodLogResult => ({ text: typeof text === 'string' ? text : String(text ?? '') }), (err: unknown) => ({ unavailable: reasonOf(err) }));
+      .then((text): PodLogResult => ({ text }), (err: unknown) => ({ unavailable: reasonOf(err) }));
     try {
       return await Promise.race([read, timeout]);
     } finally {
@@ -53,8 +56,8 @@ export function createPodLogReader(kubeConfig: KubeConfig, options: PodLogReader
 
 /** A few words for the message: the HTTP status in words, never the server's full answer. */
 export function reasonOf(err: unknown): string {
-  if (err instanceof ApiException) {
-    const code = (err as ApiException<unknown>).code;
+  if (err instanceof KubeApiError) {
+    const code = err.statusCode;
     if (code === 403) return 'forbidden (403): Hermod needs get on pods/log';
     if (code === 404) return 'not found (404): the pod is gone';
     if (code === 400) return 'not available (400): the previous run left no log';

@@ -18,7 +18,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { AgentOptions } from 'node:https';
-import { KubeConfig, type Cluster } from '@kubernetes/client-node';
+import type { Cluster } from '@kubernetes/client-node';
+import { KubeConfig } from './clientNode.js';
 
 /** What Hermod needs of an undici Dispatcher (client-node's undici, whatever its version). */
 interface Pooled {

@@ -5,10 +5,11 @@
  * workloads stay untouched (see docs/adr/0005-restart-safe-delivery.md).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { ApiException, CoreV1Api, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import type { DeliverySnapshot } from '../../actors/delivery/index.js';
 import { FINAL_PHASES } from '../../machines/notification.js';
 import type { Logger } from '../../actors/logger.js';
+import { KubeObjectClient, statusOf } from './objects.js';
 import { decodeState, encodeState, PLAIN_MAX_BYTES, STATE_GZ_KEY, STATE_KEY, type EncodedState } from './stateEncoding.js';
 
 /** The ConfigMap's name; example/role.yaml and the chart grant get/update on this name only. */
@@ -153,17 +154,17 @@ const landed = (configMap: V1ConfigMap, json: string): boolean => {
   }
 };
 
-const statusOf = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
-
 /** A ConfigMap-backed StateStore; see the module comment. */
 export function createStateStore(options: StateStoreOptions): StateStore {
   const { namespace, logger } = options;
   const name = options.name ?? DEFAULT_STATE_NAME;
   const maxBytes = options.maxBytes ?? MAX_STATE_BYTES;
-  const api = options.kubeConfig.makeApiClient(CoreV1Api);
+  const api = new KubeObjectClient(options.kubeConfig);
   const where = { namespace, configMap: name };
 
   const bodyOf = (encoded: EncodedState, resourceVersion?: string): V1ConfigMap => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
     metadata: {
       name, namespace, labels: { 'app.kubernetes.io/name': 'hermod', 'app.kubernetes.io/component': 'state' },
       ...(resourceVersion !== undefined ? { resourceVersion } : {}),
@@ -179,7 +180,7 @@ export function createStateStore(options: StateStoreOptions): StateStore {
   /** The ConfigMap, or null when absent. */
   const get = async (): Promise<V1ConfigMap | null> => {
     try {
-      return await api.readNamespacedConfigMap({ name, namespace });
+      return await api.get<V1ConfigMap>(`/api/v1/namespaces/${namespace}/configmaps/${name}`);
     } catch (err) {
       if (statusOf(err) === 404) return null;
       throw err;
@@ -226,8 +227,8 @@ export function createStateStore(options: StateStoreOptions): StateStore {
       try {
         const written =
           resourceVersion === null
-            ? await api.createNamespacedConfigMap({ namespace, body: bodyOf(encoded) })
-            : await api.replaceNamespacedConfigMap({ name, namespace, body: bodyOf(encoded, resourceVersion) });
+            ? await api.create(`/api/v1/namespaces/${namespace}/configmaps`, bodyOf(encoded))
+            : await api.replace(`/api/v1/namespaces/${namespace}/configmaps/${name}`, bodyOf(encoded, resourceVersion));
         const version = written.metadata?.resourceVersion;
         if (version === undefined) throw new Error(`the API server returned ConfigMap ${namespace}/${name} without a resourceVersion`);
         return { kind: 'written', resourceVersion: version };
@@ -249,10 +250,10 @@ export function createStateStore(options: StateStoreOptions): StateStore {
       const body = bodyOf(fit(snapshot).encoded);
       try {
         // No resourceVersion: one Hermod writes this, last write wins.
-        await api.replaceNamespacedConfigMap({ name, namespace, body });
+        await api.replace(`/api/v1/namespaces/${namespace}/configmaps/${name}`, body);
       } catch (err) {
         if (statusOf(err) !== 404) throw err;
-        await api.createNamespacedConfigMap({ namespace, body });
+        await api.create(`/api/v1/namespaces/${namespace}/configmaps`, body);
       }
     },
   };

@@ -7,6 +7,10 @@
  * node_modules as before: pino, prom-client, @slack/web-api, undici, and @sentry/node, which
  * run.ts still imports dynamically, only when SENTRY_ENDPOINT is set.
  *
+ * client-node's generated models and API classes stay out of `hermod run`: its config.js gets a
+ * slim generated index (./clientNodeSlim.ts explains why and what breaks when client-node
+ * changes), and the build fails if run.js or a chunk it imports still holds any of them.
+ *
  * Each command is an entry point at the path tsc gave it (dist/src/io/commands/<command>.js), so
  * package.json "bin", the image's entrypoint and `hermod demo`'s path to demo/ are unchanged;
  * code shared between commands goes to dist/chunks/. Source maps point at src/ (run with
@@ -14,6 +18,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+import { genModulesLoadedBy, slimGenIndex } from './clientNodeSlim.js';
 
 /** The dependencies bundled into dist/ instead of loaded from node_modules. */
 export const BUNDLED = ['@kubernetes/client-node'] as const;
@@ -40,7 +45,13 @@ const result = await build({
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
+  plugins: [slimGenIndex],
 });
+const genInRun = genModulesLoadedBy(result.metafile, 'dist/src/io/commands/run.js');
+if (genInRun.length > 0) {
+  console.error(`hermod run loads ${genInRun.length} of client-node's generated modules, e.g. ${genInRun.slice(0, 5).join(', ')}: see scripts/clientNodeSlim.ts`);
+  process.exit(1);
+}
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 const bytes = outputs.reduce((sum, [, out]) => sum + out.bytes, 0);
 console.log(`dist/: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB of JavaScript (bundled: ${BUNDLED.join(', ')}; external: ${external.length} dependencies)`);

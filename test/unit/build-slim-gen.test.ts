@@ -1,0 +1,56 @@
+/**
+ * The build's slim generated index for client-node's config.js (scripts/clientNodeSlim.ts): it
+ * must export every name config.js imports from './gen/index.js', each from a file that defines
+ * it, or `hermod run`'s bundle breaks (or, without the redirect, loads every model again). Reads
+ * the installed client-node, so an upgrade that changes config.js's import fails here, loudly.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, it } from 'node:test';
+import { build } from 'esbuild';
+import { genModulesLoadedBy, SLIM_GEN_INDEX, slimGenIndex, slimGenIndexSource } from '../../scripts/clientNodeSlim.js';
+
+const require = createRequire(import.meta.url);
+const DIST = dirname(require.resolve('@kubernetes/client-node'));
+const GEN = join(DIST, 'gen');
+
+/** The names config.js imports from './gen/index.js' (null when it no longer imports it). */
+function genIndexImports(): string[] | null {
+  const source = readFileSync(join(DIST, 'config.js'), 'utf8');
+  const m = /import\s*\{([^}]*)\}\s*from\s*['"]\.\/gen\/index\.js['"]/.exec(source);
+  if (m === null) return null;
+  return m[1]!.split(',').map((s) => s.trim().split(/\s+as\s+/)[0]!).filter((s) => s !== '').sort();
+}
+
+describe('the slim generated index for client-node config.js (scripts/clientNodeSlim.ts)', () => {
+  it('config.js still imports ./gen/index.js, and exactly the names the slim index has', () => {
+    const names = genIndexImports();
+    assert.notEqual(names, null, "client-node's dist/config.js no longer imports './gen/index.js': update scripts/clientNodeSlim.ts");
+    assert.deepEqual(names, Object.keys(SLIM_GEN_INDEX).sort(), 'config.js imports other names from ./gen/index.js: update SLIM_GEN_INDEX');
+  });
+
+  it('each slim export is defined by the file it is taken from, as the real index has it', async () => {
+    const real = (await import(pathToFileURL(join(GEN, 'index.js')).href)) as Record<string, unknown>;
+    for (const [name, file] of Object.entries(SLIM_GEN_INDEX)) {
+      const mod = (await import(pathToFileURL(join(GEN, file)).href)) as Record<string, unknown>;
+      assert.equal(typeof mod[name], 'function', `${file} exports ${name}`);
+      assert.equal(mod[name], real[name], `${name} in ${file} is the index's`);
+    }
+    assert.equal(slimGenIndexSource().split('\n').length, Object.keys(SLIM_GEN_INDEX).length);
+  });
+
+  it('a bundle of the KubeConfig with the plugin has no generated model, and without it has them', async () => {
+    const bundle = async (plugins: (typeof slimGenIndex)[]) =>
+      build({
+        stdin: { contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js';", resolveDir: process.cwd(), loader: 'js' },
+        bundle: true, write: false, format: 'esm', platform: 'node', outfile: 'out/k.js', metafile: true, logLevel: 'silent', plugins,
+      });
+    const slim = await bundle([slimGenIndex]);
+    assert.deepEqual(genModulesLoadedBy(slim.metafile, 'out/k.js'), []);
+    const full = await bundle([]);
+    assert.ok(genModulesLoadedBy(full.metafile, 'out/k.js').length > 100, 'control: without the plugin the models are in');
+  });
+});

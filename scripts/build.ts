@@ -16,7 +16,7 @@
  * code shared between commands goes to dist/chunks/. Source maps point at src/ (run with
  * --enable-source-maps). Typechecking is `npm run typecheck`, not the build's job.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { genModulesLoadedBy, slimGenIndex } from './clientNodeSlim.js';
 
@@ -47,6 +47,8 @@ const result = await build({
   metafile: true,
   plugins: [slimGenIndex],
 });
+// HERMOD_BUILD_METAFILE=FILE keeps esbuild's metafile (what each output holds), e.g. for esbuild's analyzer.
+if (process.env['HERMOD_BUILD_METAFILE']) writeFileSync(process.env['HERMOD_BUILD_METAFILE'], JSON.stringify(result.metafile));
 const genInRun = genModulesLoadedBy(result.metafile, 'dist/src/io/commands/run.js');
 if (genInRun.length > 0) {
   console.error(`hermod run loads ${genInRun.length} of client-node's generated modules, e.g. ${genInRun.slice(0, 5).join(', ')}: see scripts/clientNodeSlim.ts`);

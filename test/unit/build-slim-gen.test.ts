@@ -5,7 +5,7 @@
  * the installed client-node, so an upgrade that changes config.js's import fails here, loudly.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -52,5 +52,22 @@ describe('the slim generated index for client-node config.js (scripts/clientNode
     assert.deepEqual(genModulesLoadedBy(slim.metafile, 'out/k.js'), []);
     const full = await bundle([]);
     assert.ok(genModulesLoadedBy(full.metafile, 'out/k.js').length > 100, 'control: without the plugin the models are in');
+  });
+});
+
+describe('where src/ imports client-node from', () => {
+  it('values only through src/io/kube/clientNode.ts (deep paths) and `hermod check`; types anywhere', () => {
+    const files = (readdirSync('src', { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join('src', f));
+    const offenders: string[] = [];
+    for (const file of files) {
+      const code = readFileSync(file, 'utf8');
+      for (const m of code.matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s*['"](@kubernetes\/client-node[^'"]*)['"]/gm)) {
+        if (m[2] !== undefined) continue; // `import type`: erased
+        const allowed = file === join('src', 'io', 'kube', 'clientNode.ts') ? m[3] !== '@kubernetes/client-node' : file === join('src', 'io', 'commands', 'check.ts');
+        if (!allowed) offenders.push(`${file}: ${m[0].replace(/\s+/g, ' ')}`);
+      }
+    }
+    assert.deepEqual(offenders, [], 'import client-node values through src/io/kube/clientNode.ts');
+    assert.ok(files.includes(join('src', 'io', 'kube', 'clientNode.ts')), 'control: the scan sees clientNode.ts');
   });
 });

@@ -24,6 +24,7 @@
  *   --burst 300 --churn 300 --idle-seconds 180 --quick (200 Deployments / 20 namespaces / 4
  *   tracked, burst 30, churn 30, idle 20 s) --no-build --hermod-dir DIR (a checkout whose dist/ to run)
  *   --cpu-prof-dir DIR (Hermod runs with --cpu-prof; the idle window's offsets are printed, to read the profile of that window).
+ *   --node-flags '--max-semi-space-size=1 ...' (node/V8 flags Hermod runs with, as the image's entrypoint would give them).
  * Run it under the cluster lock: flock /tmp/hermod-cluster.lock npm run bench:cluster -- --quick
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -49,6 +50,7 @@ const { values: flags } = parseArgs({
     'no-build': { type: 'boolean', default: false },
     'hermod-dir': { type: 'string' },
     'cpu-prof-dir': { type: 'string' },
+    'node-flags': { type: 'string' },
   },
 });
 const quick = flags.quick === true;
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     hermod = spawn(
       process.execPath,
-      [...(flags['cpu-prof-dir'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : []), join(HERMOD_DIR, 'dist/src/io/commands/cli.js'), 'run', '--kubeconfig', cluster.userKubeconfigPath!, '--metrics-port', String(metricsPort), '--level', 'info'],
+      [...(flags['node-flags'] ?? '').split(/\s+/).filter((f) => f !== ''), ...(flags['cpu-prof-dir'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : []), join(HERMOD_DIR, 'dist/src/io/commands/cli.js'), 'run', '--kubeconfig', cluster.userKubeconfigPath!, '--metrics-port', String(metricsPort), '--level', 'info'],
       { env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', SLACK_TOKEN: slack.token, SLACK_API_URL: slack.url, CLUSTER_NAME: 'bench' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     hermod.stdout!.pipe(out);

@@ -23,6 +23,7 @@ import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { silentLogger } from '../../src/actors/logger.js';
+import { KubeApiError } from '../../src/io/kube/errors.js';
 import { createLeaseApi, DEFAULT_LEASE_NAME } from '../../src/io/kube/lease.js';
 import { createStateStore } from '../../src/io/kube/stateStore.js';
 import { startCluster, type ApiResponse, type TestCluster } from '../support/cluster.js';
@@ -125,13 +126,14 @@ async function eventually<T>(what: string, timeoutMs: number, probe: () => Promi
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
 
-/** The HTTP status of a client-node call that is expected to fail. */
+/** The HTTP status of a Kubernetes call (client-node's typed APIs, or Hermod's own client) that is expected to fail. */
 async function statusOf(call: () => Promise<unknown>): Promise<number> {
   try {
     await call();
     return 200;
   } catch (err) {
     if (err instanceof k8s.ApiException) return err.code;
+    if (err instanceof KubeApiError) return err.statusCode;
     throw err;
   }
 }

@@ -53,6 +53,12 @@ RUN --mount=type=secret,id=npm_ca,required=false \
 FROM ${RUNTIME_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
+# A 1 MiB young generation (V8's default is 16 MiB per semi-space): Hermod's garbage is many
+# short-lived JSON objects, and with the default V8 lets the young generation grow far before
+# collecting, which showed as 10-20 MB more RSS at sync (docs/adr/0007, "No typed API in
+# `hermod run`", measured with bench:cluster --node-flags). In NODE_OPTIONS, not the entrypoint,
+# so a Pod's own NODE_OPTIONS replaces it.
+ENV NODE_OPTIONS=--max-semi-space-size=1
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # package.json carries "type": "module": without it Node would load dist/ as CommonJS.

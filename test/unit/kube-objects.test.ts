@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { KubeApiError, KubeError } from '../../src/io/kube/errors.js';
 import { kubeApiErrorSummary } from '../../src/io/kube/describe.js';
+import { microTime, recordOf, specOf, type LeaseJson } from '../../src/io/kube/lease.js';
 import { KubeObjectClient, statusOf } from '../../src/io/kube/objects.js';
 import { failureStatus, kubeConfigFor, LocalApiServer, sendJson } from '../support/localApiServer.js';
 
@@ -102,5 +103,17 @@ describe('KubeObjectClient against a local API server', () => {
     const err = await down.get('/api/v1/namespaces/ns/configmaps/x').catch((e: unknown) => e);
     assert.ok(err instanceof Error);
     assert.equal(statusOf(err), undefined);
+  });
+});
+
+describe('the Lease as plain JSON (src/io/kube/lease.ts)', () => {
+  it('writes MicroTimes with six fractional digits and reads them back to the millisecond', () => {
+    const at = Date.UTC(2026, 11, 7, 4, 21, 35, 123);
+    assert.equal(microTime(at), '2026-12-07T04:21:35.123000Z');
+    const record = { holderIdentity: 'hermod-0_ab12', leaseDurationSeconds: 15, acquireTime: at, renewTime: at + 2000, leaseTransitions: 3 };
+    const spec = specOf(record);
+    assert.deepEqual(spec, { holderIdentity: 'hermod-0_ab12', leaseDurationSeconds: 15, acquireTime: '2026-12-07T04:21:35.123000Z', renewTime: '2026-12-07T04:21:37.123000Z', leaseTransitions: 3 });
+    assert.deepEqual(recordOf(JSON.parse(JSON.stringify({ spec })) as LeaseJson), record);
+    assert.deepEqual(recordOf({ spec: { holderIdentity: '', renewTime: 'garbage' } }), { holderIdentity: null, leaseDurationSeconds: 0, acquireTime: null, renewTime: null, leaseTransitions: 0 });
   });
 });

@@ -106,8 +106,13 @@ const config = {
     // Other unit files (kube, config, packaging, the local servers) never load a machine:
     // leaving them out keeps the dry run short.
     testFiles: ordered(expand(process.env['HERMOD_MUTATION_TESTS']?.split(',') ?? FAST_TESTS)),
-    nodeArgs: ['--import', 'tsx', '--conditions=development', '--test-reporter=tap', '-r', '{{hookFile}}', '{{testFile}}'],
+    // Plain Node on the JavaScript that `buildCommand` wrote beside each file (no tsx): the tap
+    // runner still names the .ts file (coverage, the incremental file and --tests keep those names).
+    nodeArgs: ['--conditions=development', '--test-reporter=tap', '-r', '{{hookFile}}', 'scripts/mutation-test-file.mjs', '{{testFile}}'],
   },
+  // Once per run, in the sandbox after instrumentation: src/ and test/ to JavaScript (esbuild,
+  // no bundling; scripts/mutation.ts). Mutant switching: one build holds every mutant.
+  buildCommand: 'node --import tsx scripts/mutation.ts --build-sandbox',
   // What the sandbox copy does not need.
   ignorePatterns: ['dist', 'docs', 'charts', 'example', 'bench', 'reports', 'test/integration', 'test/cluster', 'test/demo', '.tmp', 'test-artifacts'],
   concurrency: 2,

@@ -17,7 +17,7 @@
  * See docs/testing-mutation.md.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -132,6 +132,30 @@ async function runStryker(stryker: readonly string[], tests: string | undefined)
   return new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s === null ? 1 : 128))));
 }
 
+/** Every `.ts` file under `dir` (relative paths), declaration files left out. */
+function typescriptUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => join(dir, f));
+}
+
+/**
+ * Stryker's `buildCommand` (`node --import tsx scripts/mutation.ts --build-sandbox`), run once in
+ * the sandbox after the mutants are instrumented into its copy of src/: every TypeScript file of
+ * src/ and test/ becomes JavaScript beside it (esbuild, one file at a time, no bundling; the
+ * imports already name `.js`), so each test file runs in plain Node
+ * (scripts/mutation-test-file.mjs) instead of through tsx. Mutant switching puts every mutant in
+ * that one build; which one is active is an environment variable of each test process.
+ */
+export async function buildSandbox(dir: string): Promise<number> {
+  const { build } = await import('esbuild');
+  const entryPoints = [...typescriptUnder(join(dir, 'src')), ...typescriptUnder(join(dir, 'test'))];
+  await build({ entryPoints, outdir: dir, outbase: dir, bundle: false, format: 'esm', platform: 'node', target: 'node20.19', logLevel: 'warning' });
+  console.log(`mutation sandbox: ${entryPoints.length} TypeScript files built to JavaScript`);
+  return entryPoints.length;
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main();
+  if (process.argv[2] === '--build-sandbox') await buildSandbox(process.cwd());
+  else process.exitCode = await main();
 }

@@ -4,10 +4,12 @@ import process from 'node:process';
 
 /** The fast tests that reach src/machines, by name (scripts/mutation.ts may narrow them with --tests). */
 const FAST_TESTS = [
+  'test/unit/bake-*.test.ts',
   'test/unit/channel-machine*.test.ts',
   'test/unit/channel-policy*.test.ts',
   'test/unit/crash-log*.test.ts',
   'test/unit/delivery.test.ts',
+  'test/unit/delivery-bake.test.ts',
   'test/unit/delivery-slack-edge.test.ts',
   'test/unit/deployment-*.test.ts',
   'test/unit/diagnosis*.test.ts',
@@ -21,7 +23,9 @@ const FAST_TESTS = [
   'test/unit/mrkdwn*.test.ts',
   'test/unit/release-*rules.test.ts',
   'test/unit/release-delivery.test.ts',
+  'test/unit/release-leader.test.ts',
   'test/unit/rollout*.test.ts',
+  'test/unit/set-*.test.ts',
   'test/unit/slack-advice*.test.ts',
   'test/unit/supervisor*.test.ts',
   'test/unit/template-changes*.test.ts',
@@ -40,6 +44,8 @@ const SLOW_LAST = [
   'test/unit/election.test.ts',
   'test/unit/delivery-slack-edge.test.ts',
   'test/unit/release-delivery.test.ts',
+  'test/unit/delivery-bake.test.ts',
+  'test/unit/release-leader.test.ts',
   'test/unit/delivery.test.ts',
   'test/unit/channel-machine.test.ts',
   'test/unit/deployment-model.test.ts',

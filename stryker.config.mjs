@@ -5,8 +5,10 @@ import process from 'node:process';
 /** The fast tests that reach src/machines, by name (scripts/mutation.ts may narrow them with --tests). */
 const FAST_TESTS = [
   'test/unit/bake-*.test.ts',
+  'test/unit/changes-line*.test.ts',
   'test/unit/channel-machine*.test.ts',
   'test/unit/channel-policy*.test.ts',
+  'test/unit/controller-revisions*.test.ts',
   'test/unit/crash-log*.test.ts',
   'test/unit/delivery.test.ts',
   'test/unit/delivery-bake.test.ts',

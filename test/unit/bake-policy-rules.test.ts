@@ -42,6 +42,7 @@ describe('expiredBakes', () => {
   it('once they have, only records kept for a bake', () => assert.deepEqual(expiredBakes(s, UNTIL + BAKE_RECORD_SLACK_MS, 'x'), ['r1']));
   it('never the rollout being notified', () => assert.deepEqual(expiredBakes(s, UNTIL * 10, 'r1'), []));
   it('never a rollout with work pending', () => assert.deepEqual(expiredBakes(accept([note('r1', 'degraded')], config(), s), UNTIL * 10, 'x'), []));
+  it("another rollout's pending work does not keep it", () => assert.deepEqual(expiredBakes(accept([note('r2', 'progressing')], config(), s), UNTIL * 10, 'x'), ['r1']));
 });
 
 describe('channelPolicy with a bake', () => {

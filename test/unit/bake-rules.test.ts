@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bakeTimeLeft, isBakeOver, isDegraded, isRolledOut, isUnhealthyAfterSuccess, resumesBake } from '../../src/machines/bake.js';
+import { bakeTimeLeft, isBakeOver, isDegraded, isRolledOut, isUnhealthyAfterSuccess, MAX_BAKE_SECONDS, resumesBake } from '../../src/machines/bake.js';
 import { observation, workloadObservation } from '../support/observations.js';
 import type { PodFacts } from '../../src/machines/facts.js';
 import type { Diagnosis } from '../../src/machines/notification.js';
@@ -85,4 +85,11 @@ describe('bakeTimeLeft', () => {
   it('from the success: the whole window', () => assert.equal(bakeTimeLeft(310_000, 10_000), 300_000));
   it('from a restart: what is left', () => assert.equal(bakeTimeLeft(310_000, 100_000), 210_000));
   it('past the window: nothing, never negative', () => assert.equal(bakeTimeLeft(310_000, 400_000), 0));
+});
+
+describe('bake rules pinned under mutation (issue 15)', () => {
+  it('the longest bake is a day', () => assert.equal(MAX_BAKE_SECONDS, 86_400));
+  it('only the Ready condition makes a pod ready, not another condition that is True', () =>
+    assert.equal(isUnhealthyAfterSuccess(healthy, [pod('a', true), pod('b', false, { conditions: [{ type: 'PodScheduled', status: 'True' }] })], 2), true));
+  it('a bake of 0 is over at once, even at a time before the success (clock skew)', () => assert.equal(isBakeOver(1_000, 999, 0), true));
 });

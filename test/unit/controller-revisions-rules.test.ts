@@ -50,7 +50,7 @@ describe('inferredRollbackFrom: the number an undo took the target from', () => 
   it('a revision with the same number made later does not count', () =>
     assert.equal(inferredRollbackFrom(rev(3, 2_000, { uid: 'uid-x' }), [rev(1, 1_000), rev(3, 4_000, { uid: 'uid-y' })]), null));
   it('the target itself does not count, even under another number', () =>
-    assert.equal(inferredRollbackFrom(rev(3, 2_000, { uid: 'uid-x' }), [rev(1, 1_000), rev(2, 9_000, { uid: 'uid-x' })]), null));
+    assert.equal(inferredRollbackFrom(rev(4, 2_000, { uid: 'uid-x' }), [rev(1, 1_000), rev(2, 9_000, { uid: 'uid-x' })]), null));
   it('a lower revision without a creation time does not count', () =>
     assert.equal(inferredRollbackFrom(rev(3, 2_000, { uid: 'uid-x' }), [rev(1), rev(1, 1_000, { uid: 'uid-1b' })]), null));
   it('the target without a creation time: null', () => assert.equal(inferredRollbackFrom(rev(5, undefined, { uid: 'uid-two' }), others), null));

@@ -95,6 +95,14 @@ describe('the rows of the parent', () => {
     assert.equal(listed.at(-1), rowLine(rows[37]!));
     assert.equal(all.at(-2), '… and 1 more workload');
   });
+  it('a row that would make 3,001 characters starts the next section', () => {
+    const rows = [...Array.from({ length: 12 }, (_, i) => rowOfLength(i, 240)), rowOfLength(12, 109)];
+    assert.deepEqual(texts(blocksOf(renderRelease(group(rows)))).slice(0, -1).map((t) => t.split('\n').length), [12, 1]);
+  });
+  it('a row that would make 9,001 characters is counted, not shown', () => {
+    const rows = [...Array.from({ length: 37 }, (_, i) => rowOfLength(i, 240)), rowOfLength(37, 83)];
+    assert.equal(texts(blocksOf(renderRelease(group(rows)))).at(-2), '… and 1 more workload');
+  });
   it('two more are "2 more workloads"', () => {
     const rows = [...Array.from({ length: 37 }, (_, i) => rowOfLength(i, 240)), rowOfLength(37, 82), rowOfLength(38, 60), rowOfLength(39, 60)];
     assert.equal(texts(blocksOf(renderRelease(group(rows)))).at(-2), '… and 2 more workloads');
@@ -112,8 +120,8 @@ describe('the rows of the parent', () => {
 
 describe('the owners pinged under the title', () => {
   it('owners of failed rows too, each once, separated by a space; values that are not mentions are left out', () => {
-    const m = renderRelease(group([row('a', 'failed', { mentions: ['<@U012AB3CD>', 'bob'] }), row('b', 'failing', { mentions: ['<@U012AB3CD>', '<!subteam^S0123ABCD>'] })]));
-    assert.equal(m.text.split('\n')[1], '<@U012AB3CD> <!subteam^S0123ABCD>');
+    const m = renderRelease(group([row('a', 'failed', { mentions: ['<@U0FAILED9>', 'bob'] }), row('b', 'failing', { mentions: ['<@U012AB3CD>', '<@U0FAILED9>', '<!subteam^S0123ABCD>'] })]));
+    assert.equal(m.text.split('\n')[1], '<@U0FAILED9> <@U012AB3CD> <!subteam^S0123ABCD>');
   });
   it('nobody to ping: the text is the title alone', () => {
     const g = group([row('a', 'succeeded', { mentions: ['<@U012AB3CD>'] })]);
@@ -150,6 +158,14 @@ describe('renderDetails: how the reply is split', () => {
     assert.deepEqual(parts.map((p) => p.rows), [6, 1]);
     assert.deepEqual(parts.map((p) => p.message.text), ['Details of 7 workloads of release `0123456` (1 of 2)', 'Details of 7 workloads of release `0123456` (2 of 2)']);
     assert.deepEqual(texts(blocksOf(parts[1]!.message)), [detailsLine(rows[6]!)]);
+  });
+  it('a details line that would make 3,001 characters starts the next section', () => {
+    const rows = [detailsOfLength(0, 1500), detailsOfLength(1, 1500)];
+    assert.deepEqual(texts(blocksOf(renderDetails(group(rows), rows)[0]!.message)).map((t) => t.length), [1500, 1500]);
+  });
+  it('a details line that would make 9,001 characters, newlines counted, starts the next message', () => {
+    const rows = [...Array.from({ length: 8 }, (_, i) => detailsOfLength(i, 1000)), detailsOfLength(8, 992)];
+    assert.deepEqual(renderDetails(group(rows), rows).map((p) => p.rows), [8, 1]);
   });
   it('at most three messages: the rows after them are counted in the last, which stands for them', () => {
     const rows = [...Array.from({ length: 18 }, (_, i) => detailsOfLength(i, 1499)), detailsOfLength(18, 100), detailsOfLength(19, 100)];

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_RELEASE_GROUPS, newGroup, withRow, type ReleaseGroup, type ReleaseRow } from '../../src/machines/release.js';
-import { callForRelease, dropParent, isParentEdit, nextReleaseCall, noteParent, pruneGroups, wantsReleaseUpdate, type ReleaseChannel } from '../../src/machines/releaseQueue.js';
-import type { ChannelQueue, SlackCall } from '../../src/machines/channelTypes.js';
+import { acceptRelease, callForRelease, dropParent, isParentEdit, nextReleaseCall, noteParent, pruneGroups, wantsReleaseUpdate, type ReleaseChannel } from '../../src/machines/releaseQueue.js';
+import type { ChannelNotification, ChannelQueue, SlackCall } from '../../src/machines/channelTypes.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import { accept, CHANNEL, CHANNEL_ID, config, empty, item, note, shown, TS } from '../support/channelFixtures.js';
 import { SHA } from '../support/rolloutViews.js';
@@ -130,5 +130,65 @@ describe('dropParent', () => {
   it('nothing kept: the same groups', () => {
     const groups = { a: group('a', 0, 'b') };
     assert.equal(dropParent(groups, update('a')), groups);
+  });
+});
+
+describe('where a member\'s calls go, continued', () => {
+  const channel = (s: ChannelQueue, over: Partial<ReleaseChannel> = {}): ReleaseChannel => ({ ...s, channel: CHANNEL, channelId: CHANNEL_ID, ...over });
+  it('an item tagged with a parent the channel has no group for waits', () => {
+    const queued = accept([note('b', 'failing')]);
+    const s = channel({ ...queued, queue: queued.queue.map((p) => ({ ...p, parent: 'a' })) });
+    assert.equal(callForRelease(item(s, 'b'), s, config()), null);
+  });
+  it("a member's thread reply goes into the parent's thread, in the parent's channel", () => {
+    const failing = note('b', 'failing', { thread: 'details' });
+    const queued = accept([failing], config(), { ...empty(), rollouts: { b: shown('b', { sentPhase: 'failing', sentKey: failing.contentKey }), a: shown('a', { channelId: 'C0OTHER', ts: '2.000200' }) } });
+    const s = channel({ ...queued, queue: queued.queue.map((p) => ({ ...p, parent: 'a' })), groups: { a: group('a', 0, 'b') } });
+    const call = callForRelease(item(s, 'b'), s, config());
+    assert.deepEqual(call && call.op === 'reply' ? [call.op, call.channelId, call.threadTs] : call, ['reply', 'C0OTHER', '2.000200']);
+    assert.equal(call !== null && 'channel' in call, false);
+  });
+  it('one item waiting for the update budget is enough to want it', () => {
+    const s = channel({ ...accept([note('a', 'failing'), note('c', 'progressing')], config(), { ...empty(), rollouts: { a: shown('a') } }), groups: { a: group('a', 0, 'b') } });
+    assert.equal(wantsReleaseUpdate(s, config()), true);
+  });
+});
+
+describe('noteParent and dropParent: nothing to keep', () => {
+  const g = group('a', 0, 'b');
+  it('a post answered without a ts or a channel, nothing known: the same groups', () => {
+    const groups = { a: g };
+    assert.equal(noteParent(groups, empty(), post('a'), { ts: '9.000900' }), groups);
+  });
+  it('an update or a reply with nothing known: the same groups', () => {
+    const groups = { a: g };
+    assert.equal(noteParent(groups, empty(), update('a'), {}), groups);
+    assert.equal(noteParent(groups, empty(), reply('a'), { ts: '5.0' }), groups);
+  });
+  it("a record without a channel ID: the group's kept parent, not the record", () => {
+    const kept = { ...g, parent: { channelId: 'C0KEPT', ts: '3.0', replyTs: null, threadKey: null, sentVersion: 1 } };
+    assert.equal(noteParent({ a: kept }, { ...empty(), rollouts: { a: shown('a', { channelId: null }) } }, update('a', 6), {})?.['a']?.parent?.channelId, 'C0KEPT');
+  });
+  it('dropParent: a call about a rollout without a group, the same groups', () => {
+    const groups = { a: { ...g, parent: { channelId: 'C0KEPT', ts: '3.0', replyTs: null, threadKey: null, sentVersion: 1 } } };
+    assert.equal(dropParent(groups, update('x')), groups);
+  });
+});
+
+describe('acceptRelease: when a group is made or joined', () => {
+  const released = (id: string, sha = SHA, phase: RolloutPhase = 'progressing'): ChannelNotification => ({ ...note(id, phase), release: { sha, repo: null, cluster: null, startedAt: 0, row: row(id, phase) } });
+  const on = config({ releaseWindowMs: WINDOW });
+  it('in post mode a release makes no group', () => assert.equal(acceptRelease(empty(), released('a'), config({ mode: 'post', releaseWindowMs: WINDOW }), null).state.groups, undefined));
+  it('with the window at 0 a release makes no group', () => assert.equal(acceptRelease(empty(), released('a'), config({ releaseWindowMs: 0 }), null).state.groups, undefined));
+  it('a rollout of another commit starts its own group', () => {
+    const first = acceptRelease(empty(), released('a'), on, null).state;
+    const second = acceptRelease(first, released('b', 'fedcba9876543210'), on, null).state;
+    assert.deepEqual(Object.keys(second.groups ?? {}), ['a', 'b']);
+  });
+  it('a member whose commit annotation is gone keeps its row and takes the new phase', () => {
+    const first = acceptRelease(empty(), released('a'), on, null).state;
+    const two = acceptRelease(first, released('b'), on, null).state;
+    const after = acceptRelease(two, note('b', 'failing'), on, null).state;
+    assert.deepEqual(after.groups?.['a']?.rows.map((r) => [r.rolloutId, r.phase]), [['a', 'progressing'], ['b', 'failing']]);
   });
 });

@@ -189,6 +189,34 @@ describe('detailsReplies: which rows a reply lists and how replies are numbered'
   });
 });
 
+describe('detailsReplies: what is already listed', () => {
+  it('a reply Hermod holds nothing of anymore counts as sent: its rows are not listed again', () => {
+    const g = { ...group('a', 'succeeded', ['b', 'succeeded']), anchorMessage: note('a', 'succeeded').message, listedIn: { a: 1, b: 1 } };
+    const s = acceptRelease({ ...empty(), rollouts: { a: shown('a') }, groups: { a: g } }, released('c', 'succeeded'), on, null).state;
+    assert.deepEqual(s.groups?.['a']?.listedIn, { a: 1, b: 1, c: 2 });
+  });
+  it('a duplicate verdict with nothing new to list leaves the pending reply as it is', () => {
+    const s = run([released('a'), released('b'), released('a', 'succeeded'), released('b', 'succeeded')]);
+    const before = item(s, 'a#details-1');
+    const after = acceptRelease(s, { ...released('b', 'succeeded'), notifiedAt: 99 }, on, null).state;
+    assert.deepEqual(item(after, 'a#details-1'), before);
+  });
+  it('a reply too long for one message: each row is listed in the reply that shows it, in order', () => {
+    const long = (id: string): ReleaseRow => ({ ...row(`${id}${'w'.repeat(240)}`, 'succeeded'), namespace: 'n'.repeat(63), changes: 'c'.repeat(1400), tookMs: 1000 });
+    let g: ReleaseGroup = { ...newGroup({ sha: SHA, repo: null, cluster: null, startedAt: 0, row: long('a') }), anchorMessage: note('a', 'succeeded').message };
+    for (let i = 0; i < 11; i++) g = withRow(g, long(`m${i}`));
+    const joiner = long('z');
+    const n: ChannelNotification = { ...note(joiner.rolloutId, 'succeeded'), release: { sha: SHA, repo: null, cluster: null, startedAt: 0, row: joiner } };
+    const s = acceptRelease({ ...empty(), rollouts: { [g.anchor]: shown(g.anchor) }, groups: { [g.anchor]: g } }, n, on, null).state;
+    const listed = s.groups?.[g.anchor]?.listedIn ?? {};
+    const order = [...g.rows.map((r) => r.rolloutId), joiner.rolloutId].map((id) => listed[id]);
+    const replies = ids(s).filter((id) => id.startsWith(`${g.anchor}#details-`)).length;
+    assert.ok(replies > 1, `${replies} replies`);
+    assert.deepEqual(order, [...order].sort(), 'in order');
+    assert.deepEqual([order[0], order.at(-1)], [1, replies]);
+  });
+});
+
 describe('callForRelease: nothing to send', () => {
   it('a member item Slack already shows as it is: no call, even with a parent', () => {
     const queued = accept([note('b', 'failing')]);

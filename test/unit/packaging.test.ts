@@ -305,6 +305,20 @@ describe('Dockerfile', () => {
     assert.deepEqual(execForm(final.instructions.findLast((i) => i.keyword === 'CMD'), 'CMD'), ['run']);
   });
 
+  it('copies every local module scripts/build.ts imports into the build stage, and .dockerignore lets each through', () => {
+    const local = [...read('scripts/build.ts').matchAll(/from '\.\/([\w.-]+)\.js'/g)].map((m) => `scripts/${m[1]}.ts`);
+    assert.ok(local.includes('scripts/clientNodeSlim.ts'), `the build's own modules: ${local.join(', ')}`);
+    const copied = read('Dockerfile')
+      .split(/\r?\n/)
+      .filter((l) => /^COPY\s+scripts\//.test(l))
+      .flatMap((l) => l.split(/\s+/).slice(1, -1));
+    const ignore = read('.dockerignore').split(/\r?\n/);
+    for (const file of ['scripts/build.ts', ...local]) {
+      assert.ok(copied.includes(file), `the Dockerfile COPYs ${file} (npm run build imports it)`);
+      assert.ok(ignore.includes(`!${file}`), `.dockerignore lets ${file} into the build context`);
+    }
+  });
+
   it('takes its base images as build args, gives npm a CA hook, and carries OCI labels', () => {
     const text = read('Dockerfile');
     const { args } = readDockerfile(text);

@@ -25,15 +25,11 @@ import { trimDaemonSet, trimStatefulSet } from '../../src/io/kube/trimSets.js';
 import { addFakeNodes, healPod } from '../support/fakeNodes.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import { dump, GREEN, RED } from '../support/scenario.js';
-import type { StoredMessage } from '../support/slack-server.js';
-import { createSet, deleteSet, getSet, updateSet, type SetSpec } from '../support/workloadSets.js';
+import { createSet, deleteSet, everSaidFailed, getSet, messagesAbout, type SetKind, type SetSpec, updateSet, waitForColour } from '../support/workloadSets.js';
 
 const NS = 'kinds-blocked';
 /** Far beyond this file's runtime: every red here is the early rule, never the deadline. */
 const LONG_DEADLINE = { [PROGRESS_DEADLINE_ANNOTATION]: '900' };
-
-/** Any version of the message said "failed" (not "is failing"). */
-const everSaidFailed = (m: StoredMessage): boolean => m.history.some((v) => /on `test` failed/.test(v.text));
 
 describe('rolling updates that cannot get past a stuck pod', () => {
   let h: Harness;
@@ -45,10 +41,8 @@ describe('rolling updates that cannot get past a stuck pod', () => {
     await h?.stop();
   });
 
-  const about = (kind: string, name: string, revision: number) =>
-    h.messages('deploys').filter((m) => m.text.includes(`${kind} \`${name}\``) && m.text.includes(`(revision ${revision})`));
-  const verdict = (kind: string, name: string, revision: number, colour: string) =>
-    h.waitFor(`${kind} ${name} revision ${revision} to turn ${colour}`, () => about(kind, name, revision).find((m) => messageColour(m) === colour), 90_000);
+  const about = (kind: SetKind, name: string, revision?: number) => messagesAbout(h, 'deploys', kind, name, revision);
+  const verdict = (kind: SetKind, name: string, revision: number, colour: string) => waitForColour(h, 'deploys', kind, name, revision, colour);
   const podsOf = async (app: string) =>
     (await h.api<{ items: V1Pod[] }>('GET', `/api/v1/namespaces/${NS}/pods?labelSelector=app%3D${app}`)).items.filter((p) => p.metadata?.deletionTimestamp == null);
   const isCrashLooping = (p: V1Pod) => (p.status?.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff');

@@ -13,16 +13,12 @@ import { trimDaemonSet, trimStatefulSet } from '../../src/io/kube/trimSets.js';
 import { addFakeNodes, healPod } from '../support/fakeNodes.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import { dump, GREEN, GREY, ORANGE } from '../support/scenario.js';
-import type { StoredMessage } from '../support/slack-server.js';
-import { createSet, deleteSet, getSet, updateSet, type SetSpec } from '../support/workloadSets.js';
+import { createSet, deleteSet, everSaidFailed, getSet, messagesAbout, type SetKind, type SetSpec, updateSet, waitForColour } from '../support/workloadSets.js';
 
 const NS = 'kinds-recovery';
 const PSA_NS = 'kinds-psa';
 /** Long enough that a recovery within this file never meets Hermod's deadline. */
 const LONG_DEADLINE = { [PROGRESS_DEADLINE_ANNOTATION]: '900' };
-
-/** Any version of the message said "failed" (not "is failing"). */
-const everSaidFailed = (m: StoredMessage): boolean => m.history.some((v) => /on `test` failed/.test(v.text));
 
 describe('StatefulSets and DaemonSets that recover, on several Nodes, refused by PodSecurity', () => {
   let h: Harness;
@@ -34,11 +30,9 @@ describe('StatefulSets and DaemonSets that recover, on several Nodes, refused by
     await h?.stop();
   });
 
-  const about = (kind: string, name: string, revision: number) =>
-    h.messages('deploys').filter((m) => m.text.includes(`${kind} \`${name}\``) && m.text.includes(`(revision ${revision})`));
-  const verdict = (kind: string, name: string, revision: number, colour: string) =>
-    h.waitFor(`${kind} ${name} revision ${revision} to turn ${colour}`, () => about(kind, name, revision).find((m) => messageColour(m) === colour), 90_000);
-  const failing = (kind: string, name: string, revision: number) =>
+  const about = (kind: SetKind, name: string, revision?: number) => messagesAbout(h, 'deploys', kind, name, revision);
+  const verdict = (kind: SetKind, name: string, revision: number, colour: string) => waitForColour(h, 'deploys', kind, name, revision, colour);
+  const failing = (kind: SetKind, name: string, revision: number) =>
     h.waitFor(`${kind} ${name} revision ${revision} failing`, () => about(kind, name, revision).find((m) => m.text.includes('is failing')), 60_000);
   const stsState = async (namespace: string, name: string) => statefulSetStatus(trimStatefulSet(await getSet(h, 'StatefulSet', namespace, name))).state;
   const dsState = async (name: string) => daemonSetStatus(trimDaemonSet(await getSet(h, 'DaemonSet', NS, name))).state;

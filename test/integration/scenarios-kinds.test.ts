@@ -9,7 +9,7 @@ import { PROGRESS_DEADLINE_ANNOTATION } from '../../src/machines/annotations.js'
 import { daemonSetStatus, statefulSetStatus } from '../../src/machines/workloadRollout.js';
 import { trimDaemonSet, trimStatefulSet } from '../../src/io/kube/trimSets.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
-import { createSet, deleteSet, getSet, patchSet, updateSet, type SetSpec } from '../support/workloadSets.js';
+import { createSet, deleteSet, getSet, messagesAbout, patchSet, type SetKind, type SetSpec, updateSet, waitForColour } from '../support/workloadSets.js';
 import { GREEN, GREY, RED } from '../support/scenario.js';
 
 const NS = 'kinds';
@@ -24,11 +24,8 @@ describe('StatefulSets and DaemonSets on the real control plane', () => {
     await h?.stop();
   });
 
-  /** Messages about `kind` `name` at `revision`. */
-  const about = (kind: string, name: string, revision?: number) =>
-    h.messages('deploys').filter((m) => m.text.includes(`${kind} \`${name}\``) && (revision === undefined || m.text.includes(`(revision ${revision})`)));
-  const verdict = (kind: string, name: string, revision: number, colour: string) =>
-    h.waitFor(`${kind} ${name} revision ${revision} to turn ${colour}`, () => about(kind, name, revision).find((m) => messageColour(m) === colour), 90_000);
+  const about = (kind: SetKind, name: string, revision?: number) => messagesAbout(h, 'deploys', kind, name, revision);
+  const verdict = (kind: SetKind, name: string, revision: number, colour: string) => waitForColour(h, 'deploys', kind, name, revision, colour);
   const stsStatus = async (name: string) => statefulSetStatus(trimStatefulSet(await getSet(h, 'StatefulSet', NS, name))).state;
   const dsStatus = async (name: string) => daemonSetStatus(trimDaemonSet(await getSet(h, 'DaemonSet', NS, name))).state;
 

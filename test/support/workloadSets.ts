@@ -4,7 +4,8 @@
  */
 import type { V1DaemonSet, V1StatefulSet } from '@kubernetes/client-node';
 import { FAILURE_LABEL } from './cluster.js';
-import type { Harness } from './hermod-harness.js';
+import { messageColour, type Harness } from './hermod-harness.js';
+import type { StoredMessage } from './slack-server.js';
 
 export type SetKind = 'StatefulSet' | 'DaemonSet';
 
@@ -98,3 +99,16 @@ export function getSet(h: Harness, kind: SetKind, namespace: string, name: strin
 export function getSet(h: Harness, kind: SetKind, namespace: string, name: string): Promise<V1StatefulSet | V1DaemonSet> {
   return h.api<V1StatefulSet | V1DaemonSet>('GET', setPath(kind, namespace, name));
 }
+
+/** The messages in `channel` about `kind` `name` (at `revision`, when given). */
+export function messagesAbout(h: Harness, channel: string, kind: SetKind, name: string, revision?: number): StoredMessage[] {
+  return h.messages(channel).filter((m) => m.text.includes(`${kind} \`${name}\``) && (revision === undefined || m.text.includes(`(revision ${revision})`)));
+}
+
+/** Waits (90 s at most) for the message about `kind` `name` at `revision` to show `colour`. */
+export function waitForColour(h: Harness, channel: string, kind: SetKind, name: string, revision: number, colour: string): Promise<StoredMessage> {
+  return h.waitFor(`${kind} ${name} revision ${revision} to turn ${colour}`, () => messagesAbout(h, channel, kind, name, revision).find((m) => messageColour(m) === colour), 90_000);
+}
+
+/** Some version of the message said "failed" (not "is failing"). */
+export const everSaidFailed = (m: StoredMessage): boolean => m.history.some((v) => /on `test` failed/.test(v.text));

@@ -22,7 +22,7 @@ import { repairNotifications } from './repair.js';
 import type { KeptBake } from '../machines/bake.js';
 import { keptBakes } from '../machines/bakePolicy.js';
 import type { RolloutObservation } from '../machines/facts.js';
-import { isFinalPhase, type Notification } from '../machines/notification.js';
+import { isFinalPhase, splitRolloutId, type Notification } from '../machines/notification.js';
 import type { SlackMethod } from '../machines/channelTypes.js';
 
 /** The fenced store (src/io/kube/stateStore.ts). */
@@ -250,7 +250,7 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
       const observations = options.observations();
       const kept = keptBakes(merged.snapshot?.channels ?? [], now());
       const bakes = kept.flatMap((bake) => {
-        const observation = observations.get(bake.rolloutId.slice(0, bake.rolloutId.lastIndexOf('/')));
+        const observation = observations.get(splitRolloutId(bake.rolloutId).uid);
         return observation === undefined ? [] : [{ bake, observation }];
       });
       if (kept.length > 0) {

@@ -14,7 +14,7 @@
  */
 import { viewFrom } from '../machines/workloadView.js';
 import { isDeploymentFacts, type RolloutObservation } from '../machines/facts.js';
-import { isFinalPhase, type Notification, type RolloutPhase, type RolloutView } from '../machines/notification.js';
+import { isFinalPhase, rolloutIdOf, splitRolloutId, type Notification, type RolloutPhase, type RolloutView } from '../machines/notification.js';
 import { adoptedRolloutStart } from '../machines/controllerRevisions.js';
 import { progressDeadlineExceeded } from '../machines/rollout.js';
 import { deadlinePassed, deadlineSecondsOf, hasOwnDeadline, lateCatchUpNote, ownDeadlineDetail, workloadStatus, type VerdictSource } from '../machines/workloadRollout.js';
@@ -31,11 +31,6 @@ export interface RepairInput {
   now: number;
   catchUpMs: number;
 }
-
-const splitId = (rolloutId: string): { uid: string; revision: number } => {
-  const slash = rolloutId.lastIndexOf('/');
-  return { uid: rolloutId.slice(0, slash), revision: Number(rolloutId.slice(slash + 1)) };
-};
 
 /** When a StatefulSet's or DaemonSet's rollout started: when its new ControllerRevision was made (else now). */
 function setRolloutStart(observation: RolloutObservation, now: number): number {
@@ -86,13 +81,13 @@ export function repairNotifications(input: RepairInput): Notification[] {
   for (const c of input.snapshot?.channels ?? []) {
     for (const id of [...c.rollouts.map((r) => r.rolloutId), ...c.finished]) {
       known.add(id);
-      knownUids.add(splitId(id).uid);
+      knownUids.add(splitRolloutId(id).uid);
     }
   }
   const channelOfUid = new Map<string, string>();
   for (const c of input.snapshot?.channels ?? []) {
     for (const r of c.rollouts) {
-      const { uid, revision } = splitId(r.rolloutId);
+      const { uid, revision } = splitRolloutId(r.rolloutId);
       channelOfUid.set(uid, c.channel);
       if (r.ts === null || (r.sentPhase !== null && isFinalPhase(r.sentPhase)) || input.covered.has(r.rolloutId)) continue;
       const observation = input.observations.get(uid);
@@ -116,7 +111,7 @@ export function repairNotifications(input: RepairInput): Notification[] {
   if (input.catchUpMs <= 0) return out;
   for (const [uid, observation] of input.observations) {
     if (!knownUids.has(uid)) continue;
-    const rolloutId = `${uid}/${observation.deployment.revision ?? 0}`;
+    const rolloutId = rolloutIdOf(uid, observation.deployment.revision);
     if (known.has(rolloutId) || input.covered.has(rolloutId)) continue;
     const verdict = verdictOf(observation, input.now);
     if (verdict === null) continue;

@@ -5,7 +5,7 @@
  * healthy; pods that stay unhealthy for the failing grace period make the success "degraded",
  * and its message is edited to say so.
  */
-import type { Diagnosis } from './notification.js';
+import { rolloutIdOf, type Diagnosis } from './notification.js';
 import { isDeploymentFacts, type PodFacts, type RolloutObservation } from './facts.js';
 import { findCondition, isSpecObserved, rolloutProgress } from './rollout.js';
 import { workloadStatus } from './workloadRollout.js';
@@ -79,7 +79,7 @@ export interface KeptBake extends BakeOrigin {
  */
 export function resumesBake(kept: Pick<KeptBake, 'rolloutId' | 'bakeUntil'>, observation: RolloutObservation): boolean {
   const w = observation.deployment;
-  if (w.revision === null || kept.rolloutId !== `${w.uid}/${w.revision}`) return false;
+  if (w.revision === null || kept.rolloutId !== rolloutIdOf(w.uid, w.revision)) return false;
   if (observation.at >= kept.bakeUntil) return false;
   return workloadStatus(w, observation.pods).state === 'complete' || isRolledOut(observation);
 }

@@ -84,9 +84,20 @@ export interface RolloutProgress {
   old: number;
 }
 
+/** A rollout's id, `${workload uid}/${revision}` (0 before the controller numbers it): stable across restarts, unique per rollout. */
+export function rolloutIdOf(uid: string, revision: number | null): string {
+  return `${uid}/${revision ?? 0}`;
+}
+
+/** The workload uid and the revision a rollout id (`rolloutIdOf`) names. */
+export function splitRolloutId(rolloutId: string): { uid: string; revision: number } {
+  const slash = rolloutId.lastIndexOf('/');
+  return { uid: rolloutId.slice(0, slash), revision: Number(rolloutId.slice(slash + 1)) };
+}
+
 /** The view model of one rollout's Slack message. */
 export interface RolloutView {
-  /** `${deployment uid}/${revision}`: stable across restarts, unique per rollout. */
+  /** `rolloutIdOf(uid, revision)`: stable across restarts, unique per rollout. */
   rolloutId: string;
   namespace: string;
   /** The workload's kind; absent in views made before Hermod tracked other kinds: a Deployment. */

@@ -6,7 +6,7 @@
  */
 import { kindOf, type RolloutObservation } from './facts.js';
 import { diagnose, isStuckPod } from './diagnosis.js';
-import type { Diagnosis, RolloutPhase, RolloutView } from './notification.js';
+import { rolloutIdOf, type Diagnosis, type RolloutPhase, type RolloutView } from './notification.js';
 import { blockedOn, type BlockingPod } from './setRollingUpdate.js';
 import { crashLogTarget } from './crashLog.js';
 import { templateChanges } from './templateChanges.js';
@@ -66,7 +66,7 @@ export function viewFrom(
   const diagnosis = shownDiagnosis(observation, diagnosisOf(observation, base.startedAt), blocked);
   const templates = templatesOf(observation);
   return {
-    rolloutId: `${d.uid}/${revision}`,
+    rolloutId: rolloutIdOf(d.uid, revision),
     namespace: d.namespace,
     // Deployment views keep their shape from before other kinds were tracked.
     ...(kind === 'Deployment' ? {} : { kind, partition: partitionOf(d), ...waitingOn(observation, blocked) }),

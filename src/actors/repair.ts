@@ -61,10 +61,6 @@ function verdictTime(observation: RolloutObservation, fallback: number, verdict?
   return Number.isNaN(at) ? { at: fallback, source: 'observed' } : { at, source: 'controller' };
 }
 
-function endedAt(observation: RolloutObservation, fallback: number, verdict?: 'succeeded' | 'failed' | null): number {
-  return verdictTime(observation, fallback, verdict).at;
-}
-
 function finalView(observation: RolloutObservation, phase: RolloutPhase, at: number): RolloutView {
   // A StatefulSet's or DaemonSet's start is known from its revision; a Deployment's is not kept.
   const own = hasOwnDeadline(observation.deployment.kind ?? 'Deployment');
@@ -99,13 +95,13 @@ export function repairNotifications(input: RepairInput): Notification[] {
       const current = observation.deployment.revision ?? 0;
       const base = { rolloutId: r.rolloutId, channel: c.channel, alert: observation.target.alert };
       if (current > revision) {
-        const at = endedAt(observation, input.now);
+        const { at } = verdictTime(observation, input.now);
         const view = { ...finalView(observation, 'superseded', at), rolloutId: r.rolloutId, revision, replicaSet: null, supersededBy: current };
         out.push({ ...base, view });
         continue;
       }
       const verdict = current === revision ? verdictOf(observation, input.now) : null;
-      if (verdict !== null) out.push({ ...base, view: finalView(observation, verdict, endedAt(observation, input.now, verdict)) });
+      if (verdict !== null) out.push({ ...base, view: finalView(observation, verdict, verdictTime(observation, input.now, verdict).at) });
     }
   }
   if (input.catchUpMs <= 0) return out;

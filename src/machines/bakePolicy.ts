@@ -69,9 +69,9 @@ export function keptBakes(
   const out: KeptBake[] = [];
   for (const c of channels) {
     const pending = new Map((c.pending ?? []).map((p) => [p.rolloutId, p] as const));
-    const ids = new Set([...c.rollouts.map((r) => r.rolloutId), ...pending.keys()]);
-    for (const id of ids) {
-      const latest = pending.get(id) ?? c.rollouts.find((r) => r.rolloutId === id);
+    const records = new Map(c.rollouts.map((r) => [r.rolloutId, r] as const));
+    for (const id of new Set([...records.keys(), ...pending.keys()])) {
+      const latest = pending.get(id) ?? records.get(id);
       if (latest?.bakeUntil == null || latest.bakeOrigin === undefined || latest.bakeUntil <= now) continue;
       out.push({ ...latest.bakeOrigin, rolloutId: id, channel: c.channel, bakeUntil: latest.bakeUntil });
     }

@@ -294,9 +294,10 @@ export class RolloutIndex {
     const ns = this.namespaces.get(set.namespace);
     const target = ns ? resolveTarget(ns, set, this.mentionPolicy) : null;
     if (!ns || !target) return null;
-    const pods = newRevision === null ? [] : this.podsOf(uid).filter((p) => isPodOfRevision(p, newRevision));
-    // A StatefulSet's rolling update may wait on a pod of another revision (machines/setRollingUpdate.ts).
-    const otherPods = newRevision === null ? [] : this.podsOf(uid).filter((p) => !isPodOfRevision(p, newRevision));
+    // The new revision's pods, and the others: a StatefulSet's rolling update may wait on one of those (machines/setRollingUpdate.ts).
+    const pods: PodFacts[] = [];
+    const otherPods: PodFacts[] = [];
+    if (newRevision !== null) for (const p of this.podsOf(uid)) (isPodOfRevision(p, newRevision) ? pods : otherPods).push(p);
     const warnings = this.warningsAbout([uid, ...pods.map((p) => p.uid)], at);
     const progressDeadlineSeconds = resolveProgressDeadlineSeconds({
       workload: set.progressDeadlineAnnotation,

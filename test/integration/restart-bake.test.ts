@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { crashOnePod, waitUnavailable } from '../support/crashLoop.js';
+import { crashOnePod, waitUnavailable } from '../support/podStatus.js';
 import { leads, spawnHermod, STATE_NS, type HermodProcess } from '../support/failover.js';
 import { messageColour, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import { savedState } from '../support/savedState.js';

@@ -6,7 +6,7 @@
  * the bake silently; a bake that ends quietly leaves the message green, and a crash after it is
  * no news. Then a release of two whose member degrades after the release's parent is final.
  *
- * The pod is made to crash-loop by test/support/crashLoop.ts (the template is untouched: no new
+ * The pod is made to crash-loop by test/support/podStatus.ts (the template is untouched: no new
  * revision).
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { MENTION_ANNOTATION } from '../../src/machines/annotations.js';
 import { messageColour, REPO_ANNOTATION, SHA_ANNOTATION, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import type { StoredMessage } from '../support/slack-server.js';
-import { crashOnePod, waitUnavailable } from '../support/crashLoop.js';
+import { crashOnePod, waitUnavailable } from '../support/podStatus.js';
 import { dump, GREEN, RED, waitForMessage } from '../support/scenario.js';
 
 /** The bake window: long enough to make a pod crash inside it, short enough to see it end. */

@@ -12,7 +12,7 @@
  * Each verdict is compared with kubectl's rule (src/machines/workloadRollout.ts) on the live object.
  *
  * KWOK plays the kubelet: the new template carries the crash-loop stage's label, so every new
- * pod starts crash-looping; the test heals the DaemonSet's FIRST new pod (test/support/fakeNodes.ts
+ * pod starts crash-looping; the test heals the DaemonSet's FIRST new pod (test/support/podStatus.ts
  * `healPod`, as a kubelet reports a container that stopped crashing), so the revision crash-loops
  * on the second Node the controller picks, whichever that is, and nowhere else.
  */
@@ -22,7 +22,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { PROGRESS_DEADLINE_ANNOTATION } from '../../src/machines/annotations.js';
 import { daemonSetStatus, statefulSetStatus } from '../../src/machines/workloadRollout.js';
 import { trimDaemonSet, trimStatefulSet } from '../../src/io/kube/trimSets.js';
-import { addFakeNodes, healPod } from '../support/fakeNodes.js';
+import { addFakeNodes } from '../support/fakeNodes.js';
+import { healPod } from '../support/podStatus.js';
 import { messageColour, messageText, SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
 import { dump, GREEN, RED } from '../support/scenario.js';
 import { createSet, deleteSet, everSaidFailed, getSet, messagesAbout, type SetKind, type SetSpec, updateSet, waitForColour } from '../support/workloadSets.js';

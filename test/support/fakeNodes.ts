@@ -40,35 +40,3 @@ export async function addFakeNodes(h: Harness, names: readonly string[]): Promis
     },
   };
 }
-
-/**
- * Makes a Pod Running and Ready, as a kubelet reports a container that stopped crashing (the
- * database it waited for came up): KWOK plays the kubelet, and its stages never touch a Running
- * Pod again, so the status written here stays.
- */
-export async function healPod(h: Harness, namespace: string, name: string): Promise<void> {
-  const pod = await h.api<{ spec?: { containers?: Array<{ name: string; image: string }> } }>('GET', `/api/v1/namespaces/${namespace}/pods/${name}`);
-  const now = new Date().toISOString();
-  const condition = (type: string) => ({ type, status: 'True', lastTransitionTime: now });
-  await h.api(
-    'PATCH',
-    `/api/v1/namespaces/${namespace}/pods/${name}/status`,
-    {
-      status: {
-        phase: 'Running',
-        conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(condition),
-        containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
-          name: c.name,
-          image: c.image,
-          imageID: '',
-          ready: true,
-          started: true,
-          restartCount: 2,
-          state: { running: { startedAt: now } },
-          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: now, finishedAt: now } },
-        })),
-      },
-    },
-    'application/merge-patch+json',
-  );
-}

@@ -86,6 +86,12 @@ const ONE_MODULE = [
 ];
 
 /**
+ * Every file FAST_TESTS names, sorted: what a run without `--tests` uses, before `ordered`.
+ * test/unit/mutation-config.test.ts checks that no rule test that loads src/machines is missing.
+ */
+export const FAST_TEST_FILES = expand(FAST_TESTS);
+
+/**
  * The order the files run in for each mutant (the tap runner keeps the order of literal paths;
  * glob patterns would come back in directory-walk order, slow files first as often as not):
  * the rule tests (`*-rules`) and ONE_MODULE, then the other quick files, then SLOW_LAST.
@@ -115,7 +121,7 @@ const config = {
   tap: {
     // Other unit files (kube, config, packaging, the local servers) never load a machine:
     // leaving them out keeps the dry run short.
-    testFiles: ordered(expand(process.env['HERMOD_MUTATION_TESTS']?.split(',') ?? FAST_TESTS)),
+    testFiles: ordered(process.env['HERMOD_MUTATION_TESTS'] === undefined ? FAST_TEST_FILES : expand(process.env['HERMOD_MUTATION_TESTS'].split(','))),
     // Plain Node on the JavaScript that `buildCommand` wrote beside each file (no tsx): the tap
     // runner still names the .ts file (coverage, the incremental file and --tests keep those names).
     nodeArgs: ['--conditions=development', '--test-reporter=tap', '-r', '{{hookFile}}', 'scripts/mutation-test-file.mjs', '{{testFile}}'],

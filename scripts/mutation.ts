@@ -11,7 +11,9 @@
  *                                                              since test/mutation/stryker-incremental.json
  *   npm run test:mutation -- --report-only                     no run: summarise reports/mutation/mutation.json
  *
- * Before the totals it lists every surviving (or uncovered) mutant, for docs/testing-mutation.md.
+ * Before the totals it lists every surviving (or uncovered) mutant, then those that no row of
+ * docs/testing-mutation.md explains ("not explained: ...", and their count), then the doc's rows
+ * that match no survivor any more (scripts/mutationDoc.ts says how a row matches a mutant).
  *
  * Reports: reports/mutation/index.html and reports/mutation/mutation.json (git-ignored).
  * See docs/testing-mutation.md.
@@ -20,9 +22,11 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { explanationsIn, staleExplanations, unexplained } from './mutationDoc.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPORT = new URL('../reports/mutation/mutation.json', import.meta.url);
+const DOC = new URL('../docs/testing-mutation.md', import.meta.url);
 
 /** The Stryker mutation-testing-report-schema fields read here. */
 interface Report {
@@ -35,9 +39,19 @@ interface Report {
   >;
 }
 
-/** One line per surviving or uncovered mutant: where, which mutator, what it replaced with what. */
-export function survivors(report: Report): string[] {
-  const out: string[] = [];
+/** A surviving or uncovered mutant: where, which mutator, what it replaced (the first line of it) with what. */
+export interface Survivor {
+  status: 'survived' | 'nocoverage';
+  file: string;
+  line: number;
+  column: number;
+  mutator: string;
+  original: string;
+  replacement: string;
+}
+
+export function survivorList(report: Report): Survivor[] {
+  const out: Survivor[] = [];
   for (const file of Object.keys(report.files).sort()) {
     const { source, mutants } = report.files[file]!;
     const lines = source.split('\n');
@@ -46,10 +60,16 @@ export function survivors(report: Report): string[] {
       const { start, end } = m.location;
       const line = lines[start.line - 1] ?? '';
       const original = line.slice(start.column - 1, end.line === start.line ? end.column - 1 : undefined).trim();
-      out.push(`${m.status.toLowerCase()} ${file}:${start.line}:${start.column} ${m.mutatorName}: ${JSON.stringify(original)} -> ${JSON.stringify(m.replacement ?? '')}`);
+      const status = m.status === 'Survived' ? 'survived' : 'nocoverage';
+      out.push({ status, file, line: start.line, column: start.column, mutator: m.mutatorName, original, replacement: m.replacement ?? '' });
     }
   }
   return out;
+}
+
+/** One line per surviving or uncovered mutant: where, which mutator, what it replaced with what. */
+export function formatSurvivor(s: Survivor): string {
+  return `${s.status} ${s.file}:${s.line}:${s.column} ${s.mutator}: ${JSON.stringify(s.original)} -> ${JSON.stringify(s.replacement)}`;
 }
 
 export interface Totals {
@@ -105,7 +125,16 @@ async function main(): Promise<number> {
   }
   const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
   const minutes = Math.round((Date.now() - started) / 600) / 100;
-  for (const line of survivors(report)) console.log(line);
+  const list = survivorList(report);
+  for (const s of list) console.log(formatSurvivor(s));
+  // Every survivor must be explained in docs/testing-mutation.md (scripts/mutationDoc.ts).
+  const rows = explanationsIn(readFileSync(DOC, 'utf8'));
+  const missing = unexplained(list, rows);
+  for (const s of missing) console.log(`not explained: ${formatSurvivor(s)}`);
+  console.log(`not explained in docs/testing-mutation.md: ${missing.length} of ${list.length} surviving or uncovered mutants`);
+  const stale = staleExplanations(list, rows, Object.keys(report.files));
+  for (const row of stale) console.log(`explains no survivor: ${row.files.join(', ')} line ${row.lineCell}: ${row.text.slice(0, 100)}`);
+  console.log(`rows of docs/testing-mutation.md that explain no survivor: ${stale.length}`);
   for (const file of Object.keys(report.files).sort()) {
     console.log(`${file}: ${JSON.stringify(totals(report, (f) => f === file))}`);
   }

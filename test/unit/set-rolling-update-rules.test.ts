@@ -80,6 +80,15 @@ describe('update budgets, scaled as the controllers scale them', () => {
     assert.equal(daemonSetUpdateBudget(daemonSet(10, 1, { maxUnavailable: 0, maxSurge: 0 })), 1);
   });
 
+  it('a budget of 0 is 0, not unknown', () => {
+    assert.equal(scaledBudget(0, 10, true), 0);
+  });
+
+  it('a percentage with anything before or after it is malformed: unknown', () => {
+    assert.equal(scaledBudget('x25%', 10, true), undefined);
+    assert.equal(scaledBudget('25%x', 10, true), undefined);
+  });
+
   it("a StatefulSet's budget is maxUnavailable rounded down, at least 1 (default 1)", () => {
     assert.equal(statefulSetUpdateBudget(statefulSet(3, 1)), 1);
     assert.equal(statefulSetUpdateBudget(statefulSet(10, 1, { maxUnavailable: '25%' })), 2);
@@ -112,6 +121,27 @@ describe('a DaemonSet is blocked', () => {
     assert.equal(daemonSetBlockedOn(daemonSet(3, 3, { maxUnavailable: 3 }), [pod('agent-a', 'starting'), pod('agent-b', 'stuck'), pod('agent-c', 'ready')]), null);
   });
 
+  it('while old Nodes are left, stuck new pods that fill the budget block it though another new pod is still starting', () => {
+    assert.equal(daemonSetBlockedOn(daemonSet(4, 2), [pod('agent-a', 'starting'), pod('agent-b', 'stuck')])?.pod.name, 'agent-b');
+  });
+
+  it('when every new pod reports Ready, nothing is waited on, even a pod whose container is in CrashLoopBackOff', () => {
+    const readyButCrashing = { ...pod('agent-a', 'stuck'), conditions: [{ type: 'Ready', status: 'True' }] };
+    assert.equal(daemonSetBlockedOn(daemonSet(2, 2, { maxUnavailable: 2 }), [readyButCrashing, pod('agent-b', 'ready')]), null);
+  });
+
+  it('a count that is not finite or below 0 counts as 0', () => {
+    // desiredNumberScheduled Infinity counts as 0 Nodes: nothing old is left, and the only new pod not ready is stuck.
+    assert.equal(daemonSetBlockedOn(daemonSet(Infinity, 1, { maxUnavailable: '50%' }), [pod('agent-a', 'stuck')])?.pod.name, 'agent-a');
+    // Counts below 0 count as 0: nothing old is left, and a new pod is still starting.
+    assert.equal(daemonSetBlockedOn(daemonSet(-1, -2), [pod('agent-a', 'stuck'), pod('agent-b', 'starting')]), null);
+  });
+
+  it('on the first stuck pod by name among several', () => {
+    const pods = [pod('agent-z', 'stuck'), pod('agent-m', 'stuck'), pod('agent-q', 'stuck')];
+    assert.equal(daemonSetBlockedOn(daemonSet(6, 4, { maxUnavailable: 3 }), pods)?.pod.name, 'agent-m');
+  });
+
   it('on the first stuck pod by name, and never on a pod being deleted', () => {
     assert.equal(daemonSetBlockedOn(daemonSet(4, 2, { maxUnavailable: 2 }), [pod('agent-z', 'stuck'), pod('agent-m', 'stuck')])?.pod.name, 'agent-m');
     assert.equal(daemonSetBlockedOn(daemonSet(3, 2), [pod('agent-a', 'ready'), pod('agent-b', 'stuck', NEW, { deleting: true })]), null);
@@ -122,6 +152,13 @@ describe('a StatefulSet is blocked', () => {
   it('OrderedReady: when its lowest not-ready ordinal is a stuck new pod, though higher new ordinals are ready', () => {
     const stuck = pod('db-1', 'stuck');
     assert.deepEqual(statefulSetBlockedOn(statefulSet(3, 2), [pod('db-2', 'ready'), stuck], [pod('db-0', 'ready', OLD)]), { pod: stuck, staleRevision: false });
+  });
+
+  it('a pod is ready by its Ready condition alone, whatever its other conditions', () => {
+    const scheduled = { type: 'PodScheduled', status: 'True' };
+    const ready = { ...pod('db-0', 'ready', OLD), conditions: [scheduled, { type: 'Ready', status: 'True' }] };
+    const stuck = { ...pod('db-1', 'stuck'), conditions: [scheduled, { type: 'Ready', status: 'False' }] };
+    assert.equal(statefulSetBlockedOn(statefulSet(2, 1), [stuck], [ready])?.pod.name, 'db-1');
   });
 
   it('OrderedReady: not while its lowest not-ready ordinal is only starting', () => {
@@ -145,6 +182,11 @@ describe('a StatefulSet is blocked', () => {
     const sts = statefulSet(4, 2, { podManagementPolicy: 'Parallel', maxUnavailable: 2 });
     assert.equal(statefulSetBlockedOn(sts, [pod('db-3', 'stuck'), pod('db-2', 'ready')], []), null, 'one stuck of a budget of two: the next pod is replaced');
     assert.equal(statefulSetBlockedOn(sts, [pod('db-3', 'stuck'), pod('db-2', 'stuck')], [])?.pod.name, 'db-2');
+  });
+
+  it('Parallel: the pod it is blocked on is a new pod, never of a stale revision', () => {
+    const sts = statefulSet(2, 1, { podManagementPolicy: 'Parallel' });
+    assert.equal(statefulSetBlockedOn(sts, [pod('db-1', 'stuck')], [pod('db-0', 'ready', OLD)])?.staleRevision, false);
   });
 
   it('Parallel: when nothing is left to replace above the partition and the pods not ready are stuck', () => {

@@ -28,6 +28,25 @@ describe('workloadView rules: the view of a rollout', () => {
     assert.deepEqual([view.kind, view.partition, view.waitingOn], ['DaemonSet', null, null]);
   });
 
+  it('a DaemonSet not blocked yet waits on its first stuck new pod by name (not one being deleted), on that Node', () => {
+    // Six Nodes, four updated, maxUnavailable 4: three stuck new pods leave room for the next Node.
+    const obs = workloadObservation('DaemonSet', { revision: 2, replicas: 6, updated: 4, available: 1, old: 2, crashing: 4, at: 5_000 });
+    if (obs.deployment.kind !== 'DaemonSet') throw new Error('a DaemonSet observation');
+    obs.deployment = { ...obs.deployment, spec: { ...obs.deployment.spec, maxUnavailable: 4 } };
+    const names = ['web-a', 'web-z', 'web-m', 'web-q'];
+    obs.pods = obs.pods.map((p, i) => ({ ...p, name: names[i]!, node: `node-${i}`, deleting: i === 0 }));
+    const view = viewFrom(obs, 'progressing', BASE);
+    assert.deepEqual([view.waitingOn, view.waitingOnNode, view.blockedBy], ['web-m', 'node-2', null]);
+  });
+
+  it('a StatefulSet not blocked waits on its lowest not-ready new ordinal, not on its first stuck pod by name', () => {
+    // web-2 is stuck, web-1 (lower) is still starting: the controller waits on web-1, and nothing blocks it yet.
+    const obs = workloadObservation('StatefulSet', { revision: 2, replicas: 3, updated: 2, available: 1, old: 1, crashing: 2, at: 5_000 });
+    obs.pods = obs.pods.map((p) => (p.name === 'web-1' ? { ...p, containers: p.containers.map((c) => ({ ...c, waiting: { reason: 'ContainerCreating' } })) } : p));
+    const view = viewFrom(obs, 'progressing', BASE);
+    assert.deepEqual([view.waitingOn, view.blockedBy], ['web-1', null]);
+  });
+
   it('the rollout is the workload uid and its revision; the start, the previous revision and adoption come from the base', () => {
     const view = viewFrom(observation({ revision: 4, updated: 1, available: 2, old: 1, at: 5_000 }), 'progressing', { startedAt: 3_000, previousRevision: 3, adopted: true });
     assert.deepEqual([view.rolloutId, view.revision, view.startedAt, view.previousRevision, view.adopted, view.phase], ['uid-web/4', 4, 3_000, 3, true, 'progressing']);

@@ -66,6 +66,11 @@ describe('isRolledOut', () => {
   it('old pods still there: in flight', () => assert.equal(isRolledOut(afterSuccess(1, 0, { old: 1 })), false));
   it('new pods short of the desired count (scaled up): in flight', () => assert.equal(isRolledOut(afterSuccess(1, 0, { updated: 1 })), false));
   it('a spec the controller has not observed yet: not known to be rolled out', () => assert.equal(isRolledOut(afterSuccess(2, 0, { observed: false })), false));
+  it('Deployment facts that name their kind are a Deployment all the same', () => {
+    const o = afterSuccess(1);
+    o.deployment = { ...o.deployment, kind: 'Deployment' };
+    assert.equal(isRolledOut(o), true);
+  });
   it('a StatefulSet has no such word: never (it resumes only when complete)', () =>
     assert.equal(isRolledOut(workloadObservation('StatefulSet', { revision: 2, updated: 2, available: 2, at: 0 })), false));
 });
@@ -78,6 +83,8 @@ describe('resumesBake', () => {
   it('another incarnation (deleted and re-created): no', () => assert.equal(resumesBake({ ...kept, rolloutId: 'uid-old/2' }, afterSuccess(2)), false));
   it('at the end of the window, exactly: no', () => assert.equal(resumesBake(kept, afterSuccess(2, 200_000)), false));
   it('just inside the window: yes', () => assert.equal(resumesBake(kept, afterSuccess(2, 199_999)), true));
+  it('a complete StatefulSet (no controller word to read): resumes', () =>
+    assert.equal(resumesBake(kept, workloadObservation('StatefulSet', { revision: 2, updated: 2, available: 2, at: 100_000 })), true));
   it('a rollout in flight for that revision (not rolled out): no', () => assert.equal(resumesBake(kept, afterSuccess(1, 100_000, { reason: 'ReplicaSetUpdated' })), false));
 });
 

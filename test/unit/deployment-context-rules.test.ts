@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { baking, inFlight, observationOf, timeOf, type ActiveRollout, type DeploymentContext } from '../../src/machines/deploymentContext.js';
+import { bakeOver, baking, degradedNow, inFlight, observationOf, resumesHere, timeOf, type ActiveRollout, type DeploymentContext } from '../../src/machines/deploymentContext.js';
+import { workloadObservation } from '../support/observations.js';
 import type { RolloutObservation } from '../../src/machines/facts.js';
 import { STARTED, view } from '../support/rolloutViews.js';
 
@@ -37,4 +38,34 @@ describe('the reads refuse a statechart bug', () => {
     const r = active({ phase: 'succeeded', endedAt: STARTED + 1 });
     assert.equal(baking(context(r)), r);
   });
+});
+
+describe('the bake after a success', () => {
+  const SUCCEEDED = STARTED + 60_000;
+  const baked = (over: Partial<ActiveRollout> = {}, viewOver: Partial<ActiveRollout['view']> = {}): ActiveRollout => ({
+    ...active({ phase: 'succeeded', endedAt: SUCCEEDED, ...viewOver }),
+    ...over,
+  });
+  const at = (t: number): RolloutObservation => ({ ...workloadObservation('StatefulSet', { revision: 7, replicas: 2, updated: 2, available: 2, at: t }) });
+
+  it('a resumed bake ends when the success\'s window does, even when the bake time has changed since the restart', () => {
+    // The success kept a window of 60 s; this Hermod bakes for 600 s.
+    const c = { ...context(baked({}, { bakeUntil: SUCCEEDED + 60_000 })), bakeMs: 600_000 };
+    assert.equal(bakeOver(c, at(SUCCEEDED + 61_000)), true);
+  });
+
+  it('degraded only while the pods are still unhealthy, however long ago they turned so', () => {
+    const c = { ...context(baked({ stuckSince: SUCCEEDED + 1 })), failingGraceMs: 1_000 };
+    assert.equal(degradedNow(c, at(SUCCEEDED + 10_000)), false);
+  });
+});
+
+describe('a kept bake resumes in this actor', () => {
+  const obs = workloadObservation('StatefulSet', { revision: 2, replicas: 2, updated: 2, available: 2, at: 100_000 });
+  const bake = { rolloutId: `${obs.deployment.uid}/2`, channel: '#deploys', bakeUntil: 200_000, startedAt: 1, succeededAt: 2, previousRevision: 1, adopted: false };
+  const seen = (uid: string, revision: number): DeploymentContext => ({ ...context(null), uid, revision, bakeMs: 600_000 });
+
+  it('when the actor has seen this incarnation and revision at rest', () => assert.equal(resumesHere(seen(obs.deployment.uid, 2), bake, obs), true));
+  it('not when the actor has seen another incarnation', () => assert.equal(resumesHere(seen('uid-other', 2), bake, obs), false));
+  it('not when the actor has seen another revision', () => assert.equal(resumesHere(seen(obs.deployment.uid, 1), bake, obs), false));
 });

@@ -39,6 +39,7 @@ describe('the mark of each phase in the notification text', () => {
     ['superseded', ':fast_forward:'],
     ['deleted', ':wastebasket:'],
     ['untracked', ':no_bell:'],
+    ['unfollowable', ':information_source:'],
   ];
   for (const [phase, emoji] of marks) {
     it(`${phase} starts with ${emoji}`, () => assert.ok(render({ phase }).text.startsWith(`${emoji} `), render({ phase }).text));
@@ -350,5 +351,63 @@ describe('more message rules found by mutation testing', () => {
     const m = failing({});
     assert.deepEqual(sectionTexts(blocks(m)).slice(1), ['*1 pod* · `CrashLoopBackOff` · container `api`']);
     assert.equal(blocks(m).at(-1)!.type, 'context');
+  });
+});
+
+describe('message rules of the StatefulSet, DaemonSet and bake messages (issue 15, 7 December)', () => {
+  const all = (m: SlackMessage): string => [...sectionTexts(blocks(m)), ...contexts(blocks(m))].join('\n');
+
+  it('an unfollowable rollout says its OnDelete strategy cannot be followed, and nothing more', () => {
+    assert.deepEqual(sectionTexts(blocks(render({ phase: 'unfollowable' }))), [
+      'Its update strategy is `OnDelete`: pods change only when someone deletes them, so this rollout cannot be followed (nor can `kubectl rollout status`). Hermod says nothing more about it.',
+    ]);
+  });
+
+  it('a failed rollout without errors does not say none were found "yet"', () => {
+    assert.ok(!all(render({ phase: 'failed', diagnosis: { pods: 1, stuckPods: 0, problems: [] } })).includes('No pod errors were found yet.'));
+  });
+
+  it('no old pods left: none counted in the progress line', () => {
+    assert.ok(!all(failing({}, { progress: { desired: 3, updated: 3, ready: 0, available: 0, old: 0 } })).includes('old pod'));
+  });
+
+  it("a StatefulSet's partition is in the progress line", () => {
+    assert.ok(all(failing({}, { kind: 'StatefulSet', partition: 2 })).includes(' · partition 2'));
+  });
+
+  it('a partition does not make a failing rollout "complete"', () => {
+    assert.ok(!all(failing({}, { kind: 'StatefulSet', partition: 2 })).includes('partitioned rollout complete'));
+  });
+
+  it("only a DaemonSet's stuck pod keeps the other Nodes from being updated", () => {
+    const sentence = 'no other Node is updated while it is unavailable';
+    assert.ok(all(failing({}, { kind: 'DaemonSet', waitingOn: 'agent-x', blockedBy: 'stuck' })).includes(sentence));
+    assert.ok(!all(failing({}, { kind: 'StatefulSet', waitingOn: 'db-1', blockedBy: 'stuck' })).includes(sentence));
+    assert.ok(!all(failing({}, { kind: 'DaemonSet', waitingOn: 'agent-x', blockedBy: null })).includes(sentence));
+  });
+
+  it('two stuck pods that block the update are "them"', () => {
+    const lead = headline(failing({ pods: 3, stuckPods: 2, problems: [problem()] }, { kind: 'DaemonSet', waitingOn: 'agent-x', blockedBy: 'stuck' }));
+    assert.ok(lead.includes('2 of 3 new pods are stuck, and the rolling update cannot go past them.'), lead);
+  });
+
+  it('a degraded success says how long after the success it turned unhealthy, from the moment itself', () => {
+    const degraded = (degradedAt: number) => headline(render({ phase: 'degraded', endedAt: STARTED + 60_000, degradedAt }));
+    assert.ok(degraded(STARTED + 150_000).startsWith('*Degraded 1m 30s after it succeeded:*'), degraded(STARTED + 150_000));
+    assert.ok(degraded(STARTED + 60_000).startsWith('*Degraded 0s after it succeeded:*'));
+    assert.ok(degraded(STARTED + 59_000).startsWith('*Degraded after it succeeded:*'));
+  });
+
+  it('no previous revision: none named', () => {
+    assert.ok(contexts(blocks(render({ previousRevision: null })))[0]!.startsWith(`revision 7 · `));
+  });
+
+  it('one replica is singular', () => {
+    const parts = contexts(blocks(render({ phase: 'succeeded', endedAt: STARTED, progress: { desired: 1, updated: 1, ready: 1, available: 1, old: 0 } })))[0]!.split(' · ');
+    assert.ok(parts.includes('1 replica'), parts.join(' · '));
+  });
+
+  it('a failed rollout without a ReplicaSet names none in its context', () => {
+    assert.ok(!contexts(blocks(render({ phase: 'failed', replicaSet: null })))[0]!.includes('new ReplicaSet'));
   });
 });

@@ -29,7 +29,7 @@ describe('deploymentKey', () => {
 });
 
 describe('supervisorMachine: what it routes, by state', () => {
-  type Action = 'routeObservation' | 'routeDeletion' | 'untrackNamespace' | 'reapDeployment' | 'restartDeployment' | 'stopDeployments';
+  type Action = 'routeObservation' | 'routeBakeResume' | 'routeDeletion' | 'untrackNamespace' | 'reapDeployment' | 'restartDeployment' | 'stopDeployments';
 
   function start() {
     const calls: string[] = [];
@@ -93,6 +93,7 @@ describe('supervisorMachine: what it routes, by state', () => {
 
   const unprovided: Array<[Action, SupervisorEvent]> = [
     ['routeObservation', observed],
+    ['routeBakeResume', { type: 'bake.resumed', bake: { rolloutId: 'uid-web/2', channel: '#deploys', bakeUntil: 1, startedAt: 0, succeededAt: 0, previousRevision: 1, adopted: false }, observation: observation({ revision: 2, at: 1 }) } as SupervisorEvent],
     ['routeDeletion', deleted],
     ['untrackNamespace', untracked],
     ['reapDeployment', { type: 'xstate.done.actor.shop/web', output: undefined, actorId: 'shop/web' } as SupervisorEvent],

@@ -11,6 +11,7 @@ import {
   isNewRollout,
   isPaused,
   isSpecObserved,
+  newReplicaSetProgress,
   PROGRESS_DEADLINE_EXCEEDED,
   progressDeadlineExceeded,
   replicaFailure,
@@ -295,5 +296,12 @@ describe('rolloutStatus: a wire shape without status', () => {
     const s = rolloutStatus(d);
     assert.equal(s.state, 'progressing');
     assert.equal(s.message, 'Waiting for deployment "web" rollout to finish: 0 out of 1 new replicas have been updated...');
+  });
+});
+
+describe('newReplicaSetProgress', () => {
+  it("the old pods are the Deployment's replicas beyond the new ReplicaSet's", () => {
+    const rs = replicaSet({ status: { replicas: 1, readyReplicas: 1, availableReplicas: 1, conditions: [] } });
+    assert.equal(newReplicaSetProgress(deployment({ replicas: 3 }), rs).old, 2);
   });
 });

@@ -68,6 +68,7 @@ for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
       const older = failedCreate(kind, { message: 'exceeded quota: compute', lastSeen: 9_000 });
       const newer = failedCreate(kind, { message: 'serviceaccount "x" not found', lastSeen: 11_000 });
       assert.equal(setFailedCreate(set, [newer, older], undefined)?.message, 'serviceaccount "x" not found');
+      assert.equal(setFailedCreate(set, [older, newer], undefined)?.message, 'serviceaccount "x" not found');
       assert.equal(setFailedCreate(set, [older, newer], 10_000)?.message, 'serviceaccount "x" not found');
       assert.equal(setFailedCreate(set, [older], 10_000), undefined);
       // Event times have whole seconds: one stamped in the second the rollout started counts.

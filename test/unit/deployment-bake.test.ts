@@ -33,6 +33,8 @@ function succeeded(bakeMs = BAKE, kind: WorkloadKind = 'Deployment') {
     at,
     /** One new pod crash-loops. */
     crash: () => send({ updated: 2, available: 1, crashing: 1 }),
+    /** Both new pods crash-loop. */
+    crashBoth: () => send({ updated: 2, available: 0, crashing: 2 }),
     healthy: () => send({ updated: 2, available: 2 }),
     newRevision: () => send({ revision: 3, updated: 0, available: 2, old: 2 }),
     /** `change:phase` of what came after the success. */
@@ -109,6 +111,63 @@ describe('the watch after success (bake)', () => {
     t.crash();
     t.actor.send({ type: 'deployment.observed', observation: workloadObservation('Deployment', { revision: 2, updated: 2, available: 1, crashing: 1, at: 70_000 + GRACE }) });
     assert.deepEqual(t.after(), ['degraded:degraded']);
+  });
+
+  it('an observation past the grace degrades to the final state, saying what the latest observation shows', () => {
+    const t = succeeded();
+    t.at(70_000);
+    t.crash();
+    const worse = workloadObservation('Deployment', { revision: 2, updated: 2, available: 0, crashing: 2, at: 70_000 + GRACE });
+    t.actor.send({ type: 'deployment.observed', observation: worse });
+    assert.deepEqual(t.state(), { succeeded: 'degraded' });
+    assert.equal(t.last().notification.view.diagnosis.stuckPods, 2);
+  });
+
+  it('unhealthy again within the grace: the degradation says what the latest observation shows', () => {
+    const t = succeeded();
+    t.at(70_000);
+    t.crash();
+    t.at(80_000);
+    t.crashBoth();
+    t.at(70_000 + GRACE);
+    assert.deepEqual(t.after(), ['degraded:degraded']);
+    assert.equal(t.last().notification.view.diagnosis.stuckPods, 2);
+  });
+
+  it('pods that recover within the grace: a later degradation counts from the new stall', () => {
+    const t = succeeded();
+    t.at(70_000);
+    t.crash();
+    t.at(80_000);
+    t.healthy();
+    t.at(100_000);
+    t.crash();
+    t.at(100_000 + GRACE);
+    assert.deepEqual(t.after(), ['degraded:degraded']);
+    assert.equal(t.last().notification.view.degradedAt, 100_000);
+  });
+
+  it('only a success bakes: a failed rollout ends with no bake deadline', () => {
+    const t = startDeployment({ bakeMs: BAKE });
+    t.actor.send({ type: 'deployment.observed', observation: observation({ revision: 1, updated: 2, available: 2, at: 0 }) });
+    t.actor.send({ type: 'deployment.observed', observation: observation({ revision: 2, updated: 1, available: 2, old: 1, at: 1_000 }) });
+    t.actor.send({ type: 'deployment.observed', observation: observation({ revision: 2, updated: 1, available: 2, old: 1, deadlineExceeded: true, at: 2_000 }) });
+    assert.equal(t.last().notification.view.phase, 'failed');
+    assert.equal(t.last().notification.view.bakeUntil, undefined);
+  });
+
+  it('the bake ends with the alert level the latest observation names', () => {
+    const t = succeeded();
+    t.actor.send({ type: 'deployment.observed', observation: workloadObservation('Deployment', { revision: 3, updated: 0, available: 2, old: 2, alert: 'failure', at: t.clock.now() }) });
+    const baked = t.changes.find((c) => c.change === 'baked');
+    assert.equal(baked?.notification.alert, 'failure');
+  });
+
+  it('the deletion of another incarnation does not end the bake', () => {
+    const t = succeeded();
+    t.actor.send({ type: 'deployment.deleted', uid: 'uid-old', at: t.clock.now() });
+    assert.deepEqual(t.after(), []);
+    assert.deepEqual(t.state(), { succeeded: { baking: 'healthy' } });
   });
 
   it('pods that recover within the grace period are no news; the grace starts again', () => {

@@ -71,6 +71,26 @@ for (const kind of ['StatefulSet', 'DaemonSet'] as const) {
       assert.deepEqual(t.phases(), ['started:1:progressing', 'ended:1:unfollowable']);
     });
 
+    it('OnDelete first seen after the initial list, at a revision above 1, is left alone too', () => {
+      const t = start(kind, { ...AT_REST, revision: 2, onDelete: true, updated: 0, old: 3 });
+      assert.deepEqual(t.phases(), []);
+    });
+
+    it('a rollout that succeeds keeps its own detail, not the deadline sentence of a failure', () => {
+      const t = start(kind, AT_REST);
+      t.observe({ revision: 2, updated: 0, old: 3, at: 2 });
+      t.observe({ updated: 3, old: 0, at: 3 });
+      const end = t.changes.at(-1)!;
+      assert.equal(end.notification.view.phase, 'succeeded');
+      assert.doesNotMatch(end.notification.view.detail ?? '', /progress deadline/);
+    });
+
+    it('OnDelete at first sight is remembered: the same revision seen again is no rollout', () => {
+      const t = start(kind, { ...AT_REST, onDelete: true, updated: 0, old: 3 }, true);
+      t.actor.send({ type: 'deployment.observed', observation: workloadObservation(kind, { ...AT_REST, onDelete: true, updated: 1, old: 2, at: 2 }) });
+      assert.deepEqual(t.phases(), []);
+    });
+
     it('OnDelete at first sight is left alone; a new OnDelete revision is said once, then nothing', () => {
       const t = start(kind, { ...AT_REST, onDelete: true, updated: 0, old: 3 }, true);
       assert.deepEqual(t.phases(), []);

@@ -9,8 +9,10 @@ import { describe, it } from 'node:test';
 import { createActor } from 'xstate';
 import { channelMachine } from '../../src/machines/channelMachine.js';
 import { backoffDelay, contentHash } from '../../src/machines/channelPolicy.js';
-import { DEFAULT_CHANNEL_CONFIG, type ChannelEmitted, type ChannelRestore } from '../../src/machines/channelTypes.js';
+import { DEFAULT_CHANNEL_CONFIG, type ChannelEmitted, type ChannelNotification, type ChannelRestore } from '../../src/machines/channelTypes.js';
+import type { RolloutPhase } from '../../src/machines/notification.js';
 import { harness, note } from '../support/channelHarness.js';
+import { SHA } from '../support/rolloutViews.js';
 
 /** The harness seeds each channel's jitter with its name's length + 7. */
 const firstDelay = (channel: string): number => backoffDelay(0, channel.length + 7, DEFAULT_CHANNEL_CONFIG).delayMs;
@@ -343,6 +345,39 @@ describe('channelMachine rules: the call whose answer is read', () => {
     assert.deepEqual(h.of('permanentFailure').map((e) => [e.rolloutId, e.workloads]), [
       ['r1', [{ namespace: 'ns-r1', name: 'web-r1' }, { namespace: 'ns-r0', name: 'web-r0' }]],
     ]);
+  });
+});
+
+describe('channelMachine rules: release pacing (ADR 0010)', () => {
+  const EDIT_INTERVAL = 5000;
+  const grouping = { releaseWindowMs: 30_000, releaseEditIntervalMs: EDIT_INTERVAL };
+  /** A rollout of commit SHA that started at 0, so rollouts `a` and `b` form one release (`a` its anchor). */
+  function ofRelease(rolloutId: string, phase: RolloutPhase): ChannelNotification {
+    const n = note(rolloutId, phase);
+    const row = { rolloutId, namespace: n.namespace, kind: 'Deployment' as const, workload: `web-${rolloutId}`, revision: 2, phase, reason: null, alert: 'all' as const, failedOnce: false, mentions: [] };
+    return { ...n, release: { sha: SHA, repo: null, cluster: null, startedAt: 0, row } };
+  }
+  const parentEdits = (h: ReturnType<typeof harness>): number[] => h.slack.calls.filter((c) => c.op === 'update' && c.rolloutId === 'a').map((c) => c.at);
+
+  it("the anchor's first post does not hold the parent's first edit: it goes as soon as a member joins", async () => {
+    const h = harness(grouping);
+    await h.send('c', ofRelease('a', 'progressing'));
+    await h.send('c', ofRelease('b', 'progressing'));
+    await h.advance(EDIT_INTERVAL);
+    assert.deepEqual(h.slack.calls.map((c) => [c.op, c.rolloutId, c.at]), [['post', 'a', 0], ['update', 'a', 0]]);
+  });
+
+  it("a member's post in the thread does not hold the parent's next edit: it goes with the post, not an interval later", async () => {
+    const h = harness(grouping);
+    await h.send('c', ofRelease('a', 'progressing'));
+    await h.send('c', ofRelease('b', 'progressing'));
+    await h.advance(3 * EDIT_INTERVAL); // the first edit's hold is over whenever it went
+    const failedAt = h.clock.now();
+    await h.send('c', ofRelease('b', 'failing'));
+    await h.advance(2 * EDIT_INTERVAL);
+    const memberPost = h.slack.calls.find((c) => c.op === 'post' && c.rolloutId === 'b');
+    assert.equal(memberPost?.op === 'post' ? [memberPost.threadTs, memberPost.at].join(' at ') : memberPost, `1.000000 at ${failedAt}`);
+    assert.deepEqual(parentEdits(h).filter((at) => at >= failedAt), [failedAt]);
   });
 });
 

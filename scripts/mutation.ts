@@ -19,7 +19,7 @@
  * See docs/testing-mutation.md.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { explanationsIn, staleExplanations, unexplained } from './mutationDoc.js';
@@ -122,6 +122,10 @@ async function main(): Promise<number> {
   if (!reportOnly) {
     const code = await runStryker(stryker, tests);
     if (code !== 0) return code;
+  }
+  if (!existsSync(REPORT)) {
+    console.error(`${fileURLToPath(REPORT)} does not exist: no run has written a report in this checkout (reports/ is git-ignored). Run npm run test:mutation (or -- --incremental) first.`);
+    return 2;
   }
   const report = JSON.parse(readFileSync(REPORT, 'utf8')) as Report;
   const minutes = Math.round((Date.now() - started) / 600) / 100;

@@ -33,6 +33,15 @@ export interface LoadKubeConfigOptions {
 }
 
 /**
+ * HTTP/2 to the API server unless `DISABLE_HTTP2` is set to anything (client-go's switch, for
+ * a load balancer in front of the API server that mishandles HTTP/2): then one HTTP/1.1
+ * connection per concurrent request, as before.
+ */
+function http2Wanted(env: NodeJS.ProcessEnv): boolean {
+  return (env.DISABLE_HTTP2 ?? '') === '';
+}
+
+/**
  * Loads the kubeconfig Hermod uses.
  * @param path the `--kubeconfig` flag; empty or undefined = look elsewhere.
  * @throws KubeConfigError naming what was tried, or why the file found is unusable.
@@ -43,7 +52,7 @@ export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {
 
   if (path !== undefined && path.trim() !== '') {
     if (!existsSync(path)) throw new KubeConfigError(`--kubeconfig ${path}: file does not exist`);
-    return validated(loadFiles([path]), `--kubeconfig ${path}`);
+    return validated(loadFiles([path], env), `--kubeconfig ${path}`);
   }
   tried.push('--kubeconfig (not given)');
 
@@ -54,7 +63,7 @@ export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {
     if (present.length === 0) {
       throw new KubeConfigError(`KUBECONFIG=${list}: none of these files exists or has content`);
     }
-    return validated(loadFiles(present), `KUBECONFIG=${list}`);
+    return validated(loadFiles(present, env), `KUBECONFIG=${list}`);
   }
   tried.push('KUBECONFIG (not set)');
 
@@ -68,7 +77,7 @@ export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {
           '(is automountServiceAccountToken disabled?)',
       );
     }
-    const kc = new PooledKubeConfig();
+    const kc = new PooledKubeConfig({ http2: http2Wanted(env) });
     // client-node reads the token file on every request, so rotated (bound) tokens are picked up.
     kc.loadFromCluster(prefix);
     return validated(kc, 'in-cluster config');
@@ -78,7 +87,7 @@ export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {
   const home = options.homeDir ?? safeHomedir();
   if (home) {
     const file = join(home, '.kube', 'config');
-    if (existsSync(file)) return validated(loadFiles([file]), file);
+    if (existsSync(file)) return validated(loadFiles([file], env), file);
     tried.push(`${file} (does not exist)`);
   } else {
     tried.push('~/.kube/config (no home directory)');
@@ -88,8 +97,8 @@ export function loadKubeConfig(path?: string, options: LoadKubeConfigOptions = {
 }
 
 /** Loads and merges kubeconfig files with kubectl's rules (first definition of a name wins). */
-function loadFiles(files: readonly string[]): PooledKubeConfig {
-  const merged = new PooledKubeConfig();
+function loadFiles(files: readonly string[], env: NodeJS.ProcessEnv): PooledKubeConfig {
+  const merged = new PooledKubeConfig({ http2: http2Wanted(env) });
   let first = true;
   for (const file of files) {
     const kc = new KubeConfig();

@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import type { AgentOptions } from 'node:https';
 import type { Cluster } from '@kubernetes/client-node';
 import { KubeConfig } from './clientNode.js';
+import { Http2Pool } from './http2Pool.js';
 
 /** What Hermod needs of an undici Dispatcher (client-node's undici, whatever its version). */
 interface Pooled {
@@ -58,19 +59,28 @@ export class PooledKubeConfig extends KubeConfig {
   readonly #retired = new Map<Pooled, NodeJS.Timeout>();
   #made = 0;
   readonly #retireGraceMs: number;
+  readonly #http2: boolean;
 
-  /** @param options.retireGraceMs how long a replaced agent stays open (default 5 s; tests). */
-  constructor(options: { retireGraceMs?: number } = {}) {
+  /**
+   * @param options.retireGraceMs how long a replaced agent stays open (default 5 s; tests).
+   * @param options.http2 offer HTTP/2 on direct connections (default true; `DISABLE_HTTP2`, see kubeconfig.ts).
+   */
+  constructor(options: { retireGraceMs?: number; http2?: boolean } = {}) {
     super();
     this.#retireGraceMs = options.retireGraceMs ?? RETIRE_GRACE_MS;
+    this.#http2 = options.http2 ?? true;
     const create = clientNodeCreateDispatcher();
     // An own property shadows the prototype's private method for every caller of
     // applySecurityAuthentication: client.ts and the generated API clients alike.
     Object.defineProperty(this, 'createDispatcher', {
       value: (cluster: Cluster | null, agentOptions: AgentOptions): Pooled | undefined => {
-        const key = dispatcherKey(this.createDispatcherOptions(cluster, agentOptions));
+        const options = this.createDispatcherOptions(cluster, agentOptions);
+        const key = dispatcherKey(options);
         if (this.#current?.key === key) return this.#current.dispatcher;
-        const dispatcher = create.call(this, cluster, agentOptions);
+        // Direct connections offer HTTP/2 (ALPN), as client-go does: every LIST, WATCH and
+        // single-object call becomes a stream of one connection instead of a connection each.
+        const dispatcher =
+          options.type === 'agent' && this.#http2 ? new Http2Pool({ connect: options.connect }) : create.call(this, cluster, agentOptions);
         if (dispatcher !== undefined) this.#made++;
         if (this.#current?.dispatcher !== undefined) this.#retire(this.#current.dispatcher);
         this.#current = { key, dispatcher };

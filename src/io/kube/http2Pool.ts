@@ -1,0 +1,169 @@
+/**
+ * Connections to the API server that carry requests as HTTP/2 streams, as client-go's do
+ * (ADR 0007, "HTTP/2").
+ *
+ * Hermod holds a watch open per kind and tracked namespace: over HTTP/1.1 each is a TLS
+ * connection of its own (350 for 50 namespaces). Over HTTP/2 they are streams of a few
+ * connections. undici's own pool does not do this right for long-lived requests: every request
+ * sent while the first connection is still being made opens another connection (a burst of
+ * LISTs and WATCHes at start-up gets one each), and once connected an HTTP/2 connection takes
+ * any number of requests, though the server serves only so many streams at once
+ * (SETTINGS_MAX_CONCURRENT_STREAMS; the requests past it wait for a stream to end, and a watch
+ * never ends). So here:
+ *
+ * - the requests that come while a connection is being made wait for it (undici would open one
+ *   more for each): the first says which protocol the server chose (ALPN);
+ * - HTTP/2: each connection carries at most `streamsPerConnection` requests at once (100: what
+ *   the API server grants a client by default, and Go's initial limit); a request that finds
+ *   every connection full opens a new one;
+ * - HTTP/1.1 (a server or a proxy in front of it that does not offer HTTP/2): an undici Pool,
+ *   a connection per request in flight, as before.
+ */
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { buildConnector, Client, Dispatcher } from 'undici';
+
+/** Streams one connection carries at once (the API server's default grant; Go's initial limit). */
+export const STREAMS_PER_CONNECTION = 100;
+
+export interface Http2PoolOptions {
+  /** TLS options of every connection (client-node's `createDispatcherOptions(...).connect`). */
+  connect?: ConnectionOptions;
+  streamsPerConnection?: number;
+}
+
+interface Connection {
+  readonly client: Client;
+  /** Requests sent on it and not over yet. */
+  inFlight: number;
+  /** Being made (its first connect or a reconnect after an idle close). */
+  connecting: boolean;
+  /** What the server chose for it; unknown until it is made. */
+  h2: boolean | undefined;
+}
+
+/** One origin: its connections, and what its server speaks (unknown until the first connection is made). */
+interface Origin {
+  protocol: 'unknown' | 'h2' | 'http/1.1';
+  readonly connections: Connection[];
+  /** Requests held while a connection is being made (HTTP/2 or not known yet). */
+  readonly waiting: Array<() => void>;
+}
+
+/** The handler, telling `over` once when its request is over (response complete, or failed). */
+function whenOver(handler: Dispatcher.DispatchHandler, over: () => void): Dispatcher.DispatchHandler {
+  let done = false;
+  const wrapped = Object.create(handler) as Record<string, unknown>;
+  const original = handler as unknown as Record<string, unknown>;
+  // Only the callbacks the handler has: undici tells its old handler API from the new one by them.
+  for (const name of ['onComplete', 'onError', 'onResponseEnd', 'onResponseError']) {
+    const fn = original[name];
+    if (typeof fn !== 'function') continue;
+    // Called on the wrapper, as every other callback is: undici's fetch keeps its state on `this`.
+    wrapped[name] = function (this: unknown, ...args: unknown[]): unknown {
+      if (!done) {
+        done = true;
+        over();
+      }
+      return (fn as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  }
+  return wrapped as unknown as Dispatcher.DispatchHandler;
+}
+
+export class Http2Pool extends Dispatcher {
+  readonly #origins = new Map<string, Origin>();
+  readonly #connect: ConnectionOptions;
+  readonly #streamsPerConnection: number;
+  #closed = false;
+
+  constructor(options: Http2PoolOptions = {}) {
+    super();
+    this.#connect = options.connect ?? {};
+    this.#streamsPerConnection = options.streamsPerConnection ?? STREAMS_PER_CONNECTION;
+  }
+
+  /** Per origin: the protocol its server chose, connections made and requests in flight (tests, statistics). */
+  describe(): Array<{ origin: string; protocol: Origin['protocol']; connections: number; inFlight: number }> {
+    return [...this.#origins].map(([origin, o]) => ({
+      origin,
+      protocol: o.protocol,
+      connections: o.connections.length,
+      inFlight: o.connections.reduce((n, c) => n + c.inFlight, 0),
+    }));
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    if (this.#closed) {
+      handler.onError?.(new Error('the connection pool to the API server is closed'));
+      return false;
+    }
+    const key = String(options.origin ?? '');
+    let origin = this.#origins.get(key);
+    if (origin === undefined) {
+      origin = { protocol: 'unknown', connections: [], waiting: [] };
+      this.#origins.set(key, origin);
+    }
+    const live = origin.connections.filter((c) => !c.client.closed && !c.client.destroyed);
+    if (live.length < origin.connections.length) origin.connections.splice(0, Infinity, ...live);
+    const room = live.find((c) => !c.connecting && c.inFlight < this.#limit(c));
+    if (room === undefined && origin.protocol !== 'http/1.1' && live.some((c) => c.connecting)) {
+      // Over HTTP/2 (or not known yet) a connection being made will have room: wait for it
+      // rather than open one more per request.
+      origin.waiting.push(() => this.dispatch(options, handler));
+      return true;
+    }
+    const connection = room ?? this.#connection(key, origin);
+    connection.inFlight++;
+    return connection.client.dispatch(options, whenOver(handler, () => connection.inFlight--));
+  }
+
+  #limit(connection: Connection): number {
+    return connection.h2 === true ? this.#streamsPerConnection : 1;
+  }
+
+  #connection(key: string, origin: Origin): Connection {
+    const connector = buildConnector({ ...this.#connect, allowH2: true } as buildConnector.BuildOptions);
+    const known = origin.protocol === 'unknown' ? undefined : origin.protocol === 'h2';
+    const connection: Connection = {
+      connecting: true,
+      inFlight: 0,
+      h2: known,
+      client: new Client(key, {
+        allowH2: true,
+        pipelining: known === true ? this.#streamsPerConnection : 1,
+        connect: (opts, callback) => {
+          connection.connecting = true;
+          connector(opts, (err, socket) => {
+            callback(err, socket as never);
+            connection.connecting = false;
+            if (err === null) {
+              connection.h2 = (socket as TLSSocket).alpnProtocol === 'h2';
+              connection.client.pipelining = this.#limit(connection);
+              origin.protocol = connection.h2 ? 'h2' : 'http/1.1';
+            }
+            // Made or failed, the requests held go on (a failed one decides nothing: they try again),
+            // once the client has told undici it can take more (its 'drain', a microtask away).
+            setImmediate(() => {
+              for (const go of origin.waiting.splice(0)) go();
+            });
+          });
+        },
+      }),
+    };
+    origin.connections.push(connection);
+    return connection;
+  }
+
+  /** Lets the requests in flight finish, then closes every connection. */
+  override async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#origins.values()].flatMap((o) => o.connections.map((c) => c.client.close())));
+  }
+
+  /** Cuts every connection (the requests in flight fail). */
+  override async destroy(reason?: unknown): Promise<void> {
+    this.#closed = true;
+    const err = reason instanceof Error ? reason : null;
+    await Promise.all([...this.#origins.values()].flatMap((o) => o.connections.map((c) => c.client.destroy(err))));
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * HTTP/2 to the API server (src/io/kube/pooledKubeConfig.ts, ADR 0007): the KubeConfig Hermod
+ * loads offers h2 by ALPN, so its watches, which each hold a request open for as long as they
+ * run, and its LISTs share one TLS connection as streams, as client-go's do. Against a local
+ * TLS server made with node:http2 that speaks both HTTP/2 and HTTP/1.1 and counts connections,
+ * sessions and streams; `DISABLE_HTTP2` (client-go's switch) falls back to HTTP/1.1.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KubeListWatchClient, type WatchEvent } from '../../src/io/kube/client.js';
+import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
+import { Http2Pool } from '../../src/io/kube/http2Pool.js';
+import { KubeObjectClient } from '../../src/io/kube/objects.js';
+import { fetch, type Dispatcher } from 'undici';
+
+/** A server that holds every watch open, sending one BOOKMARK at once and one per `tick()`. */
+class H2ApiServer {
+  connections = 0;
+  h2Streams = 0;
+  http1Requests = 0;
+  /** Watch responses still open. */
+  readonly watches = new Set<http2.Http2ServerResponse>();
+  url = '';
+  private readonly server: http2.Http2SecureServer;
+
+  constructor(tls: { key: string; cert: string }) {
+    this.server = http2.createSecureServer({ ...tls, allowHTTP1: true }, (req, res) => {
+      if (req.httpVersion === '2.0') this.h2Streams++;
+      else this.http1Requests++;
+      const url = new URL(req.url, 'https://x');
+      res.setHeader('content-type', 'application/json');
+      if (url.searchParams.get('watch') === 'true') {
+        this.watches.add(res);
+        res.on('close', () => this.watches.delete(res));
+        res.write(bookmark('1'));
+      } else if (url.pathname.endsWith('/configmaps/state')) {
+        res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'state', namespace: 'ns', resourceVersion: '7' } }));
+      } else {
+        res.end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: url.pathname } }] }));
+      }
+    });
+    this.server.on('secureConnection', () => this.connections++);
+  }
+
+  /** One more BOOKMARK on every open watch. */
+  tick(resourceVersion: string): void {
+    for (const res of this.watches) res.write(bookmark(resourceVersion));
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.watches) res.end();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const bookmark = (rv: string): string => `${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: rv } } })}\n`;
+
+async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('HTTP/2 to the API server', () => {
+  let dir: string;
+  let api: H2ApiServer;
+  let kubeconfig: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hermod-h2-'));
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', '/CN=h2', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c'),
+    ], { stdio: 'ignore' });
+    api = new H2ApiServer({ key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') });
+    await api.start();
+    kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, [
+      'apiVersion: v1', 'kind: Config', 'current-context: tiny',
+      'clusters:', '- name: tiny', '  cluster:', `    server: ${api.url}`, `    certificate-authority: ${join(dir, 'c')}`,
+      'users:', '- name: hermod', '  user:', '    token: hermod-token',
+      'contexts:', '- name: tiny', '  context:', '    cluster: tiny', '    user: hermod',
+    ].join('\n'));
+  });
+  after(async () => {
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /**
+   * Twelve watches held open, then twenty LISTs and a ConfigMap read while they stream; then a
+   * BOOKMARK reaches every watch, one watch is aborted and the others go on.
+   */
+  const watchesAndLists = async (env: NodeJS.ProcessEnv): Promise<{ connections: number; h2: number; http1: number }> => {
+    const kc = loadKubeConfig(kubeconfig, { env });
+    const client = new KubeListWatchClient(kc);
+    const objects = new KubeObjectClient(kc);
+    const before = { connections: api.connections, h2: api.h2Streams, http1: api.http1Requests };
+    const controllers = Array.from({ length: 12 }, () => new AbortController());
+    const seen = controllers.map(() => [] as string[]);
+    const ended = controllers.map((c, i) =>
+      client
+        .watch(`/api/v1/namespaces/ns-${i}/pods`, {}, c.signal, (e: WatchEvent) => seen[i]!.push((e.object as { metadata: { resourceVersion: string } }).metadata.resourceVersion))
+        .then(() => 'ended', (err: Error) => err.name),
+    );
+    await until('every watch open', () => seen.every((s) => s.length === 1));
+    const pages = await Promise.all(Array.from({ length: 20 }, (_, i) => client.list(`/apis/apps/v1/namespaces/ns-${i}/deployments`, {}, new AbortController().signal)));
+    assert.deepEqual(pages.map((p) => (p.items[0] as { metadata: { name: string } }).metadata.name)[19], '/apis/apps/v1/namespaces/ns-19/deployments');
+    assert.equal(((await objects.get('/api/v1/namespaces/ns/configmaps/state')) as { metadata: { name: string } }).metadata.name, 'state');
+
+    controllers[3]!.abort();
+    assert.equal(await ended[3], 'AbortError');
+    await until('the aborted watch closed on the server', () => api.watches.size === 11);
+    api.tick('2');
+    await until('the other watches go on', () => seen.every((s, i) => i === 3 || s.length === 2));
+    assert.deepEqual(seen[3], ['1']);
+    for (const c of controllers) c.abort();
+    await Promise.all(ended);
+    await kc.close();
+    return { connections: api.connections - before.connections, h2: api.h2Streams - before.h2, http1: api.http1Requests - before.http1 };
+  };
+
+  it('watches and LISTs are streams of one connection; aborting a watch ends its stream only', { timeout: 10_000 }, async () => {
+    assert.deepEqual(await watchesAndLists({}), { connections: 1, h2: 33, http1: 0 });
+  });
+
+  it('DISABLE_HTTP2 (as client-go reads it) speaks HTTP/1.1: a connection per open watch', { timeout: 10_000 }, async () => {
+    const counts = await watchesAndLists({ DISABLE_HTTP2: 'true' });
+    assert.equal(counts.h2, 0);
+    assert.equal(counts.http1, 33);
+    assert.ok(counts.connections >= 13, `${counts.connections} connections: 12 watches held open and the LISTs beside them`);
+  });
+
+  /** `count` watches through the pool with undici's fetch (client-node's), each read to its first line. */
+  const openWatches = async (url: string, pool: Dispatcher, count: number): Promise<AbortController> => {
+    const abort = new AbortController();
+    await Promise.all(
+      Array.from({ length: count }, async (_, i) => {
+        const res = await fetch(`${url}/api/v1/namespaces/ns-${i}/pods?watch=true`, { dispatcher: pool, signal: abort.signal });
+        const first = await res.body!.getReader().read();
+        assert.match(new TextDecoder().decode(first.value), /BOOKMARK/);
+      }),
+    );
+    return abort;
+  };
+
+  it('a connection carries at most its share of streams; more open another connection', { timeout: 10_000 }, async () => {
+    const pool = new Http2Pool({ connect: { ca: readFileSync(join(dir, 'c')) }, streamsPerConnection: 5 });
+    const before = api.connections;
+    const abort = await openWatches(api.url, pool, 12);
+    assert.deepEqual(pool.describe().map(({ protocol, connections }) => ({ protocol, connections })), [{ protocol: 'h2', connections: 3 }]);
+    assert.equal(api.connections - before, 3);
+    abort.abort();
+    await until('every watch closed on the server', () => api.watches.size === 0);
+    await pool.close();
+  });
+
+  it('a server that does not offer HTTP/2: a connection per request in flight, none waits behind a watch', { timeout: 10_000 }, async () => {
+    const key = readFileSync(join(dir, 'k'), 'utf8');
+    const cert = readFileSync(join(dir, 'c'), 'utf8');
+    let connections = 0;
+    const http1 = https.createServer({ key, cert }, (req, res) => {
+      res.write(bookmark('1'));
+      if (!(req.url ?? '').includes('watch=true')) res.end();
+    });
+    http1.on('secureConnection', () => connections++);
+    await new Promise<void>((resolve) => http1.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(http1.address() as AddressInfo).port}`;
+    const pool = new Http2Pool({ connect: { ca: cert } });
+    const abort = await openWatches(url, pool, 6);
+    const list = await fetch(`${url}/api/v1/pods`, { dispatcher: pool });
+    assert.match(await list.text(), /BOOKMARK/);
+    assert.equal(pool.describe()[0]!.protocol, 'http/1.1');
+    assert.ok(connections >= 7, `${connections} connections for 6 open watches and a LIST`);
+    abort.abort();
+    await pool.close();
+    http1.closeAllConnections();
+    await new Promise<void>((resolve) => http1.close(() => resolve()));
+  });
+});

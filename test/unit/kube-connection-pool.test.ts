@@ -19,6 +19,7 @@ import { KubeListWatchClient } from '../../src/io/kube/client.js';
 import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
 import { closeKubeConnections, PooledKubeConfig } from '../../src/io/kube/pooledKubeConfig.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
+import { until } from '../support/until.js';
 
 /** A self-signed certificate for 127.0.0.1 (key and cert PEM). */
 function selfSigned(dir: string, name: string): { key: string; cert: string } {
@@ -73,13 +74,6 @@ class TlsApiServer {
   }
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('PooledKubeConfig: one connection pool for every request', () => {
   let dir: string;

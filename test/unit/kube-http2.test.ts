@@ -18,6 +18,7 @@ import { KubeListWatchClient, type WatchEvent } from '../../src/io/kube/client.j
 import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
 import { Http2Pool } from '../../src/io/kube/http2Pool.js';
 import { KubeObjectClient } from '../../src/io/kube/objects.js';
+import { until } from '../support/until.js';
 import { fetch, type Dispatcher } from 'undici';
 
 /** A server that holds every watch open, sending one BOOKMARK at once and one per `tick()`. */
@@ -67,13 +68,6 @@ class H2ApiServer {
 
 const bookmark = (rv: string): string => `${JSON.stringify({ type: 'BOOKMARK', object: { metadata: { resourceVersion: rv } } })}\n`;
 
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('HTTP/2 to the API server', () => {
   let dir: string;

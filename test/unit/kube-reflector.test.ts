@@ -12,6 +12,7 @@ import { KubeListWatchClient } from '../../src/io/kube/client.js';
 import type { ReflectorEvent } from '../../src/io/kube/factStore.js';
 import { Reflector } from '../../src/io/kube/reflector.js';
 import { kubeConfigFor, LocalApiServer } from '../support/localApiServer.js';
+import { until } from '../support/until.js';
 
 interface Obj {
   metadata: { uid: string; name: string; namespace: string; resourceVersion: string; labels?: Record<string, string> };
@@ -195,13 +196,6 @@ function goneStatus(): object {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 410, reason: 'Expired', message: 'too old resource version' };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 type Facts = { name: string; value: number };
 const summary = (e: ReflectorEvent<Facts>): string =>

@@ -12,6 +12,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeListWatchClient, type WatchEvent } from '../../src/io/kube/client.js';
@@ -26,6 +27,8 @@ class H2ApiServer {
   connections = 0;
   h2Streams = 0;
   http1Requests = 0;
+  writes = 0;
+  private readonly sockets = new Set<TLSSocket>();
   /** Watch responses still open. */
   readonly watches = new Set<http2.Http2ServerResponse>();
   url = '';
@@ -41,13 +44,21 @@ class H2ApiServer {
         this.watches.add(res);
         res.on('close', () => this.watches.delete(res));
         res.write(bookmark('1'));
+      } else if (req.method === 'PUT') {
+        this.writes++;
+        req.resume();
+        req.on('end', () => res.end(JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'leader', namespace: 'ns', resourceVersion: '8' } })));
       } else if (url.pathname.endsWith('/configmaps/state')) {
         res.end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'state', namespace: 'ns', resourceVersion: '7' } }));
       } else {
         res.end(JSON.stringify({ kind: 'List', metadata: { resourceVersion: '7' }, items: [{ metadata: { name: url.pathname } }] }));
       }
     });
-    this.server.on('secureConnection', () => this.connections++);
+    this.server.on('secureConnection', (socket: TLSSocket) => {
+      this.connections++;
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
   }
 
   /** One more BOOKMARK on every open watch. */
@@ -62,6 +73,8 @@ class H2ApiServer {
 
   async close(): Promise<void> {
     for (const res of this.watches) res.end();
+    // Whatever a failed test left open must not keep the server (and the test run) alive.
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
@@ -96,7 +109,7 @@ describe('HTTP/2 to the API server', () => {
   });
 
   /**
-   * Twelve watches held open, then twenty LISTs and a ConfigMap read while they stream; then a
+   * Twelve watches held open, then twenty LISTs, a ConfigMap read and a Lease write while they stream; then a
    * BOOKMARK reaches every watch, one watch is aborted and the others go on.
    */
   const watchesAndLists = async (env: NodeJS.ProcessEnv): Promise<{ connections: number; h2: number; http1: number }> => {
@@ -115,6 +128,9 @@ describe('HTTP/2 to the API server', () => {
     const pages = await Promise.all(Array.from({ length: 20 }, (_, i) => client.list(`/apis/apps/v1/namespaces/ns-${i}/deployments`, {}, new AbortController().signal)));
     assert.deepEqual(pages.map((p) => (p.items[0] as { metadata: { name: string } }).metadata.name)[19], '/apis/apps/v1/namespaces/ns-19/deployments');
     assert.equal(((await objects.get('/api/v1/namespaces/ns/configmaps/state')) as { metadata: { name: string } }).metadata.name, 'state');
+    // A write (a Lease renewal) is not held behind the open watches of its connection.
+    const lease: { metadata: { name: string; resourceVersion?: string } } = { metadata: { name: 'leader' } };
+    assert.equal((await objects.replace('/apis/coordination.k8s.io/v1/namespaces/ns/leases/leader', lease)).metadata.resourceVersion, '8');
 
     controllers[3]!.abort();
     assert.equal(await ended[3], 'AbortError');
@@ -129,13 +145,13 @@ describe('HTTP/2 to the API server', () => {
   };
 
   it('watches and LISTs are streams of one connection; aborting a watch ends its stream only', { timeout: 10_000 }, async () => {
-    assert.deepEqual(await watchesAndLists({}), { connections: 1, h2: 33, http1: 0 });
+    assert.deepEqual(await watchesAndLists({}), { connections: 1, h2: 34, http1: 0 });
   });
 
   it('DISABLE_HTTP2 (as client-go reads it) speaks HTTP/1.1: a connection per open watch', { timeout: 10_000 }, async () => {
     const counts = await watchesAndLists({ DISABLE_HTTP2: 'true' });
     assert.equal(counts.h2, 0);
-    assert.equal(counts.http1, 33);
+    assert.equal(counts.http1, 34);
     assert.ok(counts.connections >= 13, `${counts.connections} connections: 12 watches held open and the LISTs beside them`);
   });
 

@@ -70,6 +70,26 @@ function whenOver(handler: Dispatcher.DispatchHandler, over: () => void): Dispat
   return wrapped as unknown as Dispatcher.DispatchHandler;
 }
 
+/**
+ * The request as an HTTP/2 stream can be sent beside others: undici holds a request it does not
+ * know to be idempotent (PUT, POST, PATCH, DELETE) until every other request of its connection
+ * has ended, for fear of a retry, and over HTTP/2 the others include watches, which never end (a
+ * Lease renewal would wait forever). A stream fails alone and nothing here is retried.
+ */
+function h2Ready(options: Dispatcher.DispatchOptions): Dispatcher.DispatchOptions {
+  return { ...options, idempotent: true };
+}
+
+function isStreamed(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !(body instanceof Uint8Array) && Symbol.asyncIterator in body;
+}
+
+async function collect(body: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
 export class Http2Pool extends Dispatcher {
   readonly #origins = new Map<string, Origin>();
   readonly #connect: ConnectionOptions;
@@ -114,7 +134,15 @@ export class Http2Pool extends Dispatcher {
     }
     const connection = room ?? this.#connection(key, origin);
     connection.inFlight++;
-    return connection.client.dispatch(options, whenOver(handler, () => connection.inFlight--));
+    const over = whenOver(handler, () => connection.inFlight--);
+    if (connection.h2 === false || !isStreamed(options.body)) return connection.client.dispatch(h2Ready(options), over);
+    // A body given as a stream (fetch gives every body so) is read whole first: Hermod's are small
+    // JSON objects, and undici would hold the request until every other stream had ended.
+    collect(options.body as AsyncIterable<unknown>).then(
+      (body) => connection.client.dispatch(h2Ready({ ...options, body }), over),
+      (err: unknown) => over.onError?.(err instanceof Error ? err : new Error(String(err))),
+    );
+    return true;
   }
 
   #limit(connection: Connection): number {

@@ -28,6 +28,9 @@ class H2ApiServer {
   h2Streams = 0;
   http1Requests = 0;
   writes = 0;
+  /** Requests to /slow being answered now, and the most at once. */
+  slowNow = 0;
+  slowMax = 0;
   private readonly sockets = new Set<TLSSocket>();
   /** Watch responses still open. */
   readonly watches = new Set<http2.Http2ServerResponse>();
@@ -40,7 +43,14 @@ class H2ApiServer {
       else this.http1Requests++;
       const url = new URL(req.url, 'https://x');
       res.setHeader('content-type', 'application/json');
-      if (url.searchParams.get('watch') === 'true') {
+      if (url.pathname === '/slow') {
+        this.slowNow++;
+        this.slowMax = Math.max(this.slowMax, this.slowNow);
+        setTimeout(() => {
+          this.slowNow--;
+          res.end('{}');
+        }, 20);
+      } else if (url.searchParams.get('watch') === 'true') {
         this.watches.add(res);
         res.on('close', () => this.watches.delete(res));
         res.write(bookmark('1'));
@@ -200,5 +210,17 @@ describe('HTTP/2 to the API server', () => {
     await pool.close();
     http1.closeAllConnections();
     await new Promise<void>((resolve) => http1.close(() => resolve()));
+  });
+
+  it('at most maxUnanswered requests wait for their answer at once; an open watch no longer counts', { timeout: 10_000 }, async () => {
+    const pool = new Http2Pool({ connect: { ca: readFileSync(join(dir, 'c')) }, maxUnanswered: 3 });
+    const abort = await openWatches(api.url, pool, 5);
+    api.slowMax = 0;
+    const answers = await Promise.all(Array.from({ length: 12 }, async () => (await fetch(`${api.url}/slow`, { dispatcher: pool })).text()));
+    assert.deepEqual(new Set(answers), new Set(['{}']));
+    assert.equal(api.slowMax, 3);
+    abort.abort();
+    await until('every watch closed on the server', () => api.watches.size === 0);
+    await pool.close();
   });
 });

@@ -25,10 +25,18 @@ import { buildConnector, Client, Dispatcher } from 'undici';
 /** Streams one connection carries at once (the API server's default grant; Go's initial limit). */
 export const STREAMS_PER_CONNECTION = 100;
 
+/**
+ * Requests sent at once and not answered yet. 350 LISTs and WATCHes sent together (50 tracked
+ * namespaces at start-up) got answers of 429 from the API server's priority and fairness queues
+ * for a few of them; over HTTP/1.1 the connections each needed kept them apart.
+ */
+export const MAX_UNANSWERED = 32;
+
 export interface Http2PoolOptions {
   /** TLS options of every connection (client-node's `createDispatcherOptions(...).connect`). */
   connect?: ConnectionOptions;
   streamsPerConnection?: number;
+  maxUnanswered?: number;
 }
 
 interface Connection {
@@ -49,21 +57,31 @@ interface Origin {
   readonly waiting: Array<() => void>;
 }
 
-/** The handler, telling `over` once when its request is over (response complete, or failed). */
-function whenOver(handler: Dispatcher.DispatchHandler, over: () => void): Dispatcher.DispatchHandler {
-  let done = false;
+const ENDS = ['onComplete', 'onError', 'onResponseEnd', 'onResponseError'];
+const ANSWERS = ['onHeaders', 'onResponseStart', ...ENDS];
+
+/**
+ * The handler, telling `answered` once when the server has answered (response headers, or the
+ * request ended or failed first) and `over` once when the request is over (ended or failed).
+ */
+function observed(handler: Dispatcher.DispatchHandler, on: { answered: () => void; over: () => void }): Dispatcher.DispatchHandler {
+  const fired = new Set<() => void>();
+  const once = (fn: () => void): void => {
+    if (fired.has(fn)) return;
+    fired.add(fn);
+    fn();
+  };
   const wrapped = Object.create(handler) as Record<string, unknown>;
   const original = handler as unknown as Record<string, unknown>;
   // Only the callbacks the handler has: undici tells its old handler API from the new one by them.
-  for (const name of ['onComplete', 'onError', 'onResponseEnd', 'onResponseError']) {
+  for (const name of ANSWERS) {
     const fn = original[name];
     if (typeof fn !== 'function') continue;
+    const ends = ENDS.includes(name);
     // Called on the wrapper, as every other callback is: undici's fetch keeps its state on `this`.
     wrapped[name] = function (this: unknown, ...args: unknown[]): unknown {
-      if (!done) {
-        done = true;
-        over();
-      }
+      once(on.answered);
+      if (ends) once(on.over);
       return (fn as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
@@ -94,12 +112,18 @@ export class Http2Pool extends Dispatcher {
   readonly #origins = new Map<string, Origin>();
   readonly #connect: ConnectionOptions;
   readonly #streamsPerConnection: number;
+  readonly #maxUnanswered: number;
+  /** Requests sent and not answered yet (a watch is answered when its stream opens). */
+  #unanswered = 0;
+  /** Requests held while #maxUnanswered others wait for their answer. */
+  readonly #held: Array<() => void> = [];
   #closed = false;
 
   constructor(options: Http2PoolOptions = {}) {
     super();
     this.#connect = options.connect ?? {};
     this.#streamsPerConnection = options.streamsPerConnection ?? STREAMS_PER_CONNECTION;
+    this.#maxUnanswered = options.maxUnanswered ?? MAX_UNANSWERED;
   }
 
   /** Per origin: the protocol its server chose, connections made and requests in flight (tests, statistics). */
@@ -116,6 +140,11 @@ export class Http2Pool extends Dispatcher {
     if (this.#closed) {
       handler.onError?.(new Error('the connection pool to the API server is closed'));
       return false;
+    }
+    if (this.#unanswered >= this.#maxUnanswered) {
+      // As many requests as the API server should take at once are waiting for its answer.
+      this.#held.push(() => this.dispatch(options, handler));
+      return true;
     }
     const key = String(options.origin ?? '');
     let origin = this.#origins.get(key);
@@ -134,7 +163,14 @@ export class Http2Pool extends Dispatcher {
     }
     const connection = room ?? this.#connection(key, origin);
     connection.inFlight++;
-    const over = whenOver(handler, () => connection.inFlight--);
+    this.#unanswered++;
+    const over = observed(handler, {
+      answered: () => {
+        this.#unanswered--;
+        this.#held.shift()?.();
+      },
+      over: () => connection.inFlight--,
+    });
     if (connection.h2 === false || !isStreamed(options.body)) return connection.client.dispatch(h2Ready(options), over);
     // A body given as a stream (fetch gives every body so) is read whole first: Hermod's are small
     // JSON objects, and undici would hold the request until every other stream had ended.

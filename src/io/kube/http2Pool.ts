@@ -1,23 +1,26 @@
 /**
  * Connections to the API server that carry requests as HTTP/2 streams, as client-go's do
- * (ADR 0007, "HTTP/2").
+ * (ADR 0007, "HTTP/2 to the API server").
  *
  * Hermod holds a watch open per kind and tracked namespace: over HTTP/1.1 each is a TLS
  * connection of its own (350 for 50 namespaces). Over HTTP/2 they are streams of a few
- * connections. undici's own pool does not do this right for long-lived requests: every request
- * sent while the first connection is still being made opens another connection (a burst of
- * LISTs and WATCHes at start-up gets one each), and once connected an HTTP/2 connection takes
- * any number of requests, though the server serves only so many streams at once
- * (SETTINGS_MAX_CONCURRENT_STREAMS; the requests past it wait for a stream to end, and a watch
- * never ends). So here:
+ * connections. undici can speak HTTP/2, but its own pool does not fit long-lived requests: a
+ * connection sends one request at a time unless its `pipelining` is raised; every request sent
+ * while a connection is still being made opens another one; a connected HTTP/2 connection is
+ * handed any number of requests, though the server serves only so many streams at once
+ * (SETTINGS_MAX_CONCURRENT_STREAMS; the rest wait for a stream to end, and a watch never ends);
+ * and a write waits until every other request of its connection has ended. So here the
+ * connections (undici Clients offering HTTP/2) are chosen per request:
  *
- * - the requests that come while a connection is being made wait for it (undici would open one
- *   more for each): the first says which protocol the server chose (ALPN);
- * - HTTP/2: each connection carries at most `streamsPerConnection` requests at once (100: what
- *   the API server grants a client by default, and Go's initial limit); a request that finds
- *   every connection full opens a new one;
- * - HTTP/1.1 (a server or a proxy in front of it that does not offer HTTP/2): an undici Pool,
- *   a connection per request in flight, as before.
+ * - a connection that speaks HTTP/2 carries up to `streamsPerConnection` requests at once (100:
+ *   what the API server grants a client by default, and Go's initial limit); a request that
+ *   finds them all full opens another connection;
+ * - the requests that come while a connection is being made wait for it, and the first
+ *   connection says which protocol the server chose (ALPN);
+ * - a connection that speaks HTTP/1.1 (a server, or a proxy in front of it, without HTTP/2)
+ *   carries one request at a time: a connection per request in flight, as before;
+ * - a write is sent beside the watches (`h2Ready`);
+ * - at most MAX_UNANSWERED requests wait for the server's answer at once.
  */
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { buildConnector, Client, Dispatcher } from 'undici';

@@ -6,8 +6,7 @@
  * the control test shows it, so the counts below are the pool's doing.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,18 +18,8 @@ import { KubeListWatchClient } from '../../src/io/kube/client.js';
 import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
 import { closeKubeConnections, PooledKubeConfig } from '../../src/io/kube/pooledKubeConfig.js';
 import { startConnectProxy, type ConnectProxy } from '../support/connect-proxy.js';
+import { selfSigned } from '../support/selfSigned.js';
 import { until } from '../support/until.js';
-
-/** A self-signed certificate for 127.0.0.1 (key and cert PEM). */
-function selfSigned(dir: string, name: string): { key: string; cert: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.crt`);
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', `/CN=${name}`, '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert,
-  ], { stdio: 'ignore' });
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') };
-}
 
 /** Enough of the API for a LIST, a WATCH that ends, a ConfigMap and a Lease read. */
 class TlsApiServer {

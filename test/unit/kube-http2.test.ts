@@ -6,8 +6,7 @@
  * sessions and streams; `DISABLE_HTTP2` (client-go's switch) falls back to HTTP/1.1.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +18,7 @@ import { KubeListWatchClient, type WatchEvent } from '../../src/io/kube/client.j
 import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
 import { Http2Pool } from '../../src/io/kube/http2Pool.js';
 import { KubeObjectClient } from '../../src/io/kube/objects.js';
+import { selfSigned } from '../support/selfSigned.js';
 import { until } from '../support/until.js';
 import { fetch, type Dispatcher } from 'undici';
 
@@ -95,20 +95,18 @@ const bookmark = (rv: string): string => `${JSON.stringify({ type: 'BOOKMARK', o
 describe('HTTP/2 to the API server', () => {
   let dir: string;
   let api: H2ApiServer;
+  let tls: { key: string; cert: string; certFile: string };
   let kubeconfig: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hermod-h2-'));
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=h2', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c'),
-    ], { stdio: 'ignore' });
-    api = new H2ApiServer({ key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') });
+    tls = selfSigned(dir, 'h2');
+    api = new H2ApiServer(tls);
     await api.start();
     kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, [
       'apiVersion: v1', 'kind: Config', 'current-context: tiny',
-      'clusters:', '- name: tiny', '  cluster:', `    server: ${api.url}`, `    certificate-authority: ${join(dir, 'c')}`,
+      'clusters:', '- name: tiny', '  cluster:', `    server: ${api.url}`, `    certificate-authority: ${tls.certFile}`,
       'users:', '- name: hermod', '  user:', '    token: hermod-token',
       'contexts:', '- name: tiny', '  context:', '    cluster: tiny', '    user: hermod',
     ].join('\n'));
@@ -179,7 +177,7 @@ describe('HTTP/2 to the API server', () => {
   };
 
   it('a connection carries at most its share of streams; more open another connection', { timeout: 10_000 }, async () => {
-    const pool = new Http2Pool({ connect: { ca: readFileSync(join(dir, 'c')) }, streamsPerConnection: 5 });
+    const pool = new Http2Pool({ connect: { ca: tls.cert }, streamsPerConnection: 5 });
     const before = api.connections;
     const abort = await openWatches(api.url, pool, 12);
     assert.deepEqual(pool.describe().map(({ protocol, connections }) => ({ protocol, connections })), [{ protocol: 'h2', connections: 3 }]);
@@ -190,8 +188,7 @@ describe('HTTP/2 to the API server', () => {
   });
 
   it('a server that does not offer HTTP/2: a connection per request in flight, none waits behind a watch', { timeout: 10_000 }, async () => {
-    const key = readFileSync(join(dir, 'k'), 'utf8');
-    const cert = readFileSync(join(dir, 'c'), 'utf8');
+    const { key, cert } = tls;
     let connections = 0;
     const http1 = https.createServer({ key, cert }, (req, res) => {
       res.write(bookmark('1'));
@@ -213,7 +210,7 @@ describe('HTTP/2 to the API server', () => {
   });
 
   it('at most maxUnanswered requests wait for their answer at once; an open watch no longer counts', { timeout: 10_000 }, async () => {
-    const pool = new Http2Pool({ connect: { ca: readFileSync(join(dir, 'c')) }, maxUnanswered: 3 });
+    const pool = new Http2Pool({ connect: { ca: tls.cert }, maxUnanswered: 3 });
     const abort = await openWatches(api.url, pool, 5);
     api.slowMax = 0;
     const answers = await Promise.all(Array.from({ length: 12 }, async () => (await fetch(`${api.url}/slow`, { dispatcher: pool })).text()));

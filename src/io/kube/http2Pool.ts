@@ -129,14 +129,9 @@ export class Http2Pool extends Dispatcher {
     this.#maxUnanswered = options.maxUnanswered ?? MAX_UNANSWERED;
   }
 
-  /** Per origin: the protocol its server chose, connections made and requests in flight (tests, statistics). */
-  describe(): Array<{ origin: string; protocol: Origin['protocol']; connections: number; inFlight: number }> {
-    return [...this.#origins].map(([origin, o]) => ({
-      origin,
-      protocol: o.protocol,
-      connections: o.connections.length,
-      inFlight: o.connections.reduce((n, c) => n + c.inFlight, 0),
-    }));
+  /** Per origin: the protocol its server chose and the connections made (tests). */
+  describe(): Array<{ origin: string; protocol: Origin['protocol']; connections: number }> {
+    return [...this.#origins].map(([origin, o]) => ({ origin, protocol: o.protocol, connections: o.connections.length }));
   }
 
   override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {

@@ -30,6 +30,7 @@ const FAST_TESTS = [
   'test/unit/rollout*.test.ts',
   'test/unit/set-*.test.ts',
   'test/unit/slack-advice*.test.ts',
+  'test/unit/start-hold*.test.ts',
   'test/unit/supervisor*.test.ts',
   'test/unit/template-changes*.test.ts',
   'test/unit/update-budget*.test.ts',

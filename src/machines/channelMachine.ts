@@ -16,8 +16,9 @@
  * stays pure. Decisions live in ./channelPolicy.ts, the data shapes in ./channelTypes.ts.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup, fromPromise } from 'xstate';
-import { backoffDelay, dropAll, laneOf, recordGone, recordRejected, recordSent, settleRollout } from './channelPolicy.js';
-import { acceptRelease, dropParent, isParentEdit, nextReleaseCall, noteParent, wantsReleaseUpdate } from './releaseQueue.js';
+import { backoffDelay, dropAll, dropped, laneOf, recordGone, recordRejected, recordSent, settleRollout, workloadsOf } from './channelPolicy.js';
+import { acceptRelease, dropParent, holdsStarts, isParentEdit, nextReleaseCall, noteParent, wantsReleaseUpdate } from './releaseQueue.js';
+import { releaseHeldStarts } from './startHold.js';
 import {
   DEFAULT_CHANNEL_CONFIG,
   SLACK_CALL,
@@ -29,11 +30,8 @@ import {
   type ChannelEmitted,
   type ChannelEvent,
   type ChannelInput,
-  type DroppedRollout,
-  type PendingDelivery,
   type SlackCall,
   type SlackOutcome,
-  type WorkloadRef,
 } from './channelTypes.js';
 
 function initialContext(input: ChannelInput): ChannelContext {
@@ -88,20 +86,6 @@ function inFlightOf(context: ChannelContext): SlackCall {
   return context.inFlight;
 }
 
-function dropped(items: PendingDelivery[]): DroppedRollout[] {
-  return items.map((p) => ({ rolloutId: p.rolloutId, namespace: p.namespace, final: p.final }));
-}
-
-/** The workloads of the given work, each once, in order (items from older snapshots may not name theirs). */
-function workloadsOf(items: PendingDelivery[]): WorkloadRef[] {
-  const out: WorkloadRef[] = [];
-  for (const p of items) {
-    if (p.workload === undefined || out.some((w) => w.namespace === p.namespace && w.name === p.workload)) continue;
-    out.push({ namespace: p.namespace, name: p.workload });
-  }
-  return out;
-}
-
 export const channelMachine = setup({
   types: {
     context: {} as ChannelContext,
@@ -120,6 +104,7 @@ export const channelMachine = setup({
     retryDelay: ({ context }) => context.retryDelayMs,
     blockedFor: ({ context }) => context.config.blockedForMs,
     releaseEditInterval: ({ context }) => context.config.releaseEditIntervalMs,
+    startHoldMax: ({ context }) => context.config.startHoldMaxMs,
   },
   guards: {
     isBucketFull: ({ context }) => context.tokens >= context.config.postBurst,
@@ -182,6 +167,13 @@ export const channelMachine = setup({
     }),
 
     clearInFlight: assign({ inFlight: null }),
+
+    // The startHold region's clock runs while a start message is held back (./startHold.ts).
+    noteHeldStarts: enqueueActions(({ context, enqueue }) => {
+      if (holdsStarts(context, context.config)) enqueue.raise({ type: 'starts.held' });
+    }),
+
+    releaseHeldStarts: assign({ queue: ({ context }) => releaseHeldStarts(context, context.config) }),
 
     applySent: enqueueActions(({ context, event, enqueue }) => {
       const out = outcomeOf(event, 'ok');
@@ -325,6 +317,14 @@ export const channelMachine = setup({
         },
       },
     },
+    // A start message held back in a busy channel goes after startHoldMaxMs at most (./startHold.ts).
+    startHold: {
+      initial: 'free',
+      states: {
+        free: { on: { 'starts.held': 'holding' } },
+        holding: { after: { startHoldMax: { target: 'free', actions: ['releaseHeldStarts', raise({ type: 'starts.released' })] } } },
+      },
+    },
     delivery: {
       initial: 'ready',
       on: {
@@ -335,7 +335,7 @@ export const channelMachine = setup({
       states: {
         ready: {
           // inFlight stays set through backingOff so the retried item is never evicted.
-          entry: ['clearInFlight', 'reportDepth'],
+          entry: ['clearInFlight', 'reportDepth', 'noteHeldStarts'],
           always: [
             { guard: 'isQueueEmpty', target: 'idle' },
             { guard: 'canSendNow', target: 'sending' },
@@ -352,6 +352,7 @@ export const channelMachine = setup({
             'token.added': 'ready',
             'budget.granted': { actions: 'grantUpdate', target: 'ready' },
             'release.open': 'ready',
+            'starts.released': 'ready',
           },
         },
         sending: {

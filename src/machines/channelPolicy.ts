@@ -18,7 +18,8 @@ import type { MessageMode } from './message.js';
 import type { RolloutPhase } from './notification.js';
 import type { SlackFailure } from './slackFailure.js';
 import { closesBake, expiredBakes, isFinalItem } from './bakePolicy.js';
-import { isEdit, type ChannelConfig, type ChannelNotification, type ChannelQueue, type MessageContent, type Milestone, type PendingDelivery, type RolloutRecord, type SlackCall } from './channelTypes.js';
+import { isEdit, type ChannelConfig, type ChannelNotification, type ChannelQueue, type DroppedRollout, type MessageContent, type Milestone } from './channelTypes.js';
+import type { PendingDelivery, RolloutRecord, SlackCall, WorkloadRef } from './channelTypes.js';
 
 export function milestoneOf(phase: RolloutPhase): Milestone {
   switch (phase) {
@@ -100,6 +101,8 @@ export function acceptNotification(before: ChannelQueue, n: ChannelNotification,
     plain: false,
     ...(n.bakeUntil !== undefined ? { bakeUntil: n.bakeUntil } : {}),
     ...(n.bakeUntil !== undefined && n.bakeOrigin !== undefined ? { bakeOrigin: n.bakeOrigin } : {}),
+    // A start that has waited its longest keeps its place: a newer start of it is not held again.
+    ...(pending?.holdReleased === true ? { holdReleased: true as const } : {}),
   };
 
   if (pending !== undefined) {
@@ -326,6 +329,21 @@ export function recordRejected(s: ChannelQueue, call: SlackCall, config: Channel
   }
   const without = { ...s, queue: s.queue.filter((p) => p !== item) };
   return { state: item.final ? forget(without, item.rolloutId, config) : without, gaveUp: item };
+}
+
+/** The rollouts of dropped work, as the channel reports them. */
+export function dropped(items: PendingDelivery[]): DroppedRollout[] {
+  return items.map((p) => ({ rolloutId: p.rolloutId, namespace: p.namespace, final: p.final }));
+}
+
+/** The workloads of the given work, each once, in order (items from older snapshots may not name theirs). */
+export function workloadsOf(items: PendingDelivery[]): WorkloadRef[] {
+  const out: WorkloadRef[] = [];
+  for (const p of items) {
+    if (p.workload === undefined || out.some((w) => w.namespace === p.namespace && w.name === p.workload)) continue;
+    out.push({ namespace: p.namespace, name: p.workload });
+  }
+  return out;
 }
 
 /** Drops all pending work and what Slack showed (after a permanent channel error). */

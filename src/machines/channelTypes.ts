@@ -44,6 +44,13 @@ export interface ChannelConfig {
    * in the thread are not held).
    */
   releaseEditIntervalMs: number;
+  /**
+   * A busy channel holds new start messages back (./startHold.ts): while it has an edit to
+   * make, or while it shows this many rollouts in progress...
+   */
+  startHoldOpenMessages: number;
+  /** ...but never longer than this. */
+  startHoldMaxMs: number;
 }
 
 export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
@@ -60,6 +67,10 @@ export const DEFAULT_CHANNEL_CONFIG: ChannelConfig = {
   finishedCap: 1000,
   releaseWindowMs: 0,
   releaseEditIntervalMs: 10_000,
+  // Why 3 and 30 s: three starts per channel are already three edits owed to the workspace's
+  // 50 a minute; most rollouts of a burst end within half a minute (ADR 0003 "Held starts").
+  startHoldOpenMessages: 3,
+  startHoldMaxMs: 30_000,
 };
 
 /** What the delivery layer hands a channel: a rendered notification. */
@@ -108,6 +119,8 @@ export interface PendingDelivery {
   /** As in ChannelNotification: a success the bake still watches (absent otherwise and in older snapshots). */
   bakeUntil?: number;
   bakeOrigin?: BakeOrigin;
+  /** A start message held back has waited `startHoldMaxMs`: it goes now (./startHold.ts). */
+  holdReleased?: true;
 }
 
 /** What Slack shows for one rollout in this channel (the restart-safe part). */
@@ -269,6 +282,8 @@ export type ChannelEvent =
   | { type: 'token.taken' }
   | { type: 'release.edited' }
   | { type: 'release.open' }
+  | { type: 'starts.held' }
+  | { type: 'starts.released' }
   | DoneActorEvent<SlackOutcome, typeof SLACK_CALL>
   | ErrorActorEvent<unknown, typeof SLACK_CALL>;
 

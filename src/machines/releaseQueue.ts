@@ -45,6 +45,7 @@ import {
   type ReleaseRow,
 } from './release.js';
 import { renderDetails, renderRelease } from './releaseMessage.js';
+import { isHoldableStart, startsWait } from './startHold.js';
 
 type Groups = Record<string, ReleaseGroup>;
 
@@ -287,13 +288,23 @@ export function callForRelease(item: PendingDelivery, s: ReleaseChannel, config:
   return call;
 }
 
-/** The first pending item whose next call can go now (./channelPolicy.ts `nextCall`, release-aware). */
+/**
+ * The first pending item whose next call can go now (./channelPolicy.ts `nextCall`, release-aware);
+ * a start message waits while the channel is busy (./startHold.ts).
+ */
 export function nextReleaseCall(s: ReleaseChannel, config: ChannelConfig, open: { post: boolean; update: boolean }): SlackCall | null {
+  const holding = startsWait(s, config, () => wantsReleaseUpdate(s, config));
   for (const item of s.queue) {
+    if (holding && isHoldableStart(item, s, config)) continue;
     const call = callForRelease(item, s, config);
     if (call !== null && open[laneOf(call)]) return call;
   }
   return null;
+}
+
+/** Whether a start message is held back now (the channel statechart then starts the `startHoldMaxMs` clock). */
+export function holdsStarts(s: ReleaseChannel, config: ChannelConfig): boolean {
+  return startsWait(s, config, () => wantsReleaseUpdate(s, config));
 }
 
 /** Whether some pending item waits for the workspace's chat.update budget (release-aware). */

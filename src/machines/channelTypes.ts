@@ -46,7 +46,7 @@ export interface ChannelConfig {
   releaseEditIntervalMs: number;
   /**
    * A busy channel holds new start messages back (./startHold.ts): while it has an edit to
-   * make, or while it shows this many rollouts in progress...
+   * make, or while it shows this many rollouts progressing...
    */
   startHoldOpenMessages: number;
   /** ...but never longer than this. */

@@ -10,7 +10,7 @@
  *
  * So a busy channel holds a new start message back:
  * - while it has an edit to make (edits first: they are what the verdicts wait for), or
- * - while it already shows `startHoldOpenMessages` rollouts in progress;
+ * - while it already shows `startHoldOpenMessages` rollouts progressing (not paused, not failing);
  * and never longer than `startHoldMaxMs` (the channel statechart's `startHold` region then
  * releases every start it holds, see `releaseHeldStarts`). A quiet channel holds nothing.
  *
@@ -18,7 +18,7 @@
  * edit, a thread reply, a release's parent or member (./releaseQueue.ts paces those), and
  * anything in `post` mode (every milestone is its own message there).
  */
-import { isFailurePhase, milestoneOf } from './channelPolicy.js';
+import { isFailurePhase } from './channelPolicy.js';
 import type { ChannelConfig, ChannelQueue, PendingDelivery } from './channelTypes.js';
 
 /** Whether the item's next call would post a start message that may wait (see the module comment). */
@@ -28,12 +28,15 @@ export function isHoldableStart(item: PendingDelivery, s: ChannelQueue, config: 
   return (s.rollouts[item.rolloutId]?.ts ?? null) === null;
 }
 
-/** Whether the channel already shows `limit` rollouts in progress (a message whose verdict is still owed). */
+/**
+ * Whether the channel already shows `limit` rollouts progressing: messages whose verdict edit is
+ * owed soon. A paused or failing rollout may stay so for hours; it does not make a channel busy.
+ */
 function showsInProgress(s: ChannelQueue, limit: number): boolean {
   let open = 0;
   for (const id in s.rollouts) {
     const record = s.rollouts[id];
-    if (record === undefined || record.ts === null || record.sentPhase === null || milestoneOf(record.sentPhase) !== 'started') continue;
+    if (record === undefined || record.ts === null || record.sentPhase !== 'progressing') continue;
     open += 1;
     if (open >= limit) return true;
   }

@@ -133,14 +133,16 @@ describe('held starts: the rules', () => {
   const queued = (s: ChannelQueue, n: ChannelNotification): ChannelQueue => acceptNotification(s, n, config, null).state;
   const busy = (): ChannelQueue => ({ ...empty(), rollouts: { r1: shown('r1'), r2: shown('r2'), r3: shown('r3') } });
 
-  it('three shown in progress make starts wait; two do not, nor three verdicts shown for a bake', () => {
+  it('three shown progressing make starts wait; two do not, nor two and a success kept for its bake, a paused or a failing one', () => {
     const s = queued(busy(), note('r4', 'progressing'));
     assert.equal(startsWait(s, config, () => false), true);
     const two = queued({ ...empty(), rollouts: { r1: shown('r1'), r2: shown('r2') } }, note('r4', 'progressing'));
     assert.equal(startsWait(two, config, () => false), false);
     assert.equal(startsWait(two, config, () => true), true, 'an edit to make');
-    const baking = queued({ ...empty(), rollouts: { r1: shown('r1', { sentPhase: 'succeeded' }), r2: shown('r2', { sentPhase: 'succeeded' }), r3: shown('r3', { sentPhase: 'succeeded' }) } }, note('r4', 'progressing'));
-    assert.equal(startsWait(baking, config, () => false), false);
+    for (const phase of ['succeeded', 'paused', 'failing'] satisfies RolloutPhase[]) {
+      const lingering = queued({ ...empty(), rollouts: { r1: shown('r1'), r2: shown('r2'), r3: shown('r3', { sentPhase: phase }) } }, note('r4', 'progressing'));
+      assert.equal(startsWait(lingering, config, () => false), false, `two progressing and one ${phase}`);
+    }
     const notPosted = queued({ ...empty(), rollouts: { r1: shown('r1', { ts: null }), r2: shown('r2'), r3: shown('r3') } }, note('r4', 'progressing'));
     assert.equal(startsWait(notPosted, config, () => false), false, 'a record without a message is not shown');
   });

@@ -18,12 +18,18 @@
  * edit, a thread reply, a release's parent or member (./releaseQueue.ts paces those), and
  * anything in `post` mode (every milestone is its own message there).
  */
-import { isFailurePhase } from './channelPolicy.js';
 import type { ChannelConfig, ChannelQueue, PendingDelivery } from './channelTypes.js';
+import type { RolloutPhase } from './notification.js';
 
-/** Whether the item's next call would post a start message that may wait (see the module comment). */
+/** The phases of a start message: a rollout under way that is not failing. */
+const START_PHASES: ReadonlySet<RolloutPhase> = new Set(['progressing', 'paused']);
+
+/**
+ * Whether the item's next call would post a start message that may wait (see the module comment).
+ * By its phase, not `final`: a success the bake still watches is not final, and is a verdict.
+ */
 export function isHoldableStart(item: PendingDelivery, s: ChannelQueue, config: ChannelConfig): boolean {
-  if (config.mode !== 'update' || item.final || isFailurePhase(item.phase) || item.holdReleased === true) return false;
+  if (config.mode !== 'update' || !START_PHASES.has(item.phase) || item.holdReleased === true) return false;
   if (item.parent !== undefined || (s.groups?.[item.rolloutId]?.rows.length ?? 0) >= 2) return false;
   return (s.rollouts[item.rolloutId]?.ts ?? null) === null;
 }

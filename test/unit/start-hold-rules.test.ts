@@ -98,7 +98,14 @@ describe('held starts: the channel statechart', () => {
     assert.deepEqual(callsOf(h, 'r1'), ['post progressing', 'update progressing', 'update succeeded']);
   });
 
-  for (const phase of ['failing', 'failed', 'succeeded'] satisfies RolloutPhase[]) {
+  it('a success the bake still watches (not final yet) is a verdict: never held', async () => {
+    const h = await threeInProgress();
+    await h.send('c', { ...note('r4', 'succeeded', { at: 1000 }), bakeUntil: 301_000 });
+    await h.advance(100);
+    assert.deepEqual(callsOf(h, 'r4'), ['post succeeded']);
+  });
+
+  for (const phase of ['failing', 'failed', 'degraded', 'succeeded', 'superseded'] satisfies RolloutPhase[]) {
     it(`a ${phase} rollout is never held, however busy the channel`, async () => {
       const h = await threeInProgress();
       await h.send('c', note('r4', phase, { at: 1000 }));

@@ -1,11 +1,14 @@
 /**
  * `npm run build`: the production CLI in dist/, bundled by esbuild (docs/adr/0008, "the bundle").
  *
- * Only @kubernetes/client-node is bundled: its 2,742 files (one per generated model, loaded even
- * for the kubeconfig loader) become one chunk, which roughly halves what importing `hermod run`
- * costs (docs/adr/0007, measurements). Every other dependency stays external, loaded from
- * node_modules as before: pino, prom-client, @slack/web-api, undici, and @sentry/node, which
- * run.ts still imports dynamically, only when SENTRY_ENDPOINT is set.
+ * Every dependency is bundled but the few loaded only when a feature needs them (EXTERNAL):
+ * client-node's 2,742 files (one per generated model, loaded even for the kubeconfig loader)
+ * become one chunk, which roughly halves what importing `hermod run` costs, and bundling
+ * @slack/web-api, prom-client, undici, xstate, cac and pino too took another quarter off the
+ * import's wall time (docs/adr/0007, "The import floor"). @sentry/node stays in node_modules
+ * (run.ts imports it dynamically, only when SENTRY_ENDPOINT is set, and its instrumentation
+ * hooks modules as Node loads them), as do @statelyai/inspect (`--inspect` only) and pino-pretty
+ * (`--log-format text` only, required on first use by src/io/logger.ts).
  *
  * client-node's generated models and API classes stay out of `hermod run`: its config.js gets a
  * slim generated index (./clientNodeSlim.ts explains why and what breaks when client-node
@@ -20,11 +23,12 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { genModulesLoadedBy, slimGenIndex } from './clientNodeSlim.js';
 
-/** The dependencies bundled into dist/ instead of loaded from node_modules. */
-export const BUNDLED = ['@kubernetes/client-node'] as const;
+/** The dependencies loaded from node_modules, each only when a feature needs it (@slack/types is types only); the rest are bundled. */
+const EXTERNAL = ['@sentry/node', '@statelyai/inspect', 'pino-pretty', '@slack/types'];
 
 const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: Record<string, string> };
-const external = Object.keys(pkg.dependencies).filter((name) => !(BUNDLED as readonly string[]).includes(name));
+const bundled = Object.keys(pkg.dependencies).filter((name) => !EXTERNAL.includes(name));
+const external = Object.keys(pkg.dependencies).filter((name) => EXTERNAL.includes(name));
 
 rmSync('dist', { recursive: true, force: true });
 const result = await build({
@@ -38,7 +42,7 @@ const result = await build({
   platform: 'node',
   target: 'node20.19',
   sourcemap: true,
-  // Subpaths too: marking `pino` external marks `pino/file` as well.
+  // Subpaths too: marking `@sentry/node` external marks `@sentry/node/preload` as well.
   external,
   // Bundled CommonJS (client-node's socks, form-data, ws ...) calls require(): give ESM one.
   banner: { js: "import { createRequire as __hermodCreateRequire } from 'node:module'; const require = __hermodCreateRequire(import.meta.url);" },
@@ -56,4 +60,4 @@ if (genInRun.length > 0) {
 }
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 const bytes = outputs.reduce((sum, [, out]) => sum + out.bytes, 0);
-console.log(`dist/: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB of JavaScript (bundled: ${BUNDLED.join(', ')}; external: ${external.length} dependencies)`);
+console.log(`dist/: ${outputs.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MiB of JavaScript (bundled: ${bundled.join(', ')}; external: ${external.join(', ')})`);

@@ -8,8 +8,9 @@
  * cause chain and stack (an HTTP client error can carry request headers, and with them the
  * Slack token).
  */
+import { createRequire } from 'node:module';
 import pino, { type Logger as PinoLogger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
 import type { LogFormat, LogLevel } from './config.js';
 import { kubeApiErrorSummary } from './kube/describe.js';
 import { networkProblem } from './netErrors.js';
@@ -66,6 +67,10 @@ export function serializeError(err: unknown): Record<string, unknown> {
   };
 }
 
+// Why loaded on first use: pino-pretty and its dependencies cost about 10 MB and a tenth of a
+// second to import, and a Pod logs JSON (docs/adr/0007, "The import floor").
+const requireAtRunTime = createRequire(import.meta.url);
+
 /** The format to use when none was configured: text for a person at a terminal, JSON otherwise. */
 export function defaultLogFormat(stdoutIsTTY: boolean = process.stdout.isTTY === true): LogFormat {
   return stdoutIsTTY ? 'text' : 'json';
@@ -83,6 +88,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   };
   if (chosen === 'text') {
     // Synchronous, in this thread: no worker transport to start or to flush on exit.
+    const pretty = requireAtRunTime('pino-pretty') as typeof PinoPretty;
     const stream = pretty({ sync: true, colorize: destination === undefined && process.stdout.isTTY === true, ignore: 'app,pid,hostname', translateTime: 'SYS:HH:MM:ss.l', ...(destination !== undefined ? { destination } : {}) });
     return pino(options, stream);
   }

@@ -10,6 +10,7 @@ import type { ChannelConfig, ChannelEmitted, ChannelNotification, SlackCall, Sla
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import { updateBudgetMachine } from '../../src/machines/updateBudgetMachine.js';
 import { note as channelNote, type NoteOptions } from './channelFixtures.js';
+import { SHA } from './rolloutViews.js';
 
 /** An outcome before the fake stamps its time (Omit distributed over the union). */
 export type Answer = SlackOutcome extends infer O ? (O extends SlackOutcome ? Omit<O, 'at'> : never) : never;
@@ -89,6 +90,13 @@ export class ScriptedSlack {
 /** A notification whose message has a colour bar (so the plain-text fallback shows), notified at 0 unless told; its workload is `web-<rolloutId>`. */
 export function note(rolloutId: string, phase: RolloutPhase, opts: NoteOptions = {}): ChannelNotification {
   return { ...channelNote(rolloutId, phase, { attachments: [{ color: '#000000', blocks: [] }], at: 0, ...opts }), workload: `web-${rolloutId}` };
+}
+
+/** `note`, as a rollout of the release of commit SHA that started at `startedAt` (notified then too). */
+export function ofRelease(rolloutId: string, phase: RolloutPhase, startedAt = 0): ChannelNotification {
+  const n = note(rolloutId, phase, { at: startedAt });
+  const row = { rolloutId, namespace: n.namespace, kind: 'Deployment' as const, workload: `web-${rolloutId}`, revision: 2, phase, reason: null, alert: 'all' as const, failedOnce: false, mentions: [] };
+  return { ...n, release: { sha: SHA, repo: null, cluster: null, startedAt, row } };
 }
 
 export type ChannelActor = Actor<typeof channelMachine>;

@@ -9,10 +9,8 @@ import { describe, it } from 'node:test';
 import { createActor } from 'xstate';
 import { channelMachine } from '../../src/machines/channelMachine.js';
 import { backoffDelay, contentHash } from '../../src/machines/channelPolicy.js';
-import { DEFAULT_CHANNEL_CONFIG, type ChannelEmitted, type ChannelNotification, type ChannelRestore } from '../../src/machines/channelTypes.js';
-import type { RolloutPhase } from '../../src/machines/notification.js';
-import { harness, note } from '../support/channelHarness.js';
-import { SHA } from '../support/rolloutViews.js';
+import { DEFAULT_CHANNEL_CONFIG, type ChannelEmitted, type ChannelRestore } from '../../src/machines/channelTypes.js';
+import { harness, note, ofRelease } from '../support/channelHarness.js';
 
 /** The harness seeds each channel's jitter with its name's length + 7. */
 const firstDelay = (channel: string): number => backoffDelay(0, channel.length + 7, DEFAULT_CHANNEL_CONFIG).delayMs;
@@ -351,12 +349,7 @@ describe('channelMachine rules: the call whose answer is read', () => {
 describe('channelMachine rules: release pacing (ADR 0010)', () => {
   const EDIT_INTERVAL = 5000;
   const grouping = { releaseWindowMs: 30_000, releaseEditIntervalMs: EDIT_INTERVAL };
-  /** A rollout of commit SHA that started at 0, so rollouts `a` and `b` form one release (`a` its anchor). */
-  function ofRelease(rolloutId: string, phase: RolloutPhase): ChannelNotification {
-    const n = note(rolloutId, phase);
-    const row = { rolloutId, namespace: n.namespace, kind: 'Deployment' as const, workload: `web-${rolloutId}`, revision: 2, phase, reason: null, alert: 'all' as const, failedOnce: false, mentions: [] };
-    return { ...n, release: { sha: SHA, repo: null, cluster: null, startedAt: 0, row } };
-  }
+  // ofRelease: rollouts of commit SHA that started at 0, so `a` and `b` form one release (`a` its anchor).
   const parentEdits = (h: ReturnType<typeof harness>): number[] => h.slack.calls.filter((c) => c.op === 'update' && c.rolloutId === 'a').map((c) => c.at);
 
   it("the anchor's first post does not hold the parent's first edit: it goes as soon as a member joins", async () => {

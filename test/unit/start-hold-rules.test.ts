@@ -11,8 +11,7 @@ import { DEFAULT_CHANNEL_CONFIG, type ChannelNotification, type ChannelQueue } f
 import type { RolloutPhase } from '../../src/machines/notification.js';
 import { isHoldableStart, releaseHeldStarts, startsWait } from '../../src/machines/startHold.js';
 import { empty, shown } from '../support/channelFixtures.js';
-import { harness, note } from '../support/channelHarness.js';
-import { SHA } from '../support/rolloutViews.js';
+import { harness, note, ofRelease } from '../support/channelHarness.js';
 
 const HOLD_MS = DEFAULT_CHANNEL_CONFIG.startHoldMaxMs;
 
@@ -123,13 +122,8 @@ describe('held starts: the channel statechart', () => {
 
   it("a release's parent is not held: its members wait for it", async () => {
     const h = await threeInProgress({ releaseWindowMs: 30_000 });
-    const ofRelease = (rolloutId: string, phase: RolloutPhase): ChannelNotification => {
-      const n = note(rolloutId, phase, { at: 1000 });
-      const row = { rolloutId, namespace: n.namespace, kind: 'Deployment' as const, workload: `web-${rolloutId}`, revision: 2, phase, reason: null, alert: 'all' as const, failedOnce: false, mentions: [] };
-      return { ...n, release: { sha: SHA, repo: null, cluster: null, startedAt: 1000, row } };
-    };
-    await h.send('c', ofRelease('a', 'progressing'));
-    await h.send('c', ofRelease('b', 'progressing'));
+    await h.send('c', ofRelease('a', 'progressing', 1000));
+    await h.send('c', ofRelease('b', 'progressing', 1000));
     await h.advance(1000);
     assert.deepEqual(callsOf(h, 'a'), ['post progressing'], 'the parent of a and b');
   });

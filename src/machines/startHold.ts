@@ -40,9 +40,8 @@ export function isHoldableStart(item: PendingDelivery, s: ChannelQueue, config: 
  */
 function showsInProgress(s: ChannelQueue, limit: number): boolean {
   let open = 0;
-  for (const id in s.rollouts) {
-    const record = s.rollouts[id];
-    if (record === undefined || record.ts === null || record.sentPhase !== 'progressing') continue;
+  for (const record of Object.values(s.rollouts)) {
+    if (record.ts === null || record.sentPhase !== 'progressing') continue;
     open += 1;
     if (open >= limit) return true;
   }

@@ -9,9 +9,11 @@ import { describe, it } from 'node:test';
 import { acceptNotification } from '../../src/machines/channelPolicy.js';
 import { DEFAULT_CHANNEL_CONFIG, type ChannelNotification, type ChannelQueue } from '../../src/machines/channelTypes.js';
 import type { RolloutPhase } from '../../src/machines/notification.js';
+import type { ReleaseGroup } from '../../src/machines/release.js';
 import { isHoldableStart, releaseHeldStarts, startsWait } from '../../src/machines/startHold.js';
 import { empty, shown } from '../support/channelFixtures.js';
 import { harness, note, ofRelease } from '../support/channelHarness.js';
+import { SHA } from '../support/rolloutViews.js';
 
 const HOLD_MS = DEFAULT_CHANNEL_CONFIG.startHoldMaxMs;
 
@@ -151,6 +153,15 @@ describe('held starts: the rules', () => {
   it('nothing waits without a start to hold, and the edit question is not asked then', () => {
     const s = queued(busy(), note('r4', 'succeeded'));
     assert.equal(startsWait(s, config, () => assert.fail('asked')), false);
+  });
+
+  it('a paused start is a start; a lone start beside a release is holdable too', () => {
+    const paused = queued(busy(), note('r4', 'paused'));
+    assert.equal(isHoldableStart(paused.queue[0]!, paused, config), true);
+    const s = queued(busy(), note('r4', 'progressing'));
+    const group: ReleaseGroup = { anchor: 'a', key: SHA, sha: SHA, repo: null, cluster: null, firstStartedAt: 0, rows: [], anchorMessage: null, anchorThread: null, parent: null };
+    const beside = { ...s, groups: { a: group } };
+    assert.equal(isHoldableStart(beside.queue[0]!, beside, config), true);
   });
 
   it('only a start not yet shown is holdable', () => {

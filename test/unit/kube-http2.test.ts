@@ -43,7 +43,10 @@ class H2ApiServer {
       else this.http1Requests++;
       const url = new URL(req.url, 'https://x');
       res.setHeader('content-type', 'application/json');
-      if (url.pathname === '/slow') {
+      if (url.pathname === '/stall') {
+        // Headers and the start of a body, then nothing.
+        res.write('{');
+      } else if (url.pathname === '/slow') {
         this.slowNow++;
         this.slowMax = Math.max(this.slowMax, this.slowNow);
         setTimeout(() => {
@@ -220,4 +223,21 @@ describe('HTTP/2 to the API server', () => {
     await until('every watch closed on the server', () => api.watches.size === 0);
     await pool.close();
   });
+
+  it('a watch may be silent longer than the body timeout; any other request may not', { timeout: 10_000 }, async () => {
+    const pool = new Http2Pool({ connect: { ca: tls.cert }, bodyTimeoutMs: 300 });
+    const abort = new AbortController();
+    const res = await fetch(`${api.url}/api/v1/namespaces/quiet/events?watch=true&timeoutSeconds=600`, { dispatcher: pool, signal: abort.signal });
+    const reader = res.body!.getReader();
+    assert.match(new TextDecoder().decode((await reader.read()).value), /"resourceVersion":"1"/);
+    await new Promise((r) => setTimeout(r, 900));
+    api.tick('2');
+    assert.match(new TextDecoder().decode((await reader.read()).value), /"resourceVersion":"2"/, 'still open after 900 ms of silence');
+    const stalled = await fetch(`${api.url}/stall`, { dispatcher: pool });
+    await assert.rejects(stalled.text(), (err: Error) => /timeout/i.test(`${err.message} ${String((err.cause as Error | undefined)?.message)}`));
+    abort.abort();
+    await until('the watch closed on the server', () => api.watches.size === 0);
+    await pool.close();
+  });
+
 });

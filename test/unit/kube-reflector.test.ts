@@ -41,6 +41,8 @@ class TinyApiServer {
   silent = false;
   /** Accept new watches but never answer, not even the headers (a dead connection). */
   hang = false;
+  /** End each watch cleanly after the timeoutSeconds it asked for, as the API server does. */
+  endAtTerm = false;
   /** Hung requests, closed on reset. */
   private hung = new Set<http.ServerResponse>();
   requests: { kind: 'list' | 'watch'; query: URLSearchParams; auth: string | undefined }[] = [];
@@ -85,6 +87,7 @@ class TinyApiServer {
       expireNextContinue: false,
       silent: false,
       hang: false,
+      endAtTerm: false,
       requests: [],
       maxOpenWatches: 0,
     });
@@ -162,6 +165,7 @@ class TinyApiServer {
     this.maxOpenWatches = Math.max(this.maxOpenWatches, this.openWatches);
     // Only this test's streams count: one a previous test left open may report its close late.
     res.on('close', () => this.streams.delete(stream));
+    if (this.endAtTerm) setTimeout(() => res.end(), Number(q.get('timeoutSeconds')) * 1000);
     if (!this.silent) for (const e of this.log) if (e.rv > from) res.write(JSON.stringify({ type: e.type, object: e.object }) + '\n');
   }
 
@@ -402,6 +406,19 @@ describe('Reflector (tiny API server)', () => {
     await until('only the current watch open', () => api.openWatches === 1);
     assert.ok(api.maxOpenWatches <= 2, `at most the aborted watch and the next overlap (saw ${api.maxOpenWatches})`);
     assert.deepEqual(delays, [], 'no backoff: the idle time is the throttle');
+  });
+
+  it('a watch the server ends cleanly at its term, without a single event, resumes at once: no backoff, no warning', async () => {
+    api.put('a', 1);
+    api.silent = true;
+    api.endAtTerm = true;
+    const r = makeReflector({ watchTimeoutSeconds: [1, 1], idleTimeoutMs: 60_000 });
+    r.start();
+    await r.waitForSync();
+    await until('the third watch', () => api.requests.filter((q) => q.kind === 'watch').length >= 3);
+    assert.deepEqual(delays, [], 'a quiet namespace is not a misbehaving server');
+    assert.equal(r.stats().errors, 0);
+    assert.ok(api.requests.filter((q) => q.kind === 'watch').every((q) => q.query.get('resourceVersion') === '101'));
   });
 
   it('gives up on a watch whose response never starts, long before the idle watchdog', async () => {

@@ -20,7 +20,8 @@
  * - a connection that speaks HTTP/1.1 (a server, or a proxy in front of it, without HTTP/2)
  *   carries one request at a time: a connection per request in flight, as before;
  * - a write is sent beside the watches (`h2Ready`);
- * - at most MAX_UNANSWERED requests wait for the server's answer at once.
+ * - at most MAX_UNANSWERED requests wait for the server's answer at once;
+ * - a watch may be silent for as long as it runs (`quietAllowed`).
  */
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { buildConnector, Client, Dispatcher } from 'undici';
@@ -40,6 +41,8 @@ export interface Http2PoolOptions {
   connect?: ConnectionOptions;
   streamsPerConnection?: number;
   maxUnanswered?: number;
+  /** undici's limit on silence within a response body, for every request but a watch; default undici's (300 s). */
+  bodyTimeoutMs?: number;
 }
 
 interface Connection {
@@ -101,6 +104,15 @@ function h2Ready(options: Dispatcher.DispatchOptions): Dispatcher.DispatchOption
   return { ...options, idempotent: true };
 }
 
+/**
+ * A WATCH (`watch=true`) is silent for minutes when nothing changes (an Event watch gets no
+ * bookmarks) and ends at the term it asked for: no undici limit on silence in its body, which
+ * ended every quiet watch after 300 s as a failure. The reflector's watchdog times it.
+ */
+function quietAllowed(options: Dispatcher.DispatchOptions): Dispatcher.DispatchOptions {
+  return /[?&]watch=true(&|$)/.test(options.path) ? { ...options, bodyTimeout: 0 } : options;
+}
+
 function isStreamed(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !(body instanceof Uint8Array) && Symbol.asyncIterator in body;
 }
@@ -116,6 +128,7 @@ export class Http2Pool extends Dispatcher {
   readonly #connect: ConnectionOptions;
   readonly #streamsPerConnection: number;
   readonly #maxUnanswered: number;
+  readonly #bodyTimeoutMs: number | undefined;
   /** Requests sent and not answered yet (a watch is answered when its stream opens). */
   #unanswered = 0;
   /** Requests held while #maxUnanswered others wait for their answer. */
@@ -127,6 +140,7 @@ export class Http2Pool extends Dispatcher {
     this.#connect = options.connect ?? {};
     this.#streamsPerConnection = options.streamsPerConnection ?? STREAMS_PER_CONNECTION;
     this.#maxUnanswered = options.maxUnanswered ?? MAX_UNANSWERED;
+    this.#bodyTimeoutMs = options.bodyTimeoutMs;
   }
 
   /** Per origin: the protocol its server chose and the connections made (tests). */
@@ -134,7 +148,8 @@ export class Http2Pool extends Dispatcher {
     return [...this.#origins].map(([origin, o]) => ({ origin, protocol: o.protocol, connections: o.connections.length }));
   }
 
-  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+  override dispatch(request: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const options = quietAllowed(request);
     if (this.#closed) {
       handler.onError?.(new Error('the connection pool to the API server is closed'));
       return false;
@@ -192,6 +207,7 @@ export class Http2Pool extends Dispatcher {
       h2: known,
       client: new Client(key, {
         allowH2: true,
+        ...(this.#bodyTimeoutMs !== undefined ? { bodyTimeout: this.#bodyTimeoutMs } : {}),
         pipelining: known === true ? this.#streamsPerConnection : 1,
         connect: (opts, callback) => {
           connection.connecting = true;

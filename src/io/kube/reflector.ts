@@ -158,10 +158,11 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
           this.refused = false;
           this.failures = 0;
         } else {
-          const events = await this.watchOnce();
-          // A watch the server ended cleanly resumes at once, unless it was empty: that
-          // would be a tight loop against a misbehaving server or proxy, so back off.
-          if (events > 0) {
+          const watch = await this.watchOnce();
+          // A watch the server ended cleanly resumes at once if it brought events or lasted
+          // its term (a quiet namespace's Warning-event watch gets no bookmarks). An empty one
+          // that ended early would be a tight loop against a misbehaving server or proxy: back off.
+          if (watch.events > 0 || watch.lastedTerm) {
             this.failures = 0;
             continue;
           }
@@ -266,8 +267,8 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     }
   }
 
-  /** One WATCH from the current resourceVersion until it ends; returns the number of events seen. */
-  private async watchOnce(): Promise<number> {
+  /** One WATCH from the current resourceVersion until it ends: the events it brought, and whether it lasted (most of) the term it asked for. */
+  private async watchOnce(): Promise<{ events: number; lastedTerm: boolean }> {
     const request = new AbortController();
     this.request = request;
     this.watching = true;
@@ -280,6 +281,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     };
     const [lo, hi] = this.opts.watchTimeoutSeconds ?? [300, 600];
     const timeoutSeconds = Math.round(lo + (hi - lo) * (this.opts.random ?? Math.random)());
+    const startedAt = Date.now();
     let events = 0;
     // Until the response headers arrive, the shorter open timeout applies; then the watchdog.
     const openMs = this.opts.openTimeoutMs ?? 30_000;
@@ -310,7 +312,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
       this.watching = false;
       if (this.request === request) this.request = undefined;
     }
-    return events;
+    return { events, lastedTerm: Date.now() - startedAt >= timeoutSeconds * 900 };
   }
 
   private onWatchEvent(event: WatchEvent): void {

@@ -10,7 +10,5 @@
  * Types may still be imported from the barrel with `import type` anywhere: they cost nothing.
  */
 export { KubeConfig } from '@kubernetes/client-node/dist/config.js';
-export { HttpMethod, RequestContext, ResponseContext } from '@kubernetes/client-node/dist/gen/http/http.js';
-export type { HttpLibrary } from '@kubernetes/client-node/dist/gen/http/http.js';
-export { IsomorphicFetchHttpLibrary } from '@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js';
+export { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 export { ApiException } from '@kubernetes/client-node/dist/gen/apis/exception.js';

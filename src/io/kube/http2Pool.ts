@@ -69,6 +69,9 @@ const ANSWERS = ['onHeaders', 'onResponseStart', ...ENDS];
 /**
  * The handler, telling `answered` once when the server has answered (response headers, or the
  * request ended or failed first) and `over` once when the request is over (ended or failed).
+ * The callbacks are replaced on the handler itself, not on a wrapper: undici keeps a request's
+ * state on the handler (`this`), and its `request` API reads it from the handler its abort
+ * signal's listener closed over (with a wrapper, an aborted watch's stream stayed open).
  */
 function observed(handler: Dispatcher.DispatchHandler, on: { answered: () => void; over: () => void }): Dispatcher.DispatchHandler {
   const fired = new Set<() => void>();
@@ -77,21 +80,19 @@ function observed(handler: Dispatcher.DispatchHandler, on: { answered: () => voi
     fired.add(fn);
     fn();
   };
-  const wrapped = Object.create(handler) as Record<string, unknown>;
-  const original = handler as unknown as Record<string, unknown>;
+  const callbacks = handler as unknown as Record<string, unknown>;
   // Only the callbacks the handler has: undici tells its old handler API from the new one by them.
   for (const name of ANSWERS) {
-    const fn = original[name];
+    const fn = callbacks[name];
     if (typeof fn !== 'function') continue;
     const ends = ENDS.includes(name);
-    // Called on the wrapper, as every other callback is: undici's fetch keeps its state on `this`.
-    wrapped[name] = function (this: unknown, ...args: unknown[]): unknown {
+    callbacks[name] = function (this: unknown, ...args: unknown[]): unknown {
       once(on.answered);
       if (ends) once(on.over);
       return (fn as (...a: unknown[]) => unknown).apply(this, args);
     };
   }
-  return wrapped as unknown as Dispatcher.DispatchHandler;
+  return handler;
 }
 
 /**

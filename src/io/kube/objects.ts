@@ -14,7 +14,7 @@
  */
 import { KubeApiError, KubeError } from './errors.js';
 import { apiError, sendKubeRequest, type KubeRequest, type QueryParams } from './client.js';
-import { IsomorphicFetchHttpLibrary, type HttpLibrary, type KubeConfig } from './clientNode.js';
+import type { KubeConfig } from './clientNode.js';
 
 /** A JSON merge patch, a strategic merge patch or a JSON patch. */
 export type PatchType = 'application/merge-patch+json' | 'application/strategic-merge-patch+json' | 'application/json-patch+json';
@@ -28,10 +28,7 @@ export interface RequestOptions {
 export const statusOf = (err: unknown): number | undefined => (err instanceof KubeApiError ? err.statusCode : undefined);
 
 export class KubeObjectClient {
-  constructor(
-    private readonly kubeConfig: KubeConfig,
-    private readonly http: HttpLibrary = new IsomorphicFetchHttpLibrary(),
-  ) {}
+  constructor(private readonly kubeConfig: KubeConfig) {}
 
   /** GET one object. */
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
@@ -60,14 +57,14 @@ export class KubeObjectClient {
 
   /** GET an answer that is text, not JSON (pods/log). */
   async getText(path: string, options: RequestOptions = {}): Promise<string> {
-    const res = await sendKubeRequest(this.kubeConfig, this.http, { method: 'GET', path, accept: '*/*', ...options });
-    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) throw await apiError(res, `GET ${path}`);
+    const res = await sendKubeRequest(this.kubeConfig, { method: 'GET', path, accept: '*/*', ...options });
+    if (res.statusCode < 200 || res.statusCode > 299) throw await apiError(res, `GET ${path}`);
     return res.body.text();
   }
 
   private async json<T>(request: KubeRequest): Promise<T> {
-    const res = await sendKubeRequest(this.kubeConfig, this.http, request);
-    if (res.httpStatusCode < 200 || res.httpStatusCode > 299) throw await apiError(res, `${request.method} ${request.path}`);
+    const res = await sendKubeRequest(this.kubeConfig, request);
+    if (res.statusCode < 200 || res.statusCode > 299) throw await apiError(res, `${request.method} ${request.path}`);
     const text = await res.body.text();
     try {
       return JSON.parse(text) as T;

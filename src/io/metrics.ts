@@ -242,6 +242,17 @@ function healthMetrics(registry: Registry, read: () => HealthSources | null): vo
     },
   });
   new Gauge({
+    name: 'hermod_watches_open',
+    help: 'Watch streams open now, by kind (namespaced kinds: one per tracked namespace once its watch is open).',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      const sources = read();
+      if (sources === null) return;
+      for (const [kind, stats] of Object.entries(sources.watches())) this.set({ kind }, stats.openWatches);
+    },
+  });
+  new Gauge({
     name: 'hermod_watch_seconds_since_activity',
     help: 'Seconds since the watch of a kind last made progress (a LIST, a WATCH opened, an event or a bookmark). /livez fails above 900.',
     labelNames: ['kind'],

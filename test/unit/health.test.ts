@@ -77,7 +77,7 @@ describe('Slack health', () => {
 });
 
 describe('health metrics and endpoints', () => {
-  const stats = (over: Partial<ReflectorStats>): ReflectorStats => ({ objects: 0, lists: 1, watches: 1, expired: 0, idleRestarts: 0, errors: 0, lastActivityMs: null, ...over });
+  const stats = (over: Partial<ReflectorStats>): ReflectorStats => ({ objects: 0, lists: 1, watches: 1, expired: 0, idleRestarts: 0, errors: 0, openWatches: 1, lastActivityMs: null, ...over });
 
   it('exports build info, watch errors, restarts and idleness, Slack and state health', async () => {
     const metrics = createMetrics({ defaultMetrics: false });
@@ -89,7 +89,7 @@ describe('health metrics and endpoints', () => {
     state.saved(now - 5_000);
     state.failed();
     metrics.health({
-      watches: () => ({ pods: stats({ errors: 3, idleRestarts: 2, expired: 1, lastActivityMs: now - 42_000 }), namespaces: stats({}) }),
+      watches: () => ({ pods: stats({ errors: 3, idleRestarts: 2, expired: 1, openWatches: 48, lastActivityMs: now - 42_000 }), namespaces: stats({}) }),
       slack,
       state,
       now: () => now,
@@ -101,6 +101,8 @@ describe('health metrics and endpoints', () => {
     assert.match(text, /hermod_watch_restarts_total\{kind="pods",reason="expired"\} 1/);
     assert.match(text, /hermod_watch_seconds_since_activity\{kind="pods"\} 42/);
     assert.doesNotMatch(text, /hermod_watch_seconds_since_activity\{kind="namespaces"\}/);
+    assert.match(text, /hermod_watches_open\{kind="pods"\} 48/);
+    assert.match(text, /hermod_watches_open\{kind="namespaces"\} 1/);
     assert.match(text, /hermod_slack_token_rejected 1/);
     assert.match(text, /hermod_slack_seconds_since_success 0/);
     assert.match(text, /hermod_state_last_save_timestamp_seconds 995/);

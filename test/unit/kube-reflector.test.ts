@@ -242,6 +242,7 @@ describe('Reflector (tiny API server)', () => {
   it('lists page by page, then watches: add, update, skip unchanged, delete', async () => {
     for (const [i, n] of ['a', 'b', 'c', 'd', 'e'].entries()) api.put(n, i);
     const r = makeReflector();
+    assert.equal(r.stats().openWatches, 0);
     r.start();
     await r.waitForSync();
     assert.deepEqual(events, ['add a=0', 'add b=1', 'add c=2', 'add d=3', 'add e=4']);
@@ -263,6 +264,9 @@ describe('Reflector (tiny API server)', () => {
     assert.deepEqual([...r.values()].map((f) => f.name).sort(), ['a', 'b', 'd', 'e', 'f']);
     assert.equal(r.resourceVersion, String(api.rv));
     assert.equal(r.stats().objects, 5);
+    assert.equal(r.stats().openWatches, 1, 'its watch stream is open (hermod_watches_open)');
+    await r.stop();
+    assert.equal(r.stats().openWatches, 0, 'and no longer once stopped');
   });
 
   it('skips an update whose resourceVersion did not change (duplicate delivery)', async () => {

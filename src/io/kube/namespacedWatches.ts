@@ -116,7 +116,7 @@ export class NamespacedWatches {
   stats(): Record<WorkloadKind, ReflectorStats> {
     const out = {} as Record<WorkloadKind, ReflectorStats>;
     for (const kind of WORKLOAD_KINDS) {
-      const sum = { ...(this.retired.get(kind) ?? zero()), objects: 0, lastActivityMs: null as number | null };
+      const sum = { ...(this.retired.get(kind) ?? zero()), objects: 0, openWatches: 0, lastActivityMs: null as number | null };
       for (const set of this.sets.values()) {
         const stats = set[kind].stats();
         add(sum, stats);
@@ -135,13 +135,13 @@ export class NamespacedWatches {
 
   private retire(kind: WorkloadKind, stats: ReflectorStats): void {
     const sum = this.retired.get(kind) ?? zero();
-    add(sum, { ...stats, objects: 0 });
+    add(sum, { ...stats, objects: 0, openWatches: 0 });
     this.retired.set(kind, sum);
   }
 }
 
 function zero(): ReflectorStats {
-  return { objects: 0, lists: 0, watches: 0, expired: 0, idleRestarts: 0, errors: 0, lastActivityMs: null };
+  return { objects: 0, lists: 0, watches: 0, expired: 0, idleRestarts: 0, errors: 0, openWatches: 0, lastActivityMs: null };
 }
 
 function add(sum: ReflectorStats, s: ReflectorStats): void {
@@ -151,4 +151,5 @@ function add(sum: ReflectorStats, s: ReflectorStats): void {
   sum.expired += s.expired;
   sum.idleRestarts += s.idleRestarts;
   sum.errors += s.errors;
+  sum.openWatches += s.openWatches;
 }

@@ -43,6 +43,8 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
   private lifetime: AbortController | undefined;
   private request: AbortController | undefined;
   private watching = false;
+  /** The current WATCH has been answered and its stream is open. */
+  private streamOpen = false;
   private failures = 0;
   private refused = false;
   private syncWaiters: (() => void)[] = [];
@@ -140,7 +142,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
   }
 
   stats(): ReflectorStats {
-    return { objects: this.store.size, ...this.counters, lastActivityMs: this.lastActivityMs };
+    return { objects: this.store.size, ...this.counters, openWatches: this.streamOpen ? 1 : 0, lastActivityMs: this.lastActivityMs };
   }
 
   private async run(lifetime: AbortSignal): Promise<void> {
@@ -302,7 +304,10 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
           events++;
           this.onWatchEvent(event);
         },
-        arm,
+        () => {
+          this.streamOpen = true;
+          arm();
+        },
       );
     } catch (err) {
       // An abort surfaces as a generic AbortError; the signal's reason says who aborted.
@@ -310,6 +315,7 @@ export class Reflector<R extends RawObject, F> implements ReflectorControl {
     } finally {
       watchdog.clear();
       this.watching = false;
+      this.streamOpen = false;
       if (this.request === request) this.request = undefined;
     }
     return { events, lastedTerm: Date.now() - startedAt >= timeoutSeconds * 900 };

@@ -73,6 +73,8 @@ export interface ReflectorStats {
   idleRestarts: number;
   /** Failures that were retried with backoff. */
   errors: number;
+  /** Watch streams open now: the server has answered the WATCH and it has not ended (0 or 1 for one reflector). */
+  openWatches: number;
   /**
    * When (ms since the epoch) the reflector last made progress: started, completed a LIST,
    * opened a WATCH, or received an event or bookmark. Null before it is started.

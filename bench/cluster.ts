@@ -12,7 +12,13 @@
  * - cpuSecondsToSync: utime+stime from /proc at ready (start-up and imports included);
  * - apiRequestsToSync: Hermod's requests in the API server's audit log up to ready (Hermod runs
  *   as its own user, so the workload creator and the controllers are not counted);
- * - idleCpuSecondsPer3Min: CPU over an idle period, scaled to 3 minutes;
+ * - idleCpuSecondsPer3Min: CPU over an idle period (from 3 s after ready), scaled to 3 minutes;
+ * - watchesOpenSeconds: spawn -> every watch open (the API server's first answer to Hermod's WATCH
+ *   of the Namespaces and of each kind in each tracked namespace, from the audit log; null if
+ *   some never opened before the idle window ended);
+ * - idleCpuSecondsPer3MinAfterWatchesOpen: the same idle period's CPU from the later of its start
+ *   and every watch open, scaled to 3 minutes: what idling costs once start-up is over (the first
+ *   figure includes the watches still opening after ready, if any);
  * - untrackedChurnCpuSeconds: CPU while N Deployments in UNtracked namespaces roll out;
  * - burst*: N rollouts over the tracked namespaces at once; for each, when the local Slack's
  *   records first show the success (patch -> visible), lost (never shown), duplicates (more than
@@ -35,6 +41,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster, TEST_USER, type TestCluster } from '../test/support/cluster.js';
 import { startSlackServer } from '../test/support/slack-server.js';
+import { WORKLOAD_KINDS } from '../src/io/kube/reflectors.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -109,6 +116,23 @@ interface AuditEntry {
   objectRef?: { resource?: string; namespace?: string };
   user?: { username?: string };
   requestReceivedTimestamp: string;
+  stageTimestamp?: string;
+  responseStatus?: { code?: number };
+}
+
+/** For each collection Hermod watches (resource and namespace), when the API server first answered a WATCH of it (ms). */
+async function firstWatchAnswers(auditPath: string): Promise<Map<string, number>> {
+  const text = await readFile(auditPath, 'utf8').catch(() => '');
+  const first = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const e = JSON.parse(line) as AuditEntry;
+    if (e.user?.username !== USER || e.verb !== 'watch' || e.stage !== 'ResponseStarted' || e.responseStatus?.code !== 200) continue;
+    const key = `${e.objectRef?.resource ?? '?'} ${e.objectRef?.namespace ?? ''}`;
+    const at = Date.parse(e.stageTimestamp ?? e.requestReceivedTimestamp);
+    if (at < (first.get(key) ?? Infinity)) first.set(key, at);
+  }
+  return first;
 }
 
 async function hermodRequests(auditPath: string, until: number): Promise<Map<string, number>> {
@@ -278,6 +302,16 @@ async function main(): Promise<void> {
     }
     const readyAt = Date.now();
     const atSync = await procStats(pid);
+    // Hermod's CPU every 250 ms until the idle window ends (from /proc: it costs Hermod nothing), to
+    // read it at the moment every watch was open (told afterwards by the audit log, not by scraping Hermod).
+    const cpuSamples: { at: number; cpu: number }[] = [{ at: readyAt, cpu: atSync.cpu }];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await sleep(250);
+        cpuSamples.push({ at: Date.now(), cpu: (await procStats(pid)).cpu });
+      }
+    })();
     const readySeconds = (readyAt - t0) / 1000;
     log(`Hermod ready in ${round(readySeconds)} s, RSS ${round(atSync.rss / 2 ** 20, 1)} MiB, CPU ${round(atSync.cpu)} s`);
     await sleep(3000); // the audit log is written asynchronously
@@ -289,10 +323,23 @@ async function main(): Promise<void> {
     const idleFrom = (Date.now() - t0) / 1000;
     await sleep(IDLE_SECONDS * 1000);
     const idle1 = await procStats(pid);
-    if (flags['cpu-prof-dir'] !== undefined) log(`idle window: ${round(idleFrom, 2)} s to ${round((Date.now() - t0) / 1000, 2)} s after spawn`);
+    const idleTo = Date.now();
+    sampling = false;
+    await sampler;
+    if (flags['cpu-prof-dir'] !== undefined) log(`idle window: ${round(idleFrom, 2)} s to ${round((idleTo - t0) / 1000, 2)} s after spawn`);
     const idleCpuSecondsPer3Min = ((idle1.cpu - idle0.cpu) * 180) / IDLE_SECONDS;
     const rssSettled = idle1.rss;
     log(`idle ${IDLE_SECONDS} s: CPU ${round(idle1.cpu - idle0.cpu)} s, RSS ${round(rssSettled / 2 ** 20, 1)} MiB`);
+    // Every watch open: the latest first answer (stage ResponseStarted, 200) among Hermod's watches of
+    // the Namespaces and of each kind in each tracked namespace, from the audit log.
+    const expectedWatches = 1 + WORKLOAD_KINDS.length * TRACKED;
+    const watchOpenedAt = await firstWatchAnswers(auditLog);
+    const openedAt = watchOpenedAt.size >= expectedWatches ? Math.max(...watchOpenedAt.values()) : null;
+    const watchesOpenSeconds = openedAt === null ? null : (openedAt - t0) / 1000;
+    // From the later of the idle window's start and every watch open (the first CPU sample after it), to the window's end.
+    const from = openedAt === null ? null : openedAt <= t0 + idleFrom * 1000 ? { at: t0 + idleFrom * 1000, cpu: idle0.cpu } : cpuSamples.find((c) => c.at >= openedAt) ?? null;
+    const idleCpuSecondsPer3MinAfterWatchesOpen = from === null || idleTo - from.at < 10_000 ? null : ((idle1.cpu - from.cpu) * 180 * 1000) / (idleTo - from.at);
+    log(`every watch open (${watchOpenedAt.size} of ${expectedWatches}) ${watchesOpenSeconds === null ? 'not seen' : `${round(watchesOpenSeconds, 2)} s after spawn`}; idle CPU from then ${idleCpuSecondsPer3MinAfterWatchesOpen === null ? 'not measured' : `${round(idleCpuSecondsPer3MinAfterWatchesOpen, 3)} s per 3 min`}`);
 
     // Rollouts in UNtracked namespaces.
     const untracked = deployments.filter((d) => !isTrackedNs(d.ns)).slice(0, CHURN);
@@ -371,6 +418,8 @@ async function main(): Promise<void> {
         cpuSecondsToSync: round(atSync.cpu, 2),
         apiRequestsToSync,
         idleCpuSecondsPer3Min: round(idleCpuSecondsPer3Min, 3),
+        watchesOpenSeconds: watchesOpenSeconds === null ? null : round(watchesOpenSeconds, 3),
+        idleCpuSecondsPer3MinAfterWatchesOpen: idleCpuSecondsPer3MinAfterWatchesOpen === null ? null : round(idleCpuSecondsPer3MinAfterWatchesOpen, 3),
         untrackedChurnCpuSeconds: round(untrackedChurnCpuSeconds, 2),
         burstMedianVisibleSeconds: round(burstMedianVisibleSeconds, 1),
         burstLastVisibleSeconds: round(burstLastVisibleSeconds, 1),

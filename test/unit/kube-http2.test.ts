@@ -190,6 +190,19 @@ describe('HTTP/2 to the API server', () => {
     await pool.close();
   });
 
+  it('a write whose body is a stream (as fetch sends every body) is not held behind the open watches', { timeout: 10_000 }, async () => {
+    // Hermod's own requests send a string body (src/io/kube/client.ts); a caller using fetch still gets through.
+    const pool = new Http2Pool({ connect: { ca: tls.cert } });
+    const writes = api.writes;
+    const abort = await openWatches(api.url, pool, 5);
+    const res = await fetch(`${api.url}/apis/coordination.k8s.io/v1/namespaces/ns/leases/leader`, { method: 'PUT', body: JSON.stringify({ metadata: { name: 'leader' } }), dispatcher: pool });
+    assert.equal(((await res.json()) as { metadata: { resourceVersion: string } }).metadata.resourceVersion, '8');
+    assert.equal(api.writes, writes + 1);
+    abort.abort();
+    await until('every watch closed on the server', () => api.watches.size === 0);
+    await pool.close();
+  });
+
   it('a server that does not offer HTTP/2: a connection per request in flight, none waits behind a watch', { timeout: 10_000 }, async () => {
     const { key, cert } = tls;
     let connections = 0;

@@ -186,7 +186,7 @@ export class Http2Pool extends Dispatcher {
       over: () => connection.inFlight--,
     });
     if (connection.h2 === false || !isStreamed(options.body)) return connection.client.dispatch(h2Ready(options), over);
-    // A body given as a stream (fetch gives every body so) is read whole first: Hermod's are small
+    // A body given as a stream (fetch gives every body so; Hermod's own requests send a string) is read whole first: they are small
     // JSON objects, and undici would hold the request until every other stream had ended.
     collect(options.body as AsyncIterable<unknown>).then(
       (body) => connection.client.dispatch(h2Ready({ ...options, body }), over),

@@ -29,6 +29,8 @@
  * Flags: --deployments 5000 --namespaces 500 --tracked 50 --channels 10 --untracked-replicas 1
  *   --burst 300 --churn 300 --idle-seconds 180 --quick (200 Deployments / 20 namespaces / 4
  *   tracked, burst 30, churn 30, idle 20 s) --no-build --hermod-dir DIR (a checkout whose dist/ to run)
+ *   --steady-idle-seconds N (a second idle window right after the first, past the sync's heap shrink:
+ *   idleCpuSecondsPer3MinSteady; 480 after --idle-seconds 60 reaches past the first watch renewals)
  *   --cpu-prof-dir DIR (Hermod runs with --cpu-prof; the idle window's offsets are printed, to read the profile of that window).
  *   --node-flags '--max-semi-space-size=1 ...' (node/V8 flags Hermod runs with, as the image's entrypoint would give them).
  * Run it under the cluster lock: flock /tmp/hermod-cluster.lock npm run bench:cluster -- --quick
@@ -53,6 +55,7 @@ const { values: flags } = parseArgs({
     burst: { type: 'string' },
     churn: { type: 'string' },
     'idle-seconds': { type: 'string' },
+    'steady-idle-seconds': { type: 'string' },
     quick: { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     'hermod-dir': { type: 'string' },
@@ -70,6 +73,8 @@ const UNTRACKED_REPLICAS = num(flags['untracked-replicas'], 1, 1);
 const BURST = num(flags.burst, 300, 30);
 const CHURN = num(flags.churn, 300, 30);
 const IDLE_SECONDS = num(flags['idle-seconds'], 180, 20);
+/** A second idle window right after the first (0: none): past V8's heap shrink after the sync, and, if long enough, the first watch renewals (300-600 s). */
+const STEADY_IDLE_SECONDS = num(flags['steady-idle-seconds'], 0, 0);
 const HERMOD_DIR = resolve(flags['hermod-dir'] ?? process.cwd());
 /** The user Hermod runs as (TEST_USER of test/support/cluster.ts): its requests are the audited ones. */
 const USER = TEST_USER;
@@ -339,6 +344,14 @@ async function main(): Promise<void> {
     // From the later of the idle window's start and every watch open (the first CPU sample after it), to the window's end.
     const from = openedAt === null ? null : openedAt <= t0 + idleFrom * 1000 ? { at: t0 + idleFrom * 1000, cpu: idle0.cpu } : cpuSamples.find((c) => c.at >= openedAt) ?? null;
     const idleCpuSecondsPer3MinAfterWatchesOpen = from === null || idleTo - from.at < 10_000 ? null : ((idle1.cpu - from.cpu) * 180 * 1000) / (idleTo - from.at);
+    let idleCpuSecondsPer3MinSteady: number | null = null;
+    if (STEADY_IDLE_SECONDS > 0) {
+      const steady0 = await procStats(pid);
+      await sleep(STEADY_IDLE_SECONDS * 1000);
+      const steady1 = await procStats(pid);
+      idleCpuSecondsPer3MinSteady = ((steady1.cpu - steady0.cpu) * 180) / STEADY_IDLE_SECONDS;
+      log(`steady idle ${STEADY_IDLE_SECONDS} s (from ${round((idleTo - readyAt) / 1000)} s after ready): CPU ${round(steady1.cpu - steady0.cpu)} s, RSS ${round(steady1.rss / 2 ** 20, 1)} MiB`);
+    }
     log(`every watch open (${watchOpenedAt.size} of ${expectedWatches}) ${watchesOpenSeconds === null ? 'not seen' : `${round(watchesOpenSeconds, 2)} s after spawn`}; idle CPU from then ${idleCpuSecondsPer3MinAfterWatchesOpen === null ? 'not measured' : `${round(idleCpuSecondsPer3MinAfterWatchesOpen, 3)} s per 3 min`}`);
 
     // Rollouts in UNtracked namespaces.
@@ -420,6 +433,7 @@ async function main(): Promise<void> {
         idleCpuSecondsPer3Min: round(idleCpuSecondsPer3Min, 3),
         watchesOpenSeconds: watchesOpenSeconds === null ? null : round(watchesOpenSeconds, 3),
         idleCpuSecondsPer3MinAfterWatchesOpen: idleCpuSecondsPer3MinAfterWatchesOpen === null ? null : round(idleCpuSecondsPer3MinAfterWatchesOpen, 3),
+        ...(idleCpuSecondsPer3MinSteady !== null ? { idleCpuSecondsPer3MinSteady: round(idleCpuSecondsPer3MinSteady, 3) } : {}),
         untrackedChurnCpuSeconds: round(untrackedChurnCpuSeconds, 2),
         burstMedianVisibleSeconds: round(burstMedianVisibleSeconds, 1),
         burstLastVisibleSeconds: round(burstLastVisibleSeconds, 1),

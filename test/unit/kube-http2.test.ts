@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { KubeListWatchClient, type WatchEvent } from '../../src/io/kube/client.js';
 import { loadKubeConfig } from '../../src/io/kube/kubeconfig.js';
 import { Http2Pool } from '../../src/io/kube/http2Pool.js';
+import { PooledKubeConfig } from '../../src/io/kube/pooledKubeConfig.js';
 import { KubeObjectClient } from '../../src/io/kube/objects.js';
 import { selfSigned } from '../support/selfSigned.js';
 import { until } from '../support/until.js';
@@ -238,19 +239,28 @@ describe('HTTP/2 to the API server', () => {
   });
 
   it('a watch may be silent longer than the body timeout; any other request may not', { timeout: 10_000 }, async () => {
-    const pool = new Http2Pool({ connect: { ca: tls.cert }, bodyTimeoutMs: 300 });
+    // The pool gives every request 300 ms of silence within its body; the client's WATCH asks for no limit (bodyTimeoutMs: 0).
+    const kc = new PooledKubeConfig({ bodyTimeoutMs: 300 });
+    kc.loadFromFile(kubeconfig);
+    const client = new KubeListWatchClient(kc);
     const abort = new AbortController();
-    const res = await fetch(`${api.url}/api/v1/namespaces/quiet/events?watch=true&timeoutSeconds=600`, { dispatcher: pool, signal: abort.signal });
-    const reader = res.body!.getReader();
-    assert.match(new TextDecoder().decode((await reader.read()).value), /"resourceVersion":"1"/);
+    const seen: string[] = [];
+    let outcome: string | undefined;
+    const ended = client
+      .watch('/api/v1/namespaces/quiet/events', { timeoutSeconds: 600 }, abort.signal, (e: WatchEvent) => seen.push((e.object as { metadata: { resourceVersion: string } }).metadata.resourceVersion))
+      .then(() => 'ended', (err: Error) => `${err.name}: ${err.message}`)
+      .then((o) => (outcome = o));
+    await until('the watch open', () => seen.length === 1 || outcome !== undefined);
     await new Promise((r) => setTimeout(r, 900));
     api.tick('2');
-    assert.match(new TextDecoder().decode((await reader.read()).value), /"resourceVersion":"2"/, 'still open after 900 ms of silence');
-    const stalled = await fetch(`${api.url}/stall`, { dispatcher: pool });
-    await assert.rejects(stalled.text(), (err: Error) => /timeout/i.test(`${err.message} ${String((err.cause as Error | undefined)?.message)}`));
+    await until('the BOOKMARK after the silence, or the watch over', () => seen.length === 2 || outcome !== undefined);
+    assert.equal(outcome, undefined, 'the watch still open after 900 ms of silence');
+    assert.deepEqual(seen, ['1', '2']);
+    await assert.rejects(client.list('/stall', {}, new AbortController().signal), (err: Error) => /timeout/i.test(`${err.message} ${String((err.cause as Error | undefined)?.message)}`));
     abort.abort();
+    assert.match(await ended, /^AbortError/);
     await until('the watch closed on the server', () => api.watches.size === 0);
-    await pool.close();
+    await kc.close();
   });
 
 });

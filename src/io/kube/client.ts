@@ -85,7 +85,10 @@ export class KubeListWatchClient implements ListWatchClient {
     onEvent: (event: WatchEvent) => void,
     onOpen?: () => void,
   ): Promise<void> {
-    const res = await this.send(path, { ...params, watch: true }, signal);
+    // A WATCH is silent for minutes when nothing changes (an Event watch gets no bookmarks) and
+    // ends at the term it asked for: undici's limit on silence (300 s) ended every quiet watch
+    // as a failure. The reflector's watchdog times it instead (ADR 0002).
+    const res = await this.send(path, { ...params, watch: true }, signal, 0);
     if (res.statusCode !== 200) throw await apiError(res, `WATCH ${path}`);
     onOpen?.();
     const decoder = new TextDecoder();
@@ -109,8 +112,8 @@ export class KubeListWatchClient implements ListWatchClient {
     }
   }
 
-  private send(path: string, params: QueryParams, signal: AbortSignal): Promise<KubeResponse> {
-    return sendKubeRequest(this.kubeConfig, { method: 'GET', path, params, signal });
+  private send(path: string, params: QueryParams, signal: AbortSignal, bodyTimeoutMs?: number): Promise<KubeResponse> {
+    return sendKubeRequest(this.kubeConfig, { method: 'GET', path, params, signal, ...(bodyTimeoutMs !== undefined ? { bodyTimeoutMs } : {}) });
   }
 }
 
@@ -126,6 +129,11 @@ export interface KubeRequest {
   contentType?: string;
   /** Default application/json. */
   accept?: string;
+  /**
+   * The longest silence allowed within the response body, in ms; 0 = a body may be silent for
+   * as long as it runs (a WATCH). Default: the dispatcher's (undici's 300 s).
+   */
+  bodyTimeoutMs?: number;
 }
 
 /**
@@ -155,6 +163,8 @@ export async function sendKubeRequest(kubeConfig: KubeConfig, request: KubeReque
     headers: ctx.getHeaders(),
     ...(body !== undefined ? { body } : {}),
     ...(request.signal !== undefined ? { signal: request.signal } : {}),
+    // Per request, so it holds whatever the dispatcher: the HTTP/2 pool, client-node's proxy or SOCKS agent.
+    ...(request.bodyTimeoutMs !== undefined ? { bodyTimeout: request.bodyTimeoutMs } : {}),
     ...(dispatcher !== undefined ? { dispatcher } : {}),
   });
 }

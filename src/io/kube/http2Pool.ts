@@ -20,8 +20,10 @@
  * - a connection that speaks HTTP/1.1 (a server, or a proxy in front of it, without HTTP/2)
  *   carries one request at a time: a connection per request in flight, as before;
  * - a write is sent beside the watches (`h2Ready`);
- * - at most MAX_UNANSWERED requests wait for the server's answer at once;
- * - a watch may be silent for as long as it runs (`quietAllowed`).
+ * - at most MAX_UNANSWERED requests wait for the server's answer at once.
+ *
+ * The pool does not tell a watch from other requests: a request's own `bodyTimeout` (a watch's
+ * 0, set by ./client.ts) overrides the pool's `bodyTimeoutMs`.
  */
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { buildConnector, Client, Dispatcher } from 'undici';
@@ -41,7 +43,7 @@ export interface Http2PoolOptions {
   connect?: ConnectionOptions;
   streamsPerConnection?: number;
   maxUnanswered?: number;
-  /** undici's limit on silence within a response body, for every request but a watch; default undici's (300 s). */
+  /** undici's limit on silence within a response body, for every request that sets none of its own (a watch sets 0); default undici's (300 s). */
   bodyTimeoutMs?: number;
 }
 
@@ -105,15 +107,6 @@ function h2Ready(options: Dispatcher.DispatchOptions): Dispatcher.DispatchOption
   return { ...options, idempotent: true };
 }
 
-/**
- * A WATCH (`watch=true`) is silent for minutes when nothing changes (an Event watch gets no
- * bookmarks) and ends at the term it asked for: no undici limit on silence in its body, which
- * ended every quiet watch after 300 s as a failure. The reflector's watchdog times it.
- */
-function quietAllowed(options: Dispatcher.DispatchOptions): Dispatcher.DispatchOptions {
-  return /[?&]watch=true(&|$)/.test(options.path) ? { ...options, bodyTimeout: 0 } : options;
-}
-
 function isStreamed(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !(body instanceof Uint8Array) && Symbol.asyncIterator in body;
 }
@@ -149,8 +142,7 @@ export class Http2Pool extends Dispatcher {
     return [...this.#origins].map(([origin, o]) => ({ origin, protocol: o.protocol, connections: o.connections.length }));
   }
 
-  override dispatch(request: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const options = quietAllowed(request);
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
     if (this.#closed) {
       handler.onError?.(new Error('the connection pool to the API server is closed'));
       return false;

@@ -60,15 +60,18 @@ export class PooledKubeConfig extends KubeConfig {
   #made = 0;
   readonly #retireGraceMs: number;
   readonly #http2: boolean;
+  readonly #bodyTimeoutMs: number | undefined;
 
   /**
    * @param options.retireGraceMs how long a replaced agent stays open (default 5 s; tests).
    * @param options.http2 offer HTTP/2 on direct connections (default true; `DISABLE_HTTP2`, see kubeconfig.ts).
+   * @param options.bodyTimeoutMs the HTTP/2 pool's limit on silence in a response body (default undici's 300 s; tests).
    */
-  constructor(options: { retireGraceMs?: number; http2?: boolean } = {}) {
+  constructor(options: { retireGraceMs?: number; http2?: boolean; bodyTimeoutMs?: number } = {}) {
     super();
     this.#retireGraceMs = options.retireGraceMs ?? RETIRE_GRACE_MS;
     this.#http2 = options.http2 ?? true;
+    this.#bodyTimeoutMs = options.bodyTimeoutMs;
     const create = clientNodeCreateDispatcher();
     // An own property shadows the prototype's private method for every caller of
     // applySecurityAuthentication: client.ts and the generated API clients alike.
@@ -80,7 +83,9 @@ export class PooledKubeConfig extends KubeConfig {
         // Direct connections offer HTTP/2 (ALPN), as client-go does: every LIST, WATCH and
         // single-object call becomes a stream of one connection instead of a connection each.
         const dispatcher =
-          options.type === 'agent' && this.#http2 ? new Http2Pool({ connect: options.connect }) : create.call(this, cluster, agentOptions);
+          options.type === 'agent' && this.#http2
+            ? new Http2Pool({ connect: options.connect, ...(this.#bodyTimeoutMs !== undefined ? { bodyTimeoutMs: this.#bodyTimeoutMs } : {}) })
+            : create.call(this, cluster, agentOptions);
         if (dispatcher !== undefined) this.#made++;
         if (this.#current?.dispatcher !== undefined) this.#retire(this.#current.dispatcher);
         this.#current = { key, dispatcher };

@@ -13,17 +13,18 @@
  * The Slack call is the invoked promise actor `callSlack` (provided by the delivery layer
  * with the injected SlackApi); it resolves with a classified SlackOutcome and never rejects
  * on Slack errors. Observability leaves through `emit` (see ChannelEmitted), so the machine
- * stays pure. Decisions live in ./channelPolicy.ts, the data shapes in ./channelTypes.ts.
+ * stays pure. Decisions live in ./channelPolicy.ts, the data shapes and the initial context in
+ * ./channelTypes.ts.
  */
 import { assertEvent, assign, emit, enqueueActions, raise, setup, fromPromise } from 'xstate';
 import { backoffDelay, dropAll, dropped, laneOf, recordGone, recordRejected, recordSent, settleRollout, workloadsOf } from './channelPolicy.js';
 import { acceptRelease, dropParent, holdsStarts, isParentEdit, nextReleaseCall, noteParent, wantsReleaseUpdate } from './releaseQueue.js';
 import { releaseHeldStarts } from './startHold.js';
 import {
-  DEFAULT_CHANNEL_CONFIG,
   SLACK_CALL,
   SLACK_DONE,
   SLACK_ERROR,
+  initialChannelContext,
   methodOf,
   type BudgetEvent,
   type ChannelContext,
@@ -33,30 +34,6 @@ import {
   type SlackCall,
   type SlackOutcome,
 } from './channelTypes.js';
-
-function initialContext(input: ChannelInput): ChannelContext {
-  const config = { ...DEFAULT_CHANNEL_CONFIG, ...input.config };
-  const r = input.restore;
-  return {
-    channel: input.channel,
-    channelId: r?.channelId ?? null,
-    systemId: input.systemId,
-    config,
-    queue: r?.pending ?? [],
-    rollouts: Object.fromEntries((r?.rollouts ?? []).map((x) => [x.rolloutId, x])),
-    finished: r?.finished ?? [],
-    ...(r?.groups !== undefined && r.groups.length > 0 ? { groups: Object.fromEntries(r.groups.map((g) => [g.anchor, g])) } : {}),
-    tokens: config.postBurst,
-    updateGrant: 'none',
-    inFlight: null,
-    attempt: 0,
-    retryDelayMs: 0,
-    seed: input.seed ?? 0x2545f491,
-    blockedError: null,
-    reportedDepth: -1,
-    releaseHold: false,
-  };
-}
 
 function open(context: ChannelContext): { post: boolean; update: boolean } {
   return { post: context.tokens > 0, update: context.updateGrant === 'granted' };
@@ -109,7 +86,7 @@ export const channelMachine = setup({
   guards: {
     isBucketFull: ({ context }) => context.tokens >= context.config.postBurst,
     isQueueEmpty: ({ context }) => context.queue.length === 0,
-    canSendNow: ({ context }) => nextReleaseCall(context, context.config, open(context)) !== null,
+    canSendNow: ({ context }) => nextReleaseCall(context, context.config, open(context), context.startsHeld) !== null,
     isOk: isOutcome('ok'),
     isUpdateRateLimited: ({ context, event }) => isOutcome('rateLimited')({ event }) && laneOf(inFlightOf(context)) === 'update',
     isRateLimited: isOutcome('rateLimited'),
@@ -152,7 +129,7 @@ export const channelMachine = setup({
 
     startCall: enqueueActions(({ context, enqueue }) => {
       // `sending` is entered only when canSendNow found this call.
-      const call = nextReleaseCall(context, context.config, open(context));
+      const call = nextReleaseCall(context, context.config, open(context), context.startsHeld);
       if (call === null) throw new Error(`channelMachine: nothing to send on ${context.channel}`);
       enqueue.assign({ inFlight: call });
       if (laneOf(call) === 'update') enqueue.assign({ updateGrant: 'none' });
@@ -169,8 +146,11 @@ export const channelMachine = setup({
     clearInFlight: assign({ inFlight: null }),
 
     // The startHold region's clock runs while a start message is held back (./startHold.ts).
+    // Decided once per entry to `ready`: canSendNow and startCall read the same answer.
     noteHeldStarts: enqueueActions(({ context, enqueue }) => {
-      if (holdsStarts(context, context.config)) enqueue.raise({ type: 'starts.held' });
+      const startsHeld = holdsStarts(context, context.config);
+      enqueue.assign({ startsHeld });
+      if (startsHeld) enqueue.raise({ type: 'starts.held' });
     }),
 
     releaseHeldStarts: assign({ queue: ({ context }) => releaseHeldStarts(context, context.config) }),
@@ -293,7 +273,7 @@ export const channelMachine = setup({
 }).createMachine({
   id: 'slackChannel',
   type: 'parallel',
-  context: ({ input }) => initialContext(input),
+  context: ({ input }) => initialChannelContext(input),
   states: {
     pacing: {
       initial: 'checking',

@@ -1,8 +1,8 @@
 /**
  * The data a channel actor holds and exchanges, in one place: its config, the notifications
  * it receives, its pending items and records (what Slack shows), the Slack calls it makes and
- * their outcomes, its events and what it emits. Behaviour lives beside it: the rules in
- * ./channelPolicy.ts, the statechart in ./channelMachine.ts.
+ * their outcomes, its events and what it emits, and the context it starts with. Behaviour
+ * lives beside it: the rules in ./channelPolicy.ts, the statechart in ./channelMachine.ts.
  */
 import type { DoneActorEvent, ErrorActorEvent } from 'xstate';
 import type { BakeOrigin } from './bake.js';
@@ -267,6 +267,37 @@ export interface ChannelContext extends ChannelQueue {
   reportedDepth: number;
   /** A release's parent was edited less than `releaseEditIntervalMs` ago: its next edit waits. */
   releaseHold: boolean;
+  /**
+   * Start messages are held back (./startHold.ts): decided once on each entry to `delivery.ready`
+   * and read by its transitions and `sending`'s entry; stale in every other state.
+   */
+  startsHeld: boolean;
+}
+
+/** The context a channel actor starts with: its config over the defaults, and what a restart restored. */
+export function initialChannelContext(input: ChannelInput): ChannelContext {
+  const config = { ...DEFAULT_CHANNEL_CONFIG, ...input.config };
+  const r = input.restore;
+  return {
+    channel: input.channel,
+    channelId: r?.channelId ?? null,
+    systemId: input.systemId,
+    config,
+    queue: r?.pending ?? [],
+    rollouts: Object.fromEntries((r?.rollouts ?? []).map((x) => [x.rolloutId, x])),
+    finished: r?.finished ?? [],
+    ...(r?.groups !== undefined && r.groups.length > 0 ? { groups: Object.fromEntries(r.groups.map((g) => [g.anchor, g])) } : {}),
+    tokens: config.postBurst,
+    updateGrant: 'none',
+    inFlight: null,
+    attempt: 0,
+    retryDelayMs: 0,
+    seed: input.seed ?? 0x2545f491,
+    blockedError: null,
+    reportedDepth: -1,
+    releaseHold: false,
+    startsHeld: false,
+  };
 }
 
 /** The invoked Slack call's id: its answer is `xstate.done.actor.slackCall`. */

@@ -289,22 +289,25 @@ export function callForRelease(item: PendingDelivery, s: ReleaseChannel, config:
 }
 
 /**
- * The first pending item whose next call can go now (./channelPolicy.ts `nextCall`, release-aware);
- * a start message waits while the channel is busy (./startHold.ts).
+ * Whether start messages are held back now (./startHold.ts; the channel statechart then starts
+ * the `startHoldMaxMs` clock). It may render every pending item's call: the statechart decides
+ * it once per entry to `ready` and hands the answer to `nextReleaseCall`.
  */
-export function nextReleaseCall(s: ReleaseChannel, config: ChannelConfig, open: { post: boolean; update: boolean }): SlackCall | null {
-  const holding = startsWait(s, config, () => wantsReleaseUpdate(s, config));
+export function holdsStarts(s: ReleaseChannel, config: ChannelConfig): boolean {
+  return startsWait(s, config, () => wantsReleaseUpdate(s, config));
+}
+
+/**
+ * The first pending item whose next call can go now (./channelPolicy.ts `nextCall`, release-aware);
+ * a start message waits while the channel is busy (`holding`, by default `holdsStarts` now).
+ */
+export function nextReleaseCall(s: ReleaseChannel, config: ChannelConfig, open: { post: boolean; update: boolean }, holding = holdsStarts(s, config)): SlackCall | null {
   for (const item of s.queue) {
     if (holding && isHoldableStart(item, s, config)) continue;
     const call = callForRelease(item, s, config);
     if (call !== null && open[laneOf(call)]) return call;
   }
   return null;
-}
-
-/** Whether a start message is held back now (the channel statechart then starts the `startHoldMaxMs` clock). */
-export function holdsStarts(s: ReleaseChannel, config: ChannelConfig): boolean {
-  return startsWait(s, config, () => wantsReleaseUpdate(s, config));
 }
 
 /** Whether some pending item waits for the workspace's chat.update budget (release-aware). */

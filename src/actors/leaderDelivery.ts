@@ -50,6 +50,11 @@ export interface LeaderDeliveryOptions {
   /** The latest observation of every Deployment, by uid. */
   observations: () => ReadonlyMap<string, RolloutObservation>;
   whenSynced: () => Promise<void>;
+  /**
+   * Holds the rollout details of these workloads watched; resolves once their observations
+   * carry them, with the release (the watcher's `holdDetails`). Absent: nothing to hold.
+   */
+  holdDetails?: (uids: ReadonlySet<string>) => Promise<() => void>;
   catchUpMs: number;
   now?: () => number;
   logger?: Logger;
@@ -232,6 +237,12 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
       if (merged.possibleDuplicates.length + settled.found.length + settled.absent.length > 0) void termWriter?.persist();
       await options.whenSynced().catch(() => undefined);
       if (!current()) return;
+      // The repair and the kept bakes read the details (ReplicaSets, Pods) of every workload the state records.
+      const releaseDetails = (await options.holdDetails?.(recordedWorkloads(merged.snapshot, termJournal.names))) ?? (() => {});
+      if (!current()) {
+        releaseDetails();
+        return;
+      }
       const covered = new Set(warm.keys());
       const repairs = repairNotifications({
         snapshot: merged.snapshot,
@@ -257,6 +268,8 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
         log.info({ kept: kept.length, handed: bakes.length, rollouts: bakes.slice(0, 20).map((b) => b.bake.rolloutId) }, 'kept bakes handed to their workloads: a watch after success resumes if the workload has not rolled again');
         if (bakes.length > 0) options.onKeptBakes?.(bakes);
       }
+      // The resumed bakes keep them while they last: the watcher lingers longer than a bake.
+      releaseDetails();
     },
 
     follow() {
@@ -296,4 +309,15 @@ export function createLeaderDelivery(options: LeaderDeliveryOptions): LeaderDeli
       stopped = true;
     },
   };
+}
+
+/** The uids of the workloads the delivery state and the journal record a rollout of. */
+function recordedWorkloads(snapshot: DeliverySnapshot | undefined, names: ReadonlyMap<string, string>): Set<string> {
+  const uids = new Set<string>();
+  for (const c of snapshot?.channels ?? []) {
+    for (const r of c.rollouts) uids.add(splitRolloutId(r.rolloutId).uid);
+    for (const p of c.pending) uids.add(splitRolloutId(p.rolloutId).uid);
+  }
+  for (const rolloutId of names.keys()) uids.add(splitRolloutId(rolloutId).uid);
+  return uids;
 }

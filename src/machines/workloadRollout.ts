@@ -286,6 +286,18 @@ export function isWorkloadPaused(w: WorkloadFacts): boolean {
   return w.kind !== 'StatefulSet' && w.kind !== 'DaemonSet' && w.spec.paused;
 }
 
+/**
+ * The workload's rollout needs its details watched (its ReplicaSets or ControllerRevisions, Pods
+ * and Warning events; ADR 0007 "Rollout details on demand"): a Deployment while `kubectl rollout
+ * status` would not call it done and its controller has not given up on it; a StatefulSet or
+ * DaemonSet always, since which revision it runs is read from its ControllerRevisions.
+ */
+export function needsRolloutDetails(w: WorkloadFacts): boolean {
+  if (w.kind === 'StatefulSet' || w.kind === 'DaemonSet') return true;
+  const state = rolloutStatus(w).state;
+  return state !== 'complete' && state !== 'deadlineExceeded' && state !== 'notFollowable';
+}
+
 /** The OnDelete strategy: pods change only when someone deletes them, so the rollout cannot be followed. */
 export function isNotFollowable(w: WorkloadFacts): boolean {
   return workloadStatus(w).state === 'notFollowable';

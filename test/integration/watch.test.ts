@@ -312,21 +312,30 @@ describe('watch layer on a real control plane', () => {
     }
     const from = sink.mark();
     await mergePatch(`/api/v1/namespaces/${QUIET}`, { metadata: { annotations: { 'hermod.uswitch.com/slack': '#late' } } });
-    const obs = await sink.waitFor('noise observed with its ReplicaSet and Pod', from, () =>
-      sink.observations(QUIET, 'noise', from).find((o) => o.newReplicaSet !== null && o.pods.length === 1),
-    );
+    // Both Deployments are at rest: observed, without the details no rollout there needs (ADR 0007).
+    const obs = await sink.waitFor('noise observed', from, () => sink.observations(QUIET, 'noise', from)[0]);
     assert.deepEqual(obs.target, { channel: '#late', alert: 'all' });
     assert.equal(obs.deployment.uid, uids.get(`${QUIET}/noise`));
-    await sink.waitFor('burst with its 20 Pods', from, () => sink.observations(QUIET, 'burst', from).find((o) => o.pods.length === 20));
+    const atRest = await sink.waitFor('burst observed', from, () => sink.observations(QUIET, 'burst', from)[0]);
+    assert.deepEqual([obs.newReplicaSet, obs.pods, atRest.newReplicaSet, atRest.pods], [null, [], null, []], 'no ReplicaSet or Pod is listed for Deployments at rest');
+    // noise rolls (scaled to 2): the namespace's details are listed, burst's 20 Pods with them.
+    const rolling = sink.mark();
+    await mergePatch(depPath(QUIET, 'noise'), { spec: { replicas: 2 } });
+    await sink.waitFor('noise observed with its ReplicaSet and Pods', rolling, () =>
+      sink.observations(QUIET, 'noise', rolling).find((o) => o.newReplicaSet !== null && o.pods.length === 2),
+    );
+    await sink.waitFor('burst with its 20 Pods', rolling, () => sink.observations(QUIET, 'burst', rolling).find((o) => o.pods.length === 20));
     // Let anything still in flight arrive: a change on the same Deployment watch, seen after.
     const settle = sink.mark();
     await mergePatch(depPath(TRACKED, 'pre'), { metadata: { labels: { poke: 'b' } } });
     await sink.waitFor('pre poke b', settle, () => sink.observations(TRACKED, 'pre', settle)[0]);
-    // 20 Pods arrive in one relisted page: coalesced, they are one observation, not 20. The
-    // Deployment, ReplicaSet, Pod and Event lists complete in separate ticks, so a few at most.
-    const burst = sink.observations(QUIET, 'burst', from);
+    // 20 Pods arrive in one listed page: coalesced, they are one observation, not 20. The
+    // ReplicaSet, Pod and Event lists complete in separate ticks, and none is observed from
+    // half a view while they list, so a few at most.
+    const burst = sink.observations(QUIET, 'burst', rolling);
     assert.ok(burst.length <= 4, `burst was observed ${burst.length} times`);
-    console.log(`namespace tracked at run time: burst (20 Pods) observed ${burst.length} time(s)`);
+    assert.ok(burst.every((o) => o.newReplicaSet !== null), 'never observed while its ReplicaSet was still being listed');
+    console.log(`namespace tracked at run time: burst (20 Pods) observed ${burst.length} time(s) once its details were listed`);
   });
 
   it('re-observes with the new target when channel or alert change', async () => {
@@ -353,7 +362,7 @@ describe('watch layer on a real control plane', () => {
     // A change there, then one in a tracked namespace on the same watch: once the second is
     // seen, the first has been processed too.
     const from2 = sink.mark();
-    await mergePatch(depPath(QUIET, 'noise'), { spec: { replicas: 2 } });
+    await mergePatch(depPath(QUIET, 'noise'), { spec: { replicas: 3 } });
     await mergePatch(depPath(TRACKED, 'pre'), { metadata: { labels: { poke: '2' } } });
     await sink.waitFor('pre poke 2', from2, () => sink.observations(TRACKED, 'pre', from2)[0]);
     assert.equal(sink.observations(QUIET, 'noise', from2).length, 0);

@@ -66,8 +66,10 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
   it('StatefulSets, DaemonSets and ControllerRevisions refused: synced anyway, one error per kind saying what to do', async () => {
     const client = apiServer(/statefulsets|daemonsets|controllerrevisions/);
     const { w, errors } = watches(client);
-    w.start('shop');
-    w.start('payments');
+    for (const ns of ['shop', 'payments']) {
+      w.start(ns);
+      w.startDetails(ns);
+    }
     await settle(() => w.allSynced());
     assert.equal(w.allSynced(), true);
     assert.deepEqual(errors.map((e) => e.fields['kind']).sort(), ['controllerrevisions', 'daemonsets', 'statefulsets'], 'once per kind, not per namespace');

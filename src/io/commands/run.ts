@@ -133,6 +133,7 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     isLeader: () => election === null || election.isLeader(),
     observations: () => tee.latest(),
     whenSynced: () => watcher.whenSynced(),
+    holdDetails: (uids) => watcher.holdDetails(uids),
     catchUpMs: config.catchUpSeconds * 1000,
     logger: logger.child({ component: 'leadership' }),
     onPossibleDuplicate: () => metrics.delivery.possibleDuplicate(),
@@ -180,6 +181,9 @@ export async function startHermod(config: Config, overrides: HermodOverrides = {
     sink: tee,
     annotations: annotationNames(config),
     progressDeadlineSeconds: config.progressDeadlineSeconds,
+    // A namespace's rollout details outlast its last rollout by a bake and the failing grace (a
+    // bake resumed at a takeover too), plus a minute for a quick next rollout.
+    detailLingerMs: (config.bakeSeconds + config.failingGraceSeconds + 60) * 1000,
     logger: logger.child({ component: 'watch' }),
     mentions: {
       policy: { allowBroadcast: config.allowBroadcastMentions },

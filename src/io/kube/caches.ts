@@ -125,6 +125,15 @@ export class RolloutIndex {
       const d = this.deployments.get(uid);
       if (d) this.applyDeployment({ type: 'delete', key: uid, old: d });
     }
+    this.dropNamespaceDetails(namespace);
+    this.sets.dropNamespace(namespace);
+  }
+
+  /**
+   * Forgets a namespace's rollout details (ReplicaSets, Pods, Warning events, ControllerRevisions):
+   * their watches stopped (./detailDemand.ts), and the next ones list them again.
+   */
+  dropNamespaceDetails(namespace: string): void {
     for (const [uid, rs] of this.replicaSets) {
       if (rs.namespace === namespace) this.applyReplicaSet({ type: 'delete', key: uid, old: rs });
     }
@@ -134,7 +143,12 @@ export class RolloutIndex {
     for (const [key, ev] of this.events) {
       if (ev.namespace === namespace) this.applyEvent({ type: 'delete', key, old: ev });
     }
-    this.sets.dropNamespace(namespace);
+    this.sets.dropRevisions(namespace);
+  }
+
+  /** The namespace of a tracked workload (Deployment, StatefulSet, DaemonSet). */
+  namespaceOf(uid: string): string | undefined {
+    return this.deployments.get(uid)?.namespace ?? this.sets.sets.get(uid)?.namespace;
   }
 
   /** Applies a Deployment change; returns the uids of Deployments to observe again. */

@@ -1,27 +1,52 @@
 /**
- * The workload watches of the tracked namespaces: one set of reflectors (Deployments,
- * ReplicaSets, StatefulSets, DaemonSets, ControllerRevisions, Pods, Warning events) per tracked namespace, started when it becomes tracked and
- * stopped when it stops (ADR 0007). What an untracked namespace holds is never listed, watched
- * or parsed, so Hermod's cost follows what it tracks, not the size of the cluster.
+ * The watches of the tracked namespaces (ADR 0007). Per tracked namespace:
+ * - its workloads (Deployments, StatefulSets, DaemonSets), started when it becomes tracked and
+ *   stopped when it stops;
+ * - its rollout details (ReplicaSets, ControllerRevisions, Pods, Warning events), started and
+ *   stopped on demand (`startDetails`, `stopDetails`; ./detailDemand.ts decides when), each
+ *   time with fresh reflectors that list before they watch.
+ * What an untracked namespace holds is never listed, watched or parsed, and a quiet tracked
+ * namespace costs three watches, so Hermod's cost follows what it tracks and what rolls out.
  *
- * Events from a set that has been stopped (a chunk already read when the namespace lost its
- * annotation) are ignored: handlers only ever see the current set of a namespace.
+ * Events from reflectors that have been stopped (a chunk already read when the namespace lost
+ * its annotation, or its details were stopped) are ignored: handlers only ever see the current
+ * reflectors of a namespace.
  */
 import type { Logger } from '../../actors/logger.js';
 import type { ReflectorStats } from './reflectorOptions.js';
-import { createWorkloadReflectors, WORKLOAD_KINDS, type WorkloadKind, type WorkloadReflectorOptions, type WorkloadReflectors } from './reflectors.js';
+import {
+  createDetailReflectors,
+  createFollowedReflectors,
+  DETAIL_KINDS,
+  FOLLOWED_KINDS,
+  WORKLOAD_KINDS,
+  type DetailReflectors,
+  type FollowedReflectors,
+  type WorkloadKind,
+  type WorkloadReflectorOptions,
+} from './reflectors.js';
 
 /** Kinds a Hermod may lack RBAC for and still follow Deployments (added after the first release). */
 const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['statefulsets', 'daemonsets', 'controllerrevisions']);
 
 export type NamespacedWatchOptions = Omit<WorkloadReflectorOptions, 'namespace' | 'on'> & {
   logger: Logger;
-  on: WorkloadReflectorOptions['on'];
+  on: WorkloadReflectorOptions['on'] & {
+    /** Every detail reflector of the namespace has listed once since `startDetails`. */
+    detailsListed?(namespace: string): void;
+  };
 };
 
+interface Watched {
+  workloads: FollowedReflectors;
+  details: DetailReflectors | null;
+}
+
+type AnyReflectors = Partial<Record<WorkloadKind, { hasSynced: boolean; forbidden: boolean; stats(): ReflectorStats; start(): void; stop(): Promise<void> }>>;
+
 export class NamespacedWatches {
-  private readonly sets = new Map<string, WorkloadReflectors>();
-  /** Counters of sets already stopped, so statistics do not go backwards. */
+  private readonly namespaces = new Map<string, Watched>();
+  /** Counters of reflectors already stopped, so statistics do not go backwards. */
   private readonly retired = new Map<WorkloadKind, ReflectorStats>();
   private readonly stopping = new Set<Promise<void>>();
 
@@ -29,47 +54,51 @@ export class NamespacedWatches {
 
   /** Starts watching a namespace's workloads (no-op if already watched). */
   start(namespace: string): void {
-    if (this.sets.has(namespace)) return;
-    const { on } = this.options;
-    // Only the current set of the namespace reaches the handlers.
-    const current = <E>(handler: (e: E) => void) => (e: E): void => {
-      if (this.sets.get(namespace) === set) handler(e);
+    if (this.namespaces.has(namespace)) return;
+    const watched: Watched = {
+      workloads: createFollowedReflectors(this.reflectorOptions(namespace, () => this.namespaces.get(namespace) === watched)),
+      details: null,
     };
-    const set: WorkloadReflectors = createWorkloadReflectors({
-      ...this.options,
-      namespace,
-      on: {
-        deployment: current(on.deployment),
-        replicaSet: current(on.replicaSet),
-        statefulSet: current(on.statefulSet),
-        daemonSet: current(on.daemonSet),
-        controllerRevision: current(on.controllerRevision),
-        pod: current(on.pod),
-        event: current(on.event),
-        listed: () => {
-          if (this.sets.get(namespace) === set) on.listed();
-        },
-        forbidden: (kind) => {
-          if (this.sets.get(namespace) !== set) return;
-          this.reportForbidden(kind, namespace);
-          // An optional kind refused no longer holds up the sync: check it again.
-          on.listed();
-        },
-      },
-    });
-    this.sets.set(namespace, set);
-    for (const kind of WORKLOAD_KINDS) set[kind].start();
+    this.namespaces.set(namespace, watched);
+    for (const kind of FOLLOWED_KINDS) watched.workloads[kind].start();
   }
 
-  /** Stops watching a namespace's workloads; the caller drops its cached objects. */
+  /** Stops watching a namespace (workloads and details); the caller drops its cached objects. */
   stop(namespace: string): void {
-    const set = this.sets.get(namespace);
-    if (!set) return;
-    this.sets.delete(namespace);
-    for (const kind of WORKLOAD_KINDS) this.retire(kind, set[kind].stats());
-    const stopped = Promise.all(WORKLOAD_KINDS.map((k) => set[k].stop())).then(() => undefined);
-    this.stopping.add(stopped);
-    void stopped.finally(() => this.stopping.delete(stopped));
+    const watched = this.namespaces.get(namespace);
+    if (!watched) return;
+    this.namespaces.delete(namespace);
+    this.retireAll(watched.workloads);
+    if (watched.details) this.retireAll(watched.details);
+  }
+
+  /** Starts watching a tracked namespace's rollout details (no-op if watched or untracked). */
+  startDetails(namespace: string): void {
+    const watched = this.namespaces.get(namespace);
+    if (!watched || watched.details) return;
+    const details: DetailReflectors = createDetailReflectors(
+      this.reflectorOptions(namespace, () => this.namespaces.get(namespace) === watched && watched.details === details, () => {
+        if (DETAIL_KINDS.every((k) => details[k].hasSynced || (OPTIONAL_KINDS.has(k) && details[k].forbidden))) this.options.on.detailsListed?.(namespace);
+      }),
+    );
+    watched.details = details;
+    for (const kind of DETAIL_KINDS) details[kind].start();
+  }
+
+  /** Stops watching a namespace's rollout details; the caller drops the cached objects. */
+  stopDetails(namespace: string): void {
+    const watched = this.namespaces.get(namespace);
+    if (!watched?.details) return;
+    const details = watched.details;
+    watched.details = null;
+    this.retireAll(details);
+  }
+
+  /** Whether the namespace's details are watched, and whether they have listed. */
+  details(namespace: string): 'off' | 'listing' | 'listed' {
+    const details = this.namespaces.get(namespace)?.details;
+    if (!details) return 'off';
+    return this.ready(details) ? 'listed' : 'listing';
   }
 
   /**
@@ -79,9 +108,14 @@ export class NamespacedWatches {
    * rest is missing) rather than never becoming ready.
    */
   allSynced(): boolean {
-    const ready = (set: WorkloadReflectors, k: WorkloadKind) => set[k].hasSynced || (OPTIONAL_KINDS.has(k) && set[k].forbidden);
-    for (const set of this.sets.values()) if (!WORKLOAD_KINDS.every((k) => ready(set, k))) return false;
+    for (const { workloads, details } of this.namespaces.values()) {
+      if (!this.ready(workloads) || (details !== null && !this.ready(details))) return false;
+    }
     return true;
+  }
+
+  private ready(reflectors: AnyReflectors): boolean {
+    return Object.entries(reflectors).every(([k, r]) => r.hasSynced || (OPTIONAL_KINDS.has(k as WorkloadKind) && r.forbidden));
   }
 
   private readonly refusedKinds = new Set<WorkloadKind>();
@@ -101,12 +135,19 @@ export class NamespacedWatches {
 
   /** Namespaces watched now. */
   get size(): number {
-    return this.sets.size;
+    return this.namespaces.size;
+  }
+
+  /** Namespaces whose rollout details are watched now. */
+  get detailed(): number {
+    let n = 0;
+    for (const w of this.namespaces.values()) if (w.details) n++;
+    return n;
   }
 
   /** Drops cached Warning events the predicate selects, in every namespace. */
-  pruneEvents(predicate: Parameters<WorkloadReflectors['events']['prune']>[0]): void {
-    for (const set of this.sets.values()) set.events.prune(predicate);
+  pruneEvents(predicate: Parameters<DetailReflectors['events']['prune']>[0]): void {
+    for (const { details } of this.namespaces.values()) details?.events.prune(predicate);
   }
 
   /**
@@ -115,22 +156,63 @@ export class NamespacedWatches {
    */
   stats(): Record<WorkloadKind, ReflectorStats> {
     const out = {} as Record<WorkloadKind, ReflectorStats>;
-    for (const kind of WORKLOAD_KINDS) {
-      const sum = { ...(this.retired.get(kind) ?? zero()), objects: 0, openWatches: 0, lastActivityMs: null as number | null };
-      for (const set of this.sets.values()) {
-        const stats = set[kind].stats();
+    for (const kind of WORKLOAD_KINDS) out[kind] = { ...(this.retired.get(kind) ?? zero()), objects: 0, openWatches: 0, lastActivityMs: null };
+    for (const { workloads, details } of this.namespaces.values()) {
+      for (const [kind, reflector] of Object.entries({ ...workloads, ...details }) as Array<[WorkloadKind, { stats(): ReflectorStats }]>) {
+        const sum = out[kind];
+        const stats = reflector.stats();
         add(sum, stats);
         if (stats.lastActivityMs !== null) sum.lastActivityMs = Math.min(sum.lastActivityMs ?? Infinity, stats.lastActivityMs);
       }
-      out[kind] = sum;
     }
     return out;
   }
 
   /** Stops every watch; resolves when all loops have ended. */
   async stopAll(): Promise<void> {
-    for (const namespace of [...this.sets.keys()]) this.stop(namespace);
+    for (const namespace of [...this.namespaces.keys()]) this.stop(namespace);
     await Promise.all([...this.stopping]);
+  }
+
+  /** The handlers of one namespace's reflectors: only the current ones reach the watcher. */
+  private reflectorOptions(namespace: string, isCurrent: () => boolean, onListed?: () => void): WorkloadReflectorOptions {
+    const { on } = this.options;
+    const current = <E>(handler: (e: E) => void) => (e: E): void => {
+      if (isCurrent()) handler(e);
+    };
+    return {
+      ...this.options,
+      namespace,
+      on: {
+        deployment: current(on.deployment),
+        replicaSet: current(on.replicaSet),
+        statefulSet: current(on.statefulSet),
+        daemonSet: current(on.daemonSet),
+        controllerRevision: current(on.controllerRevision),
+        pod: current(on.pod),
+        event: current(on.event),
+        listed: () => {
+          if (!isCurrent()) return;
+          onListed?.();
+          on.listed();
+        },
+        forbidden: (kind) => {
+          if (!isCurrent()) return;
+          this.reportForbidden(kind, namespace);
+          // An optional kind refused no longer holds up the sync: check it again.
+          onListed?.();
+          on.listed();
+        },
+      },
+    };
+  }
+
+  private retireAll(reflectors: AnyReflectors): void {
+    const entries = Object.entries(reflectors) as Array<[WorkloadKind, NonNullable<AnyReflectors[WorkloadKind]>]>;
+    for (const [kind, r] of entries) this.retire(kind, r.stats());
+    const stopped = Promise.all(entries.map(([, r]) => r.stop())).then(() => undefined);
+    this.stopping.add(stopped);
+    void stopped.finally(() => this.stopping.delete(stopped));
   }
 
   private retire(kind: WorkloadKind, stats: ReflectorStats): void {

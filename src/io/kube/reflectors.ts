@@ -3,11 +3,12 @@
  *
  * - Namespaces: one cluster-wide watch (their facts are a uid, a name and two annotation values);
  *   it decides which namespaces are tracked.
- * - Deployments, ReplicaSets, StatefulSets, DaemonSets, their ControllerRevisions, Pods and
- *   Warning events: one list+watch of each per TRACKED
- *   namespace, started when the namespace becomes tracked and stopped when it stops being
- *   tracked (ADR 0007), so nothing of an untracked namespace is ever sent to Hermod. Within a
- *   namespace only objects that can belong to a rollout are kept.
+ * - Deployments, StatefulSets and DaemonSets: one list+watch of each per TRACKED namespace,
+ *   started when the namespace becomes tracked and stopped when it stops being tracked (ADR
+ *   0007), so nothing of an untracked namespace is ever sent to Hermod.
+ * - A rollout's details (ReplicaSets, the sets' ControllerRevisions, Pods, Warning events): one
+ *   list+watch of each per tracked namespace while one of its rollouts needs them
+ *   (./detailDemand.ts). Within a namespace only objects that can belong to a rollout are kept.
  *
  * Handlers are passed in; this file decides nothing about what happens next.
  */
@@ -51,24 +52,30 @@ export type WatchedKind =
   | 'pods'
   | 'events';
 
-/** The namespaced kinds: watched in each tracked namespace. */
-export const WORKLOAD_KINDS = [
-  'deployments',
-  'replicasets',
-  'statefulsets',
-  'daemonsets',
-  'controllerrevisions',
-  'pods',
-  'events',
-] as const satisfies readonly WatchedKind[];
+/** The workloads themselves: watched in each tracked namespace as long as it is tracked. */
+export const FOLLOWED_KINDS = ['deployments', 'statefulsets', 'daemonsets'] as const satisfies readonly WatchedKind[];
+/**
+ * A rollout's details (its ReplicaSets or ControllerRevisions, Pods, Warning events): watched in
+ * a tracked namespace only while one of its rollouts needs them (./detailDemand.ts, ADR 0007
+ * "Rollout details on demand").
+ */
+export const DETAIL_KINDS = ['replicasets', 'controllerrevisions', 'pods', 'events'] as const satisfies readonly WatchedKind[];
+/** The namespaced kinds. */
+export const WORKLOAD_KINDS = [...FOLLOWED_KINDS, ...DETAIL_KINDS] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+export type FollowedKind = (typeof FOLLOWED_KINDS)[number];
+export type DetailKind = (typeof DETAIL_KINDS)[number];
 
-/** The reflectors of one tracked namespace. */
-export interface WorkloadReflectors {
+/** The reflectors of the workloads of one tracked namespace. */
+export interface FollowedReflectors {
   deployments: Reflector<V1Deployment, DeploymentFacts>;
-  replicasets: Reflector<V1ReplicaSet, ReplicaSetFacts>;
   statefulsets: Reflector<V1StatefulSet, StatefulSetFacts>;
   daemonsets: Reflector<V1DaemonSet, DaemonSetFacts>;
+}
+
+/** The reflectors of the rollout details of one tracked namespace. */
+export interface DetailReflectors {
+  replicasets: Reflector<V1ReplicaSet, ReplicaSetFacts>;
   controllerrevisions: Reflector<V1ControllerRevision, ControllerRevisionFacts>;
   pods: Reflector<V1Pod, PodFacts>;
   events: Reflector<CoreV1Event, EventFacts>;
@@ -116,14 +123,24 @@ export interface WorkloadReflectorOptions extends Common {
   };
 }
 
-/** The reflectors of one tracked namespace (not started). */
 /** The Warning-event watch's idle limit: longer than the longest watch term the reflector asks for (600 s). */
 const EVENTS_IDLE_TIMEOUT_MS = 660_000;
 
-export function createWorkloadReflectors(options: WorkloadReflectorOptions): WorkloadReflectors {
+function commonOptions(options: WorkloadReflectorOptions) {
+  return (kind: WorkloadKind) => ({
+    client: options.client,
+    logger: options.logger,
+    ...options.tuning,
+    onListed: options.on.listed,
+    onForbidden: () => options.on.forbidden?.(kind),
+  });
+}
+
+/** The workload reflectors of one tracked namespace (not started). */
+export function createFollowedReflectors(options: WorkloadReflectorOptions): FollowedReflectors {
   const { on, annotations, namespace } = options;
   const ns = encodeURIComponent(namespace);
-  const common = (kind: WorkloadKind) => ({ client: options.client, logger: options.logger, ...options.tuning, onListed: on.listed, onForbidden: () => on.forbidden?.(kind) });
+  const common = commonOptions(options);
   return {
     deployments: new Reflector<V1Deployment, DeploymentFacts>({
       ...common('deployments'),
@@ -131,15 +148,6 @@ export function createWorkloadReflectors(options: WorkloadReflectorOptions): Wor
       path: `/apis/apps/v1/namespaces/${ns}/deployments`,
       transform: (d) => trimDeployment(d, annotations),
       onEvent: on.deployment,
-    }),
-    replicasets: new Reflector<V1ReplicaSet, ReplicaSetFacts>({
-      ...common('replicasets'),
-      name: `replicasets/${namespace}`,
-      path: `/apis/apps/v1/namespaces/${ns}/replicasets`,
-      // Only ReplicaSets a Deployment controls can be a rollout's new ReplicaSet.
-      filter: (rs) => controllerUid(rs.metadata, 'Deployment') !== undefined,
-      transform: trimReplicaSet,
-      onEvent: on.replicaSet,
     }),
     statefulsets: new Reflector<V1StatefulSet, StatefulSetFacts>({
       ...common('statefulsets'),
@@ -154,6 +162,24 @@ export function createWorkloadReflectors(options: WorkloadReflectorOptions): Wor
       path: `/apis/apps/v1/namespaces/${ns}/daemonsets`,
       transform: (d) => trimDaemonSet(d, annotations),
       onEvent: on.daemonSet,
+    }),
+  };
+}
+
+/** The rollout-detail reflectors of one tracked namespace (not started). */
+export function createDetailReflectors(options: WorkloadReflectorOptions): DetailReflectors {
+  const { on, namespace } = options;
+  const ns = encodeURIComponent(namespace);
+  const common = commonOptions(options);
+  return {
+    replicasets: new Reflector<V1ReplicaSet, ReplicaSetFacts>({
+      ...common('replicasets'),
+      name: `replicasets/${namespace}`,
+      path: `/apis/apps/v1/namespaces/${ns}/replicasets`,
+      // Only ReplicaSets a Deployment controls can be a rollout's new ReplicaSet.
+      filter: (rs) => controllerUid(rs.metadata, 'Deployment') !== undefined,
+      transform: trimReplicaSet,
+      onEvent: on.replicaSet,
     }),
     controllerrevisions: new Reflector<V1ControllerRevision, ControllerRevisionFacts>({
       ...common('controllerrevisions'),

@@ -96,8 +96,13 @@ export class SetIndex {
       this.sets.delete(uid);
       dropped.push(set);
     }
-    for (const [key, r] of this.revisions) if (r.namespace === namespace) this.applyRevision({ type: 'delete', key, old: r });
+    this.dropRevisions(namespace);
     return dropped;
+  }
+
+  /** Forgets a namespace's ControllerRevisions (its details are no longer watched). */
+  dropRevisions(namespace: string): void {
+    for (const [key, r] of this.revisions) if (r.namespace === namespace) this.applyRevision({ type: 'delete', key, old: r });
   }
 
   counts(): { statefulsets: number; daemonsets: number; controllerrevisions: number } {

@@ -2,7 +2,8 @@
  * The watcher's side of the WatchSink: which Deployments changed, coalesced per Deployment
  * and observed together within the same tick, and the sink's other calls. Nothing reaches
  * the sink before `goLive()` (the caches have synced) or after `stop()`; a sink that throws
- * is logged, never allowed to break the watch.
+ * is logged, never allowed to break the watch. A workload whose namespace's rollout details
+ * are still being listed is observed once they are (`release()`), never from half a view.
  */
 import type { Logger } from '../../actors/logger.js';
 import type { WatchSink } from '../../actors/watchSink.js';
@@ -14,12 +15,16 @@ export interface SinkFeedOptions {
   index: RolloutIndex;
   logger: Logger;
   now: () => number;
+  /** False while the workload's namespace's rollout details are being listed (default: always true). */
+  viewComplete?: (uid: string) => boolean;
 }
 
 export class SinkFeed {
   private live = false;
   private stopped = false;
   private readonly dirty = new Set<string>();
+  /** Workloads waiting for their namespace's details to be listed. */
+  private readonly parked = new Set<string>();
   private flushScheduled: NodeJS.Immediate | undefined;
   private observed = 0;
 
@@ -40,6 +45,14 @@ export class SinkFeed {
   /** The Deployment is gone (deleted, or its namespace untracked): no pending observation of it. */
   forget(uid: string): void {
     this.dirty.delete(uid);
+    this.parked.delete(uid);
+  }
+
+  /** Some namespace's details have been listed: observe the workloads that waited for it. */
+  release(): void {
+    const waiting = [...this.parked];
+    this.parked.clear();
+    this.markDirty(waiting);
   }
 
   /** The caches have synced: observe every cached Deployment; returns how many. Then call `synced()`. */
@@ -73,6 +86,7 @@ export class SinkFeed {
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
     this.flushScheduled = undefined;
     this.dirty.clear();
+    this.parked.clear();
   }
 
   private flush(): void {
@@ -81,7 +95,11 @@ export class SinkFeed {
     const uids = [...this.dirty];
     this.dirty.clear();
     const at = this.options.now();
-    for (const uid of uids) this.observe(uid, at);
+    const complete = this.options.viewComplete ?? (() => true);
+    for (const uid of uids) {
+      if (complete(uid)) this.observe(uid, at);
+      else this.parked.add(uid);
+    }
   }
 
   private observe(uid: string, at: number): void {

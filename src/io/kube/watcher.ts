@@ -1,10 +1,13 @@
 /**
- * Hermod's view of the cluster: reflectors of Namespaces (cluster-wide) and of Deployments,
- * ReplicaSets, Pods and Warning Events (per tracked namespace) feeding a RolloutIndex, turned into RolloutObservations for a WatchSink.
+ * Hermod's view of the cluster: reflectors of Namespaces (cluster-wide), of the workloads
+ * (per tracked namespace) and of their rollouts' details (per tracked namespace, on demand)
+ * feeding a RolloutIndex, turned into RolloutObservations for a WatchSink.
  *
  * - Cost follows the tracked namespaces (those with a non-blank `hermod.uswitch.com/slack`
- *   annotation, ADR 0007): Namespaces are watched cluster-wide, the workload kinds only in
- *   tracked namespaces, each with its own list+watch; only trimmed facts are kept.
+ *   annotation, ADR 0007) and what rolls out there: Namespaces are watched cluster-wide,
+ *   Deployments, StatefulSets and DaemonSets in tracked namespaces, ReplicaSets,
+ *   ControllerRevisions, Pods and Warning events in a tracked namespace while a rollout there
+ *   needs them (./detailDemand.ts), each with its own list+watch; only trimmed facts are kept.
  * - When a namespace becomes tracked its watches start, so its existing objects appear; when
  *   it stops being tracked they stop and its objects are dropped.
  * - Handlers only translate and enqueue: no API call per event, observations are assembled
@@ -30,6 +33,7 @@ import type { SetFacts } from './setIndex.js';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../machines/workloadRollout.js';
 import { createNamespaceReflector, type WatchedKind } from './reflectors.js';
 import { SinkFeed } from './sinkFeed.js';
+import { DetailDemand } from './detailDemand.js';
 
 export interface WatcherOptions {
   kubeConfig: KubeConfig;
@@ -52,6 +56,11 @@ export interface WatcherOptions {
   mentions?: { policy?: MentionPolicy; onRefused?: (refused: RefusedMention) => void };
   /** `--progress-deadline-seconds`: Hermod's deadline for StatefulSets and DaemonSets (default 600). */
   progressDeadlineSeconds?: number;
+  /**
+   * How long a namespace's rollout details stay watched once nothing needs them (ms; default 2
+   * minutes). The wiring makes it outlast a success's bake and the failing grace.
+   */
+  detailLingerMs?: number;
 }
 
 /** Statistics for metrics. */
@@ -76,10 +85,20 @@ export interface Watcher {
   stats(): WatcherStats;
   /** The `hermod.uswitch.com/mention` values refused now, on tracked namespaces and their Deployments. */
   refusedMentions(): RefusedMention[];
+  /**
+   * Holds the rollout details of these workloads' namespaces watched (a takeover's repair and
+   * kept bakes read them); resolves, once they are listed and their workloads observed again,
+   * with the release. Unknown workloads are skipped.
+   */
+  holdDetails(uids: Iterable<string>): Promise<() => void>;
 }
 
 // How often Warning events older than the age limit are pruned from the cache.
 const EVENT_SWEEP_MS = 5 * 60 * 1000;
+/** How long rollout details stay watched once nothing needs them, unless told (ms). */
+export const DEFAULT_DETAIL_LINGER_MS = 2 * 60 * 1000;
+// How often details nothing needs any more are looked for.
+const DETAIL_SWEEP_MS = 15 * 1000;
 
 /**
  * Starts watching in the background and returns at once. Failures are logged and retried
@@ -105,7 +124,16 @@ export function startWatcher(options: WatcherOptions): Watcher {
     mentionPolicy,
     options.mentions?.onRefused ?? ((r) => log.warn({ kind: r.kind, namespace: r.namespace, name: r.name, reason: r.reason }, 'mention annotation refused')),
   );
-  const feed = new SinkFeed({ sink: options.sink, index, logger: log, now });
+  const feed = new SinkFeed({
+    sink: options.sink,
+    index,
+    logger: log,
+    now,
+    viewComplete: (uid) => {
+      const namespace = index.namespaceOf(uid);
+      return namespace === undefined || workloads.details(namespace) !== 'listing';
+    },
+  });
 
   let stopped = false;
   let synced = false;
@@ -127,6 +155,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     on: {
       deployment: (e) => {
         audit.deployment(e);
+        demand.workload(e);
         if (e.type === 'delete') {
           index.applyDeployment(e);
           feed.forget(e.key);
@@ -143,11 +172,38 @@ export function startWatcher(options: WatcherOptions): Watcher {
       pod: (e) => feed.markDirty(index.applyPod(e)),
       event: (e) => feed.markDirty(index.applyEvent(e)),
       listed: checkSynced,
+      detailsListed: () => {
+        feed.release();
+        // After the feed's flush (scheduled first): the held workloads have been observed again.
+        setImmediate(checkHolds);
+      },
     },
   });
 
+  const demand = new DetailDemand({
+    lingerMs: options.detailLingerMs ?? DEFAULT_DETAIL_LINGER_MS,
+    now,
+    start: (namespace) => workloads.startDetails(namespace),
+    stop: (namespace) => {
+      workloads.stopDetails(namespace);
+      index.dropNamespaceDetails(namespace);
+    },
+  });
+
+  const holdWaiters: Array<{ namespaces: string[]; resolve: () => void }> = [];
+  function checkHolds(): void {
+    for (let i = holdWaiters.length - 1; i >= 0; i--) {
+      const waiter = holdWaiters[i]!;
+      if (stopped || waiter.namespaces.every((ns) => workloads.details(ns) !== 'listing')) {
+        holdWaiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
   function setChanged(e: ReflectorEvent<SetFacts>): void {
     audit.deployment(e);
+    demand.workload(e);
     if (e.type === 'delete') {
       index.sets.applySet(e);
       feed.forget(e.key);
@@ -165,6 +221,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     watchWorkloads: (namespace) => workloads.start(namespace),
     unwatchWorkloads: (namespace) => {
       workloads.stop(namespace);
+      demand.forgetNamespace(namespace);
       audit.forgetNamespace(namespace);
       // It may have been the last namespace still listing; check once its objects are dropped.
       queueMicrotask(checkSynced);
@@ -206,11 +263,13 @@ export function startWatcher(options: WatcherOptions): Watcher {
     workloads.pruneEvents(stale);
   }, EVENT_SWEEP_MS);
   sweep.unref();
+  const detailSweep = setInterval(() => demand.sweep(), DETAIL_SWEEP_MS);
+  detailSweep.unref();
 
   namespaceReflector.start();
   log.info(
     { annotations: names },
-    'watching namespaces; deployments, replicasets, statefulsets, daemonsets, controllerrevisions, pods and warning events in each tracked namespace',
+    'watching namespaces; deployments, statefulsets and daemonsets in each tracked namespace; replicasets, controllerrevisions, pods and warning events there while a rollout needs them',
   );
 
   return {
@@ -220,10 +279,25 @@ export function startWatcher(options: WatcherOptions): Watcher {
       if (stopped) return;
       stopped = true;
       clearInterval(sweep);
+      clearInterval(detailSweep);
       namespaces.stop();
       feed.stop();
       if (!synced) rejectSynced(new Error('watcher stopped before its caches synced'));
       await Promise.all([namespaceReflector.stop(), workloads.stopAll()]);
+      checkHolds();
+    },
+    async holdDetails(uids) {
+      const namespaces = new Set<string>();
+      for (const uid of uids) {
+        const namespace = index.namespaceOf(uid);
+        if (namespace !== undefined) namespaces.add(namespace);
+      }
+      const release = demand.hold(namespaces);
+      await new Promise<void>((resolve) => {
+        holdWaiters.push({ namespaces: [...namespaces], resolve });
+        checkHolds();
+      });
+      return release;
     },
     refusedMentions: () => audit.refusals(),
     stats() {

@@ -152,6 +152,7 @@ describe('SinkFeed while a namespace\'s details list', () => {
 function apiServer() {
   const lists: string[] = [];
   const watching = new Set<string>();
+  const terms = new Map<string, unknown>();
   let held: RegExp = /^$/;
   const waiting: Array<() => void> = [];
   const client: ListWatchClient = {
@@ -160,8 +161,9 @@ function apiServer() {
       if (held.test(path)) await new Promise<void>((resolve) => waiting.push(resolve));
       return { items: [], resourceVersion: '7' };
     },
-    watch(path, _params, signal) {
+    watch(path, params, signal) {
       watching.add(path);
+      terms.set(path.split('/').at(-1)!, params['timeoutSeconds']);
       return new Promise((_, reject) =>
         signal.addEventListener('abort', () => {
           watching.delete(path);
@@ -170,7 +172,7 @@ function apiServer() {
       );
     },
   };
-  return { client, lists, watching, hold: (r: RegExp) => (held = r), release: () => waiting.splice(0).forEach((w) => w()) };
+  return { client, lists, watching, terms, hold: (r: RegExp) => (held = r), release: () => waiting.splice(0).forEach((w) => w()) };
 }
 
 const settle = async (until: () => boolean) => {
@@ -215,6 +217,15 @@ describe('NamespacedWatches with details on demand', () => {
     assert.deepEqual(kinds(api.watching), ['daemonsets', 'deployments', 'statefulsets']);
     assert.equal(w.details('shop'), 'off');
     assert.equal(w.stats().pods.lists, 1, 'counters of stopped watches are kept');
+    // Standing watches ask the API server's own term (30-60 min); the details client-go's (5-10 min).
+    for (const kind of ['deployments', 'statefulsets', 'daemonsets']) {
+      const term = Number(api.terms.get(kind));
+      assert.ok(term >= 1800 && term <= 3600, `${kind}: ${term} s`);
+    }
+    for (const kind of ['replicasets', 'controllerrevisions', 'pods', 'events']) {
+      const term = Number(api.terms.get(kind));
+      assert.ok(term >= 300 && term <= 600, `${kind}: ${term} s`);
+    }
     await w.stopAll();
     assert.equal(api.watching.size, 0);
   });

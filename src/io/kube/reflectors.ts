@@ -93,6 +93,7 @@ export function createNamespaceReflector(
   return new Reflector<V1Namespace, NamespaceFacts>({
     client: options.client,
     logger: options.logger,
+    watchTimeoutSeconds: STANDING_WATCH_TERM_SECONDS,
     ...options.tuning,
     name: 'namespaces',
     path: '/api/v1/namespaces',
@@ -123,6 +124,15 @@ export interface WorkloadReflectorOptions extends Common {
   };
 }
 
+/**
+ * The watch term (s) of the kinds watched as long as a namespace is tracked (Namespaces,
+ * Deployments, StatefulSets, DaemonSets): the API server's own default for a watch that names
+ * none (`--min-request-timeout`, 1800 s, times 1 to 2), not client-go's 5 to 10 minutes. Those
+ * watches are open all the time and get a bookmark a minute; each renewal is a request, and at
+ * 151 watches client-go's terms meant about 20 a minute while nothing changed (ADR 0007).
+ */
+const STANDING_WATCH_TERM_SECONDS: readonly [number, number] = [1800, 3600];
+
 /** The Warning-event watch's idle limit: longer than the longest watch term the reflector asks for (600 s). */
 const EVENTS_IDLE_TIMEOUT_MS = 660_000;
 
@@ -140,7 +150,7 @@ function commonOptions(options: WorkloadReflectorOptions) {
 export function createFollowedReflectors(options: WorkloadReflectorOptions): FollowedReflectors {
   const { on, annotations, namespace } = options;
   const ns = encodeURIComponent(namespace);
-  const common = commonOptions(options);
+  const common = (kind: FollowedKind) => ({ watchTimeoutSeconds: STANDING_WATCH_TERM_SECONDS, ...commonOptions(options)(kind) });
   return {
     deployments: new Reflector<V1Deployment, DeploymentFacts>({
       ...common('deployments'),

@@ -32,18 +32,19 @@
  *   --steady-idle-seconds N (a second idle window right after the first, past the sync's heap shrink:
  *   idleCpuSecondsPer3MinSteady; 480 after --idle-seconds 60 reaches past the first watch renewals)
  *   --cpu-prof-dir DIR (Hermod runs with --cpu-prof; the idle window's offsets are printed, to read the profile of that window).
- *   --node-flags '--max-semi-space-size=1 ...' (node/V8 flags Hermod runs with, as the image's entrypoint would give them).
+ *   --node-flags '--max-semi-space-size=1 ...' (node/V8 flags Hermod runs with; default: the image's, its
+ *   Dockerfile's NODE_OPTIONS, so Hermod runs as clusters run it; --node-flags '' runs it bare).
  * Run it under the cluster lock: flock /tmp/hermod-cluster.lock npm run bench:cluster -- --quick
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster, TEST_USER, type TestCluster } from '../test/support/cluster.js';
 import { startSlackServer } from '../test/support/slack-server.js';
-import { WORKLOAD_KINDS } from '../src/io/kube/reflectors.js';
+import { FOLLOWED_KINDS } from '../src/io/kube/reflectors.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -76,6 +77,11 @@ const IDLE_SECONDS = num(flags['idle-seconds'], 180, 20);
 /** A second idle window right after the first (0: none): past V8's heap shrink after the sync, and, if long enough, the first watch renewals (300-600 s). */
 const STEADY_IDLE_SECONDS = num(flags['steady-idle-seconds'], 0, 0);
 const HERMOD_DIR = resolve(flags['hermod-dir'] ?? process.cwd());
+/** The node flags the image runs Hermod with: its Dockerfile's NODE_OPTIONS. */
+function imageNodeOptions(): string {
+  return /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(HERMOD_DIR, 'Dockerfile'), 'utf8'))?.[1]?.trim() ?? '';
+}
+const NODE_FLAGS = flags['node-flags'] ?? imageNodeOptions();
 /** The user Hermod runs as (TEST_USER of test/support/cluster.ts): its requests are the audited ones. */
 const USER = TEST_USER;
 const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';
@@ -290,7 +296,7 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     hermod = spawn(
       process.execPath,
-      [...(flags['node-flags'] ?? '').split(/\s+/).filter((f) => f !== ''), ...(flags['cpu-prof-dir'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : []), join(HERMOD_DIR, 'dist/src/io/commands/cli.js'), 'run', '--kubeconfig', cluster.userKubeconfigPath!, '--metrics-port', String(metricsPort), '--level', 'info'],
+      [...NODE_FLAGS.split(/\s+/).filter((f) => f !== ''), ...(flags['cpu-prof-dir'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof-dir']}`] : []), join(HERMOD_DIR, 'dist/src/io/commands/cli.js'), 'run', '--kubeconfig', cluster.userKubeconfigPath!, '--metrics-port', String(metricsPort), '--level', 'info'],
       { env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', SLACK_TOKEN: slack.token, SLACK_API_URL: slack.url, CLUSTER_NAME: 'bench' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     hermod.stdout!.pipe(out);
@@ -336,8 +342,9 @@ async function main(): Promise<void> {
     const rssSettled = idle1.rss;
     log(`idle ${IDLE_SECONDS} s: CPU ${round(idle1.cpu - idle0.cpu)} s, RSS ${round(rssSettled / 2 ** 20, 1)} MiB`);
     // Every watch open: the latest first answer (stage ResponseStarted, 200) among Hermod's watches of
-    // the Namespaces and of each kind in each tracked namespace, from the audit log.
-    const expectedWatches = 1 + WORKLOAD_KINDS.length * TRACKED;
+    // the Namespaces and of each workload kind in each tracked namespace (rollout details are watched
+    // only where a rollout needs them), from the audit log.
+    const expectedWatches = 1 + FOLLOWED_KINDS.length * TRACKED;
     const watchOpenedAt = await firstWatchAnswers(auditLog);
     const openedAt = watchOpenedAt.size >= expectedWatches ? Math.max(...watchOpenedAt.values()) : null;
     const watchesOpenSeconds = openedAt === null ? null : (openedAt - t0) / 1000;
@@ -411,7 +418,7 @@ async function main(): Promise<void> {
     const final = await procStats(pid);
 
     console.log('');
-    console.log(`Hermod on a cluster of ${DEPLOYMENTS} Deployments in ${NAMESPACES} namespaces, ${TRACKED} tracked (${trackedDeps.length} Deployments), ${CHANNELS} channels; untracked Deployments have ${UNTRACKED_REPLICAS} pod(s) each`);
+    console.log(`Hermod on a cluster of ${DEPLOYMENTS} Deployments in ${NAMESPACES} namespaces, ${TRACKED} tracked (${trackedDeps.length} Deployments), ${CHANNELS} channels; untracked Deployments have ${UNTRACKED_REPLICAS} pod(s) each; node flags: ${NODE_FLAGS === '' ? '(none)' : NODE_FLAGS}`);
     console.log(`  workload created and ready in ${round(workloadSeconds, 1)} s`);
     console.log(`  ready (spawn -> /readyz 200): ${round(readySeconds)} s`);
     console.log(`  RSS at sync ${round(atSync.rss / 2 ** 20, 1)} MiB, settled (after ${IDLE_SECONDS} s idle) ${round(rssSettled / 2 ** 20, 1)} MiB, at the end ${round(final.rss / 2 ** 20, 1)} MiB`);

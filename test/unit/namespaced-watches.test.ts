@@ -1,15 +1,17 @@
 /**
- * src/io/kube/namespacedWatches.ts when RBAC refuses a kind (an upgrade applied before its
- * ClusterRole): the kinds added after the first release (StatefulSets, DaemonSets,
- * ControllerRevisions) refused with 403 do not hold up the sync, and the error says once what
- * is refused and what to do; a refused Deployment list still does. The reflectors run against
- * an in-memory ListWatchClient that answers LISTs as the API server would (403 with a Status).
+ * The watches when RBAC refuses a kind (an upgrade applied before its ClusterRole): the kinds
+ * added after the first release (ControllerRevisions per namespace in
+ * src/io/kube/namespacedWatches.ts, StatefulSets and DaemonSets cluster-wide in the watcher)
+ * refused with 403 do not hold up the sync, and the error says once what is refused and what to
+ * do; a refused Deployment list still does. The reflectors run against an in-memory
+ * ListWatchClient that answers LISTs as the API server would (403 with a Status).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ListWatchClient } from '../../src/io/kube/client.js';
 import { KubeApiError } from '../../src/io/kube/errors.js';
 import { NamespacedWatches } from '../../src/io/kube/namespacedWatches.js';
+import { startWatcher } from '../../src/io/kube/watcher.js';
 import { DEFAULT_ANNOTATIONS } from '../../src/machines/annotations.js';
 
 /** LISTs of `refused` kinds answer 403; the others an empty list; watches wait until aborted. */
@@ -63,8 +65,8 @@ const settle = async (until: () => boolean) => {
 };
 
 describe('NamespacedWatches when RBAC refuses a kind', () => {
-  it('StatefulSets, DaemonSets and ControllerRevisions refused: synced anyway, one error per kind saying what to do', async () => {
-    const client = apiServer(/statefulsets|daemonsets|controllerrevisions/);
+  it('ControllerRevisions refused: synced anyway, one error per kind saying what to do', async () => {
+    const client = apiServer(/controllerrevisions/);
     const { w, errors } = watches(client);
     for (const ns of ['shop', 'payments']) {
       w.start(ns);
@@ -72,7 +74,7 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
     }
     await settle(() => w.allSynced());
     assert.equal(w.allSynced(), true);
-    assert.deepEqual(errors.map((e) => e.fields['kind']).sort(), ['controllerrevisions', 'daemonsets', 'statefulsets'], 'once per kind, not per namespace');
+    assert.deepEqual(errors.map((e) => e.fields['kind']).sort(), ['controllerrevisions'], 'once per kind, not per namespace');
     for (const e of errors) {
       assert.match(e.msg, /^Hermod may not list \w+ \(403 in namespace \w+\): apply this version's ClusterRole/);
       assert.match(e.msg, /Deployments are; it keeps retrying$/);
@@ -81,16 +83,17 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
   });
 
   it('once RBAC allows the kind, the retrying list succeeds and the kind is followed', async () => {
-    const client = apiServer(/statefulsets/);
+    const client = apiServer(/controllerrevisions/);
     const { w, tick } = watches(client);
     w.start('shop');
+    w.startDetails('shop');
     await settle(() => w.allSynced());
-    const before = client.lists.filter((p) => p.includes('statefulsets')).length;
+    const before = client.lists.filter((p) => p.includes('controllerrevisions')).length;
     client.refused = /^$/;
     tick();
-    await settle(() => w.stats().statefulsets.lists > 0);
-    assert.equal(w.stats().statefulsets.lists, 1, 'the StatefulSet list succeeded on retry');
-    assert.ok(client.lists.filter((p) => p.includes('statefulsets')).length > before);
+    await settle(() => w.stats().controllerrevisions.lists > 0);
+    assert.equal(w.stats().controllerrevisions.lists, 1, 'the ControllerRevision list succeeded on retry');
+    assert.ok(client.lists.filter((p) => p.includes('controllerrevisions')).length > before);
     await w.stopAll();
   });
 
@@ -112,5 +115,30 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
     assert.equal(w.allSynced(), true);
     assert.deepEqual(errors, []);
     await w.stopAll();
+  });
+});
+
+describe('the watcher when RBAC refuses StatefulSets and DaemonSets cluster-wide', () => {
+  it('becomes ready with Deployments followed, and says once per kind what to do', async () => {
+    const client = apiServer(/statefulsets|daemonsets/);
+    const namespaces = { items: [{ metadata: { name: 'shop', uid: 'ns-shop', resourceVersion: '7', annotations: { 'hermod.uswitch.com/slack': '#deploys' } } }], resourceVersion: '7' };
+    const list = client.list.bind(client);
+    client.list = async (path, ...rest) => (path === '/api/v1/namespaces' ? (client.lists.push(path), namespaces) : list(path, ...rest));
+    const errors: string[] = [];
+    const noop = () => {};
+    const logger = { error: (_f: unknown, msg: string) => errors.push(msg), warn: noop, info: noop, debug: noop, child: () => logger };
+    const watcher = startWatcher({
+      kubeConfig: undefined as never,
+      client,
+      logger: logger as never,
+      sink: { observe: noop, deploymentDeleted: noop, namespaceUntracked: noop, synced: noop },
+      reflector: { sleep: (_ms, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error))) },
+    });
+    await watcher.whenSynced();
+    assert.ok(client.lists.includes('/apis/apps/v1/namespaces/shop/deployments'));
+    assert.ok(client.lists.includes('/apis/apps/v1/statefulsets') && client.lists.includes('/apis/apps/v1/daemonsets'), 'the sets are listed cluster-wide');
+    assert.equal(errors.length, 2);
+    for (const msg of errors) assert.match(msg, /^Hermod may not list (statefulsets|daemonsets) cluster-wide \(403\): apply this version's ClusterRole.*Deployments are; it keeps retrying$/);
+    await watcher.stop();
   });
 });

@@ -190,35 +190,35 @@ describe('NamespacedWatches with details on demand', () => {
       logger: { debug: noop, info: noop, warn: noop, error: noop } as unknown as Logger,
       annotations: DEFAULT_ANNOTATIONS,
       isRecent: () => true,
-      on: { deployment: noop, replicaSet: noop, statefulSet: noop, daemonSet: noop, controllerRevision: noop, pod: noop, event: noop, listed: noop, detailsListed: (ns) => listed.push(ns) },
+      on: { deployment: noop, replicaSet: noop, controllerRevision: noop, pod: noop, event: noop, listed: noop, detailsListed: (ns) => listed.push(ns) },
     });
     w.start('shop');
-    await settle(() => api.watching.size === 3);
-    assert.deepEqual(kinds(api.watching), ['daemonsets', 'deployments', 'statefulsets']);
+    await settle(() => api.watching.size === 1);
+    assert.deepEqual(kinds(api.watching), ['deployments']);
     assert.equal(w.details('shop'), 'off');
     assert.equal(w.allSynced(), true);
 
     api.hold(/pods/);
     w.startDetails('shop');
     w.startDetails('shop');
-    await settle(() => api.watching.size === 6);
+    await settle(() => api.watching.size === 4);
     assert.equal(w.details('shop'), 'listing');
     assert.equal(w.allSynced(), false, 'a namespace whose details list is not synced');
     assert.deepEqual(listed, []);
     api.release();
-    await settle(() => api.watching.size === 7);
+    await settle(() => api.watching.size === 5);
     assert.equal(w.details('shop'), 'listed');
     assert.deepEqual(listed, ['shop']);
-    assert.deepEqual(kinds(api.lists), ['controllerrevisions', 'daemonsets', 'deployments', 'events', 'pods', 'replicasets', 'statefulsets']);
+    assert.deepEqual(kinds(api.lists), ['controllerrevisions', 'deployments', 'events', 'pods', 'replicasets']);
     assert.equal(w.detailed, 1);
 
     w.stopDetails('shop');
-    await settle(() => api.watching.size === 3);
-    assert.deepEqual(kinds(api.watching), ['daemonsets', 'deployments', 'statefulsets']);
+    await settle(() => api.watching.size === 1);
+    assert.deepEqual(kinds(api.watching), ['deployments']);
     assert.equal(w.details('shop'), 'off');
     assert.equal(w.stats().pods.lists, 1, 'counters of stopped watches are kept');
     // Standing watches ask the API server's own term (30-60 min); the details client-go's (5-10 min).
-    for (const kind of ['deployments', 'statefulsets', 'daemonsets']) {
+    for (const kind of ['deployments']) {
       const term = Number(api.terms.get(kind));
       assert.ok(term >= 1800 && term <= 3600, `${kind}: ${term} s`);
     }

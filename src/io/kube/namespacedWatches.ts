@@ -1,12 +1,12 @@
 /**
  * The watches of the tracked namespaces (ADR 0007). Per tracked namespace:
- * - its workloads (Deployments, StatefulSets, DaemonSets), started when it becomes tracked and
- *   stopped when it stops;
+ * - its Deployments, started when it becomes tracked and stopped when it stops (StatefulSets
+ *   and DaemonSets are watched cluster-wide: ./reflectors.ts `createSetReflectors`);
  * - its rollout details (ReplicaSets, ControllerRevisions, Pods, Warning events), started and
  *   stopped on demand (`startDetails`, `stopDetails`; ./detailDemand.ts decides when), each
  *   time with fresh reflectors that list before they watch.
  * What an untracked namespace holds is never listed, watched or parsed, and a quiet tracked
- * namespace costs three watches, so Hermod's cost follows what it tracks and what rolls out.
+ * namespace costs one watch, so Hermod's cost follows what it tracks and what rolls out.
  *
  * Events from reflectors that have been stopped (a chunk already read when the namespace lost
  * its annotation, or its details were stopped) are ignored: handlers only ever see the current
@@ -27,7 +27,7 @@ import {
 } from './reflectors.js';
 
 /** Kinds a Hermod may lack RBAC for and still follow Deployments (added after the first release). */
-const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['statefulsets', 'daemonsets', 'controllerrevisions']);
+const OPTIONAL_KINDS: ReadonlySet<WorkloadKind> = new Set(['controllerrevisions']);
 
 export type NamespacedWatchOptions = Omit<WorkloadReflectorOptions, 'namespace' | 'on'> & {
   logger: Logger;
@@ -102,9 +102,8 @@ export class NamespacedWatches {
   }
 
   /**
-   * True when every watched namespace's reflectors have listed once, or, for the kinds added
-   * after the first release (StatefulSets, DaemonSets, ControllerRevisions), were refused by
-   * RBAC: an upgrade applied before its ClusterRole still follows Deployments (and says why the
+   * True when every watched namespace's reflectors have listed once, or, for the kind added
+   * after the first release (ControllerRevisions), were refused by RBAC: an upgrade applied before its ClusterRole still follows Deployments (and says why the
    * rest is missing) rather than never becoming ready.
    */
   allSynced(): boolean {
@@ -186,8 +185,6 @@ export class NamespacedWatches {
       on: {
         deployment: current(on.deployment),
         replicaSet: current(on.replicaSet),
-        statefulSet: current(on.statefulSet),
-        daemonSet: current(on.daemonSet),
         controllerRevision: current(on.controllerRevision),
         pod: current(on.pod),
         event: current(on.event),

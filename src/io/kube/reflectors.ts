@@ -3,9 +3,12 @@
  *
  * - Namespaces: one cluster-wide watch (their facts are a uid, a name and two annotation values);
  *   it decides which namespaces are tracked.
- * - Deployments, StatefulSets and DaemonSets: one list+watch of each per TRACKED namespace,
- *   started when the namespace becomes tracked and stopped when it stops being tracked (ADR
- *   0007), so nothing of an untracked namespace is ever sent to Hermod.
+ * - Deployments: one list+watch per TRACKED namespace, started when the namespace becomes
+ *   tracked and stopped when it stops being tracked (ADR 0007), so none of an untracked
+ *   namespace is ever sent to Hermod.
+ * - StatefulSets and DaemonSets: one cluster-wide list+watch each, keeping those of tracked
+ *   namespaces (a cluster holds few, next to its Deployments; ADR 0007 "Sets watched
+ *   cluster-wide"): two standing watches instead of two per tracked namespace.
  * - A rollout's details (ReplicaSets, the sets' ControllerRevisions, Pods, Warning events): one
  *   list+watch of each per tracked namespace while one of its rollouts needs them
  *   (./detailDemand.ts). Within a namespace only objects that can belong to a rollout are kept.
@@ -52,8 +55,11 @@ export type WatchedKind =
   | 'pods'
   | 'events';
 
-/** The workloads themselves: watched in each tracked namespace as long as it is tracked. */
-export const FOLLOWED_KINDS = ['deployments', 'statefulsets', 'daemonsets'] as const satisfies readonly WatchedKind[];
+/** Watched in each tracked namespace as long as it is tracked. */
+export const FOLLOWED_KINDS = ['deployments'] as const satisfies readonly WatchedKind[];
+/** Watched cluster-wide, keeping those of tracked namespaces. */
+export const SET_KINDS = ['statefulsets', 'daemonsets'] as const satisfies readonly WatchedKind[];
+export type SetKind = (typeof SET_KINDS)[number];
 /**
  * A rollout's details (its ReplicaSets or ControllerRevisions, Pods, Warning events): watched in
  * a tracked namespace only while one of its rollouts needs them (./detailDemand.ts, ADR 0007
@@ -61,7 +67,7 @@ export const FOLLOWED_KINDS = ['deployments', 'statefulsets', 'daemonsets'] as c
  */
 export const DETAIL_KINDS = ['replicasets', 'controllerrevisions', 'pods', 'events'] as const satisfies readonly WatchedKind[];
 /** The namespaced kinds. */
-export const WORKLOAD_KINDS = [...FOLLOWED_KINDS, ...DETAIL_KINDS] as const;
+export const WORKLOAD_KINDS = [...FOLLOWED_KINDS, ...SET_KINDS, ...DETAIL_KINDS] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 export type FollowedKind = (typeof FOLLOWED_KINDS)[number];
 export type DetailKind = (typeof DETAIL_KINDS)[number];
@@ -69,6 +75,10 @@ export type DetailKind = (typeof DETAIL_KINDS)[number];
 /** The reflectors of the workloads of one tracked namespace. */
 export interface FollowedReflectors {
   deployments: Reflector<V1Deployment, DeploymentFacts>;
+}
+
+/** The cluster-wide reflectors of StatefulSets and DaemonSets. */
+export interface SetReflectors {
   statefulsets: Reflector<V1StatefulSet, StatefulSetFacts>;
   daemonsets: Reflector<V1DaemonSet, DaemonSetFacts>;
 }
@@ -112,8 +122,6 @@ export interface WorkloadReflectorOptions extends Common {
   on: {
     deployment(e: ReflectorEvent<DeploymentFacts>): void;
     replicaSet(e: ReflectorEvent<ReplicaSetFacts>): void;
-    statefulSet(e: ReflectorEvent<StatefulSetFacts>): void;
-    daemonSet(e: ReflectorEvent<DaemonSetFacts>): void;
     controllerRevision(e: ReflectorEvent<ControllerRevisionFacts>): void;
     pod(e: ReflectorEvent<PodFacts>): void;
     event(e: ReflectorEvent<EventFacts>): void;
@@ -125,8 +133,8 @@ export interface WorkloadReflectorOptions extends Common {
 }
 
 /**
- * The watch term (s) of the kinds watched as long as a namespace is tracked (Namespaces,
- * Deployments, StatefulSets, DaemonSets): the API server's own default for a watch that names
+ * The watch term (s) of the standing watches (Namespaces, StatefulSets and DaemonSets
+ * cluster-wide, Deployments per tracked namespace): the API server's own default for a watch that names
  * none (`--min-request-timeout`, 1800 s, times 1 to 2), not client-go's 5 to 10 minutes. Those
  * watches are open all the time and get a bookmark a minute; each renewal is a request, and at
  * 151 watches client-go's terms meant about 20 a minute while nothing changed (ADR 0007).
@@ -159,17 +167,47 @@ export function createFollowedReflectors(options: WorkloadReflectorOptions): Fol
       transform: (d) => trimDeployment(d, annotations),
       onEvent: on.deployment,
     }),
+  };
+}
+
+export interface SetReflectorOptions extends Common {
+  annotations: AnnotationNames;
+  /** True when the namespace is tracked: the sets of the others are dropped at the door. */
+  isTracked(namespace: string): boolean;
+  on: {
+    statefulSet(e: ReflectorEvent<StatefulSetFacts>): void;
+    daemonSet(e: ReflectorEvent<DaemonSetFacts>): void;
+    listed(): void;
+    forbidden(kind: SetKind): void;
+  };
+}
+
+/**
+ * The cluster-wide StatefulSet and DaemonSet reflectors (not started). A namespace that becomes
+ * tracked needs them relisted (its sets were dropped at the door until then); one that stops
+ * being tracked needs its sets pruned from their caches.
+ */
+export function createSetReflectors(options: SetReflectorOptions): SetReflectors {
+  const { on, annotations } = options;
+  const common = (kind: SetKind) => ({
+    client: options.client,
+    logger: options.logger,
+    watchTimeoutSeconds: STANDING_WATCH_TERM_SECONDS,
+    ...options.tuning,
+    name: kind,
+    path: `/apis/apps/v1/${kind}`,
+    filter: (raw: V1StatefulSet | V1DaemonSet) => options.isTracked(raw.metadata?.namespace ?? ''),
+    onListed: on.listed,
+    onForbidden: () => on.forbidden(kind),
+  });
+  return {
     statefulsets: new Reflector<V1StatefulSet, StatefulSetFacts>({
       ...common('statefulsets'),
-      name: `statefulsets/${namespace}`,
-      path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
       transform: (s) => trimStatefulSet(s, annotations),
       onEvent: on.statefulSet,
     }),
     daemonsets: new Reflector<V1DaemonSet, DaemonSetFacts>({
       ...common('daemonsets'),
-      name: `daemonsets/${namespace}`,
-      path: `/apis/apps/v1/namespaces/${ns}/daemonsets`,
       transform: (d) => trimDaemonSet(d, annotations),
       onEvent: on.daemonSet,
     }),

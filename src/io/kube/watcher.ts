@@ -4,8 +4,9 @@
  * feeding a RolloutIndex, turned into RolloutObservations for a WatchSink.
  *
  * - Cost follows the tracked namespaces (those with a non-blank `hermod.uswitch.com/slack`
- *   annotation, ADR 0007) and what rolls out there: Namespaces are watched cluster-wide,
- *   Deployments, StatefulSets and DaemonSets in tracked namespaces, ReplicaSets,
+ *   annotation, ADR 0007) and what rolls out there: Namespaces, StatefulSets and DaemonSets
+ *   are watched cluster-wide (the sets of tracked namespaces kept), Deployments in tracked
+ *   namespaces, ReplicaSets,
  *   ControllerRevisions, Pods and Warning events in a tracked namespace while a rollout there
  *   needs them (./detailDemand.ts), each with its own list+watch; only trimmed facts are kept.
  * - When a namespace becomes tracked its watches start, so its existing objects appear; when
@@ -31,7 +32,7 @@ import type { ReflectorStats, ReflectorTuning } from './reflectorOptions.js';
 import { MentionAudit, type RefusedMention } from './mentionAudit.js';
 import type { SetFacts } from './setIndex.js';
 import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from '../../machines/workloadRollout.js';
-import { createNamespaceReflector, type WatchedKind } from './reflectors.js';
+import { createNamespaceReflector, createSetReflectors, SET_KINDS, type WatchedKind } from './reflectors.js';
 import { SinkFeed } from './sinkFeed.js';
 import { DetailDemand } from './detailDemand.js';
 
@@ -166,8 +167,6 @@ export function startWatcher(options: WatcherOptions): Watcher {
         feed.markDirty(index.applyDeployment(e));
       },
       replicaSet: (e) => feed.markDirty(index.applyReplicaSet(e)),
-      statefulSet: (e) => setChanged(e),
-      daemonSet: (e) => setChanged(e),
       controllerRevision: (e) => feed.markDirty(index.sets.applyRevision(e)),
       pod: (e) => feed.markDirty(index.applyPod(e)),
       event: (e) => feed.markDirty(index.applyEvent(e)),
@@ -201,6 +200,27 @@ export function startWatcher(options: WatcherOptions): Watcher {
     }
   }
 
+  const sets = createSetReflectors({
+    client,
+    logger: log,
+    ...(options.reflector !== undefined ? { tuning: options.reflector } : {}),
+    annotations: names,
+    isTracked: (namespace) => index.isTracked(namespace),
+    on: {
+      statefulSet: (e) => setChanged(e),
+      daemonSet: (e) => setChanged(e),
+      listed: checkSynced,
+      forbidden: (kind) => {
+        log.error(
+          { kind },
+          `Hermod may not list ${kind} cluster-wide (403): apply this version's ClusterRole (example/clusterrole.yaml, or upgrade the chart; \`hermod check\` lists what is missing). StatefulSets and DaemonSets are not followed until then; Deployments are; it keeps retrying`,
+        );
+        checkSynced();
+      },
+    },
+  });
+  let setsStarted = false;
+
   function setChanged(e: ReflectorEvent<SetFacts>): void {
     audit.deployment(e);
     demand.workload(e);
@@ -218,9 +238,15 @@ export function startWatcher(options: WatcherOptions): Watcher {
     index,
     feed,
     logger: log,
-    watchWorkloads: (namespace) => workloads.start(namespace),
+    watchWorkloads: (namespace) => {
+      workloads.start(namespace);
+      // Its sets were dropped at the door until now.
+      if (setsStarted) for (const kind of SET_KINDS) sets[kind].relist();
+    },
     unwatchWorkloads: (namespace) => {
       workloads.stop(namespace);
+      // Dropped from the caches quietly: untracking is not deleting.
+      for (const kind of SET_KINDS) sets[kind].prune((set) => set.namespace === namespace);
       demand.forgetNamespace(namespace);
       audit.forgetNamespace(namespace);
       // It may have been the last namespace still listing; check once its objects are dropped.
@@ -239,6 +265,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
       },
       listed: () => {
         namespaces.onListed();
+        // The set watches keep what tracked namespaces hold: start them once those are known.
+        if (!setsStarted && !stopped) {
+          setsStarted = true;
+          for (const kind of SET_KINDS) sets[kind].start();
+        }
         checkSynced();
       },
     },
@@ -248,6 +279,8 @@ export function startWatcher(options: WatcherOptions): Watcher {
     if (synced || stopped) return;
     // Every namespace is known, and every tracked namespace's workloads have been listed once.
     if (!namespaces.hasListed || !workloads.allSynced()) return;
+    // StatefulSets and DaemonSets were added after the first release: refused by RBAC, they do not hold up the sync.
+    if (!SET_KINDS.every((kind) => sets[kind].hasSynced || sets[kind].forbidden)) return;
     synced = true;
     const count = feed.goLive();
     log.info({ deployments: count, trackedNamespaces: workloads.size, objects: index.counts() }, 'caches synced; observations are live');
@@ -269,7 +302,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
   namespaceReflector.start();
   log.info(
     { annotations: names },
-    'watching namespaces; deployments, statefulsets and daemonsets in each tracked namespace; replicasets, controllerrevisions, pods and warning events there while a rollout needs them',
+    'watching namespaces, statefulsets and daemonsets cluster-wide; deployments in each tracked namespace; replicasets, controllerrevisions, pods and warning events there while a rollout needs them',
   );
 
   return {
@@ -283,7 +316,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       namespaces.stop();
       feed.stop();
       if (!synced) rejectSynced(new Error('watcher stopped before its caches synced'));
-      await Promise.all([namespaceReflector.stop(), workloads.stopAll()]);
+      await Promise.all([namespaceReflector.stop(), workloads.stopAll(), ...SET_KINDS.map((kind) => sets[kind].stop())]);
       checkHolds();
     },
     async holdDetails(uids) {
@@ -302,7 +335,12 @@ export function startWatcher(options: WatcherOptions): Watcher {
     refusedMentions: () => audit.refusals(),
     stats() {
       const objects = index.counts();
-      const stats: Record<WatchedKind, ReflectorStats> = { namespaces: namespaceReflector.stats(), ...workloads.stats() };
+      const stats: Record<WatchedKind, ReflectorStats> = {
+        namespaces: namespaceReflector.stats(),
+        ...workloads.stats(),
+        statefulsets: sets.statefulsets.stats(),
+        daemonsets: sets.daemonsets.stats(),
+      };
       return { synced, objects, reflectors: stats, observations: feed.observations };
     },
   };

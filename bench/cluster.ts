@@ -44,7 +44,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster, TEST_USER, type TestCluster } from '../test/support/cluster.js';
 import { startSlackServer } from '../test/support/slack-server.js';
-import { FOLLOWED_KINDS } from '../src/io/kube/reflectors.js';
+import { FOLLOWED_KINDS, SET_KINDS } from '../src/io/kube/reflectors.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -342,9 +342,9 @@ async function main(): Promise<void> {
     const rssSettled = idle1.rss;
     log(`idle ${IDLE_SECONDS} s: CPU ${round(idle1.cpu - idle0.cpu)} s, RSS ${round(rssSettled / 2 ** 20, 1)} MiB`);
     // Every watch open: the latest first answer (stage ResponseStarted, 200) among Hermod's watches of
-    // the Namespaces and of each workload kind in each tracked namespace (rollout details are watched
-    // only where a rollout needs them), from the audit log.
-    const expectedWatches = 1 + FOLLOWED_KINDS.length * TRACKED;
+    // the Namespaces, StatefulSets and DaemonSets (cluster-wide) and of the Deployments of each tracked
+    // namespace (rollout details are watched only where a rollout needs them), from the audit log.
+    const expectedWatches = 1 + SET_KINDS.length + FOLLOWED_KINDS.length * TRACKED;
     const watchOpenedAt = await firstWatchAnswers(auditLog);
     const openedAt = watchOpenedAt.size >= expectedWatches ? Math.max(...watchOpenedAt.values()) : null;
     const watchesOpenSeconds = openedAt === null ? null : (openedAt - t0) / 1000;

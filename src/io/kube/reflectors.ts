@@ -7,8 +7,9 @@
  *   tracked and stopped when it stops being tracked (ADR 0007), so none of an untracked
  *   namespace is ever sent to Hermod.
  * - StatefulSets and DaemonSets: one cluster-wide list+watch each, keeping those of tracked
- *   namespaces (a cluster holds few, next to its Deployments; ADR 0007 "Sets watched
- *   cluster-wide"): two standing watches instead of two per tracked namespace.
+ *   namespaces (a cluster holds few, next to its Deployments; ADR 0007
+ *   "StatefulSets and DaemonSets watched cluster-wide"): two standing watches instead of two per
+ *   tracked namespace.
  * - A rollout's details (ReplicaSets, the sets' ControllerRevisions, Pods, Warning events): one
  *   list+watch of each per tracked namespace while one of its rollouts needs them
  *   (./detailDemand.ts). Within a namespace only objects that can belong to a rollout are kept.

@@ -108,6 +108,17 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
     await w.stopAll();
   });
 
+  it('Pods refused: the rollout details of a namespace never finish listing, and the error says what that costs', async () => {
+    const { w, errors } = watches(apiServer(/pods/));
+    w.start('shop');
+    w.startDetails('shop');
+    await settle(() => errors.length > 0);
+    assert.equal(w.details('shop'), 'listing');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.msg, /may not list pods .* rollouts in a namespace whose details it lacks are not reported until then/);
+    await w.stopAll();
+  });
+
   it('nothing refused: synced once everything listed, no error', async () => {
     const { w, errors } = watches(apiServer(/^$/));
     w.start('shop');

@@ -125,7 +125,9 @@ export class NamespacedWatches {
     this.refusedKinds.add(kind);
     const cost = OPTIONAL_KINDS.has(kind)
       ? 'StatefulSets and DaemonSets are not followed until then; Deployments are'
-      : 'Hermod does not become ready until then';
+      : kind === 'deployments'
+        ? 'Hermod does not become ready until then'
+        : 'rollouts in a namespace whose details it lacks are not reported until then (nor is Hermod ready while one is under way at start)';
     this.options.logger.error(
       { kind, namespace },
       `Hermod may not list ${kind} (403 in namespace ${namespace}): apply this version's ClusterRole (example/clusterrole.yaml, or upgrade the chart; \`hermod check\` lists what is missing). ${cost}; it keeps retrying`,

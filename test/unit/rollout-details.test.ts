@@ -116,6 +116,21 @@ describe('DetailDemand', () => {
     assert.deepEqual(t.log, ['start shop', 'start pay', 'stop shop', 'stop pay']);
   });
 
+  it('a release counts once: another hold on the namespace still keeps its details', () => {
+    const t = demand(0);
+    const first = t.d.hold(['shop']);
+    const second = t.d.hold(['shop']);
+    first();
+    first();
+    t.at(1);
+    t.d.sweep();
+    assert.deepEqual(t.log, ['start shop'], 'the second hold stands');
+    second();
+    t.at(2);
+    t.d.sweep();
+    assert.deepEqual(t.log, ['start shop', 'stop shop']);
+  });
+
   it('an untracked namespace is forgotten: its watches went with it, nothing is stopped twice', () => {
     const t = demand(0);
     t.event(rolling({ namespace: 'shop', uid: 'a' }));

@@ -128,10 +128,7 @@ export class NamespacedWatches {
       : kind === 'deployments'
         ? 'Hermod does not become ready until then'
         : 'rollouts in a namespace whose details it lacks are not reported until then (nor is Hermod ready while one is under way at start)';
-    this.options.logger.error(
-      { kind, namespace },
-      `Hermod may not list ${kind} (403 in namespace ${namespace}): apply this version's ClusterRole (example/clusterrole.yaml, or upgrade the chart; \`hermod check\` lists what is missing). ${cost}; it keeps retrying`,
-    );
+    this.options.logger.error({ kind, namespace }, forbiddenMessage(`${kind} (403 in namespace ${namespace})`, cost));
   }
 
   /** Namespaces watched now. */
@@ -233,4 +230,9 @@ function add(sum: ReflectorStats, s: ReflectorStats): void {
   sum.idleRestarts += s.idleRestarts;
   sum.errors += s.errors;
   sum.openWatches += s.openWatches;
+}
+
+/** What a 403 on a LIST (`refused`: the kind and where) means and what to do; `cost`: what is missing meanwhile. */
+export function forbiddenMessage(refused: string, cost: string): string {
+  return `Hermod may not list ${refused}: apply this version's ClusterRole (example/clusterrole.yaml, or upgrade the chart; \`hermod check\` lists what is missing). ${cost}; it keeps retrying`;
 }

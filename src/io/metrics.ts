@@ -243,7 +243,7 @@ function healthMetrics(registry: Registry, read: () => HealthSources | null): vo
   });
   new Gauge({
     name: 'hermod_watches_open',
-    help: 'Watch streams open now, by kind (namespaced kinds: one per tracked namespace once its watch is open).',
+    help: 'Watch streams open now, by kind (namespaces, statefulsets, daemonsets: one cluster-wide; deployments: one per tracked namespace; the rollout details: one per tracked namespace whose details are watched).',
     labelNames: ['kind'],
     registers: [registry],
     collect() {

@@ -8,30 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ListWatchClient } from '../../src/io/kube/client.js';
-import { KubeApiError } from '../../src/io/kube/errors.js';
 import { NamespacedWatches } from '../../src/io/kube/namespacedWatches.js';
 import { startWatcher } from '../../src/io/kube/watcher.js';
 import { DEFAULT_ANNOTATIONS } from '../../src/machines/annotations.js';
+import { listWatchFake, type ListWatchFake } from '../support/listWatchFake.js';
 
-/** LISTs of `refused` kinds answer 403; the others an empty list; watches wait until aborted. */
-function apiServer(refused: RegExp): ListWatchClient & { lists: string[]; refused: RegExp } {
-  const lists: string[] = [];
-  return {
-    lists,
-    refused,
-    async list(path) {
-      lists.push(path);
-      if (this.refused.test(path)) throw new KubeApiError(`LIST ${path}: forbidden`, 403, 'Forbidden');
-      return { items: [], resourceVersion: '7' };
-    },
-    watch(_path, _params, signal) {
-      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
-    },
-  };
-}
-
-function watches(client: ListWatchClient) {
+function watches(client: ListWatchFake) {
   const sleepers: Array<() => void> = [];
   const errors: Array<{ fields: Record<string, unknown>; msg: string }> = [];
   let listedCalls = 0;
@@ -66,7 +48,7 @@ const settle = async (until: () => boolean) => {
 
 describe('NamespacedWatches when RBAC refuses a kind', () => {
   it('ControllerRevisions refused: synced anyway, one error per kind saying what to do', async () => {
-    const client = apiServer(/controllerrevisions/);
+    const client = listWatchFake({ refused: /controllerrevisions/ });
     const { w, errors } = watches(client);
     for (const ns of ['shop', 'payments']) {
       w.start(ns);
@@ -83,7 +65,7 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
   });
 
   it('once RBAC allows the kind, the retrying list succeeds and the kind is followed', async () => {
-    const client = apiServer(/controllerrevisions/);
+    const client = listWatchFake({ refused: /controllerrevisions/ });
     const { w, tick } = watches(client);
     w.start('shop');
     w.startDetails('shop');
@@ -98,7 +80,7 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
   });
 
   it('Deployments refused: not synced, and the error says so', async () => {
-    const { w, errors } = watches(apiServer(/deployments/));
+    const { w, errors } = watches(listWatchFake({ refused: /deployments/ }));
     w.start('shop');
     await settle(() => errors.length > 0);
     await settle(() => false);
@@ -109,7 +91,7 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
   });
 
   it('Pods refused: the rollout details of a namespace never finish listing, and the error says what that costs', async () => {
-    const { w, errors } = watches(apiServer(/pods/));
+    const { w, errors } = watches(listWatchFake({ refused: /pods/ }));
     w.start('shop');
     w.startDetails('shop');
     await settle(() => errors.length > 0);
@@ -120,7 +102,7 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
   });
 
   it('nothing refused: synced once everything listed, no error', async () => {
-    const { w, errors } = watches(apiServer(/^$/));
+    const { w, errors } = watches(listWatchFake({ refused: /^$/ }));
     w.start('shop');
     await settle(() => w.allSynced());
     assert.equal(w.allSynced(), true);
@@ -131,10 +113,8 @@ describe('NamespacedWatches when RBAC refuses a kind', () => {
 
 describe('the watcher when RBAC refuses StatefulSets and DaemonSets cluster-wide', () => {
   it('becomes ready with Deployments followed, and says once per kind what to do', async () => {
-    const client = apiServer(/statefulsets|daemonsets/);
-    const namespaces = { items: [{ metadata: { name: 'shop', uid: 'ns-shop', resourceVersion: '7', annotations: { 'hermod.uswitch.com/slack': '#deploys' } } }], resourceVersion: '7' };
-    const list = client.list.bind(client);
-    client.list = async (path, ...rest) => (path === '/api/v1/namespaces' ? (client.lists.push(path), namespaces) : list(path, ...rest));
+    const client = listWatchFake({ refused: /statefulsets|daemonsets/ });
+    client.items['/api/v1/namespaces'] = [{ metadata: { name: 'shop', uid: 'ns-shop', resourceVersion: '7', annotations: { 'hermod.uswitch.com/slack': '#deploys' } } }];
     const errors: string[] = [];
     const noop = () => {};
     const logger = { error: (_f: unknown, msg: string) => errors.push(msg), warn: noop, info: noop, debug: noop, child: () => logger };

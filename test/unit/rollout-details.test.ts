@@ -12,11 +12,11 @@ import type { WatchSink } from '../../src/actors/watchSink.js';
 import type { DeploymentFacts, WorkloadFacts } from '../../src/machines/facts.js';
 import { needsRolloutDetails } from '../../src/machines/workloadRollout.js';
 import { RolloutIndex } from '../../src/io/kube/caches.js';
-import type { ListWatchClient } from '../../src/io/kube/client.js';
 import { DetailDemand } from '../../src/io/kube/detailDemand.js';
 import { NamespacedWatches } from '../../src/io/kube/namespacedWatches.js';
 import { SinkFeed } from '../../src/io/kube/sinkFeed.js';
 import { DEFAULT_ANNOTATIONS } from '../../src/machines/annotations.js';
+import { listWatchFake } from '../support/listWatchFake.js';
 import { deploymentFacts, workloadObservation } from '../support/observations.js';
 
 const settled = (over: Partial<Parameters<typeof deploymentFacts>[0]> = {}): DeploymentFacts =>
@@ -163,33 +163,6 @@ describe('SinkFeed while a namespace\'s details list', () => {
   });
 });
 
-/** LISTs answer an empty list, those matching `held` only once `release()` is called; watches wait until aborted. */
-function apiServer() {
-  const lists: string[] = [];
-  const watching = new Set<string>();
-  const terms = new Map<string, unknown>();
-  let held: RegExp = /^$/;
-  const waiting: Array<() => void> = [];
-  const client: ListWatchClient = {
-    async list(path) {
-      lists.push(path);
-      if (held.test(path)) await new Promise<void>((resolve) => waiting.push(resolve));
-      return { items: [], resourceVersion: '7' };
-    },
-    watch(path, params, signal) {
-      watching.add(path);
-      terms.set(path.split('/').at(-1)!, params['timeoutSeconds']);
-      return new Promise((_, reject) =>
-        signal.addEventListener('abort', () => {
-          watching.delete(path);
-          reject(signal.reason as Error);
-        }),
-      );
-    },
-  };
-  return { client, lists, watching, terms, hold: (r: RegExp) => (held = r), release: () => waiting.splice(0).forEach((w) => w()) };
-}
-
 const settle = async (until: () => boolean) => {
   for (let i = 0; i < 200 && !until(); i++) await new Promise((r) => setImmediate(r));
 };
@@ -197,11 +170,11 @@ const kinds = (paths: Iterable<string>) => [...paths].map((p) => p.split('/').at
 
 describe('NamespacedWatches with details on demand', () => {
   it('watches a tracked namespace\'s workloads; its details only from startDetails to stopDetails', async () => {
-    const api = apiServer();
+    const api = listWatchFake();
     const listed: string[] = [];
     const noop = () => {};
     const w = new NamespacedWatches({
-      client: api.client,
+      client: api,
       logger: { debug: noop, info: noop, warn: noop, error: noop } as unknown as Logger,
       annotations: DEFAULT_ANNOTATIONS,
       isRecent: () => true,
@@ -213,7 +186,7 @@ describe('NamespacedWatches with details on demand', () => {
     assert.equal(w.details('shop'), 'off');
     assert.equal(w.allSynced(), true);
 
-    api.hold(/pods/);
+    api.held = /pods/;
     w.startDetails('shop');
     w.startDetails('shop');
     await settle(() => api.watching.size === 4);

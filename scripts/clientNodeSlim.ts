@@ -11,10 +11,17 @@
  * `hermod check`'s typed APIs import the real index through the package's barrel and get it, in
  * check's own chunks.
  *
+ * config.js also imports the SOCKS client and agent (LAZY_IMPORTS) for a kubeconfig's `socks5://`
+ * proxy-url, and they and their dependencies (ip-address, smart-buffer) cost about 8 ms of CPU at
+ * every start of `hermod run`. The plugin gives config.js a module for each whose names load the
+ * package on first use, so a cluster reached without a SOCKS proxy never loads it.
+ *
  * If client-node changes (an upgrade):
  * - config.js imports another name from './gen/index.js': esbuild fails the build ("No matching
  *   export"), and test/unit/build-slim-gen.test.ts, which reads config.js's import, fails first
  *   naming it. Add it to SLIM_GEN_INDEX with the file that defines it.
+ * - config.js imports other names from 'socks' or 'socks-proxy-agent': the same test fails naming
+ *   them; add them to LAZY_IMPORTS.
  * - config.js stops importing './gen/index.js' or moves: the plugin would do nothing; the same
  *   test fails, and the build's own check (runGenModules) fails if models come back into run.js.
  */
@@ -26,6 +33,21 @@ export const SLIM_GEN_INDEX: Readonly<Record<string, string>> = {
   createConfiguration: './configuration.js',
   ServerConfiguration: './servers.js',
 };
+
+/** What config.js imports from the SOCKS packages, given to it on first use. */
+export const LAZY_IMPORTS: Readonly<Record<string, readonly string[]>> = {
+  'socks-proxy-agent': ['SocksProxyAgent'],
+  socks: ['SocksClient'],
+};
+
+/** A CommonJS module whose `names` are getters that require `specifier` on first use. */
+export const lazyImportSource = (specifier: string, names: readonly string[]): string =>
+  [
+    "'use strict';",
+    'let loaded;',
+    `const load = () => (loaded ??= require(${JSON.stringify(specifier)}));`,
+    ...names.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`),
+  ].join('\n');
 
 /** The importer whose './gen/index.js' is redirected. */
 export const CONFIG_JS = join('@kubernetes', 'client-node', 'dist', 'config.js');
@@ -44,6 +66,17 @@ export const slimGenIndex: Plugin = {
       return { path: join(dirname(args.importer), 'gen', 'hermod-slim-index.js'), namespace: 'hermod-slim-gen' };
     });
     b.onLoad({ filter: /.*/, namespace: 'hermod-slim-gen' }, (args) => ({ contents: slimGenIndexSource(), resolveDir: dirname(args.path), loader: 'js' }));
+    const lazy = new RegExp(`^(${Object.keys(LAZY_IMPORTS).map((s) => s.replace(/[-/]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter: lazy }, (args) => {
+      if (!args.importer.endsWith(sep + CONFIG_JS)) return undefined;
+      return { path: args.path, namespace: 'hermod-lazy-import', pluginData: { resolveDir: dirname(args.importer) } };
+    });
+    // The module's own require() of the package resolves as usual (its importer is not config.js).
+    b.onLoad({ filter: /.*/, namespace: 'hermod-lazy-import' }, (args) => ({
+      contents: lazyImportSource(args.path, LAZY_IMPORTS[args.path]!),
+      resolveDir: (args.pluginData as { resolveDir: string }).resolveDir,
+      loader: 'js',
+    }));
   },
 };
 

@@ -6,12 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { build } from 'esbuild';
-import { genModulesLoadedBy, SLIM_GEN_INDEX, slimGenIndex, slimGenIndexSource } from '../../scripts/clientNodeSlim.js';
+import { build, type Plugin } from 'esbuild';
+import { genModulesLoadedBy, LAZY_IMPORTS, SLIM_GEN_INDEX, slimGenIndex, slimGenIndexSource } from '../../scripts/clientNodeSlim.js';
 
 const require = createRequire(import.meta.url);
 const DIST = dirname(require.resolve('@kubernetes/client-node'));
@@ -52,6 +54,65 @@ describe('the slim generated index for client-node config.js (scripts/clientNode
     assert.deepEqual(genModulesLoadedBy(slim.metafile, 'out/k.js'), []);
     const full = await bundle([]);
     assert.ok(genModulesLoadedBy(full.metafile, 'out/k.js').length > 100, 'control: without the plugin the models are in');
+  });
+});
+
+/** The names config.js imports from `specifier` (null when it no longer imports it). */
+function configImports(specifier: string): string[] | null {
+  const source = readFileSync(join(DIST, 'config.js'), 'utf8');
+  const m = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*['"]${specifier}['"]`).exec(source);
+  if (m === null) return null;
+  return m[1]!.split(',').map((s) => s.trim().split(/\s+as\s+/)[0]!).filter((s) => s !== '').sort();
+}
+
+/** Marks, in a bundle, when the SOCKS packages' own code runs. */
+const markSocks: Plugin = {
+  name: 'mark-socks',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/](socks|socks-proxy-agent)[\\/]/ }, (args) => {
+      if (args.namespace !== 'file' || !args.path.endsWith('.js')) return undefined;
+      return { contents: `globalThis.__socksRan = true;\n${readFileSync(args.path, 'utf8')}`, loader: 'js' };
+    });
+  },
+};
+
+describe('the SOCKS packages config.js imports, loaded on first use (scripts/clientNodeSlim.ts)', () => {
+  it('config.js imports exactly the names LAZY_IMPORTS gives, and each package exports them', () => {
+    for (const [specifier, names] of Object.entries(LAZY_IMPORTS)) {
+      assert.deepEqual(configImports(specifier), [...names].sort(), `config.js's import from ${specifier}: update LAZY_IMPORTS`);
+      const real = require(specifier) as Record<string, unknown>;
+      for (const name of names) assert.equal(typeof real[name], 'function', `${specifier} exports ${name}`);
+    }
+  });
+
+  it('a bundle of the KubeConfig runs no SOCKS code at import, and loads it for a socks5 proxy-url', async () => {
+    const config = await build({
+      stdin: { contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js'; export const ran = () => globalThis.__socksRan === true;", resolveDir: process.cwd(), loader: 'js' },
+      bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'silent', plugins: [slimGenIndex, markSocks],
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'hermod-lazy-socks-'));
+    try {
+      const file = join(dir, 'bundle.mjs');
+      await writeFile(file, config.outputFiles[0]!.text);
+      delete (globalThis as Record<string, unknown>)['__socksRan'];
+      const mod = (await import(pathToFileURL(file).href)) as { KubeConfig: new () => unknown; ran: () => boolean };
+      assert.equal(typeof mod.KubeConfig, 'function');
+      assert.equal(mod.ran(), false, 'no SOCKS code ran at import');
+      // A socks5 proxy-url makes client-node build its SOCKS agent: the lazy name loads the package.
+      const kc = new mod.KubeConfig() as unknown as { loadFromOptions(o: unknown): void; createAgent(c: unknown, a: unknown): { constructor: { name: string } }; getCurrentCluster(): unknown };
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', proxyUrl: 'socks5://127.0.0.1:1080', skipTLSVerify: true }],
+        users: [{ name: 'u', token: 't' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
+      });
+      const agent = kc.createAgent(kc.getCurrentCluster(), {});
+      assert.equal(agent.constructor.name, 'SocksProxyAgent');
+      assert.equal(mod.ran(), true, 'a socks5 proxy-url loads the SOCKS packages');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -12,7 +12,9 @@
  *
  * client-node's generated models and API classes stay out of `hermod run`: its config.js gets a
  * slim generated index (./clientNodeSlim.ts explains why and what breaks when client-node
- * changes), and the build fails if run.js or a chunk it imports still holds any of them.
+ * changes), and the build fails if run.js or a chunk it imports still holds any of them. The
+ * SOCKS packages config.js imports (./clientNodeSlim.ts) and the parts of undici Hermod does not
+ * use at start (./undiciSlim.ts) are bundled but loaded on first use.
  *
  * Each command is an entry point at the path tsc gave it (dist/src/io/commands/<command>.js), so
  * package.json "bin", the image's entrypoint and `hermod demo`'s path to demo/ are unchanged;
@@ -22,6 +24,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { genModulesLoadedBy, slimGenIndex } from './clientNodeSlim.js';
+import { checkEager, lazyUndici } from './undiciSlim.js';
 
 /** The dependencies loaded from node_modules, each only when a feature needs it (@slack/types is types only); the rest are bundled. */
 const EXTERNAL = ['@sentry/node', '@statelyai/inspect', 'pino-pretty', '@slack/types'];
@@ -30,6 +33,7 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: 
 const bundled = Object.keys(pkg.dependencies).filter((name) => !EXTERNAL.includes(name));
 const external = Object.keys(pkg.dependencies).filter((name) => EXTERNAL.includes(name));
 
+checkEager();
 rmSync('dist', { recursive: true, force: true });
 const result = await build({
   entryPoints: ['cli', 'run', 'check', 'notifySlack', 'demo'].map((command) => `src/io/commands/${command}.ts`),
@@ -49,7 +53,7 @@ const result = await build({
   legalComments: 'linked',
   logLevel: 'warning',
   metafile: true,
-  plugins: [slimGenIndex],
+  plugins: [slimGenIndex, lazyUndici],
 });
 // HERMOD_BUILD_METAFILE=FILE keeps esbuild's metafile (what each output holds), e.g. for esbuild's analyzer.
 if (process.env['HERMOD_BUILD_METAFILE']) writeFileSync(process.env['HERMOD_BUILD_METAFILE'], JSON.stringify(result.metafile));

@@ -15,7 +15,7 @@
  * fixed inactivity timeout), which on a quiet cluster turns every watch into a reconnect
  * loop; Hermod's reflector has its own, configurable watchdog instead (see ADR 0002).
  */
-import { request as undiciRequest, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import { HttpMethod, RequestContext, type KubeConfig } from './clientNode.js';
 import { KubeApiError, KubeError, ResourceExpiredError } from './errors.js';
 import { VERSION } from '../version.js';
@@ -157,15 +157,17 @@ export async function sendKubeRequest(kubeConfig: KubeConfig, request: KubeReque
     body = JSON.stringify(request.body);
   }
   await kubeConfig.applySecurityAuthentication(ctx);
-  const dispatcher = ctx.getDispatcher() as Dispatcher | undefined;
-  return undiciRequest(ctx.getUrl(), {
+  const dispatcher = (ctx.getDispatcher() as Dispatcher | undefined) ?? getGlobalDispatcher();
+  const target = new URL(ctx.getUrl());
+  return dispatcher.request({
+    origin: target.origin,
+    path: `${target.pathname}${target.search}`,
     method: request.method,
     headers: ctx.getHeaders(),
     ...(body !== undefined ? { body } : {}),
     ...(request.signal !== undefined ? { signal: request.signal } : {}),
     // Per request, so it holds whatever the dispatcher: the HTTP/2 pool, client-node's proxy or SOCKS agent.
     ...(request.bodyTimeoutMs !== undefined ? { bodyTimeout: request.bodyTimeoutMs } : {}),
-    ...(dispatcher !== undefined ? { dispatcher } : {}),
   });
 }
 

@@ -82,5 +82,10 @@ LABEL org.opencontainers.image.title="hermod" \
       org.opencontainers.image.base.name="${RUNTIME_IMAGE}"
 # node itself is PID 1 (not npm, not a shell), so SIGTERM reaches Hermod's handler.
 # The absolute path: distroless does not put /nodejs/bin on PATH.
-ENTRYPOINT ["/nodejs/bin/node", "--enable-source-maps", "dist/src/io/commands/cli.js"]
+# --max-opt=2: V8 optimises no further than Maglev. TurboFan's compilations during the sync cost
+# about 0.1 s of CPU and 8 MB of RSS, and Hermod's steady work is small (docs/adr/0007, "Start-up
+# CPU", measured with bench:cluster). NODE_OPTIONS cannot carry it (Node refuses V8 flags there
+# but a few), hence here. Source maps are turned on by Hermod itself when SENTRY_ENDPOINT is set
+# (src/io/commands/cli.ts); NODE_OPTIONS=--enable-source-maps turns them on always.
+ENTRYPOINT ["/nodejs/bin/node", "--max-opt=2", "dist/src/io/commands/cli.js"]
 CMD ["run"]

@@ -18,8 +18,9 @@
  *
  * Each command is an entry point at the path tsc gave it (dist/src/io/commands/<command>.js), so
  * package.json "bin", the image's entrypoint and `hermod demo`'s path to demo/ are unchanged;
- * code shared between commands goes to dist/chunks/. Source maps point at src/ (run with
- * --enable-source-maps). Typechecking is `npm run typecheck`, not the build's job.
+ * code shared between commands goes to dist/chunks/. Source maps point at src/ (used when
+ * SENTRY_ENDPOINT is set, see src/io/commands/cli.ts, or with --enable-source-maps).
+ * Typechecking is `npm run typecheck`, not the build's job.
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';

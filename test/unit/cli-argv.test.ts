@@ -1,8 +1,8 @@
-/** The command line checked before cac parses it (src/io/commands/argv.ts), and the help's environment list. */
+/** The command line checked before cac parses it (src/io/commands/argv.ts), the help's environment list, and when source maps are on. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { editDistance, preflight, suggest } from '../../src/io/commands/argv.js';
-import { COMMANDS, ENVIRONMENT_HELP } from '../../src/io/commands/cli.js';
+import { COMMANDS, enableSourceMapsFor, ENVIRONMENT_HELP } from '../../src/io/commands/cli.js';
 
 const check = (argv: string[]) => preflight(argv, COMMANDS, 'run');
 
@@ -55,5 +55,17 @@ describe('hermod command line, before parsing', () => {
   it('--help lists the environment variables a user must know', () => {
     const names = ENVIRONMENT_HELP.map(([n]) => n).join(' ');
     for (const v of ['SLACK_TOKEN', 'SENTRY_ENDPOINT', 'CLUSTER_NAME', 'POD_NAMESPACE', 'HTTPS_PROXY', 'NO_PROXY', 'NODE_EXTRA_CA_CERTS']) assert.ok(names.includes(v), v);
+  });
+});
+
+describe('source maps (enableSourceMapsFor)', () => {
+  const calls = (sentryDsn: string | null): boolean[] => {
+    const seen: boolean[] = [];
+    enableSourceMapsFor({ sentryDsn }, { setSourceMapsEnabled: (on: boolean) => void seen.push(on) });
+    return seen;
+  };
+  it('are turned on when Sentry reports errors, and left as Node started (off in the image) otherwise', () => {
+    assert.deepEqual(calls('http://key@sentry.example/1'), [true]);
+    assert.deepEqual(calls(null), []);
   });
 });

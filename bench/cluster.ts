@@ -33,16 +33,17 @@
  *   idleCpuSecondsPer3MinSteady; 480 after --idle-seconds 60 reaches past the first watch renewals)
  *   --cpu-prof-dir DIR (Hermod runs with --cpu-prof; the idle window's offsets are printed, to read the profile of that window).
  *   --node-flags '--max-semi-space-size=1 ...' (node/V8 flags Hermod runs with; default: the image's, its
- *   Dockerfile's NODE_OPTIONS, so Hermod runs as clusters run it; --node-flags '' runs it bare).
+ *   Dockerfile's NODE_OPTIONS and ENTRYPOINT flags, so Hermod runs as clusters run it; --node-flags '' runs it bare).
  * Run it under the cluster lock: flock /tmp/hermod-cluster.lock npm run bench:cluster -- --quick
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster, TEST_USER, type TestCluster } from '../test/support/cluster.js';
+import { imageNodeFlags } from '../test/support/imageNodeFlags.js';
 import { startSlackServer } from '../test/support/slack-server.js';
 import { FOLLOWED_KINDS, SET_KINDS } from '../src/io/kube/reflectors.js';
 
@@ -77,11 +78,8 @@ const IDLE_SECONDS = num(flags['idle-seconds'], 180, 20);
 /** A second idle window right after the first (0: none): past V8's heap shrink after the sync, and, if long enough, the first watch renewals (300-600 s). */
 const STEADY_IDLE_SECONDS = num(flags['steady-idle-seconds'], 0, 0);
 const HERMOD_DIR = resolve(flags['hermod-dir'] ?? process.cwd());
-/** The node flags the image runs Hermod with: its Dockerfile's NODE_OPTIONS. */
-function imageNodeOptions(): string {
-  return /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(HERMOD_DIR, 'Dockerfile'), 'utf8'))?.[1]?.trim() ?? '';
-}
-const NODE_FLAGS = flags['node-flags'] ?? imageNodeOptions();
+/** The node flags Hermod runs with: --node-flags, else the image's (its Dockerfile's NODE_OPTIONS and ENTRYPOINT flags). */
+const NODE_FLAGS = flags['node-flags'] ?? imageNodeFlags(HERMOD_DIR).join(' ');
 /** The user Hermod runs as (TEST_USER of test/support/cluster.ts): its requests are the audited ones. */
 const USER = TEST_USER;
 const SLACK_ANNOTATION = 'hermod.uswitch.com/slack';

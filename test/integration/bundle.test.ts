@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/io/version.js';
 import { SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
+import { imageNodeFlags } from '../support/imageNodeFlags.js';
 
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'dist/src/io/commands/cli.js');
@@ -37,10 +38,10 @@ interface Running {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
-/** `node [--import hook] --enable-source-maps dist/.../cli.js ...args`, as the image starts it. */
+/** `node [--import hook] <the image's node flags> dist/.../cli.js ...args`, as the image starts it. */
 function start(args: string[], env: NodeJS.ProcessEnv, hook?: string): Running {
   const preload = hook === undefined ? [] : ['--import', `data:text/javascript,import{register}from"node:module";register(${JSON.stringify(pathToFileURL(hook).href)})`];
-  const child = spawn(process.execPath, [...preload, '--enable-source-maps', CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...preload, ...imageNodeFlags(ROOT), CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -43,7 +43,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCluster, TEST_USER, type TestCluster } from '../test/support/cluster.js';
-import { imageNodeFlags } from '../test/support/imageNodeFlags.js';
+import { imageNodeFlags } from '../test/support/dockerfile.js';
 import { startSlackServer } from '../test/support/slack-server.js';
 import { FOLLOWED_KINDS, SET_KINDS } from '../src/io/kube/reflectors.js';
 

@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/io/version.js';
 import { SLACK_ANNOTATION, startHarness, type Harness } from '../support/hermod-harness.js';
-import { imageNodeFlags } from '../support/imageNodeFlags.js';
+import { imageNodeFlags } from '../support/dockerfile.js';
 
 const ROOT = process.cwd();
 const CLI = join(ROOT, 'dist/src/io/commands/cli.js');

@@ -6,30 +6,30 @@
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { genModulesLoadedBy, LAZY_IMPORTS, SLIM_GEN_INDEX, slimGenIndex, slimGenIndexSource } from '../../scripts/clientNodeSlim.js';
+import { bundleAndImport, forget, markRuns, ran } from '../support/bundleProbe.js';
 
 const require = createRequire(import.meta.url);
 const DIST = dirname(require.resolve('@kubernetes/client-node'));
 const GEN = join(DIST, 'gen');
 
-/** The names config.js imports from './gen/index.js' (null when it no longer imports it). */
-function genIndexImports(): string[] | null {
+/** The names config.js imports from `specifier` (null when it no longer imports it). */
+function configImports(specifier: string): string[] | null {
   const source = readFileSync(join(DIST, 'config.js'), 'utf8');
-  const m = /import\s*\{([^}]*)\}\s*from\s*['"]\.\/gen\/index\.js['"]/.exec(source);
+  const quoted = specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const m = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*['"]${quoted}['"]`).exec(source);
   if (m === null) return null;
   return m[1]!.split(',').map((s) => s.trim().split(/\s+as\s+/)[0]!).filter((s) => s !== '').sort();
 }
 
 describe('the slim generated index for client-node config.js (scripts/clientNodeSlim.ts)', () => {
   it('config.js still imports ./gen/index.js, and exactly the names the slim index has', () => {
-    const names = genIndexImports();
+    const names = configImports('./gen/index.js');
     assert.notEqual(names, null, "client-node's dist/config.js no longer imports './gen/index.js': update scripts/clientNodeSlim.ts");
     assert.deepEqual(names, Object.keys(SLIM_GEN_INDEX).sort(), 'config.js imports other names from ./gen/index.js: update SLIM_GEN_INDEX');
   });
@@ -57,24 +57,9 @@ describe('the slim generated index for client-node config.js (scripts/clientNode
   });
 });
 
-/** The names config.js imports from `specifier` (null when it no longer imports it). */
-function configImports(specifier: string): string[] | null {
-  const source = readFileSync(join(DIST, 'config.js'), 'utf8');
-  const m = new RegExp(`import\\s*\\{([^}]*)\\}\\s*from\\s*['"]${specifier}['"]`).exec(source);
-  if (m === null) return null;
-  return m[1]!.split(',').map((s) => s.trim().split(/\s+as\s+/)[0]!).filter((s) => s !== '').sort();
-}
-
-/** Marks, in a bundle, when the SOCKS packages' own code runs. */
-const markSocks: Plugin = {
-  name: 'mark-socks',
-  setup(b) {
-    b.onLoad({ filter: /node_modules[\\/](socks|socks-proxy-agent)[\\/]/ }, (args) => {
-      if (args.namespace !== 'file' || !args.path.endsWith('.js')) return undefined;
-      return { contents: `globalThis.__socksRan = true;\n${readFileSync(args.path, 'utf8')}`, loader: 'js' };
-    });
-  },
-};
+/** Set when the SOCKS packages' own code runs in a bundle. */
+const SOCKS_RAN = '__socksRan';
+const markSocks = markRuns(SOCKS_RAN, (path) => /node_modules[\\/](socks|socks-proxy-agent)[\\/]/.test(path));
 
 describe('the SOCKS packages config.js imports, loaded on first use (scripts/clientNodeSlim.ts)', () => {
   it('config.js imports exactly the names LAZY_IMPORTS gives, and each package exports them', () => {
@@ -86,33 +71,21 @@ describe('the SOCKS packages config.js imports, loaded on first use (scripts/cli
   });
 
   it('a bundle of the KubeConfig runs no SOCKS code at import, and loads it for a socks5 proxy-url', async () => {
-    const config = await build({
-      stdin: { contents: "export { KubeConfig } from '@kubernetes/client-node/dist/config.js'; export const ran = () => globalThis.__socksRan === true;", resolveDir: process.cwd(), loader: 'js' },
-      bundle: true, write: false, format: 'esm', platform: 'node', logLevel: 'silent', plugins: [slimGenIndex, markSocks],
-      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    forget(SOCKS_RAN);
+    const mod = await bundleAndImport<{ KubeConfig: new () => unknown }>("export { KubeConfig } from '@kubernetes/client-node/dist/config.js';", [slimGenIndex, markSocks]);
+    assert.equal(typeof mod.KubeConfig, 'function');
+    assert.equal(ran(SOCKS_RAN), false, 'no SOCKS code ran at import');
+    // A socks5 proxy-url makes client-node build its SOCKS agent: the lazy name loads the package.
+    const kc = new mod.KubeConfig() as { loadFromOptions(o: unknown): void; createAgent(c: unknown, a: unknown): { constructor: { name: string } }; getCurrentCluster(): unknown };
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', proxyUrl: 'socks5://127.0.0.1:1080', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
     });
-    const dir = await mkdtemp(join(tmpdir(), 'hermod-lazy-socks-'));
-    try {
-      const file = join(dir, 'bundle.mjs');
-      await writeFile(file, config.outputFiles[0]!.text);
-      delete (globalThis as Record<string, unknown>)['__socksRan'];
-      const mod = (await import(pathToFileURL(file).href)) as { KubeConfig: new () => unknown; ran: () => boolean };
-      assert.equal(typeof mod.KubeConfig, 'function');
-      assert.equal(mod.ran(), false, 'no SOCKS code ran at import');
-      // A socks5 proxy-url makes client-node build its SOCKS agent: the lazy name loads the package.
-      const kc = new mod.KubeConfig() as unknown as { loadFromOptions(o: unknown): void; createAgent(c: unknown, a: unknown): { constructor: { name: string } }; getCurrentCluster(): unknown };
-      kc.loadFromOptions({
-        clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', proxyUrl: 'socks5://127.0.0.1:1080', skipTLSVerify: true }],
-        users: [{ name: 'u', token: 't' }],
-        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
-        currentContext: 'x',
-      });
-      const agent = kc.createAgent(kc.getCurrentCluster(), {});
-      assert.equal(agent.constructor.name, 'SocksProxyAgent');
-      assert.equal(mod.ran(), true, 'a socks5 proxy-url loads the SOCKS packages');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const agent = kc.createAgent(kc.getCurrentCluster(), {});
+    assert.equal(agent.constructor.name, 'SocksProxyAgent');
+    assert.equal(ran(SOCKS_RAN), true, 'a socks5 proxy-url loads the SOCKS packages');
   });
 });
 

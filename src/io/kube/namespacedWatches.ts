@@ -124,7 +124,7 @@ export class NamespacedWatches {
     if (this.refusedKinds.has(kind)) return;
     this.refusedKinds.add(kind);
     const cost = OPTIONAL_KINDS.has(kind)
-      ? 'StatefulSets and DaemonSets are not followed until then; Deployments are'
+      ? SETS_NOT_FOLLOWED
       : kind === 'deployments'
         ? 'Hermod does not become ready until then'
         : 'rollouts in a namespace whose details it lacks are not reported until then (nor is Hermod ready while one is under way at start)';
@@ -231,6 +231,9 @@ function add(sum: ReflectorStats, s: ReflectorStats): void {
   sum.errors += s.errors;
   sum.openWatches += s.openWatches;
 }
+
+/** What a refused StatefulSet, DaemonSet or ControllerRevision list costs (`forbiddenMessage`'s `cost`). */
+export const SETS_NOT_FOLLOWED = 'StatefulSets and DaemonSets are not followed until then; Deployments are';
 
 /** What a 403 on a LIST (`refused`: the kind and where) means and what to do; `cost`: what is missing meanwhile. */
 export function forbiddenMessage(refused: string, cost: string): string {

@@ -26,7 +26,7 @@ import type { MentionPolicy } from '../../machines/mentions.js';
 import { DEFAULT_WARNING_MAX_AGE_MS, DEFAULT_WARNINGS_PER_OBJECT, NO_BROADCAST, RolloutIndex } from './caches.js';
 import { KubeListWatchClient, type ListWatchClient } from './client.js';
 import { NamespaceTracker } from './namespaceTracker.js';
-import { forbiddenMessage, NamespacedWatches } from './namespacedWatches.js';
+import { forbiddenMessage, NamespacedWatches, SETS_NOT_FOLLOWED } from './namespacedWatches.js';
 import type { ReflectorEvent } from './factStore.js';
 import type { ReflectorStats, ReflectorTuning } from './reflectorOptions.js';
 import { MentionAudit, type RefusedMention } from './mentionAudit.js';
@@ -211,7 +211,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
       daemonSet: (e) => setChanged(e),
       listed: checkSynced,
       forbidden: (kind) => {
-        log.error({ kind }, forbiddenMessage(`${kind} cluster-wide (403)`, 'StatefulSets and DaemonSets are not followed until then; Deployments are'));
+        log.error({ kind }, forbiddenMessage(`${kind} cluster-wide (403)`, SETS_NOT_FOLLOWED));
         checkSynced();
       },
     },

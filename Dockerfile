@@ -34,7 +34,7 @@ RUN --mount=type=secret,id=npm_ca,required=false \
     if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
     npm ci --no-audit --no-fund --registry="$NPM_REGISTRY"
 COPY tsconfig.json ./
-COPY scripts/build.ts scripts/clientNodeSlim.ts scripts/undiciSlim.ts ./scripts/
+COPY scripts/build.ts scripts/clientNodeSlim.ts scripts/undiciSlim.ts scripts/lazyExports.ts ./scripts/
 COPY src ./src
 RUN npm run build
 

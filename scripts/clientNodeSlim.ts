@@ -27,6 +27,7 @@
  */
 import { dirname, join, sep } from 'node:path';
 import type { Metafile, Plugin } from 'esbuild';
+import { lazyExports } from './lazyExports.js';
 
 /** What client-node 2.0.1's dist/config.js imports from './gen/index.js', and the file in dist/gen/ defining each. */
 export const SLIM_GEN_INDEX: Readonly<Record<string, string>> = {
@@ -39,15 +40,6 @@ export const LAZY_IMPORTS: Readonly<Record<string, readonly string[]>> = {
   'socks-proxy-agent': ['SocksProxyAgent'],
   socks: ['SocksClient'],
 };
-
-/** A CommonJS module whose `names` are getters that require `specifier` on first use. */
-export const lazyImportSource = (specifier: string, names: readonly string[]): string =>
-  [
-    "'use strict';",
-    'let loaded;',
-    `const load = () => (loaded ??= require(${JSON.stringify(specifier)}));`,
-    ...names.map((name) => `Object.defineProperty(exports, ${JSON.stringify(name)}, { enumerable: true, get: () => load()[${JSON.stringify(name)}] });`),
-  ].join('\n');
 
 /** The importer whose './gen/index.js' is redirected. */
 export const CONFIG_JS = join('@kubernetes', 'client-node', 'dist', 'config.js');
@@ -73,7 +65,7 @@ export const slimGenIndex: Plugin = {
     });
     // The module's own require() of the package resolves as usual (its importer is not config.js).
     b.onLoad({ filter: /.*/, namespace: 'hermod-lazy-import' }, (args) => ({
-      contents: lazyImportSource(args.path, LAZY_IMPORTS[args.path]!),
+      contents: ["'use strict';", ...lazyExports(args.path, LAZY_IMPORTS[args.path]!)].join('\n'),
       resolveDir: (args.pluginData as { resolveDir: string }).resolveDir,
       loader: 'js',
     }));

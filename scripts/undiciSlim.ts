@@ -19,6 +19,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type { Plugin } from 'esbuild';
+import { lazyExports } from './lazyExports.js';
 
 /** The names `hermod run` needs from its start, with the undici file and export that define each (null: the module itself). */
 export const EAGER: Readonly<Record<string, readonly [file: string, name: string | null]>> = {
@@ -62,10 +63,8 @@ export function lazyIndexSource(): string {
     `const Dispatcher = require(${JSON.stringify(EAGER['Dispatcher']![0])});`,
     `Object.assign(Dispatcher.prototype, require(${JSON.stringify(API)}));`,
     ...Object.entries(EAGER).map(([name, [file, member]]) => `exports.${name} = require(${JSON.stringify(file)})${member === null ? '' : `.${member}`};`),
-    `for (const name of ${JSON.stringify(names)}) {`,
     // The bare specifier from this module resolves to the real index (onResolve skips this namespace).
-    "  Object.defineProperty(exports, name, { enumerable: true, get: () => require('undici')[name] });",
-    '}',
+    ...lazyExports('undici', names),
   ];
   return lines.join('\n');
 }

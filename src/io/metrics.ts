@@ -9,6 +9,7 @@ import type { RolloutMetrics } from '../actors/supervisor.js';
 import type { WorkloadKind } from '../machines/facts.js';
 import type { RolloutPhase } from '../machines/notification.js';
 import type { SlackHealth, StateHealth } from './health.js';
+import { LOOP_DELAY_METRICS, loopDelayMetrics, type LoopDelay } from './loopDelay.js';
 import type { ReflectorStats } from './kube/reflectorOptions.js';
 import { VERSION } from './version.js';
 
@@ -34,9 +35,16 @@ export interface HermodMetrics extends RolloutMetrics {
 
 export function createMetrics(options: { defaultMetrics?: boolean } = {}): HermodMetrics {
   const registry = new Registry();
-  // prom-client samples event-loop delay with a 10 ms timer by default: 100 wake-ups a second,
-  // most of an idle Hermod's CPU (ADR 0007). One sample a second keeps nodejs_eventloop_lag_*.
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1000 });
+  let loop: Pick<LoopDelay, 'work'> = { work: () => undefined };
+  if (options.defaultMetrics ?? true) {
+    // prom-client samples event-loop delay with a timer that never stops (10 ms by default; once a
+    // second it was still most of an idle Hermod's CPU, ADR 0007): its timer is set past any
+    // process's life and its delay gauges give way to ./loopDelay.ts's, sampled only under work.
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 2 ** 31 - 1 });
+    for (const name of LOOP_DELAY_METRICS) registry.removeSingleMetric(name);
+    loop = loopDelayMetrics(registry);
+  }
+  let rolloutsInProgress = 0;
   const processed = new Counter({
     name: 'hermod_deployment_processed_total',
     help: 'The total number of deployments processed (rollouts started, including rollouts adopted at start-up).',
@@ -115,7 +123,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
   healthMetrics(registry, () => health);
   return {
     registry,
-    delivery: deliveryMetrics(registry),
+    delivery: deliveryMetrics(registry, loop),
     watchCaches(read) {
       readCaches = read;
     },
@@ -126,9 +134,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
       // The original's three counters mean Deployments, as they always did.
       if (kind === 'Deployment') processed.inc();
       inProgress.inc({ kind });
+      loop.work('rollouts', ++rolloutsInProgress);
     },
     rolloutEnded(phase: RolloutPhase, durationSeconds: number, kind: WorkloadKind = 'Deployment') {
       inProgress.dec({ kind });
+      loop.work('rollouts', --rolloutsInProgress);
       ended.inc({ phase, kind });
       if (kind === 'Deployment' && phase === 'succeeded') success.inc();
       if (kind === 'Deployment' && phase === 'failed') failed.inc();
@@ -148,7 +158,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Hermo
   };
 }
 
-function deliveryMetrics(registry: Registry): DeliveryMetrics {
+function deliveryMetrics(registry: Registry, loop: Pick<LoopDelay, 'work'>): DeliveryMetrics {
   const requests = new Counter({
     name: 'hermod_slack_requests_total',
     help: 'Slack Web API requests by method and outcome (ok, or the error code).',
@@ -200,7 +210,10 @@ function deliveryMetrics(registry: Registry): DeliveryMetrics {
     slackRequest: (method, outcome) => requests.inc({ method, outcome }),
     rateLimited: (channel) => rateLimited.inc({ channel }),
     retry: (method) => retries.inc({ method }),
-    queueDepth: (channel, depth) => queueDepth.set({ channel }, depth),
+    queueDepth: (channel, depth) => {
+      queueDepth.set({ channel }, depth);
+      loop.work(`slack:${channel}`, depth);
+    },
     deliverySeconds: (seconds) => latency.observe(seconds),
     permanentFailure: (error) => permanent.inc({ error }),
     dropped: (reason, count) => dropped.inc({ reason }, count),

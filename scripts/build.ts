@@ -25,7 +25,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { genModulesLoadedBy, slimGenIndex } from './clientNodeSlim.js';
-import { checkEager, lazyUndici } from './undiciSlim.js';
+import { checkDirect, lazyUndici } from './undiciSlim.js';
 
 /** The dependencies loaded from node_modules, each only when a feature needs it (@slack/types is types only); the rest are bundled. */
 const EXTERNAL = ['@sentry/node', '@statelyai/inspect', 'pino-pretty', '@slack/types'];
@@ -34,7 +34,7 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies: 
 const bundled = Object.keys(pkg.dependencies).filter((name) => !EXTERNAL.includes(name));
 const external = Object.keys(pkg.dependencies).filter((name) => EXTERNAL.includes(name));
 
-checkEager();
+checkDirect();
 rmSync('dist', { recursive: true, force: true });
 const result = await build({
   entryPoints: ['cli', 'run', 'check', 'notifySlack', 'demo'].map((command) => `src/io/commands/${command}.ts`),

@@ -233,6 +233,7 @@ describe('Dockerfile', () => {
     assert.equal(basename(entrypoint[0]!), 'node', `ENTRYPOINT starts ${entrypoint[0]}`);
     assert.ok(entrypoint.includes('--max-opt=2'), 'no TurboFan (docs/adr/0007, "Start-up CPU")');
     assert.ok(entrypoint.includes('--initial-old-space-size=32'), 'no full collection during the sync (docs/adr/0007, "Idle without a clock")');
+    assert.ok(entrypoint.includes('--no-memory-reducer-for-small-heaps'), 'no heap shrink after the start (docs/adr/0007, "Idle without a clock")');
     // Loading every chunk's source map at start costs 75 ms of CPU and 11 MB: Hermod turns them on for Sentry only (cli.ts).
     assert.ok(!entrypoint.includes('--enable-source-maps'), 'source maps are not loaded at every start');
     const script = entrypoint[entrypoint.length - 1]!;

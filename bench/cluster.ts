@@ -32,8 +32,9 @@
  *   --steady-idle-seconds N (a second idle window right after the first, past the sync's heap shrink:
  *   idleCpuSecondsPer3MinSteady; 480 after --idle-seconds 60 reaches past the first watch renewals)
  *   --cpu-prof-dir DIR (Hermod runs with --cpu-prof; the idle window's offsets are printed, to read the profile of that window).
- *   --node-flags='--max-semi-space-size=1 ...' (with =: node's parseArgs refuses a value starting with a dash otherwise) (node/V8 flags Hermod runs with; default: the image's, its
- *   Dockerfile's NODE_OPTIONS and ENTRYPOINT flags, so Hermod runs as clusters run it; --node-flags '' runs it bare).
+ *   --node-flags='--max-semi-space-size=1 ...' (node/V8 flags Hermod runs with, given with '=': parseArgs refuses a
+ *   separate value that starts with a dash; default: the image's, its Dockerfile's NODE_OPTIONS and ENTRYPOINT flags,
+ *   so Hermod runs as clusters run it; --node-flags= runs it bare).
  * Run it under the cluster lock: flock /tmp/hermod-cluster.lock npm run bench:cluster -- --quick
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
